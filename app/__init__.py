@@ -1,0 +1,75 @@
+"""Application factory."""
+import os
+
+from flask import Flask
+
+from app.config import BASE_DIR, CONFIGS
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config=None, overrides=None):
+    """Build the app; `config` names a config class ('testing'), `overrides` replaces single settings."""
+    app = Flask(__name__, instance_path=os.path.join(BASE_DIR, 'instance'))
+    app.config.from_object(CONFIGS[config or os.environ.get('APP_CONFIG', 'development')])
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app):
+    from app.blueprints.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(BASE_DIR, 'app', 'migrations'))
+    login_manager.init_app(app)
+    login_manager.login_view = 'auth.login'
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    import app.models  # noqa: F401  (tables)
+    import app.services.activities  # noqa: F401  (hooks and service tasks)
+    import app.services.service_objects  # noqa: F401  (hooks and service tasks)
+    import app.services.v_order_steps  # noqa: F401
+    import app.services.v_orders  # noqa: F401
+
+
+def register_blueprints(app):
+    from app.blueprints.activities import bp as activities_bp
+    from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.api import bp as api_bp
+    from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.i18n import bp as i18n_bp
+    from app.blueprints.inbox import bp as inbox_bp
+    from app.blueprints.messages import bp as messages_bp
+    from app.blueprints.mobile import bp as mobile_bp
+    from app.blueprints.orders import bp as orders_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(i18n_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(messages_bp)
+    app.register_blueprint(mobile_bp, url_prefix='/m')
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(activities_bp)
+    app.register_blueprint(admin_bp, url_prefix='/admin')
+    app.register_blueprint(api_bp, url_prefix='/api/v1')
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app):
+    from app.blueprints.errors import install
+    from app.blueprints.template_helpers import install as install_helpers
+
+    install(app)
+    install_helpers(app)
+
+
+def register_cli(app):
+    from app.cli import install
+
+    install(app)

@@ -1,0 +1,124 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.activities import bp
+from app.blueprints.web import page_arg
+from app.services import activities, forms, sensitive_words, unit_lists
+from app.services.errors import ServiceError, ValidationFailed
+
+FIELDS = ('title', 'service_field', 'street', 'place', 'start_at', 'end_at', 'recruit_count', 'description')
+
+
+def _values() -> dict:
+    values = {k: request.form.get(k, '') for k in FIELDS}
+    tags = request.form.getlist('tags') + [request.form.get('tags_extra', '')]
+    values['tags'] = ','.join(t for t in tags if t.strip())
+    return values
+
+
+def _form(values, errors, action, title, status=200):
+    return render_template('activities/form.html', form=forms.get_form(activities.FORM_KEY), values=values,
+                           errors=errors, action=action, title=title, tag_labels=activities.tag_labels(forms.is_english()),
+                           tags=activities.parse_tags(values.get('tags'))[0]), status
+
+
+@bp.get('/activities')
+def index():
+    rows, total = activities.published(request.args.get('q'), page_arg())
+    return render_template('activities/index.html', rows=rows, total=total, page=page_arg(), q=request.args.get('q', ''))
+
+
+@bp.get('/activities/<int:activity_id>')
+def detail(activity_id):
+    act = activities.public_detail(activity_id)
+    return render_template('activities/detail.html', act=act, data=activities.public_view(act),
+                           form=forms.get_form(activities.VIEW_KEY))
+
+
+@bp.get('/activities/mine')
+@login_required
+def mine():
+    rows, total = activities.mine(current_user, page_arg())
+    return render_template('activities/mine.html', rows=rows, total=total, page=page_arg())
+
+
+@bp.route('/activities/new', methods=['GET', 'POST'])
+@login_required
+def new():
+    if request.method == 'GET':
+        return _form({}, {}, url_for('activities.new'), _('发布志愿活动'))
+    try:
+        inst = activities.publish(current_user, _values())
+    except ValidationFailed as exc:
+        return _form(_values(), exc.errors, url_for('activities.new'), _('发布志愿活动'), exc.status)
+    flash(_('已提交，等待审核'), 'success')
+    return redirect(url_for('activities.case', instance_id=inst.id))
+
+
+@bp.get('/activities/cases/<int:instance_id>')
+@login_required
+def case(instance_id):
+    return render_template('activities/case.html', **activities.case(current_user, instance_id))
+
+
+@bp.route('/activities/cases/<int:instance_id>/resubmit', methods=['GET', 'POST'])
+@login_required
+def resubmit(instance_id):
+    action, title = url_for('activities.resubmit', instance_id=instance_id), _('修改后重新提交')
+    if request.method == 'GET':
+        view = activities.case(current_user, instance_id)
+        return _form(activities.form_values(view['activity']), {}, action, title)
+    try:
+        activities.resubmit(current_user, instance_id, _values())
+    except ValidationFailed as exc:
+        return _form(_values(), exc.errors, action, title, exc.status)
+    flash(_('已重新提交，等待审核'), 'success')
+    return redirect(url_for('activities.case', instance_id=instance_id))
+
+
+@bp.get('/activities/admin')
+@login_required
+def admin_lists():
+    words, total = sensitive_words.list_words(current_user, request.args.get('q'), page_arg())
+    return render_template('activities/admin.html', words=words, total=total, page=page_arg(), q=request.args.get('q', ''),
+                           white=unit_lists.entries(current_user, 'white'), black=unit_lists.entries(current_user, 'black'),
+                           units=unit_lists.candidates())
+
+
+def _admin_action(fn, done):
+    try:
+        fn()
+        flash(done, 'success')
+    except ValidationFailed as exc:
+        flash('；'.join(m for msgs in exc.errors.values() for m in msgs), 'error')
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        flash(str(exc.message), 'error')
+    return redirect(url_for('activities.admin_lists'))
+
+
+@bp.post('/activities/admin/words')
+@login_required
+def admin_add_words():
+    words = request.form.get('words', '').splitlines()
+    return _admin_action(lambda: sensitive_words.add_words(current_user, words), _('已添加敏感词'))
+
+
+@bp.post('/activities/admin/words/delete')
+@login_required
+def admin_remove_word():
+    return _admin_action(lambda: sensitive_words.remove_word(current_user, request.form.get('word')), _('已删除敏感词'))
+
+
+@bp.post('/activities/admin/lists/<any(white, black):kind>')
+@login_required
+def admin_add_unit(kind):
+    return _admin_action(lambda: unit_lists.add(current_user, kind, request.form.get('org_unit')), _('已加入名单'))
+
+
+@bp.post('/activities/admin/lists/<any(white, black):kind>/delete')
+@login_required
+def admin_remove_unit(kind):
+    return _admin_action(lambda: unit_lists.remove(current_user, kind, request.form.get('org_unit')), _('已移出名单'))

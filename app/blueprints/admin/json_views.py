@@ -1,0 +1,67 @@
+"""JSON handlers shared by the editor page (/admin/api, session + CSRF) and the bearer API (/api/v1)."""
+from flask import Response, jsonify, request
+
+from app.services import process_admin as pa
+from app.services.errors import ValidationFailed
+
+# multipart framing around an uploaded file
+_ENVELOPE = 64 * 1024
+
+
+def _xml_body() -> bytes:
+    limit = pa.MAX_BPMN_BYTES + _ENVELOPE
+    if (request.content_length or 0) > limit:
+        raise pa.DiagramTooLarge()
+    request.max_content_length = limit
+    upload = request.files.get('file') if request.mimetype == 'multipart/form-data' else None
+    return upload.read() if upload else request.get_data()
+
+
+def _problems(exc: pa.ProblemsFound):
+    return jsonify({'error': exc.code, 'message': str(exc.message), 'problems': exc.problems}), exc.status
+
+
+def get_bpmn(user, key):
+    xml, filename = pa.bpmn(user, key, request.args.get('version'), request.args.get('draft'))
+    headers = {'Content-Disposition': f'attachment; filename="{filename}"'} if request.args.get('download') else {}
+    return Response(xml, mimetype='application/xml', headers=headers)
+
+
+def get_versions(user, key):
+    return jsonify(pa.versions(user, key))
+
+
+def post_draft(user, key):
+    try:
+        draft, problems = pa.save_draft(user, key, _xml_body())
+    except pa.ProblemsFound as exc:
+        return _problems(exc)
+    return jsonify({'draft_id': draft.id, 'problems': problems}), 201
+
+
+def post_publish(user, key, draft_id):
+    try:
+        version = pa.publish(user, key, draft_id)
+    except pa.ProblemsFound as exc:
+        return _problems(exc)
+    return jsonify({'version': version.version}), 201
+
+
+def post_migration(user, key):
+    body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict) or 'from_version' not in body or 'to_version' not in body:
+        raise ValidationFailed({'from_version': ['from_version and to_version are required']})
+    return jsonify(pa.migrate(user, key, body['from_version'], body['to_version'], body.get('dry_run', True) is not False))
+
+
+def get_diff(user, key):
+    return jsonify(pa.version_diff(user, key, request.args.get('a'), request.args.get('b')))
+
+
+def post_check(user, key):
+    body = request.get_json(silent=True) or {}
+    return jsonify(pa.check_condition(user, key, str(body.get('expression') or '')))
+
+
+def get_instances(user, key, version):
+    return jsonify(pa.running_instances(user, key, version))

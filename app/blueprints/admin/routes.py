@@ -1,0 +1,73 @@
+"""Editor and viewer pages plus the editor's JSON calls (same handlers as the bearer API)."""
+from flask import redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.blueprints.admin import bp
+from app.blueprints.admin import json_views as jv
+from app.services import process_admin
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+@bp.get('/')
+def index():
+    return redirect(url_for('admin.processes'))
+
+
+@bp.get('/processes')
+def processes():
+    return render_template('admin/processes.html', rows=process_admin.overview(current_user))
+
+
+@bp.get('/processes/<key>')
+def editor(key):
+    return render_template('admin/editor.html', ctx=process_admin.editor_context(current_user, key))
+
+
+@bp.get('/instances/<int:instance_id>')
+def instance(instance_id):
+    return render_template('admin/instance.html', v=process_admin.instance_view(current_user, instance_id))
+
+
+@bp.get('/api/processes/<key>/bpmn')
+def api_bpmn(key):
+    return jv.get_bpmn(current_user, key)
+
+
+@bp.get('/api/processes/<key>/versions')
+def api_versions(key):
+    return jv.get_versions(current_user, key)
+
+
+@bp.get('/api/processes/<key>/versions/<int:version>/instances')
+def api_instances(key, version):
+    return jv.get_instances(current_user, key, version)
+
+
+@bp.post('/api/processes/<key>/drafts')
+def api_draft(key):
+    return jv.post_draft(current_user, key)
+
+
+@bp.post('/api/processes/<key>/drafts/<int:draft_id>/publish')
+def api_publish(key, draft_id):
+    return jv.post_publish(current_user, key, draft_id)
+
+
+@bp.post('/api/processes/<key>/migrations')
+def api_migrate(key):
+    return jv.post_migration(current_user, key)
+
+
+@bp.get('/api/processes/<key>/diff')
+def api_diff(key):
+    return jv.get_diff(current_user, key)
+
+
+@bp.post('/api/processes/<key>/check-expression')
+def api_check(key):
+    return jv.post_check(current_user, key)

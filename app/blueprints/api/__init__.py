@@ -1,0 +1,23 @@
+"""JSON API v1: bearer-token auth, same services and jurisdiction as the pages."""
+from flask import Blueprint, g, request
+
+from app.services.auth import user_for_token
+from app.services.errors import Unauthorized
+
+bp = Blueprint('api', __name__)
+PUBLIC = {'api.token'}
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint in PUBLIC:
+        return
+    header = request.headers.get('Authorization', '')
+    scheme, _, raw = header.partition(' ')
+    user = user_for_token(raw.strip()) if scheme.lower() == 'bearer' else None
+    if user is None:
+        raise Unauthorized()
+    g.api_user = user
+
+
+from app.blueprints.api import routes  # noqa: E402,F401

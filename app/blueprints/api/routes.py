@@ -1,0 +1,257 @@
+"""API endpoints; each parses, calls one service, serialises."""
+from io import BytesIO
+
+from flask import current_app, g, jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
+
+from app.blueprints.api import bp
+from app.blueprints.api import schemas as s
+from app.blueprints.api.serializers import history_item, instance_view, service_object_item, task_item
+from app.extensions import limiter
+from app.services import catalog, files, ledger, service_objects, tasks, v_order_steps, v_orders
+from app.services.auth import authenticate, issue_token
+from app.services.errors import Unauthorized
+from app.services.jurisdiction import can_act
+
+
+def _page():
+    return max(request.args.get('page', 1, type=int) or 1, 1)
+
+
+def _instance_body(instance, status=200):
+    return jsonify({'instance': instance_view(instance, tasks.open_tasks(instance.id),
+                                              tasks.instance_history(instance.id)),
+                    'tasks': [task_item(t) for t in tasks.open_tasks(instance.id)
+                              if can_act(g.api_user, t)]}), status
+
+
+@bp.post('/auth/token')
+@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'])
+def token():
+    body = s.load(s.TokenRequest, request.get_json(silent=True))
+    user = authenticate(body['username'], body['password'])
+    if user is None:
+        raise Unauthorized(_l('用户名或密码错误'))
+    raw, expires = issue_token(user)
+    return jsonify({'token': raw, 'expires_at': expires.isoformat()})
+
+
+@bp.get('/me')
+def me():
+    u = g.api_user
+    return jsonify({'username': u.username, 'display_name': u.display_name, 'memberships': [
+        {'role': m.role, 'org_unit': {'code': m.org_unit.code, 'name': m.org_unit.name, 'path': m.org_unit.path}}
+        for m in u.memberships]})
+
+
+@bp.get('/processes')
+def processes():
+    return jsonify(catalog.published_processes())
+
+
+@bp.post('/files')
+def upload():
+    f = request.files.get('file')
+    row = files.upload(g.api_user, f.filename if f else '', f.read() if f else b'')
+    return jsonify({'id': row.id, 'sha256': row.sha256, 'size': row.size, 'content_type': row.content_type}), 201
+
+
+@bp.get('/files/<int:file_id>')
+def download(file_id):
+    row = files.for_download(g.api_user, file_id)
+    return send_file(BytesIO(row.content), mimetype=row.content_type, download_name=row.original_name)
+
+
+@bp.post('/processes/<key>/instances')
+def start(key):
+    body = s.load(s.StartRequest, request.get_json(silent=True))
+    return _instance_body(tasks.start_instance(g.api_user, key, body['data']), 201)
+
+
+@bp.get('/instances/<int:instance_id>')
+def instance(instance_id):
+    inst = tasks.visible_instance(g.api_user, instance_id)
+    return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
+
+
+@bp.get('/tasks')
+def task_list():
+    state = {'done': 'done', 'approved': 'approve', 'rejected': 'reject'}.get(request.args.get('state'), 'open')
+    rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), _page())
+    return jsonify({'items': [task_item(t) for t in rows], 'total': total, 'page': _page()})
+
+
+@bp.get('/tasks/<int:task_id>')
+def task_get(task_id):
+    d = tasks.task_detail(g.api_user, task_id)
+    return jsonify({**task_item(d['task']), 'form': d['form'], 'data': d['data'], 'why': d['why'],
+                    'can_act': d['can_act'], 'history': [history_item(h) for h in d['history']]})
+
+
+@bp.post('/tasks/<int:task_id>/claim')
+def claim(task_id):
+    return jsonify(task_item(tasks.claim(g.api_user, task_id)))
+
+
+@bp.post('/tasks/<int:task_id>/unclaim')
+def unclaim(task_id):
+    return jsonify(task_item(tasks.unclaim(g.api_user, task_id)))
+
+
+@bp.post('/tasks/<int:task_id>/complete')
+def complete(task_id):
+    body = s.load(s.CompleteRequest, request.get_json(silent=True))
+    return _instance_body(tasks.complete_task(g.api_user, task_id, body['decision'], body['reason'], body['data']))
+
+
+@bp.post('/tasks/batch')
+def batch():
+    body = s.load(s.BatchRequest, request.get_json(silent=True))
+    return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'])})
+
+
+@bp.get('/service-objects')
+def service_object_list():
+    view = 'all' if request.args.get('view') == 'all' else 'approved'
+    rows, total = service_objects.library(g.api_user, view, request.args.get('q'), _page())
+    return jsonify({'items': [service_object_item(o) for o in rows], 'total': total, 'page': _page()})
+
+
+@bp.get('/orders/<int:order_id>')
+def order_get(order_id):
+    return jsonify(v_orders.order_view(v_orders.visible_order(g.api_user, order_id)))
+
+
+@bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
+def order_close(order_id, action):
+    body = request.get_json(silent=True) or {}
+    return jsonify(v_orders.order_view(v_order_steps.close_order(g.api_user, order_id, action, body.get('reason', ''))))
+
+
+@bp.get('/me/points')
+def my_points():
+    return jsonify(ledger.statement(g.api_user, _page()))
+
+
+# ---- activities, sensitive words, unit lists (issue 5) ----
+from app.blueprints.api import PUBLIC  # noqa: E402
+from app.blueprints.api import authenticate as require_token  # noqa: E402
+from app.services import activities, sensitive_words, unit_lists  # noqa: E402
+
+PUBLIC.add('api.activity_list')
+
+
+def _body_value(key):
+    body = request.get_json(silent=True) or {}
+    return body.get(key, request.args.get(key))
+
+
+@bp.get('/activities')
+def activity_list():
+    """state=published (default, no login needed) or state=mine (the caller's latest versions)."""
+    if request.args.get('state') == 'mine':
+        require_token()
+        rows, total = activities.mine(g.api_user, _page())
+    else:
+        rows, total = activities.published(request.args.get('q'), _page())
+    return jsonify({'items': [activities.as_dict(a) for a in rows], 'total': total, 'page': _page()})
+
+
+@bp.get('/sensitive-words')
+def word_list():
+    rows, total = sensitive_words.list_words(g.api_user, request.args.get('q'), _page())
+    return jsonify({'items': [{'id': w.id, 'word': w.word, 'created_by': w.created_by.username if w.created_by else None,
+                               'created_at': w.created_at.isoformat() if w.created_at else None} for w in rows],
+                    'total': total, 'page': _page(), 'version': sensitive_words.current_version()})
+
+
+@bp.post('/sensitive-words')
+def word_add():
+    body = request.get_json(silent=True) or {}
+    words = body.get('words') if isinstance(body.get('words'), list) else [body.get('word')]
+    added = sensitive_words.add_words(g.api_user, words)
+    return jsonify({'items': [{'id': w.id, 'word': w.word} for w in added]}), 201
+
+
+@bp.delete('/sensitive-words')
+def word_remove():
+    word = _body_value('word')
+    sensitive_words.remove_word(g.api_user, word)
+    return jsonify({'deleted': word})
+
+
+def _unit_item(e):
+    return {'org_unit': {'code': e.org_unit.code, 'name': e.org_unit.name, 'kind': e.org_unit.kind},
+            'list': e.kind, 'added_by': e.created_by.username if e.created_by else None,
+            'added_at': e.created_at.isoformat() if e.created_at else None}
+
+
+@bp.get('/unit-lists/<kind>')
+def unit_list(kind):
+    return jsonify({'items': [_unit_item(e) for e in unit_lists.entries(g.api_user, kind)]})
+
+
+@bp.post('/unit-lists/<kind>')
+def unit_list_add(kind):
+    return jsonify(_unit_item(unit_lists.add(g.api_user, kind, _body_value('org_unit')))), 201
+
+
+@bp.delete('/unit-lists/<kind>')
+def unit_list_remove(kind):
+    code = _body_value('org_unit')
+    unit_lists.remove(g.api_user, kind, code)
+    return jsonify({'deleted': code, 'list': kind})
+
+
+from app.services import messages  # noqa: E402
+
+
+def _message_item(m) -> dict:
+    return {'id': m.id, 'kind': m.kind, 'title': m.title, 'body': m.body, 'link': m.link,
+            'created_at': m.created_at.isoformat() if m.created_at else None, 'read': m.read_at is not None}
+
+
+@bp.get('/messages')
+def message_list():
+    rows, total = messages.list_for(g.api_user, _page(), unread_only=request.args.get('unread') == '1')
+    return jsonify({'items': [_message_item(m) for m in rows], 'total': total,
+                    'unread': messages.unread_count(g.api_user)})
+
+
+@bp.post('/messages/<int:message_id>/read')
+def message_read(message_id):
+    return jsonify(_message_item(messages.mark_read(g.api_user, message_id)))
+
+
+# --- process administration (process_admin only); same handlers as the editor page's calls
+from app.blueprints.admin import json_views as admin_json  # noqa: E402
+
+
+@bp.get('/processes/<key>/bpmn')
+def process_bpmn(key):
+    return admin_json.get_bpmn(g.api_user, key)
+
+
+@bp.get('/processes/<key>/versions')
+def process_versions(key):
+    return admin_json.get_versions(g.api_user, key)
+
+
+@bp.post('/processes/<key>/drafts')
+def process_draft(key):
+    return admin_json.post_draft(g.api_user, key)
+
+
+@bp.post('/processes/<key>/drafts/<int:draft_id>/publish')
+def process_publish(key, draft_id):
+    return admin_json.post_publish(g.api_user, key, draft_id)
+
+
+@bp.post('/processes/<key>/migrations')
+def process_migrate(key):
+    return admin_json.post_migration(g.api_user, key)
+
+
+@bp.get('/processes/<key>/diff')
+def process_diff(key):
+    return admin_json.get_diff(g.api_user, key)

@@ -1,0 +1,55 @@
+"""One place that turns service errors and HTTP errors into pages or JSON."""
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.services.errors import ServiceError
+
+MESSAGES = {400: '请求无效', 401: '请先登录', 403: '没有权限', 404: '找不到该页面或记录，或您无权查看',
+            405: '不支持的请求方式', 409: '该任务已被处理，请刷新后查看', 413: '上传的内容过大（单个文件不超过 10 MB）',
+            429: '尝试次数过多，请稍后再试', 500: '服务器出错，请稍后再试'}
+
+
+def wants_json():
+    return request.path.startswith('/api/') or request.accept_mimetypes.best == 'application/json'
+
+
+def error_payload(exc: ServiceError) -> dict:
+    body = {'error': exc.code, 'message': str(exc.message)}
+    if getattr(exc, 'errors', None):
+        body['errors'] = exc.errors
+    return body
+
+
+def install(app):
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        if wants_json():
+            return jsonify(error_payload(exc)), exc.status
+        return render_template('error.html', status=exc.status, message=str(exc.message)), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        msg = _('页面已过期，请刷新后重新提交')
+        if wants_json():
+            return jsonify({'error': 'csrf', 'message': msg}), 400
+        return render_template('error.html', status=400, message=msg), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        code = exc.code or 500
+        if isinstance(exc, RequestEntityTooLarge):
+            code = 413
+        msg = _(MESSAGES.get(code, exc.name))
+        if wants_json():
+            return jsonify({'error': exc.name.lower().replace(' ', '_'), 'message': msg}), code
+        return render_template('error.html', status=code, message=msg), code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        app.logger.exception('unhandled error')
+        msg = _(MESSAGES[500])
+        if wants_json():
+            return jsonify({'error': 'server_error', 'message': msg}), 500
+        return render_template('error.html', status=500, message=msg), 500

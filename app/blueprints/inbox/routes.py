@@ -1,0 +1,83 @@
+from io import BytesIO
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.inbox import bp
+from app.blueprints.web import file_uploads, form_values, page_arg
+from app.services import files, service_objects, submissions, tasks
+from app.services.errors import NotFound, ServiceError, ValidationFailed
+
+STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+@bp.get('/inbox')
+def index():
+    state = request.args.get('state', 'open')
+    rows, total = tasks.list_tasks(current_user, STATES.get(state, 'open'), request.args.get('process'),
+                                   request.args.get('q'), page_arg())
+    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=request.args.get('q', ''),
+                           page=page_arg())
+
+
+@bp.get('/inbox/tasks/<int:task_id>')
+def task(task_id):
+    return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors={}, values={}, kept=[])
+
+
+@bp.post('/inbox/tasks/<int:task_id>/decide')
+def decide(task_id):
+    d = tasks.task_detail(current_user, task_id)
+    values = form_values(d['form'])
+    try:
+        submissions.complete_with_files(current_user, d['task'], values, file_uploads(d['form']))
+    except ValidationFailed as exc:
+        return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors=exc.errors,
+                               values=values, kept=getattr(exc, 'kept_files', [])), exc.status
+    flash(_('已提交'), 'success')
+    return redirect(url_for('inbox.index'))
+
+
+@bp.post('/inbox/tasks/<int:task_id>/<any(claim, unclaim):action>')
+def claim(task_id, action):
+    try:
+        (tasks.claim if action == 'claim' else tasks.unclaim)(current_user, task_id)
+        flash(_('已认领，其他审核人将看到由您处理') if action == 'claim' else _('已取消认领'), 'success')
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        flash(str(exc.message), 'error')
+    return redirect(url_for('inbox.task', task_id=task_id))
+
+
+@bp.post('/inbox/batch')
+def batch():
+    ids = [int(i) for i in request.form.getlist('task_ids') if i.isdigit()]
+    results = tasks.batch_decide(current_user, ids, request.form.get('decision'), request.form.get('reason'))
+    return render_template('inbox/batch_result.html', results=results, decision=request.form.get('decision'))
+
+
+@bp.get('/library')
+def library():
+    view = 'all' if request.args.get('view') == 'all' else 'approved'
+    rows, total = service_objects.library(current_user, view, request.args.get('q'), page_arg())
+    return render_template('inbox/library.html', rows=rows, total=total, view=view, q=request.args.get('q', ''),
+                           page=page_arg())
+
+
+@bp.get('/cases/<int:instance_id>')
+def case(instance_id):
+    return render_template('inbox/case.html', **tasks.case_view(current_user, instance_id))
+
+
+@bp.get('/files/<int:file_id>')
+def file(file_id):
+    row = files.for_download(current_user, file_id)
+    return send_file(BytesIO(row.content), mimetype=row.content_type, download_name=row.original_name)

@@ -1,0 +1,84 @@
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.mobile import bp
+from app.blueprints.web import form_values, page_arg, uploads
+from app.services import forms, submissions, tasks
+from app.services.errors import Conflict, ValidationFailed
+from app.services.service_objects import FORM_KEY, PROCESS_KEY
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+@bp.get('/')
+def home():
+    rows, total = tasks.my_instances(current_user, page=1, per_page=5)
+    return render_template('mobile/home.html', rows=rows, total=total)
+
+
+def _form_page(values, errors, kept, action, title, status=200):
+    form = forms.get_form(FORM_KEY)
+    return render_template('mobile/form.html', form=form, values=values, errors=errors, kept=kept,
+                           action=action, title=title), status
+
+
+@bp.get('/service-objects/new')
+def new_service_object():
+    return _form_page({}, {}, [], url_for('mobile.new_service_object'), _('服务对象录入'))
+
+
+@bp.post('/service-objects/new')
+def create_service_object():
+    values = form_values(forms.get_form(FORM_KEY))
+    try:
+        inst = submissions.start_with_files(current_user, PROCESS_KEY, FORM_KEY, values, uploads('proof_files_new'))
+    except ValidationFailed as exc:
+        return _form_page(values, exc.errors, getattr(exc, 'kept_files', []), url_for('mobile.new_service_object'),
+                          _('服务对象录入'), exc.status)
+    flash(_('已提交，等待社工站初审'), 'success')
+    return redirect(url_for('mobile.case', instance_id=inst.id))
+
+
+@bp.get('/cases')
+def cases():
+    rows, total = tasks.my_instances(current_user, page=page_arg())
+    return render_template('mobile/cases.html', rows=rows, total=total, page=page_arg())
+
+
+@bp.get('/cases/<int:instance_id>')
+def case(instance_id):
+    return render_template('mobile/case.html', **tasks.case_view(current_user, instance_id))
+
+
+def _resubmit_task(instance_id):
+    inst = tasks.visible_instance(current_user, instance_id)
+    task = next((t for t in tasks.open_tasks(inst.id) if t.assignee_id == current_user.id), None)
+    if task is None:
+        raise Conflict(_('该记录当前无需修改'))
+    return inst, task
+
+
+@bp.get('/cases/<int:instance_id>/resubmit')
+def resubmit_form(instance_id):
+    inst, _task = _resubmit_task(instance_id)
+    values = tasks.hooks_for(inst.process_key).resubmit_values(inst)
+    return _form_page(values, {}, values.get('proof_files', []), url_for('mobile.resubmit', instance_id=inst.id),
+                      _('修改后重新提交'))
+
+
+@bp.post('/cases/<int:instance_id>/resubmit')
+def resubmit(instance_id):
+    inst, task = _resubmit_task(instance_id)
+    values = form_values(forms.get_form(task.form_key))
+    try:
+        submissions.resubmit_with_files(current_user, task, values, uploads('proof_files_new'))
+    except ValidationFailed as exc:
+        return _form_page(values, exc.errors, getattr(exc, 'kept_files', []),
+                          url_for('mobile.resubmit', instance_id=inst.id), _('修改后重新提交'), exc.status)
+    flash(_('已重新提交，等待审核'), 'success')
+    return redirect(url_for('mobile.case', instance_id=inst.id))

@@ -1,0 +1,86 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.orders import bp
+from app.blueprints.web import form_values, page_arg, uploads
+from app.services import forms, ledger, submissions, tasks, v_order_steps, v_orders
+from app.services.errors import ServiceError, ValidationFailed
+
+FORM_KEY = 'v_order.json'
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+def _form_page(values, errors, kept, status=200):
+    return render_template('orders/new.html', form=forms.get_form(FORM_KEY), values=values, errors=errors, kept=kept,
+                           options={'service_object_ids': v_orders.object_choices(current_user)}), status
+
+
+@bp.get('/m/orders/new')
+def new():
+    return _form_page({'demand_type': 'others', 'category': 'general', 'volunteers_needed': '1'}, {}, [])
+
+
+@bp.post('/m/orders/new')
+def create():
+    values = form_values(forms.get_form(FORM_KEY))
+    try:
+        inst = submissions.start_with_files(current_user, v_orders.PROCESS_KEY, FORM_KEY, values,
+                                            uploads('qualification_files_new'))
+    except ValidationFailed as exc:
+        return _form_page(values, exc.errors, getattr(exc, 'kept_files', []), exc.status)
+    flash(_('订单已提交，等待社工站审核'), 'success')
+    return redirect(url_for('orders.detail', order_id=v_orders.order_for(inst).id))
+
+
+@bp.get('/m/orders')
+def mine():
+    rows, total = v_orders.my_orders(current_user, page_arg())
+    return render_template('orders/mine.html', rows=rows, total=total, page=page_arg())
+
+
+@bp.get('/m/orders/open')
+def open_orders():
+    rows, total = v_orders.open_for_volunteer(current_user, page_arg())
+    return render_template('orders/open.html', rows=rows, total=total, page=page_arg())
+
+
+@bp.post('/m/orders/accept/<int:task_id>')
+def accept(task_id):
+    try:
+        tasks.complete_task(current_user, task_id, data={'note': request.form.get('note', '')})
+        flash(_('已接单，等待社工站审核'), 'success')
+    except ServiceError as exc:
+        flash(str(getattr(exc, 'errors', None) and next(iter(exc.errors.values()))[0] or exc.message), 'error')
+    return redirect(url_for('orders.open_orders'))
+
+
+@bp.get('/orders/<int:order_id>')
+def detail(order_id):
+    order = v_orders.visible_order(current_user, order_id)
+    return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
+                           history=tasks.instance_history(order.instance_id),
+                           my_tasks=[t for t in tasks.open_tasks(order.instance_id) if tasks.can_act(current_user, t)],
+                           can_manage=v_order_steps.may_manage(current_user, order))
+
+
+@bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
+def close(order_id, action):
+    try:
+        v_order_steps.close_order(current_user, order_id, action, request.form.get('reason', ''))
+        flash(_('订单已取消') if action == 'cancel' else _('订单已中止'), 'success')
+    except ValidationFailed as exc:
+        flash(next(iter(exc.errors.values()))[0], 'error')
+    except ServiceError as exc:
+        flash(str(exc.message), 'error')
+    return redirect(url_for('orders.detail', order_id=order_id))
+
+
+@bp.get('/m/points')
+def points():
+    return render_template('orders/points.html', s=ledger.statement(current_user, page_arg()), page=page_arg())

@@ -1,0 +1,17 @@
+"""All tables; import here so Alembic and create_all see them."""
+from app.models.activity import Activity, ListVersion, SensitiveWord, UnitListEntry
+from app.models.audit import AuditLog, Decision
+from app.models.draft import WorkflowDraft
+from app.models.files import InstanceFile, StoredFile
+from app.models.ledger import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
+from app.models.message import Message
+from app.models.org import ApiToken, Membership, OrgUnit, User
+from app.models.service_object import ServiceObject
+from app.models.v_order import VOrder, VOrderObject, VOrderVolunteer
+from app.models.workflow import HumanTask, HumanTaskScope, WorkflowInstance, WorkflowVersion
+
+__all__ = ['Activity', 'ListVersion', 'SensitiveWord', 'UnitListEntry',
+           'ApiToken', 'AuditLog', 'Decision', 'HumanTask', 'HumanTaskScope', 'InstanceFile', 'LedgerAccount',
+           'LedgerEntry', 'LedgerHold', 'LedgerPosting', 'Membership', 'Message', 'OrgUnit', 'ServiceObject', 'StoredFile',
+           'User',
+           'VOrder', 'VOrderObject', 'VOrderVolunteer', 'WorkflowDraft', 'WorkflowInstance', 'WorkflowVersion']

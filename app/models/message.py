@@ -1,0 +1,24 @@
+"""In-app messages (站内信): one row per recipient."""
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+MESSAGE_KINDS = ('task', 'decision', 'reminder', 'info')
+
+
+class Message(db.Model):
+    __tablename__ = 'message'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
+    kind: Mapped[str] = mapped_column(String(16))  # task decision reminder info
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default='')
+    link: Mapped[str] = mapped_column(String(300), default='')  # relative URL inside the app
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    read_at = mapped_column(UTCDateTime)
+
+
+# the list (user, newest first) and the unread badge (user, read_at IS NULL) both use this index
+Index('ix_message_user_unread', Message.user_id, Message.read_at, Message.created_at)

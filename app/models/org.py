@@ -1,0 +1,73 @@
+"""Organisation tree, users, memberships and API tokens."""
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import PathString, UTCDateTime, utcnow
+
+
+class OrgUnit(db.Model):
+    __tablename__ = 'org_unit'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))  # city district street station provider team association bureau
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey('org_unit.id'))
+    path: Mapped[str] = mapped_column(PathString, unique=True)
+    is_veterans: Mapped[bool] = mapped_column(default=False)
+
+    parent = relationship('OrgUnit', remote_side=[id])
+
+
+class User(db.Model):
+    __tablename__ = 'app_user'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str | None] = mapped_column(String(18))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    home_unit_id: Mapped[int | None] = mapped_column(ForeignKey('org_unit.id'))
+    guardian_json: Mapped[str | None] = mapped_column(db.Text)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    memberships = relationship('Membership', back_populates='user', lazy='selectin')
+    home_unit = relationship('OrgUnit')
+
+    # the four members Flask-Login expects, kept here so models do not import the web layer
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return str(self.id)
+
+
+class Membership(db.Model):
+    __tablename__ = 'membership'
+    __table_args__ = (UniqueConstraint('user_id', 'role', 'org_unit_id'),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey('org_unit.id'))
+
+    user = relationship('User', back_populates='memberships')
+    org_unit = relationship('OrgUnit', lazy='joined')
+
+
+class ApiToken(db.Model):
+    __tablename__ = 'api_token'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    expires_at = mapped_column(UTCDateTime)
+
+    user = relationship('User')
+
+
+Index('ix_org_unit_parent', OrgUnit.parent_id)

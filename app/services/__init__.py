@@ -1,0 +1,49 @@
+"""Use cases. This is the only layer that commits: one `with transaction():` per use case."""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from app.extensions import db
+from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized, ValidationFailed
+
+_depth: ContextVar[int] = ContextVar('tx_depth', default=0)
+_after_commit: ContextVar[list | None] = ContextVar('tx_after_commit', default=None)
+
+
+@contextmanager
+def transaction():
+    """Commit everything done inside on success, roll all of it back on any error."""
+    depth = _depth.get()
+    if depth:
+        token = _depth.set(depth + 1)
+        try:
+            yield db.session
+        finally:
+            _depth.reset(token)
+        return
+    token = _depth.set(1)
+    hooks: list = []
+    hooks_token = _after_commit.set(hooks)
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _depth.reset(token)
+        _after_commit.reset(hooks_token)
+    for hook in hooks:
+        hook()
+
+
+def after_commit(fn):
+    """Run fn once the surrounding transaction has committed (messages, jobs)."""
+    hooks = _after_commit.get()
+    if hooks is None:
+        fn()
+    else:
+        hooks.append(fn)
+
+
+__all__ = ['Conflict', 'Forbidden', 'NotFound', 'ServiceError', 'Unauthorized', 'ValidationFailed',
+           'after_commit', 'transaction']

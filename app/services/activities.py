@@ -1,0 +1,318 @@
+"""Activity publishing (志愿活动发布): domain rules, service tasks and the public list.
+
+Chain (bpmn/activity_publish.bpmn): submit -> classify (white/black list, veterans) -> 广志协 review
+unless whitelisted and not blacklisted -> 退役军人事务局 final review for veterans' activities -> publish.
+"""
+import json
+import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Activity, Decision, HumanTask, OrgUnit, WorkflowInstance
+from app.models.base import utcnow
+from app.services import forms, sensitive_words, tasks, unit_lists
+from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.hooks import ProcessHooks, register
+from workflows import service_tasks
+
+PROCESS_KEY = 'activity_publish'
+FORM_KEY = 'activity_publish.json'
+VIEW_KEY = 'activity_publish_view.json'  # the same fields plus team and list status, all read-only
+PUBLISHER_ROLES = {'team_admin', 'station_admin'}
+VETERANS_TAG = 'veterans'
+BEIJING = ZoneInfo('Asia/Shanghai')
+CHECKED_FIELDS = ('title', 'description', 'place', 'tags')
+MAX_TAGS, MAX_TAG_LEN = 10, 16
+STATUS_LABELS = {'pending': _l('审核中'), 'published': _l('已发布'), 'rejected': _l('未通过'), 'abandoned': _l('已终止')}
+SKIP_TITLE, SKIP_REASON = '广志协审核（白名单免审）', '白名单单位，按流程免予广志协审核'
+_TOKEN = re.compile(r"[^\s,，、;；\[\]'\"]+")
+_DEFERRED = 'activity_deferred_decisions'
+
+
+def tag_labels(english=False) -> dict[str, str]:
+    prop = forms.get_form(FORM_KEY)['properties']['tags']
+    return prop['x-tags_en' if english else 'x-tags']
+
+
+def parse_tags(raw) -> tuple[list[str], list[str]]:
+    """(tags, problems): a list, a comma-separated string or labels -> known keys plus free tags."""
+    if isinstance(raw, list):
+        raw = ','.join(str(t) for t in raw)
+    by_label = {}
+    for english in (False, True):
+        by_label.update({v.lower(): k for k, v in tag_labels(english).items()})
+    tags, problems = [], []
+    for token in _TOKEN.findall(raw or ''):
+        key = token if token in tag_labels() else by_label.get(token.lower(), token)
+        if len(key) > MAX_TAG_LEN:
+            problems.append(str(_l('标签“%(t)s”太长（不超过 %(n)s 个字）', t=key, n=MAX_TAG_LEN)))
+        elif key not in tags:
+            tags.append(key)
+    if len(tags) > MAX_TAGS:
+        problems.append(str(_l('最多 %(n)s 个标签', n=MAX_TAGS)))
+    return tags, problems
+
+
+def parse_time(value: str) -> datetime:
+    """An ISO time from the form; without an offset it is Beijing time. Returned in UTC."""
+    dt = datetime.fromisoformat(value)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=BEIJING)).astimezone(UTC)
+
+
+def beijing(dt) -> str:
+    return dt.astimezone(BEIJING).strftime('%Y-%m-%d %H:%M') if dt else ''
+
+
+def publishing_unit(user) -> OrgUnit | None:
+    """The team (or station) a publisher acts for: their first team/station admin membership."""
+    return next((m.org_unit for m in user.memberships if m.role in PUBLISHER_ROLES), None)
+
+
+def _root_code() -> str:
+    return db.session.scalar(select(OrgUnit.code).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+
+
+def _check(clean: dict) -> dict:
+    errors: dict = {}
+    clean['tags'], problems = parse_tags(clean.get('tags'))
+    if problems:
+        errors['tags'] = problems
+    start, end = parse_time(clean['start_at']), parse_time(clean['end_at'])
+    if end <= start:
+        errors['end_at'] = [str(_l('结束时间须晚于开始时间'))]
+    if start < utcnow():
+        errors['start_at'] = [str(_l('开始时间不能早于现在'))]
+    try:
+        sensitive_words.check_fields(clean, CHECKED_FIELDS)
+    except ValidationFailed as exc:
+        for name, msgs in exc.errors.items():
+            errors.setdefault(name, []).extend(msgs)
+    if errors:
+        raise ValidationFailed(errors)
+    return {'start': start, 'end': end}
+
+
+class ActivityHooks(ProcessHooks):
+    process_key = PROCESS_KEY
+    start_roles = PUBLISHER_ROLES
+    display_form = VIEW_KEY
+
+    def prepare(self, user, instance, task, form_key, clean):
+        if form_key != FORM_KEY:
+            return clean
+        times = _check(clean)
+        team = publishing_unit(user) or db.session.get(OrgUnit, latest(instance.id).team_id)
+        street = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['street']))
+        previous = db.session.scalar(select(func.max(Activity.version)).where(Activity.instance_id == instance.id)) or 0
+        act = Activity(instance_id=instance.id, version=previous + 1, status='pending', title=clean['title'],
+                       service_field=clean['service_field'], tags_json=json.dumps(clean['tags'], ensure_ascii=False),
+                       street_id=street.id, place=clean['place'], start_at=times['start'], end_at=times['end'],
+                       recruit_count=clean['recruit_count'], description=clean['description'], team_id=team.id,
+                       is_veterans=VETERANS_TAG in clean['tags'] or team.is_veterans, submitted_by_id=user.id)
+        db.session.add(act)
+        db.session.flush()
+        instance.title = clean['title'][:200]
+        instance.business_key = f'activity:{act.id}'
+        root = _root_code()
+        return {**clean, 'activity_id': act.id, 'revision': act.version, 'team_unit': team.code,
+                'review_scope': [root], 'veterans_scope': [root]}
+
+    def display(self, instance):
+        act = latest(instance.id)
+        return as_display(act) if act else {}
+
+    def resubmit_values(self, instance):
+        act = latest(instance.id)
+        return {**form_values(act), 'tags': '，'.join(tags_of(act))} if act else {}
+
+
+register(ActivityHooks())
+
+
+def latest(instance_id) -> Activity | None:
+    return db.session.scalar(select(Activity).where(Activity.instance_id == instance_id)
+                             .order_by(Activity.version.desc()).limit(1))
+
+
+def tags_of(act: Activity) -> list[str]:
+    return json.loads(act.tags_json or '[]')
+
+
+def as_display(act: Activity) -> dict:
+    """The fields of forms/activity_publish_view.json as a reviewer reads them."""
+    labels = tag_labels(forms.is_english())
+    on = unit_lists.flags(act.team_id)
+    listed = _l('黑名单（不可免审）') if on['black'] else _l('白名单') if on['white'] else None
+    return {'title': act.title, 'service_field': act.service_field, 'street': act.street.code, 'place': act.place,
+            'tags': '、'.join(labels.get(t, t) for t in tags_of(act)), 'start_at': beijing(act.start_at),
+            'end_at': beijing(act.end_at), 'recruit_count': act.recruit_count, 'description': act.description,
+            'team_name': act.team.name, 'veterans_label': str(_l('是')) if act.is_veterans else None,
+            'list_status': str(listed) if listed else None, 'activity_id': act.id, 'version': act.version,
+            'status': act.status}
+
+
+def public_view(act: Activity) -> dict:
+    """What anyone may read about a published activity (no list status)."""
+    return {**as_display(act), 'list_status': None}
+
+
+def as_dict(act: Activity) -> dict:
+    """JSON view (API)."""
+    iso = lambda dt: dt.isoformat() if dt else None  # noqa: E731
+    return {'id': act.id, 'instance_id': act.instance_id, 'version': act.version, 'status': act.status,
+            'title': act.title, 'service_field': act.service_field, 'tags': tags_of(act), 'street': act.street.code,
+            'street_name': act.street.name, 'place': act.place, 'start_at': iso(act.start_at), 'end_at': iso(act.end_at),
+            'recruit_count': act.recruit_count, 'description': act.description,
+            'team': {'code': act.team.code, 'name': act.team.name}, 'is_veterans': act.is_veterans,
+            'published_at': iso(act.published_at), 'reject_reason': act.reject_reason}
+
+
+def form_values(act: Activity) -> dict:
+    """A stored version as values of the publish form (Beijing times for datetime-local inputs)."""
+    local = lambda dt: dt.astimezone(BEIJING).strftime('%Y-%m-%dT%H:%M')  # noqa: E731
+    return {'title': act.title, 'service_field': act.service_field, 'tags': tags_of(act), 'street': act.street.code,
+            'place': act.place, 'start_at': local(act.start_at), 'end_at': local(act.end_at),
+            'recruit_count': act.recruit_count, 'description': act.description}
+
+
+# ---- service tasks -------------------------------------------------------------------------------
+
+def _activity(data) -> Activity:
+    return db.session.get(Activity, data['activity_id'])
+
+
+@service_tasks.register('activity.classify')
+def _classify(data, params):
+    """Read the lists and the veterans flags now; the diagram's gateways decide on the result."""
+    team = db.session.scalar(select(OrgUnit).where(OrgUnit.code == data['team_unit']))
+    on = unit_lists.flags(team.id)
+    veterans = VETERANS_TAG in (data.get('tags') or []) or bool(team.is_veterans)
+    act = _activity(data)
+    act.is_veterans = act.is_veterans or veterans
+    return {'whitelisted': on['white'], 'blacklisted': on['black'], 'veterans': veterans}
+
+
+@service_tasks.register('activity.skip_review')
+def _skip_review(data, params):
+    """Write '白名单免审' into the history (after the submit row, see _flush_deferred)."""
+    instance = db.session.get(WorkflowInstance, data['instance_id'])
+    db.session.info.setdefault(_DEFERRED, []).append(dict(
+        instance_id=instance.id, bpmn_id='skip_review', task_title=SKIP_TITLE, lane='association_admin',
+        role='association_admin', decision='auto', reason=SKIP_REASON, version=instance.version.version,
+        data_json=json.dumps({'team_unit': data['team_unit'], 'classify_result': data.get('classify_result')},
+                             ensure_ascii=False)))
+    return {'skipped': True}
+
+
+@event.listens_for(Session, 'before_commit')
+def _flush_deferred(session):
+    for kw in session.info.pop(_DEFERRED, []):
+        session.add(Decision(at=utcnow(), **kw))
+
+
+@event.listens_for(Session, 'after_soft_rollback')
+def _drop_deferred(session, previous_transaction):
+    session.info.pop(_DEFERRED, None)
+
+
+@service_tasks.register('activity.reject')
+def _reject(data, params):
+    act = _activity(data)
+    act.status, act.decided_at = 'rejected', utcnow()
+    act.reject_stage, act.reject_reason = params.get('stage'), data.get('reason')
+    return {'status': 'rejected'}
+
+
+def _bureau_approved(act: Activity) -> bool:
+    return bool(db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.instance_id == act.instance_id, HumanTask.lane == 'veterans_admin',
+        HumanTask.status == 'completed', HumanTask.decision == 'approve', HumanTask.completed_at >= act.created_at)))
+
+
+@service_tasks.register('activity.publish')
+def _publish(data, params):
+    """Publish; a veterans' activity without the bureau's approval of this version is refused."""
+    act = _activity(data)
+    if (act.is_veterans or (data.get('classify_result') or {}).get('veterans')) and not _bureau_approved(act):
+        raise RuntimeError('退役军人志愿活动未经退役军人事务局终审，不能发布')
+    act.status, act.decided_at, act.published_at = 'published', utcnow(), utcnow()
+    act.instance.outcome = 'approved'
+    return {'status': 'published'}
+
+
+@service_tasks.register('activity.abandon')
+def _abandon(data, params):
+    act = _activity(data)
+    act.status, act.decided_at = 'abandoned', utcnow()
+    act.instance.outcome = 'abandoned'
+    return {'status': 'abandoned'}
+
+
+# ---- use cases -------------------------------------------------------------------------------------
+
+def published(q=None, page=1, per_page=20):
+    """(rows, total) of published activities, soonest first; no login needed."""
+    cond = Activity.status == 'published'
+    if q:
+        cond = cond & Activity.title.contains(q.strip()[:50], autoescape=True)
+    total = db.session.scalar(select(func.count()).select_from(Activity).where(cond))
+    rows = db.session.scalars(select(Activity).where(cond).order_by(Activity.start_at.desc(), Activity.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def public_detail(activity_id) -> Activity:
+    act = db.session.get(Activity, activity_id)
+    if act is None or act.status != 'published':
+        raise NotFound()
+    return act
+
+
+def mine(user, page=1, per_page=20):
+    """(latest version of each of the user's activities, total)."""
+    newest = select(Activity.instance_id, func.max(Activity.version).label('v')).where(
+        Activity.submitted_by_id == user.id).group_by(Activity.instance_id).subquery()
+    base = select(Activity).join(newest, (Activity.instance_id == newest.c.instance_id) & (Activity.version == newest.c.v))
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.scalars(base.order_by(Activity.id.desc()).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def publish(user, values: dict) -> WorkflowInstance:
+    """Start the chain with the submitted form (422 and nothing stored on any problem)."""
+    return tasks.start_instance(user, PROCESS_KEY, values)
+
+
+def _own_case(user, instance_id):
+    inst = tasks.visible_instance(user, instance_id)
+    if inst.process_key != PROCESS_KEY or inst.submitter_id != user.id:
+        raise NotFound()
+    return inst
+
+
+def resubmit_task(user, instance_id) -> HumanTask | None:
+    inst = _own_case(user, instance_id)
+    return next((t for t in tasks.open_tasks(inst.id) if t.assignee_id == user.id), None)
+
+
+def case(user, instance_id) -> dict:
+    """The team's view of one activity: status, history, the last rejection and whether it can be resubmitted."""
+    inst = _own_case(user, instance_id)
+    view = tasks.case_view(user, inst.id)
+    rejects = [h for h in view['history'] if h['decision'] == 'reject']
+    return {**view, 'activity': latest(inst.id), 'last_reject': rejects[-1] if rejects else None,
+            'resubmit': resubmit_task(user, inst.id)}
+
+
+def resubmit(user, instance_id, values: dict) -> WorkflowInstance:
+    """Complete the returned form with the corrected activity (a new version)."""
+    task = resubmit_task(user, instance_id)
+    if task is None:
+        raise Conflict(_l('该活动当前无需修改'))
+    return tasks.complete_task(user, task.id, data=values)

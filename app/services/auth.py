@@ -1,0 +1,60 @@
+"""Passwords, login and API tokens."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.models.base import utcnow
+from app.services import transaction
+
+_hasher = PasswordHasher()
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# verifying an unknown user still costs one hash, so timing does not reveal which usernames exist
+_DUMMY_HASH = _hasher.hash('not-a-real-password')
+
+
+def _ph():
+    return _fast_hasher if current_app.config.get('PASSWORD_HASH_FAST') else _hasher
+
+
+def hash_password(password: str) -> str:
+    return _ph().hash(password)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same cost either way)."""
+    user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
+    try:
+        _ph().verify(user.password_hash if user else _DUMMY_HASH, password or '')
+    except (VerificationError, InvalidHashError):
+        return None
+    return user if user and user.is_active else None
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, object]:
+    """A new bearer token; only its sha256 is stored."""
+    raw = secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(hours=current_app.config['API_TOKEN_HOURS'])
+    with transaction():
+        db.session.add(ApiToken(token_hash=_digest(raw), user_id=user.id, expires_at=expires))
+    return raw, expires
+
+
+def user_for_token(raw: str) -> User | None:
+    """The user behind a live token, None for unknown, expired or malformed tokens."""
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is None or token.expires_at <= utcnow() or not token.user.is_active:
+        return None
+    return token.user

@@ -1,0 +1,182 @@
+"""Form definitions in forms/*.json (JSON Schema subset + UI hints) and server-side validation."""
+import json
+import os
+from datetime import date, datetime
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Membership, OrgUnit, User
+from app.services.errors import NotFound
+from app.services.validators import is_valid_id, is_valid_mobile, normalize_id, normalize_mobile
+
+_UNIT_SOURCES = {'streets': 'street', 'providers': 'provider'}
+
+
+@lru_cache(maxsize=64)
+def _load(path: str, mtime: float) -> dict:
+    with open(path, encoding='utf-8') as fh:
+        return json.load(fh)
+
+
+def form_names() -> set[str]:
+    return {f for f in os.listdir(current_app.config['FORMS_DIR']) if f.endswith('.json')}
+
+
+def get_form(form_key: str) -> dict:
+    """The parsed definition of forms/<form_key>; NotFound for unknown names."""
+    if not form_key or form_key not in form_names():
+        raise NotFound()
+    path = os.path.join(current_app.config['FORMS_DIR'], form_key)
+    return _load(path, os.path.getmtime(path))
+
+
+def is_english() -> bool:
+    loc = get_locale()
+    return bool(loc) and loc.language == 'en'
+
+
+def label(obj: dict, key='title') -> str:
+    """A field or form title in the user's language."""
+    return obj.get(key + '_en') if is_english() and obj.get(key + '_en') else obj.get(key, '')
+
+
+def option_list(prop: dict) -> list[tuple[str, str]]:
+    """(value, label) pairs of an enum or a dynamic option source."""
+    source = prop.get('x-options')
+    if source in _UNIT_SOURCES:
+        rows = db.session.execute(select(OrgUnit).where(OrgUnit.kind == _UNIT_SOURCES[source]).order_by(OrgUnit.path)).scalars()
+        return [(u.code, f'{u.parent.name} · {u.name}') for u in rows]
+    if source == 'volunteers':
+        rows = db.session.scalars(select(User).join(Membership).where(Membership.role == 'volunteer').order_by(User.id))
+        return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]
+    names = prop.get('enumNames_en' if is_english() else 'enumNames') or prop.get('enum', [])
+    return list(zip(prop.get('enum', []), names))
+
+
+def field_order(form: dict) -> list[str]:
+    return form.get('x-ui', {}).get('order') or list(form['properties'])
+
+
+def _required(form: dict, data: dict) -> set[str]:
+    req = set(form.get('required', []))
+    for rule in form.get('allOf', []):
+        cond = rule.get('if', {}).get('properties', {})
+        if all(data.get(k) == v.get('const') for k, v in cond.items()):
+            req |= set(rule.get('then', {}).get('required', []))
+    return req
+
+
+def _empty(value) -> bool:
+    return value is None or value == '' or value == []
+
+
+def _check_string(prop, value, errors):
+    if not isinstance(value, str):
+        value = str(value)
+    value = value.strip()
+    fmt = prop.get('format')
+    if fmt == 'cn-id-card':
+        value = normalize_id(value)
+        if not is_valid_id(value):
+            errors.append(_l('身份证号码无效：应为 18 位，出生日期真实，最后一位校验码正确'))
+    elif fmt == 'cn-mobile':
+        value = normalize_mobile(value)
+        if not is_valid_mobile(value):
+            errors.append(_l('手机号码应为 11 位数字，以 1 开头'))
+    elif fmt in ('date', 'date-time'):
+        try:
+            (date if fmt == 'date' else datetime).fromisoformat(value)
+        except ValueError:
+            errors.append(_l('日期格式不正确'))
+    if 'maxLength' in prop and len(value) > prop['maxLength']:
+        errors.append(_l('不能超过 %(n)s 个字', n=prop['maxLength']))
+    if 'minLength' in prop and len(value) < prop['minLength']:
+        errors.append(_l('至少需要 %(n)s 个字', n=prop['minLength']))
+    return value
+
+
+def _check_value(prop, value, errors):
+    kind = prop.get('type', 'string')
+    if kind == 'array':
+        items = value if isinstance(value, list) else [value]
+        spec = prop.get('x-file', {})
+        try:
+            items = [int(v) for v in items]
+        except (TypeError, ValueError):
+            errors.append(_l('文件编号无效'))
+            return items
+        lo, hi = spec.get('minItems', prop.get('minItems', 0)), spec.get('maxItems', prop.get('maxItems', 10**6))
+        if not lo <= len(items) <= hi:
+            errors.append(_l('请上传 %(lo)s–%(hi)s 个文件（当前 %(n)s 个）', lo=lo, hi=hi, n=len(items)))
+        return items
+    if kind == 'object':
+        return _check_object(prop, value, errors)
+    if kind in ('integer', 'number'):
+        try:
+            value = int(value) if kind == 'integer' else float(value)
+        except (TypeError, ValueError):
+            errors.append(_l('请输入整数') if kind == 'integer' else _l('请输入数字'))
+            return value
+        if 'exclusiveMinimum' in prop and value <= prop['exclusiveMinimum']:
+            errors.append(_l('应大于 %(lo)s', lo=prop['exclusiveMinimum']))
+        if 'minimum' in prop and value < prop['minimum']:
+            errors.append(_l('不能小于 %(lo)s', lo=prop['minimum']))
+        if 'maximum' in prop and value > prop['maximum']:
+            errors.append(_l('不能大于 %(hi)s', hi=prop['maximum']))
+        return value
+    value = _check_string(prop, value, errors)
+    options = option_list(prop) if ('enum' in prop or 'x-options' in prop) else None
+    if options is not None and value not in {v for v, _ in options}:
+        by_label = {lbl: v for v, lbl in options}
+        if value in by_label:
+            return by_label[value]
+        errors.append(_l('未知的街道代码') if prop.get('x-options') == 'streets' else _l('请选择有效的选项'))
+    return value
+
+
+def is_review_form(form_key: str | None) -> bool:
+    """A review form carries an approve/reject decision."""
+    return bool(form_key) and 'decision' in get_form(form_key)['properties']
+
+
+def _check_object(prop, value, errors):
+    if not isinstance(value, dict):
+        errors.append(_l('格式不正确'))
+        return value
+    clean = {}
+    for name, sub in prop.get('properties', {}).items():
+        sub_errors: list = []
+        if _empty(value.get(name)):
+            if name in prop.get('required', []):
+                errors.append(_l('%(field)s：此项为必填项', field=label(sub)))
+            continue
+        clean[name] = _check_value(sub, value[name], sub_errors)
+        errors.extend(_l('%(field)s：%(msg)s', field=label(sub), msg=m) for m in sub_errors)
+    return clean
+
+
+def validate(form: dict, data: dict) -> tuple[dict, dict]:
+    """(clean data, {field: [messages]}); unknown keys are dropped, nothing is coerced silently."""
+    clean, errors = {}, {}
+    data = data or {}
+    required = _required(form, data)
+    for name, prop in form['properties'].items():
+        if prop.get('readOnly'):
+            continue
+        value = data.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+        if _empty(value):
+            if name in required:
+                errors[name] = [_l('此项为必填项')]
+            continue
+        field_errors: list = []
+        clean[name] = _check_value(prop, value, field_errors)
+        if field_errors:
+            errors[name] = field_errors
+    return clean, errors

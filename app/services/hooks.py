@@ -1,0 +1,39 @@
+"""Per-process business hooks: the domain side of a form task (validation, derived data, rows)."""
+
+
+class ProcessHooks:
+    """Defaults for a process without domain rules; subclasses override what they need."""
+
+    process_key = ''
+    start_roles: set[str] | None = None  # None: anyone logged in may start
+    display_form: str | None = None  # form definition that labels the submitted data
+
+    def can_start(self, user) -> bool:
+        return self.start_roles is None or any(m.role in self.start_roles for m in user.memberships)
+
+    def prepare(self, user, instance, task, form_key: str, clean: dict) -> dict:
+        """Data handed to the engine for this completed form (may raise ValidationFailed)."""
+        return clean
+
+    def display(self, instance) -> dict:
+        """Business data a reviewer sees next to the task."""
+        return {}
+
+    def resubmit_values(self, instance) -> dict:
+        """What a returned submission form is pre-filled with."""
+        return self.display(instance)
+
+    def on_saved(self, instance, ready_bpmn_ids: list[str]) -> None:
+        """Called after every engine step is stored (keep business status in step with the diagram)."""
+
+
+_HOOKS: dict[str, ProcessHooks] = {}
+
+
+def register(hooks: ProcessHooks) -> ProcessHooks:
+    _HOOKS[hooks.process_key] = hooks
+    return hooks
+
+
+def hooks_for(process_key: str) -> ProcessHooks:
+    return _HOOKS.get(process_key) or ProcessHooks()

@@ -1,0 +1,182 @@
+"""The bridge between engine runs and our rows: deploy, start, load, save + project, audit."""
+import json
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowInstance, WorkflowVersion
+from app.models.base import utcnow
+from app.services import forms, messages
+from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services.hooks import hooks_for
+from app.services.roles import LANE_ROLES
+from workflows import DeploymentError, EngineError, InstanceRun, TaskNotReady, compile_diagram
+from workflows.projection import project, scope_codes
+
+# versions are immutable and their XML hash names the spec, so the hash is a safe cache key
+_spec_cache: dict[str, str] = {}
+
+
+class EngineFailure(ServiceError):
+    status = 500
+    code = 'engine_error'
+
+
+def deploy(process_key: str, xml: bytes, user=None) -> WorkflowVersion:
+    """Lint, parse and freeze a diagram as the next version (adds, does not commit)."""
+    try:
+        compiled = compile_diagram(xml, process_key, roles=LANE_ROLES, forms=forms.form_names())
+    except DeploymentError as exc:
+        raise ValidationFailed({'bpmn': [f'{p.element_id or "-"}: {p.message}' for p in exc.problems]}) from exc
+    last = db.session.scalar(select(func.max(WorkflowVersion.version)).where(
+        WorkflowVersion.process_key == process_key)) or 0
+    version = WorkflowVersion(process_key=process_key, version=last + 1, name=compiled.name or process_key,
+                              bpmn_xml=compiled.bpmn_xml, sha256=compiled.sha256, spec_json=compiled.spec_json,
+                              published_by_id=user.id if user else None)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def latest_version(process_key: str) -> WorkflowVersion:
+    version = db.session.scalar(select(WorkflowVersion).where(WorkflowVersion.process_key == process_key)
+                                .order_by(WorkflowVersion.version.desc()).limit(1))
+    if version is None:
+        raise NotFound(_l('没有已发布的流程：%(key)s', key=process_key))
+    return version
+
+
+def _spec_json(version: WorkflowVersion) -> str:
+    spec = _spec_cache.get(version.sha256)
+    if spec is None:
+        spec = db.session.scalar(select(WorkflowVersion.spec_json).where(WorkflowVersion.id == version.id))
+        _spec_cache[version.sha256] = spec
+    return spec
+
+
+def new_run(instance: WorkflowInstance, data: dict) -> InstanceRun:
+    version = instance.version
+    return _guard(lambda: InstanceRun.start(_spec_json(version), data, cache_key=version.sha256))
+
+
+def lock_instance(instance_id: int) -> WorkflowInstance:
+    """The instance row, locked for this transaction where the database can."""
+    instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
+                                 .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
+    if instance is None:
+        raise NotFound()
+    return instance
+
+
+def load_run(instance: WorkflowInstance) -> InstanceRun:
+    version = instance.version
+    return _guard(lambda: InstanceRun.load(_spec_json(version), instance.state_json, cache_key=version.sha256))
+
+
+def run_step(run: InstanceRun, task_guid: str, data: dict) -> None:
+    """Complete one READY task in the engine; a task that is no longer READY is a conflict."""
+    try:
+        run.complete(task_guid, data)
+    except TaskNotReady as exc:
+        raise Conflict() from exc
+    except EngineError as exc:
+        current_app.logger.exception('engine step failed')
+        raise EngineFailure(_l('流程执行出错：%(msg)s', msg=str(exc))) from exc
+
+
+def _guard(fn):
+    try:
+        return fn()
+    except EngineError as exc:
+        current_app.logger.exception('engine failed')
+        raise EngineFailure(_l('流程执行出错：%(msg)s', msg=str(exc))) from exc
+
+
+def _units_by_code(codes) -> list[OrgUnit]:
+    if not codes:
+        return []
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes))))
+
+
+def _root_unit() -> OrgUnit:
+    return db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+
+
+def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
+    """Store engine state and project READY manual tasks into human_task rows; returns new rows."""
+    now = utcnow()
+    instance.state_json = run.dump()
+    instance.next_timer_at = run.next_timer_at()
+    instance.updated_at = now
+    ready = project(run)
+    open_rows = {t.task_guid: t for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == 'open'))}
+    for guid, row in open_rows.items():
+        if guid not in {r.guid for r in ready}:
+            row.status = 'cancelled'
+    created = []
+    new_guids = [r.guid for r in ready if r.guid not in open_rows]
+    # a reset or migration can make a finished task READY again under its old guid: keep the old row as history
+    for old in db.session.scalars(select(HumanTask).where(HumanTask.task_guid.in_(new_guids))) if new_guids else []:
+        old.task_guid = f'{old.task_guid}:{old.id}'
+    db.session.flush()
+    for r in ready:
+        if r.guid in open_rows:
+            continue
+        row = HumanTask(task_guid=r.guid, instance_id=instance.id, process_key=instance.process_key,
+                        bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, lane=r.lane, form_key=r.form,
+                        due_at=r.due_at, created_at=now, search_text=instance.title[:400],
+                        assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
+        db.session.add(row)
+        if row.assignee_id is None:
+            units = _units_by_code(scope_codes(r)) or [_root_unit()]
+            row.scopes = [HumanTaskScope(org_unit_id=u.id, path=u.path) for u in units]
+        created.append(row)
+    instance.stage = '、'.join(r.name or r.bpmn_id for r in ready)[:200]
+    if run.is_completed() and instance.status == 'running':
+        instance.status = 'completed'
+    hooks_for(instance.process_key).on_saved(instance, [r.bpmn_id for r in ready])
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise Conflict() from exc
+    messages.notify_new_tasks(created)
+    return created
+
+
+def record_decision(instance, task: HumanTask, user, membership, decision: str, reason, data: dict) -> Decision:
+    """The audit row of one completed task: who, role, unit, decision, reason, data, version."""
+    row = Decision(instance_id=instance.id, human_task_id=task.id if task else None,
+                   bpmn_id=task.bpmn_id, task_title=task.title, lane=task.lane,
+                   actor_id=user.id if user else None, role=membership.role if membership else task.lane,
+                   org_unit_id=membership.org_unit_id if membership else None, decision=decision,
+                   reason=reason, data_json=json.dumps(data, ensure_ascii=False, default=str),
+                   version=instance.version.version, at=utcnow())
+    db.session.add(row)
+    return row
+
+
+def history(instance_id: int) -> list[Decision]:
+    return list(db.session.scalars(select(Decision).where(Decision.instance_id == instance_id)
+                                   .order_by(Decision.id)))
+
+
+def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> WorkflowInstance:
+    """Operator's recovery: make the latest completed `bpmn_id` task READY again (audited)."""
+    from app.services import transaction
+    with transaction():
+        instance = lock_instance(instance_id)
+        run = load_run(instance)
+        try:
+            run.reset_to(bpmn_id)
+        except TaskNotReady as exc:
+            raise Conflict(_l('无法回退到该步骤：%(msg)s', msg=str(exc))) from exc
+        instance.status = 'running'
+        save_run(instance, run)
+        db.session.add(Decision(instance_id=instance.id, bpmn_id=bpmn_id, task_title=str(_l('回退到此步骤')),
+                                lane=None, actor_id=actor.id if actor else None, decision='reset', reason=reason,
+                                data_json='{}', version=instance.version.version, at=utcnow()))
+    return instance

@@ -1,0 +1,194 @@
+"""In-app messages (站内信): new tasks to the lane's users, decisions to the submitter, reminders.
+
+Messages are rows added inside the caller's transaction: a rolled-back decision leaves no message.
+Their text is stored in Chinese (the recipient's language is not known when the row is written)."""
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import Decision, HumanTask, HumanTaskScope, Membership, Message, OrgUnit, User, WorkflowInstance
+from app.models.base import utcnow
+from app.services import transaction
+from app.services.errors import NotFound
+from workflows import service_tasks
+
+KINDS = ('task', 'decision', 'reminder', 'info')
+DECISION_WORDS = {'approve': '已通过', 'reject': '不通过'}
+
+
+def _sent_keys() -> set:
+    """(user_id, link) pairs already messaged in the current transaction."""
+    session = db.session()
+    info, tx = session.info, session.get_transaction()
+    if tx is None:
+        return set()
+    if info.get('_messages_tx') is not tx:
+        info['_messages_tx'], info['_messages_keys'] = tx, set()
+    return info['_messages_keys']
+
+
+def send(user_ids, *, kind: str, title: str, body: str = '', link: str = '') -> list[Message]:
+    """Add one message per distinct user (no commit); a user gets one message per link per transaction."""
+    if kind not in KINDS:
+        raise ValueError(f'unknown message kind {kind!r}')
+    sent, now, rows = _sent_keys(), utcnow(), []
+    for uid in dict.fromkeys(u for u in user_ids if u is not None):
+        if link and (uid, link) in sent:
+            continue
+        sent.add((uid, link))
+        row = Message(user_id=uid, kind=kind, title=str(title)[:200], body=str(body or ''), link=link or '',
+                      created_at=now)
+        db.session.add(row)
+        rows.append(row)
+    return rows
+
+
+def _ancestor_paths(paths) -> set[str]:
+    """Every org-unit path that is a prefix of one of `paths` ('/gz/liwan/' -> '/gz/', '/gz/liwan/')."""
+    found = set()
+    for path in paths:
+        parts = [p for p in path.split('/') if p]
+        found.update('/' + '/'.join(parts[:i]) + '/' for i in range(1, len(parts) + 1))
+    return found
+
+
+def users_in_scope(role: str, scope_paths) -> list[int]:
+    """Active users holding `role` at or above one of the scope units (the inbox predicate)."""
+    prefixes = _ancestor_paths(scope_paths)
+    if not role or not prefixes:
+        return []
+    return list(db.session.scalars(
+        select(Membership.user_id).join(OrgUnit, OrgUnit.id == Membership.org_unit_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.role == role, OrgUnit.path.in_(prefixes), User.active.is_(True))
+        .distinct().order_by(Membership.user_id)))
+
+
+def recipients_for_task(task: HumanTask) -> list[int]:
+    """Users who see `task` in their inbox: its assignee, or lane role within one of its scope units."""
+    if task.assignee_id is not None:
+        return [task.assignee_id]
+    paths = db.session.scalars(select(HumanTaskScope.path).where(HumanTaskScope.human_task_id == task.id))
+    return users_in_scope(task.lane, list(paths))
+
+
+def task_link(task: HumanTask) -> str:
+    if task.assignee_id is not None:
+        return f'/m/cases/{task.instance_id}'
+    return f'/inbox/tasks/{task.id}'
+
+
+def _has_decisions(instance_id: int) -> bool:
+    return bool(db.session.scalar(select(func.count()).select_from(Decision)
+                                  .where(Decision.instance_id == instance_id)))
+
+
+def notify_new_tasks(tasks) -> int:
+    """Tell everyone who may act on each new task; returns how many messages were added."""
+    count = 0
+    for task in tasks:
+        instance = db.session.get(WorkflowInstance, task.instance_id)
+        # the first submit form is being filled in by its submitter right now: nothing to announce
+        if task.assignee_id is not None and not _has_decisions(task.instance_id):
+            continue
+        subject = instance.title if instance is not None and instance.title else ''
+        title = f'新待办：{task.title}' + (f' · {subject}' if subject else '')
+        count += len(send(recipients_for_task(task), kind='task', title=title, link=task_link(task)))
+    return count
+
+
+def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
+    """Tell the submitter about a reviewer's decision (never about their own actions)."""
+    if decision.actor_id == instance.submitter_id or decision.decision == 'submit':
+        return 0
+    word = DECISION_WORDS.get(decision.decision, decision.decision)
+    title = f'您的提交「{instance.title or instance.process_key}」{decision.task_title}：{word}'
+    if decision.decision == 'reject' and decision.reason:
+        title += f'，原因：{decision.reason}'
+    return len(send([instance.submitter_id], kind='decision', title=title, body=decision.reason or '',
+                    link=f'/m/cases/{instance.id}'))
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(select(func.count()).select_from(Message).where(
+        Message.user_id == user.id, Message.read_at.is_(None))) or 0
+
+
+def list_for(user, page: int = 1, per_page: int = 20, unread_only: bool = False):
+    """(rows, total) of the user's messages, newest first."""
+    cond = Message.user_id == user.id
+    if unread_only:
+        cond = cond & Message.read_at.is_(None)
+    total = db.session.scalar(select(func.count()).select_from(Message).where(cond))
+    rows = db.session.scalars(select(Message).where(cond).order_by(Message.created_at.desc(), Message.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def unread_reminders(user, limit: int = 3):
+    """(newest unread reminders, how many there are) for the after-login notice."""
+    cond = (Message.user_id == user.id) & Message.read_at.is_(None) & (Message.kind == 'reminder')
+    total = db.session.scalar(select(func.count()).select_from(Message).where(cond)) or 0
+    rows = db.session.scalars(select(Message).where(cond).order_by(Message.created_at.desc(), Message.id.desc())
+                              .limit(limit)).all() if total else []
+    return rows, total
+
+
+def _own(user, message_id) -> Message:
+    row = db.session.get(Message, message_id) if str(message_id).isdigit() else None
+    if row is None or row.user_id != user.id:
+        raise NotFound()
+    return row
+
+
+def open_message(user, message_id) -> str:
+    """Mark the user's message read and return where it points ('' when nowhere)."""
+    with transaction():
+        row = _own(user, message_id)
+        if row.read_at is None:
+            row.read_at = utcnow()
+        link = row.link
+    return link
+
+
+def mark_read(user, message_id) -> Message:
+    with transaction():
+        row = _own(user, message_id)
+        if row.read_at is None:
+            row.read_at = utcnow()
+    return row
+
+
+def mark_all_read(user) -> int:
+    with transaction():
+        return db.session.execute(update(Message).where(Message.user_id == user.id, Message.read_at.is_(None))
+                                  .values(read_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def _scope_codes(data: dict, params: dict) -> list[str]:
+    value = params.get('scope')
+    if value is None and params.get('scope_var'):
+        value = data.get(params['scope_var'])
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, (str, int)) else [str(v) for v in value]
+
+
+@service_tasks.register('messages.remind')
+def remind(data: dict, params: dict) -> dict:
+    """Service task: a reminder to every user of `role` in the scope (org-unit codes in `scope` or in the
+    data variable named by `scope_var`); links to the instance's open task of that role."""
+    role, codes = params.get('role'), _scope_codes(data, params)
+    paths = list(db.session.scalars(select(OrgUnit.path).where(OrgUnit.code.in_(codes)))) if codes else []
+    instance_id = data.get('instance_id')
+    task = db.session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.lane == role, HumanTask.status == 'open')
+        .order_by(HumanTask.id.desc()).limit(1)) if instance_id else None
+    link = f'/inbox/tasks/{task.id}' if task else (f'/cases/{instance_id}' if instance_id else '')
+    subject = db.session.scalar(select(WorkflowInstance.title).where(WorkflowInstance.id == instance_id)) \
+        if instance_id else None
+    title = str(params.get('title') or '提醒')
+    if subject:
+        title = f'{title} · {subject}'
+    sent = send(users_in_scope(role, paths), kind='reminder', title=title, body=str(params.get('body') or ''),
+                link=link)
+    return {'sent': len(sent)}

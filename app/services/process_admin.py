@@ -1,0 +1,501 @@
+"""Process administration: drafts, validation, publishing, version diffs, migrations, instance viewer."""
+import ast
+import json
+import os
+import re
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditLog, Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowDraft, WorkflowInstance, WorkflowVersion
+from app.models.base import utcnow
+from app.services import forms, transaction
+from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from app.services.instances import _spec_json, deploy, history, load_run, lock_instance, save_run
+from app.services.roles import LANE_ROLES, ROLES, role_label
+from workflows import DeploymentError, EngineError, InstanceRun, Problem, check_expression, lint, parse_xml
+from workflows.deployment import BPMN_NS
+from workflows.engine import MAX_XML_BYTES
+from workflows.migration import MigrationUnsafe, diff_versions, diff_xml, migrate_state
+from workflows.projection import scope_codes
+from workflows.service_tasks import registered_names
+
+ADMIN_ROLE = 'process_admin'
+MAX_BPMN_BYTES = MAX_XML_BYTES
+# variables the app itself puts into task data, besides form fields and service-task results
+APP_VARIABLES = {'instance_id'}
+HOOK_VARIABLES = {'service_object_entry': {'service_object_id', 'revision', 'street_scope', 'station_scope'}}
+FIELD_LABELS = {'lane': _l('泳道（角色）'), 'bpmn_name': _l('名称'), 'name': _l('名称'), 'extensions': _l('表单或属性'),
+                'cond_task_specs': _l('条件'), 'default_task_spec': _l('默认路径'), 'outputs': _l('后续步骤'),
+                'inputs': _l('前序步骤'), 'typename': _l('元素类型'), 'operation_name': _l('服务操作'),
+                'operation_params': _l('服务参数'), 'bpmn_id': _l('编号')}
+
+
+class DiagramTooLarge(ServiceError):
+    status = 413
+    code = 'too_large'
+
+    def default_message(self):
+        return _l('流程图文件过大（不超过 %(mb)d MB）', mb=MAX_BPMN_BYTES // 2 ** 20)
+
+
+class ProblemsFound(ServiceError):
+    """A diagram cannot be stored or published; `problems` lists every reason."""
+
+    status = 422
+    code = 'invalid_diagram'
+
+    def __init__(self, problems: list[dict], status=None):
+        self.problems = problems
+        if status:
+            self.status = status
+        super().__init__(_l('流程图有 %(n)d 个问题，未发布', n=len(problems)))
+
+
+def require_admin(user) -> None:
+    """Only process administrators may see or change diagrams."""
+    if user is None or not any(m.role == ADMIN_ROLE for m in user.memberships):
+        raise Forbidden()
+
+
+def is_admin(user) -> bool:
+    return bool(user) and any(m.role == ADMIN_ROLE for m in getattr(user, 'memberships', []))
+
+
+# ---------------------------------------------------------------- reading
+
+def _bpmn_files() -> dict[str, str]:
+    folder = current_app.config['BPMN_DIR']
+    return {f[:-5]: os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith('.bpmn')}
+
+
+def process_keys() -> list[str]:
+    published = set(db.session.scalars(select(WorkflowVersion.process_key).distinct()))
+    return sorted(published | set(_bpmn_files()))
+
+
+def _known_key(key: str) -> str:
+    if key not in process_keys():
+        raise NotFound()
+    return key
+
+
+def _version(key: str, number=None) -> WorkflowVersion | None:
+    q = select(WorkflowVersion).where(WorkflowVersion.process_key == key)
+    if number not in (None, ''):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise NotFound() from None
+        return db.session.scalar(q.where(WorkflowVersion.version == number)) or _raise(NotFound())
+    return db.session.scalar(q.order_by(WorkflowVersion.version.desc()).limit(1))
+
+
+def _raise(exc):
+    raise exc
+
+
+def overview(user) -> list[dict]:
+    """Every process with its latest version, running instances and unpublished drafts."""
+    require_admin(user)
+    running = dict(db.session.execute(select(WorkflowInstance.process_key, func.count()).where(
+        WorkflowInstance.status == 'running').group_by(WorkflowInstance.process_key)).all())
+    result = []
+    for key in process_keys():
+        latest = _version(key)
+        drafts = db.session.scalar(select(func.count()).select_from(WorkflowDraft).where(
+            WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None)))
+        result.append({'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
+                       'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
+                       'drafts': drafts})
+    return result
+
+
+def bpmn(user, key: str, version=None, draft_id=None) -> tuple[bytes, str]:
+    """The XML of a version (latest when none) or of a draft, and a download file name."""
+    require_admin(user)
+    _known_key(key)
+    if draft_id:
+        draft = _draft(key, draft_id)
+        return draft.xml, f'{key}-draft{draft.id}.bpmn'
+    row = _version(key, version)
+    if row is None:
+        with open(_bpmn_files()[key], 'rb') as fh:
+            return fh.read(), f'{key}.bpmn'
+    return row.bpmn_xml, f'{key}-v{row.version}.bpmn'
+
+
+def _running_by_version(key: str) -> dict:
+    counts = dict(db.session.execute(select(WorkflowInstance.version_id, func.count()).where(
+        WorkflowInstance.process_key == key, WorkflowInstance.status == 'running')
+        .group_by(WorkflowInstance.version_id)).all())
+    steps: dict[int, list] = {}
+    rows = db.session.execute(select(WorkflowInstance.version_id, HumanTask.bpmn_id, HumanTask.title, func.count())
+                              .join(WorkflowInstance, HumanTask.instance_id == WorkflowInstance.id)
+                              .where(WorkflowInstance.process_key == key, WorkflowInstance.status == 'running',
+                                     HumanTask.status == 'open')
+                              .group_by(WorkflowInstance.version_id, HumanTask.bpmn_id, HumanTask.title)).all()
+    for version_id, bpmn_id, title, n in rows:
+        steps.setdefault(version_id, []).append({'bpmn_id': bpmn_id, 'title': title, 'count': n})
+    return {'counts': counts, 'steps': steps}
+
+
+def versions(user, key: str) -> list[dict]:
+    """Published versions, newest first, with how many running instances sit on each and where."""
+    require_admin(user)
+    _known_key(key)
+    running = _running_by_version(key)
+    rows = db.session.scalars(select(WorkflowVersion).where(WorkflowVersion.process_key == key)
+                              .order_by(WorkflowVersion.version.desc()))
+    return [{'version': v.version, 'name': v.name,
+             'published_at': v.published_at.isoformat() if v.published_at else None,
+             'published_by': v.published_by.username if v.published_by else None,
+             'running_instances': running['counts'].get(v.id, 0),
+             'steps': sorted(running['steps'].get(v.id, []), key=lambda s: -s['count'])} for v in rows]
+
+
+def running_instances(user, key: str, version: int, limit=50) -> list[dict]:
+    require_admin(user)
+    row = _version(key, version)
+    insts = db.session.scalars(select(WorkflowInstance).where(
+        WorkflowInstance.version_id == row.id, WorkflowInstance.status == 'running')
+        .order_by(WorkflowInstance.id.desc()).limit(limit))
+    return [{'id': i.id, 'title': i.title, 'stage': i.stage} for i in insts]
+
+
+def editor_options() -> dict:
+    """What the editor's pickers offer: roles for lanes, forms for user tasks, service operators."""
+    form_list = []
+    for name in sorted(forms.form_names()):
+        try:
+            title = forms.label(forms.get_form(name))
+        except (ValueError, OSError):
+            title = name
+        form_list.append({'name': name, 'title': title or name})
+    return {'roles': [{'key': k, 'label': str(v)} for k, v in ROLES.items()], 'forms': form_list,
+            'operators': sorted(registered_names())}
+
+
+# ---------------------------------------------------------------- validation
+
+def known_variables(key: str, xml: bytes | None = None) -> set[str]:
+    """Names a condition may use: form fields, app data, service-task results in the diagram."""
+    names = set(APP_VARIABLES) | HOOK_VARIABLES.get(key, set())
+    for name in forms.form_names():
+        try:
+            names |= set(forms.get_form(name).get('properties', {}))
+        except (ValueError, OSError):
+            continue
+    if xml:
+        names |= {m.decode() for m in re.findall(rb'resultVariable="([A-Za-z_][A-Za-z0-9_]*)"', xml)}
+    return names | _names_in_use(key)
+
+
+def _names_in_use(key: str) -> set[str]:
+    """Names the published version (or the shipped diagram) already reads: the app supplies those."""
+    latest = _version(key)
+    xml = latest.bpmn_xml if latest else None
+    if xml is None and key in _bpmn_files():
+        with open(_bpmn_files()[key], 'rb') as fh:
+            xml = fh.read()
+    if not xml:
+        return set()
+    try:
+        root = parse_xml(xml)
+    except DeploymentError:
+        return set()
+    expressions = [el.text for el in root.iter() if isinstance(el.tag, str) and el.text and el.tag.split('}')[-1] in
+                   ('conditionExpression', 'timeDuration', 'timeDate', 'timeCycle')]
+    expressions += [el.get('value') for el in root.iter('{*}parameter') if el.get('value')]
+    names = set()
+    for expr in expressions:
+        try:
+            tree = ast.parse(expr.strip(), mode='eval')
+        except SyntaxError:
+            continue
+        names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return names
+
+
+def check_condition(user, key: str, expression: str, xml: bytes | None = None) -> dict:
+    """Live check of a sequence-flow condition as the admin types it."""
+    require_admin(user)
+    message = check_expression(expression or '', known_variables(key, xml))
+    return {'ok': message is None, 'message': _localize_detail(message) if message else ''}
+
+
+_PATTERNS = [
+    (r'script task (\S+) is not allowed', lambda m: _l('步骤 %(id)s 是脚本任务，系统不允许运行脚本，请改用服务任务', id=m[1])),
+    (r'(prescript|postscript) on (\S+) is not allowed', lambda m: _l('步骤 %(id)s 带有脚本，系统不允许运行脚本', id=m[2])),
+    (r"user task (\S+) is in lane '(.*)'; expected", lambda m: _l(
+        '审核步骤 %(id)s 所在泳道“%(lane)s”不是系统角色，请在右侧用角色选择器选择', id=m[1], lane=m[2])),
+    (r'user task (\S+) is in no lane', lambda m: _l('审核步骤 %(id)s 不在任何泳道中，请把它拖进一个角色泳道', id=m[1])),
+    (r'user task (\S+) names no form', lambda m: _l('审核步骤 %(id)s 没有选择表单', id=m[1])),
+    (r"user task (\S+) uses unknown form '(.*)'", lambda m: _l(
+        '审核步骤 %(id)s 使用的表单“%(form)s”不存在（forms/ 目录中没有该文件）', id=m[1], form=m[2])),
+    (r"service task (\S+) calls unregistered operator '(.*)'", lambda m: _l(
+        '服务步骤 %(id)s 调用的操作“%(op)s”未在系统中注册', id=m[1], op=m[2])),
+    (r'service task (\S+) parameter (\S+): (.*)', lambda m: _l(
+        '服务步骤 %(id)s 的参数 %(p)s 有误：%(msg)s', id=m[1], p=m[2], msg=_localize_detail(m[3]))),
+    (r'condition on (\S+): (.*)', lambda m: _l('连线 %(id)s 的条件有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
+    (r'timer on (\S+): (.*)', lambda m: _l('定时器 %(id)s 的表达式有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
+    (r'exclusive gateway (\S+) has no default flow', lambda m: _l(
+        '分支 %(id)s 没有默认路径：所有条件都不满足时流程会卡住，请把一条出线设为默认', id=m[1])),
+    (r'process has no start event|No start event found', lambda m: _l('流程没有开始事件')),
+    (r'schema error: (.*)', lambda m: _l('不符合 BPMN 规范：%(msg)s', msg=m[1])),
+    (r'malformed XML: (.*)', lambda m: _l('XML 格式错误，无法读取：%(msg)s', msg=m[1])),
+    (r'DOCTYPE and ENTITY', lambda m: _l('文件含有 DOCTYPE/ENTITY 声明（可能是 XML 炸弹或外部实体），已拒绝')),
+    (r'diagram is larger than', lambda m: _l('流程图文件过大（不超过 %(mb)d MB）', mb=MAX_BPMN_BYTES // 2 ** 20)),
+    (r'is not executable', lambda m: _l('流程未设置为可执行（isExecutable="true"）')),
+]
+
+
+def _localize_detail(message: str) -> str:
+    m = re.match(r"syntax error in expression (.*): (.*)$", message)
+    if m:
+        return str(_l('表达式 %(e)s 语法错误（%(msg)s）', e=m[1], msg=m[2]))
+    m = re.match(r"expression (.*) is not allowed: (.*)$", message)
+    if m:
+        return str(_l('表达式 %(e)s 含有不允许的写法（只能比较数据，不能调用系统功能）：%(msg)s', e=m[1], msg=m[2]))
+    m = re.match(r"expression (.*) uses unknown variable\(s\): (.*)$", message)
+    if m:
+        return str(_l('表达式 %(e)s 使用了未知变量：%(names)s', e=m[1], names=m[2]))
+    if message == 'empty expression':
+        return str(_l('条件为空'))
+    return message
+
+
+def _problem_dict(p: Problem, lines: dict | None = None) -> dict:
+    message = p.message
+    for pattern, make in _PATTERNS:
+        m = re.search(pattern, p.message)
+        if m:
+            message = str(make(m))
+            break
+    element_id = p.element_id
+    if element_id is None and p.line and lines:
+        element_id = lines.get(p.line)
+    return {'element_id': element_id, 'message': message, 'line': p.line, 'detail': p.message}
+
+
+def _line_index(root) -> dict:
+    """Line number -> the id of the nearest element with an id starting at or before it."""
+    index, last = {}, None
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.sourceline:
+            last = el.get('id') or last
+            index.setdefault(el.sourceline, last)
+    return index
+
+
+def _process_ids(root) -> list[str]:
+    return [el.get('id') for el in root.iter(f'{{{BPMN_NS}}}process')]
+
+
+def _key_problems(root, key: str) -> list[Problem]:
+    """The diagram must define process `key` and no process named like another process key."""
+    ids = _process_ids(root)
+    others = set(process_keys()) - {key}
+    found = [Problem(pid, str(_l('流程 ID“%(pid)s”与另一个流程的标识冲突；此处只能编辑流程“%(key)s”', pid=pid, key=key)))
+             for pid in ids if pid in others]
+    if key not in ids:
+        found.append(Problem(ids[0] if ids else None, str(_l(
+            '图中没有 ID 为“%(key)s”的流程（现有：%(ids)s）', key=key, ids='、'.join(ids) or '-'))))
+    return found
+
+
+def validate(key: str, xml: bytes) -> tuple[list[dict], object]:
+    """Every problem of a diagram as dicts; raises ProblemsFound when the XML cannot even be read."""
+    if len(xml) > MAX_BPMN_BYTES:
+        raise ProblemsFound([{'element_id': None, 'line': None, 'detail': 'too large',
+                              'message': str(_l('流程图文件过大（不超过 %(mb)d MB）', mb=MAX_BPMN_BYTES // 2 ** 20))}],
+                            status=413)
+    try:
+        root = parse_xml(xml)
+    except DeploymentError as exc:
+        raise ProblemsFound([_problem_dict(p) for p in exc.problems]) from exc
+    lines = _line_index(root)
+    key_problems = _key_problems(root, key)
+    if key_problems:
+        return [_problem_dict(p) for p in key_problems], root
+    problems = lint(xml, key, roles=LANE_ROLES, forms=forms.form_names(), known_vars=known_variables(key, xml))
+    return [_problem_dict(p, lines) for p in problems], root
+
+
+# ---------------------------------------------------------------- drafts and publishing
+
+def _audit(user, action: str, target: str, detail: dict) -> None:
+    db.session.add(AuditLog(actor_id=user.id if user else None, action=action, target=target,
+                            detail_json=json.dumps(detail, ensure_ascii=False, default=str), at=utcnow()))
+
+
+def _draft(key: str, draft_id) -> WorkflowDraft:
+    draft = db.session.get(WorkflowDraft, int(draft_id)) if str(draft_id).isdigit() else None
+    if draft is None or draft.process_key != key:
+        raise NotFound()
+    return draft
+
+
+def save_draft(user, key: str, xml: bytes) -> tuple[WorkflowDraft, list[dict]]:
+    """Store a draft with its problems (unreadable XML is refused and nothing is stored)."""
+    require_admin(user)
+    _known_key(key)
+    problems, _root = validate(key, xml)
+    latest = _version(key)
+    with transaction():
+        draft = WorkflowDraft(process_key=key, xml=xml, problems_json=json.dumps(problems, ensure_ascii=False),
+                              created_by_id=user.id, created_at=utcnow())
+        db.session.add(draft)
+        db.session.flush()
+        _audit(user, 'process.draft', f'{key} draft {draft.id}', {
+            'draft_id': draft.id, 'base_version': latest.version if latest else None, 'problems': len(problems),
+            'diff': diff_xml(latest.bpmn_xml if latest else None, xml)})
+    return draft, problems
+
+
+def publish(user, key: str, draft_id) -> WorkflowVersion:
+    """Turn a valid draft into the next version; new instances use it, running ones stay put."""
+    require_admin(user)
+    draft = _draft(key, draft_id)
+    if draft.published_version_id:
+        raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
+    problems, _root = validate(key, draft.xml)
+    if problems:
+        raise ProblemsFound(problems)
+    with transaction():
+        latest = _version(key)
+        try:
+            version = deploy(key, draft.xml, user)
+        except ValidationFailed as exc:
+            raise ProblemsFound([{'element_id': None, 'line': None, 'message': m, 'detail': m}
+                                 for m in exc.errors.get('bpmn', [])]) from exc
+        draft.published_version_id = version.id
+        _audit(user, 'process.publish', f'{key} v{version.version}', {
+            'draft_id': draft.id, 'version': version.version, 'previous_version': latest.version if latest else None,
+            'diff': diff_xml(latest.bpmn_xml if latest else None, draft.xml)})
+    return version
+
+
+def version_diff(user, key: str, a, b) -> dict:
+    """Elements added, removed and changed between two published versions."""
+    require_admin(user)
+    old, new = _version(key, a), _version(key, b)
+    if old is None or new is None:
+        raise NotFound()
+    diff = diff_versions(_spec_json(old), _spec_json(new))
+    for item in diff['changed']:
+        item['field_labels'] = [str(FIELD_LABELS.get(f, f)) for f in item['fields']]
+    return {'from_version': old.version, 'to_version': new.version, **diff}
+
+
+# ---------------------------------------------------------------- migration
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, MigrationUnsafe):
+        if exc.element_ids:
+            return str(_l('已经过的步骤在新版本中被修改或删除：%(ids)s', ids='、'.join(exc.element_ids)))
+        if 'completed' in exc.reason:
+            return str(_l('实例已结束'))
+    return str(_l('无法迁移：%(msg)s', msg=str(exc)))
+
+
+def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
+    """Dry run or apply moving running instances of one version to another."""
+    require_admin(user)
+    _known_key(key)
+    old, new = _version(key, from_version), _version(key, to_version)
+    if old is None or new is None:
+        raise NotFound()
+    if old.id == new.id:
+        raise ValidationFailed({'to_version': [_l('请选择两个不同的版本')]})
+    old_spec, new_spec = _spec_json(old), _spec_json(new)
+    ids = list(db.session.scalars(select(WorkflowInstance.id).where(
+        WorkflowInstance.version_id == old.id, WorkflowInstance.status == 'running').order_by(WorkflowInstance.id)))
+    movable, blocked = [], []
+    with transaction():
+        for instance_id in ids:
+            instance = lock_instance(instance_id) if not dry_run else db.session.get(WorkflowInstance, instance_id)
+            if instance.status != 'running' or instance.version_id != old.id:
+                continue
+            try:
+                state = migrate_state(instance.state_json, old_spec, new_spec)
+            except EngineError as exc:
+                blocked.append({'instance_id': instance.id, 'title': instance.title, 'reason': _reason(exc)})
+                continue
+            movable.append(instance.id)
+            if not dry_run:
+                _apply(user, instance, old, new, state)
+        if not dry_run:
+            _audit(user, 'process.migrate', f'{key} v{old.version}->v{new.version}', {
+                'from_version': old.version, 'to_version': new.version, 'moved': movable, 'blocked': blocked,
+                'diff': diff_versions(old_spec, new_spec)})
+        else:
+            db.session.rollback()
+    return {'from_version': old.version, 'to_version': new.version, 'dry_run': bool(dry_run),
+            'movable': movable, 'blocked': blocked}
+
+
+def _apply(user, instance: WorkflowInstance, old: WorkflowVersion, new: WorkflowVersion, state: str) -> None:
+    instance.version_id, instance.version = new.id, new
+    run = InstanceRun.load(_spec_json(new), state, cache_key=new.sha256)
+    _reproject_open_rows(instance, run)
+    save_run(instance, run)
+    db.session.add(Decision(instance_id=instance.id, bpmn_id='-', lane=None, actor_id=user.id, role=ADMIN_ROLE,
+                            task_title=str(_l('流程版本迁移 v%(a)d → v%(b)d', a=old.version, b=new.version)),
+                            decision='migrate', reason=str(_l('管理员迁移到新版本')),
+                            data_json=json.dumps({'from_version': old.version, 'to_version': new.version}),
+                            version=new.version, at=utcnow()))
+
+
+def _reproject_open_rows(instance: WorkflowInstance, run: InstanceRun) -> None:
+    """A READY task keeps its guid across a migration; refresh its row when its lane, form or title changed."""
+    ready = {r.guid: r for r in run.ready_tasks()}
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == 'open'))
+    for row in rows:
+        r = ready.get(row.task_guid)
+        if r is None or (row.lane, row.form_key, row.title, row.bpmn_id) == (r.lane, r.form, r.name, r.bpmn_id):
+            continue
+        row.lane, row.form_key, row.title, row.bpmn_id = r.lane, r.form, r.name or r.bpmn_id, r.bpmn_id
+        row.claimed_by_id = row.claimed_at = None
+        row.assignee_id = instance.submitter_id if r.lane in (None, 'submitter') else None
+        for scope in list(row.scopes):
+            db.session.delete(scope)
+        db.session.flush()
+        if row.assignee_id is None:
+            codes = scope_codes(r)
+            units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))) if codes else []
+            units = units or [db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).limit(1))]
+            for unit in units:
+                db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path))
+        db.session.expire(row, ['scopes'])
+
+
+# ---------------------------------------------------------------- instance viewer
+
+def instance_view(user, instance_id: int) -> dict:
+    """An instance with its version's diagram, completed and current steps, and its history."""
+    require_admin(user)
+    instance = db.session.get(WorkflowInstance, instance_id)
+    if instance is None:
+        raise NotFound()
+    run = load_run(instance)
+    current = [t.bpmn_id for t in db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == 'open'))]
+    open_rows = list(db.session.scalars(select(HumanTask).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == 'open')))
+    return {'instance': instance, 'version': instance.version, 'xml': instance.version.bpmn_xml.decode('utf-8'),
+            'completed': sorted(set(run.completed_bpmn_ids()) - set(current)), 'current': current,
+            'open_tasks': [{'bpmn_id': t.bpmn_id, 'title': t.title, 'lane': role_label(t.lane),
+                            'claimed_by': t.claimed_by.display_name if t.claimed_by else None} for t in open_rows],
+            'history': history(instance.id)}
+
+
+def editor_context(user, key: str) -> dict:
+    """What the editor page needs on first paint."""
+    require_admin(user)
+    _known_key(key)
+    latest = _version(key)
+    return {'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
+            'options': editor_options()}

@@ -1,0 +1,160 @@
+"""Sensitive-word interception (敏感词拦截): 广志协's word list and a fast Aho-Corasick matcher.
+
+Text and words are compared after NFKC (full-width -> half-width), lower-casing and removing every
+whitespace, separator and zero-width character, so "敏 感 词", "敏·感·词" and "ＡＢＣ" vs "abc" match.
+The automaton is cached per process and rebuilt when the list's version counter changes.
+"""
+import json
+import re
+import threading
+import unicodedata
+
+import ahocorasick
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditLog, ListVersion, SensitiveWord
+from app.services import transaction
+from app.services.errors import Forbidden, NotFound, ValidationFailed
+
+LIST_KEY = 'sensitive_words'
+MAX_WORD = 100
+# whitespace (incl. ideographic space), zero-width characters, ASCII punctuation and common CJK separators
+_STRIP = re.compile(r'[\s\u200b-\u200f\u2060\ufeff'
+                    r'!-/:-@\[-`{-~'
+                    r'·・•‧∙、，。；：？！…—–―‐‑“”‘’「」『』〈〉《》【】〔〕（）〖〗～＿￣]+')
+
+
+def normalize(text: str) -> str:
+    """NFKC, lower case, without whitespace and separators."""
+    return _STRIP.sub('', unicodedata.normalize('NFKC', text or '').lower())
+
+
+def build_automaton(words) -> ahocorasick.Automaton:
+    """An automaton over the normalized words; each key maps to the word as 广志协 entered it."""
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        key = normalize(word)
+        if key:
+            automaton.add_word(key, word)
+    if len(automaton):
+        automaton.make_automaton()
+    return automaton
+
+
+def find_in(automaton, text: str) -> list[str]:
+    """Listed words found in `text`, in order of first appearance, without repeats."""
+    if not len(automaton) or not text:
+        return []
+    return list(dict.fromkeys(word for _end, word in automaton.iter(normalize(text))))
+
+
+class _Cache:
+    def __init__(self):
+        self.version = None
+        self.automaton = None
+        self.lock = threading.Lock()
+
+
+_CACHE = _Cache()
+
+
+def current_version() -> int:
+    return db.session.scalar(select(ListVersion.version).where(ListVersion.key == LIST_KEY)) or 0
+
+
+def _automaton():
+    version = current_version()
+    if _CACHE.version != version or _CACHE.automaton is None:
+        words = db.session.scalars(select(SensitiveWord.word)).all()
+        automaton = build_automaton(words)
+        with _CACHE.lock:
+            _CACHE.version, _CACHE.automaton = version, automaton
+    return _CACHE.automaton
+
+
+def find(text: str) -> list[str]:
+    """Listed words contained in `text` (reads the current list)."""
+    return find_in(_automaton(), text)
+
+
+def check_fields(values: dict, fields) -> None:
+    """ValidationFailed naming the words when any of `fields` contains a listed word."""
+    automaton = _automaton()
+    errors = {}
+    for name in fields:
+        value = values.get(name)
+        text = '、'.join(value) if isinstance(value, list) else str(value or '')
+        hits = find_in(automaton, text)
+        if hits:
+            errors[name] = [_l('包含敏感词：%(words)s，请修改后再提交', words='、'.join(hits))]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _require_association(user) -> None:
+    if not any(m.role == 'association_admin' for m in user.memberships):
+        raise Forbidden(_l('只有广志协管理员可以维护敏感词'))
+
+
+def _bump() -> int:
+    row = db.session.get(ListVersion, LIST_KEY)
+    if row is None:
+        row = ListVersion(key=LIST_KEY, version=0)
+        db.session.add(row)
+    row.version = (row.version or 0) + 1
+    return row.version
+
+
+def _audit(user, action, word) -> None:
+    db.session.add(AuditLog(actor_id=user.id, action=action, target=word[:200],
+                            detail_json=json.dumps({'word': word}, ensure_ascii=False)))
+
+
+def list_words(user, q=None, page=1, per_page=50):
+    """(rows, total) of the word list, newest first."""
+    _require_association(user)
+    cond = SensitiveWord.word.contains(q.strip()[:50], autoescape=True) if q else True
+    total = db.session.scalar(select(func.count()).select_from(SensitiveWord).where(cond))
+    rows = db.session.scalars(select(SensitiveWord).where(cond).order_by(SensitiveWord.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def add_words(user, words) -> list[SensitiveWord]:
+    """Add words (duplicates after normalization are refused); one audit row per word."""
+    _require_association(user)
+    words = [w.strip() for w in (words or []) if isinstance(w, str) and w.strip()]
+    if not words:
+        raise ValidationFailed({'word': [_l('请输入敏感词')]})
+    with transaction():
+        added, seen = [], set()
+        for word in words:
+            key = normalize(word)
+            if not key:
+                raise ValidationFailed({'word': [_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word)]})
+            if len(word) > MAX_WORD:
+                raise ValidationFailed({'word': [_l('敏感词不能超过 %(n)s 个字', n=MAX_WORD)]})
+            if key in seen or db.session.scalar(select(SensitiveWord.id).where(SensitiveWord.normalized == key)):
+                raise ValidationFailed({'word': [_l('敏感词“%(w)s”已在列表中', w=word)]})
+            seen.add(key)
+            row = SensitiveWord(word=word, normalized=key, created_by_id=user.id)
+            db.session.add(row)
+            _audit(user, 'sensitive_word.add', word)
+            added.append(row)
+        _bump()
+    return added
+
+
+def remove_word(user, word) -> None:
+    """Remove a word (matched after normalization); audited."""
+    _require_association(user)
+    key = normalize(word or '')
+    with transaction():
+        row = db.session.scalar(select(SensitiveWord).where(SensitiveWord.normalized == key)) if key else None
+        if row is None:
+            raise NotFound(_l('敏感词不在列表中'))
+        _audit(user, 'sensitive_word.remove', row.word)
+        db.session.delete(row)
+        _bump()

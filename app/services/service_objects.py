@@ -1,0 +1,158 @@
+"""Service-object entry (服务对象录入): domain rules, service tasks and the library."""
+import json
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import InstanceFile, OrgUnit, ServiceObject
+from app.models.base import utcnow
+from app.services import files
+from app.services.errors import ValidationFailed
+from app.services.hooks import ProcessHooks, register
+from app.services.jurisdiction import path_range
+from app.services.validators import age_on, id_birth_date, id_gender, mask_id
+from workflows import service_tasks
+
+PROCESS_KEY = 'service_object_entry'
+FORM_KEY = 'service_object_entry.json'
+GENDER_LABELS = {'male': _l('男'), 'female': _l('女')}
+STATUS_LABELS = {'pending': _l('审核中'), 'approved': _l('已通过'), 'rejected': _l('未通过'),
+                 'abandoned': _l('已终止')}
+
+
+def station_code(street_code: str) -> str:
+    return f'{street_code}_station'
+
+
+def _check_identity(clean: dict, errors: dict) -> None:
+    idn = clean['id_number']
+    gender, age = id_gender(idn), age_on(idn, date.today())
+    if clean.get('gender') and clean['gender'] != gender:
+        errors['gender'] = [_l('性别与身份证号码不符：身份证显示为%(g)s', g=GENDER_LABELS[gender])]
+    if clean.get('age') is not None and clean['age'] != age:
+        errors['age'] = [_l('年龄与身份证号码不符：身份证显示为 %(a)s 岁', a=age)]
+    clean['gender'], clean['age'] = gender, age
+
+
+def _check_duplicate(clean: dict, instance, errors: dict) -> None:
+    dup = db.session.scalar(select(ServiceObject).where(
+        ServiceObject.id_number == clean['id_number'], ServiceObject.instance_id != instance.id,
+        ServiceObject.status.in_(['pending', 'approved'])).limit(1))
+    if dup is not None:
+        where = _l('服务对象库') if dup.status == 'approved' else _l('审核中的录入')
+        errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where, name=dup.name)]
+
+
+class ServiceObjectHooks(ProcessHooks):
+    process_key = PROCESS_KEY
+    start_roles = {'volunteer', 'station_admin'}
+    display_form = FORM_KEY
+
+    def prepare(self, user, instance, task, form_key, clean):
+        if form_key != FORM_KEY:
+            return clean
+        errors: dict = {}
+        _check_identity(clean, errors)
+        _check_duplicate(clean, instance, errors)
+        attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+        try:
+            files.check_owned(user, clean['proof_files'], allowed_extra=attached)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        if errors:
+            raise ValidationFailed(errors)
+        streets = {u.code: u for u in db.session.scalars(select(OrgUnit).where(
+            OrgUnit.code.in_([clean['household_street'], clean['residence_street']])))}
+        previous = db.session.scalar(select(func.max(ServiceObject.version)).where(
+            ServiceObject.instance_id == instance.id)) or 0
+        obj = ServiceObject(id_number=clean['id_number'], version=previous + 1, instance_id=instance.id,
+                            status='pending', name=clean['name'], phone=clean['phone'], category=clean['category'],
+                            gender=clean['gender'], birth_date=id_birth_date(clean['id_number']).isoformat(),
+                            household_street=streets[clean['household_street']],
+                            residence_street=streets[clean['residence_street']],
+                            data_json=json.dumps(clean, ensure_ascii=False), submitted_by_id=user.id)
+        db.session.add(obj)
+        for fid in set(clean['proof_files']) - attached:
+            db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
+        db.session.flush()
+        instance.title = f'{clean["name"]}（{mask_id(clean["id_number"])}）'
+        instance.business_key = f'so:{obj.id}'
+        codes = list(dict.fromkeys([clean['household_street'], clean['residence_street']]))
+        return {**clean, 'service_object_id': obj.id, 'revision': obj.version,
+                'street_scope': codes, 'station_scope': [station_code(c) for c in codes]}
+
+    def display(self, instance):
+        obj = latest_version(instance.id)
+        if obj is None:
+            return {}
+        data = json.loads(obj.data_json)
+        data['service_object_id'], data['version'], data['status'] = obj.id, obj.version, obj.status
+        return data
+
+
+register(ServiceObjectHooks())
+
+
+def latest_version(instance_id) -> ServiceObject | None:
+    return db.session.scalar(select(ServiceObject).where(ServiceObject.instance_id == instance_id)
+                             .order_by(ServiceObject.version.desc()).limit(1))
+
+
+def _set_status(data: dict, status: str, outcome=None) -> dict:
+    obj = db.session.get(ServiceObject, data['service_object_id'])
+    obj.status, obj.decided_at = status, utcnow()
+    if outcome:
+        obj.instance.outcome = outcome
+    return {'status': status}
+
+
+@service_tasks.register('service_object.approve')
+def _approve(data, params):
+    return _set_status(data, 'approved', 'approved')
+
+
+@service_tasks.register('service_object.reject')
+def _reject(data, params):
+    return _set_status(data, 'rejected')
+
+
+@service_tasks.register('service_object.abandon')
+def _abandon(data, params):
+    return _set_status(data, 'abandoned', 'abandoned')
+
+
+def _area_paths(user) -> list[str]:
+    """Geographic area of each membership: a station/team/provider covers its parent area."""
+    paths = []
+    for m in user.memberships:
+        unit = m.org_unit
+        if unit.kind in ('station', 'team', 'provider') and unit.parent is not None:
+            unit = unit.parent
+        if m.role != 'volunteer':
+            paths.append(unit.path)
+    return paths
+
+
+def library(user, view='approved', q=None, page=1, per_page=20):
+    """(rows, total) of the service-object library within the user's area."""
+    hh, rs = aliased(OrgUnit), aliased(OrgUnit)
+    area = [or_(and_(hh.path >= lo, hh.path < hi), and_(rs.path >= lo, rs.path < hi))
+            for lo, hi in map(path_range, _area_paths(user))]
+    cond = or_(ServiceObject.submitted_by_id == user.id, *area)
+    if view == 'approved':
+        newer = aliased(ServiceObject)
+        cond = and_(cond, ServiceObject.status == 'approved', ~exists(select(newer.id).where(
+            newer.id_number == ServiceObject.id_number, newer.status == 'approved',
+            newer.version > ServiceObject.version)))
+    if q:
+        term = q.strip()[:50]
+        cond = and_(cond, or_(ServiceObject.name.contains(term, autoescape=True), ServiceObject.id_number == term.upper()))
+    base = select(ServiceObject).join(hh, ServiceObject.household_street_id == hh.id).join(
+        rs, ServiceObject.residence_street_id == rs.id).where(cond)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.scalars(base.order_by(ServiceObject.id.desc()).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total

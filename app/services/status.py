@@ -1,0 +1,18 @@
+"""Words users see for the state of a case."""
+from flask_babel import lazy_gettext as _l
+
+OUTCOMES = {'approved': _l('已通过'), 'rejected': _l('未通过'), 'abandoned': _l('已终止'),
+            'cancelled': _l('已取消'), 'expired': _l('已过期')}
+
+
+def status_label(instance, open_tasks) -> str:
+    """e.g. 待社工站初审 / 审核不通过，待修改 / 已通过."""
+    if instance.status == 'completed':
+        return str(OUTCOMES.get(instance.outcome, _l('已完成')))
+    if instance.status == 'error':
+        return str(_l('流程异常，管理员处理中'))
+    if any(t.lane == 'submitter' for t in open_tasks):  # only a rejection sends a started case back
+        return str(_l('审核不通过，待修改'))
+    if open_tasks:
+        return str(_l('待%(step)s', step='、'.join(t.title for t in open_tasks)))
+    return str(_l('处理中'))

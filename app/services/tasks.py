@@ -1,0 +1,216 @@
+"""Inbox use cases: start a case, list / open / claim / complete tasks, batch decisions."""
+import json
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select, update
+
+from app.extensions import db
+from app.models import HumanTask, WorkflowInstance
+from app.models.base import utcnow
+from app.services import forms, messages, transaction
+from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from app.services.hooks import hooks_for
+from app.services.instances import latest_version, load_run, lock_instance, new_run, record_decision, run_step, save_run
+from app.services.jurisdiction import can_act, matching_membership, open_task_clause, seen_task_clause
+
+
+def is_review(task: HumanTask) -> bool:
+    return forms.is_review_form(task.form_key)
+
+
+def start_instance(user, process_key: str, data: dict) -> WorkflowInstance:
+    """Start a case and complete its submission form in one transaction; 422 leaves nothing behind."""
+    hooks = hooks_for(process_key)
+    if not hooks.can_start(user):
+        raise Forbidden(_l('您的账号不能发起此流程'))
+    with transaction():
+        version = latest_version(process_key)
+        instance = WorkflowInstance(version_id=version.id, version=version, process_key=process_key,
+                                    submitter_id=user.id, status='running', created_at=utcnow())
+        db.session.add(instance)
+        db.session.flush()
+        run = new_run(instance, {'instance_id': instance.id})
+        first = save_run(instance, run)
+        submit = next((t for t in first if t.assignee_id == user.id), None)
+        if submit is None:
+            raise ServiceError(_l('流程的第一步不是提交表单'))
+        _complete(user, submit, instance, run, data)
+    return instance
+
+
+def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
+    clean, errors = forms.validate(forms.get_form(task.form_key), payload)
+    if errors:
+        raise ValidationFailed(errors)
+    engine_data = hooks_for(instance.process_key).prepare(user, instance, task, task.form_key, clean)
+    grabbed = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == 'open')
+        .values(status='completed', completed_by_id=user.id, completed_at=utcnow(),
+                decision=clean.get('decision') or 'submit')
+        .execution_options(synchronize_session='fetch')).rowcount
+    if grabbed != 1:
+        raise Conflict()
+    run_step(run, task.task_guid, engine_data)
+    decision = record_decision(instance, task, user, matching_membership(user, task), clean.get('decision') or 'submit',
+                               clean.get('reason'), _audit_data(instance, task, clean))
+    messages.notify_decision(instance, decision)  # before save_run: it supersedes the resubmit-task message
+    save_run(instance, run)
+
+
+def _audit_data(instance, task, clean) -> dict:
+    if is_review(task):
+        return {'form': clean, 'subject': hooks_for(instance.process_key).display(instance)}
+    return clean
+
+
+def _visible_task(user, task_id, *, for_action=False) -> HumanTask:
+    task = db.session.get(HumanTask, task_id) if str(task_id).isdigit() else None
+    if task is None:
+        raise NotFound()
+    if can_act(user, task) or (not for_action and task.completed_by_id == user.id):
+        return task
+    raise NotFound()
+
+
+def complete_task(user, task_id, decision=None, reason=None, data=None) -> WorkflowInstance:
+    """Complete a task the user may act on; the loser of a race gets Conflict (409)."""
+    with transaction():
+        task = _visible_task(user, task_id, for_action=True)
+        if task.status != 'open':
+            raise Conflict()
+        if task.claimed_by_id and task.claimed_by_id != user.id:
+            raise Conflict(_l('该任务已被其他审核人认领'))
+        payload = dict(data or {})
+        if is_review(task):
+            payload.update(decision=decision, reason=reason)
+        instance = lock_instance(task.instance_id)
+        _complete(user, task, instance, load_run(instance), payload)
+    return instance
+
+
+def batch_decide(user, task_ids, decision, reason=None) -> list[dict]:
+    """Each task is decided in its own transaction; one failure does not undo the others."""
+    results = []
+    for task_id in list(dict.fromkeys(task_ids or []))[:200]:
+        try:
+            complete_task(user, task_id, decision=decision, reason=reason)
+            results.append({'task_id': task_id, 'ok': True, 'error': None})
+        except ServiceError as exc:
+            errors = getattr(exc, 'errors', None)
+            message = '；'.join(m for msgs in errors.values() for m in msgs) if errors else str(exc.message)
+            results.append({'task_id': task_id, 'ok': False, 'error': message, 'code': exc.code})
+    return results
+
+
+def claim(user, task_id) -> HumanTask:
+    """Take a task so other reviewers see it is being handled."""
+    with transaction():
+        task = _visible_task(user, task_id, for_action=True)
+        n = db.session.execute(update(HumanTask).where(
+            HumanTask.id == task.id, HumanTask.status == 'open',
+            or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id))
+            .values(claimed_by_id=user.id, claimed_at=utcnow())
+            .execution_options(synchronize_session='fetch')).rowcount
+        if n != 1:
+            raise Conflict(_l('该任务已被处理或已被他人认领'))
+    return task
+
+
+def unclaim(user, task_id) -> HumanTask:
+    with transaction():
+        task = _visible_task(user, task_id, for_action=True)
+        n = db.session.execute(update(HumanTask).where(
+            HumanTask.id == task.id, HumanTask.status == 'open', HumanTask.claimed_by_id == user.id)
+            .values(claimed_by_id=None, claimed_at=None).execution_options(synchronize_session='fetch')).rowcount
+        if n != 1:
+            raise Conflict(_l('您没有认领该任务'))
+    return task
+
+
+def _reviewed_clause(user, decision):
+    return (HumanTask.completed_by_id == user.id) & (HumanTask.decision == decision)
+
+
+def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
+    """(rows, total): open = actionable by the user; approved/rejected/done = decided by the user."""
+    if state == 'open':
+        cond = (HumanTask.status == 'open') & open_task_clause(user)
+        order = HumanTask.created_at.desc()
+    else:
+        cond = HumanTask.completed_by_id == user.id
+        if state in ('approve', 'reject'):
+            cond = _reviewed_clause(user, state)
+        order = HumanTask.completed_at.desc()
+    if process:
+        cond = cond & (HumanTask.process_key == process)
+    if q:
+        cond = cond & HumanTask.search_text.contains(q.strip()[:50], autoescape=True)
+    total = db.session.scalar(select(func.count()).select_from(HumanTask).where(cond))
+    rows = db.session.scalars(select(HumanTask).where(cond).order_by(order, HumanTask.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def task_detail(user, task_id) -> dict:
+    """Task, its form, the data to review, every earlier decision and why it is in this inbox."""
+    task = _visible_task(user, task_id)
+    hooks = hooks_for(task.process_key)
+    membership = matching_membership(user, task)
+    mine = membership.org_unit.path if membership else None
+    scope = [s.org_unit.name for s in task.scopes if mine and s.path.startswith(mine)]
+    return {'task': task, 'form': forms.get_form(task.form_key) if task.form_key else None,
+            'data': hooks.display(task.instance), 'display_form': display_form(task.process_key),
+            'history': instance_history(task.instance_id),
+            'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
+            'can_act': task.status == 'open' and can_act(user, task)}
+
+
+def instance_history(instance_id) -> list[dict]:
+    from app.services.instances import history
+    return [{'task': d.task_title, 'bpmn_id': d.bpmn_id, 'lane': d.lane, 'role': d.role,
+             'actor': d.actor.display_name if d.actor else None,
+             'org_unit': d.org_unit.name if d.org_unit else None, 'decision': d.decision,
+             'reason': d.reason, 'at': d.at, 'data': json.loads(d.data_json or '{}')}
+            for d in history(instance_id)]
+
+
+def visible_instance(user, instance_id) -> WorkflowInstance:
+    """The case if the user submitted it or holds/held one of its tasks; NotFound otherwise."""
+    instance = db.session.get(WorkflowInstance, instance_id) if str(instance_id).isdigit() else None
+    if instance is None:
+        raise NotFound()
+    if instance.submitter_id == user.id:
+        return instance
+    seen = db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.instance_id == instance.id, seen_task_clause(user)))
+    if not seen:
+        raise NotFound()
+    return instance
+
+
+def open_tasks(instance_id) -> list[HumanTask]:
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                           HumanTask.status == 'open')))
+
+
+def my_instances(user, process=None, page=1, per_page=20):
+    cond = WorkflowInstance.submitter_id == user.id
+    if process:
+        cond = cond & (WorkflowInstance.process_key == process)
+    total = db.session.scalar(select(func.count()).select_from(WorkflowInstance).where(cond))
+    rows = db.session.scalars(select(WorkflowInstance).where(cond).order_by(WorkflowInstance.id.desc())
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def display_form(process_key) -> dict | None:
+    """The definition that labels a case's submitted data."""
+    key = hooks_for(process_key).display_form
+    return forms.get_form(key) if key else None
+
+
+def case_view(user, instance_id) -> dict:
+    """A case page: the case, its open tasks, history and submitted data."""
+    inst = visible_instance(user, instance_id)
+    return {'inst': inst, 'open_tasks': open_tasks(inst.id), 'history': instance_history(inst.id),
+            'data': hooks_for(inst.process_key).display(inst), 'display_form': display_form(inst.process_key)}

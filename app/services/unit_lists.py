@@ -1,0 +1,97 @@
+"""广志协's whitelist (白名单) and blacklist (黑名单) of teams and stations."""
+import json
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditLog, Membership, OrgUnit, UnitListEntry, WorkflowInstance
+from app.services import transaction
+from app.services.errors import Forbidden, NotFound, ValidationFailed
+
+KINDS = {'white': _l('白名单'), 'black': _l('黑名单')}
+LISTABLE = ('team', 'station')
+
+
+def _require_association(user) -> None:
+    if not any(m.role == 'association_admin' for m in user.memberships):
+        raise Forbidden(_l('只有广志协管理员可以维护白名单和黑名单'))
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise NotFound()
+    return kind
+
+
+def entries(user, kind: str) -> list[UnitListEntry]:
+    """Units on one list, by org-unit path."""
+    _require_association(user)
+    return list(db.session.scalars(select(UnitListEntry).join(OrgUnit, UnitListEntry.org_unit_id == OrgUnit.id)
+                                   .where(UnitListEntry.kind == _kind(kind)).order_by(OrgUnit.path)))
+
+
+def candidates() -> list[OrgUnit]:
+    """Teams and stations that may be put on a list."""
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind.in_(LISTABLE)).order_by(OrgUnit.path)))
+
+
+def _unit(code) -> OrgUnit:
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == str(code or '').strip())) if code else None
+    if unit is None or unit.kind not in LISTABLE:
+        raise ValidationFailed({'org_unit': [_l('请选择一个志愿服务团队或社工站')]})
+    return unit
+
+
+def _audit(user, action, unit, kind) -> None:
+    db.session.add(AuditLog(actor_id=user.id, action=action, target=unit.code,
+                            detail_json=json.dumps({'list': kind, 'org_unit': unit.code, 'name': unit.name},
+                                                   ensure_ascii=False)))
+
+
+def add(user, kind: str, code) -> UnitListEntry:
+    """Put a unit on a list; a blacklisted unit cannot be whitelisted (blacklist always wins)."""
+    _require_association(user)
+    kind = _kind(kind)
+    with transaction():
+        unit = _unit(code)
+        on = flags(unit.id)
+        if on[kind]:
+            raise ValidationFailed({'org_unit': [_l('%(name)s 已在%(list)s中', name=unit.name, list=KINDS[kind])]})
+        if kind == 'white' and on['black']:
+            raise ValidationFailed({'org_unit': [_l('%(name)s 在黑名单中，不能加入白名单', name=unit.name)]})
+        row = UnitListEntry(kind=kind, org_unit_id=unit.id, created_by_id=user.id)
+        db.session.add(row)
+        _audit(user, f'unit_list.{kind}.add', unit, kind)
+        db.session.flush()
+    return row
+
+
+def remove(user, kind: str, code) -> None:
+    _require_association(user)
+    kind = _kind(kind)
+    with transaction():
+        unit = _unit(code)
+        row = db.session.scalar(select(UnitListEntry).where(UnitListEntry.kind == kind,
+                                                            UnitListEntry.org_unit_id == unit.id))
+        if row is None:
+            raise NotFound(_l('%(name)s 不在%(list)s中', name=unit.name, list=KINDS[kind]))
+        _audit(user, f'unit_list.{kind}.remove', unit, kind)
+        db.session.delete(row)
+
+
+def flags(org_unit_id) -> dict:
+    """{'white': bool, 'black': bool} for one unit, read now."""
+    kinds = set(db.session.scalars(select(UnitListEntry.kind).where(UnitListEntry.org_unit_id == org_unit_id)))
+    return {'white': 'white' in kinds, 'black': 'black' in kinds}
+
+
+def blacklisted_instance_ids(instance_ids) -> set[int]:
+    """Instances (of any process) whose submitter belongs to a blacklisted unit; one query."""
+    ids = [i for i in set(instance_ids or []) if i is not None]
+    if not ids:
+        return set()
+    return set(db.session.scalars(
+        select(WorkflowInstance.id).join(Membership, Membership.user_id == WorkflowInstance.submitter_id)
+        .join(UnitListEntry, UnitListEntry.org_unit_id == Membership.org_unit_id)
+        .where(WorkflowInstance.id.in_(ids), UnitListEntry.kind == 'black').distinct()))

@@ -1,0 +1,179 @@
+"""Service tasks of the v_order diagram, and the withdraw/abort actions outside the diagram."""
+import json
+import math
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
+from app.models.base import utcnow
+from app.services import ledger, transaction
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.instances import load_run, lock_instance, save_run
+from app.services.v_orders import approved_count
+from workflows import service_tasks
+
+REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
+             'day12': _l('V订单「%(title)s」服务已结束 12 天，时数认证即将逾期，请在 2 天内完成'),
+             'overdue': _l('V订单「%(title)s」时数认证已逾期（超过 14 天），已上报广志协')}
+
+
+def _order(data) -> VOrder:
+    return db.session.get(VOrder, data['order_id'])
+
+
+def _finish(order: VOrder, status: str) -> None:
+    order.status = status
+    order.instance.outcome = status
+    order.updated_at = utcnow()
+
+
+@service_tasks.register('order.reject')
+def _reject(data, params):
+    _order(data).status = 'rejected'
+    return {'status': 'rejected'}
+
+
+@service_tasks.register('order.abandon')
+def _abandon(data, params):
+    _finish(_order(data), 'abandoned')
+    return {'status': 'abandoned'}
+
+
+@service_tasks.register('order.open')
+def _open(data, params):
+    order = _order(data)
+    order.status = 'awaiting_dispatch' if data.get('dispatch_mode') == 'provider' else 'open'
+    return {'status': order.status}
+
+
+@service_tasks.register('order.acceptor_decided')
+def _acceptor_decided(data, params):
+    order = _order(data)
+    row = db.session.scalar(select(VOrderVolunteer).where(VOrderVolunteer.order_id == order.id,
+                                                          VOrderVolunteer.user_id == data['acceptor_id']))
+    row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
+    row.decided_at = utcnow()
+    db.session.flush()
+    rounds = db.session.query(VOrderVolunteer).filter_by(order_id=order.id).count()
+    return {'staffed': approved_count(order) >= order.volunteers_needed, 'rounds': rounds}
+
+
+@service_tasks.register('order.expire_check')
+def _expire_check(data, params):
+    order = _order(data)
+    staffed_any = approved_count(order) > 0
+    if not staffed_any:
+        _finish(order, 'expired')
+        order.closed_reason = str(_l('开始时间已到仍无人接单，订单自动过期'))
+    return {'staffed_any': staffed_any}
+
+
+@service_tasks.register('order.start')
+def _start(data, params):
+    _order(data).status = 'in_progress'
+    return {'status': 'in_progress'}
+
+
+@service_tasks.register('order.rated')
+def _rated(data, params):
+    _order(data).status = 'to_certify'
+    return {'status': 'to_certify'}
+
+
+@service_tasks.register('order.certify_rejected')
+def _certify_rejected(data, params):
+    return {'status': 'to_certify'}
+
+
+def _users_in(role: str, unit_path: str) -> list[int]:
+    """Users holding `role` at `unit_path` or above it (the units whose jurisdiction covers it)."""
+    rows = db.session.execute(select(User.id, OrgUnit.path).join(Membership, Membership.user_id == User.id)
+                              .join(OrgUnit, OrgUnit.id == Membership.org_unit_id).where(Membership.role == role))
+    return [uid for uid, path in rows if unit_path.startswith(path)]
+
+
+@service_tasks.register('order.remind')
+def _remind(data, params):
+    """Certification reminders (day 7, 12) and the overdue escalation (day 14); once each per order."""
+    from app.services import messages
+    order, kind = _order(data), params.get('kind', 'day7')
+    sent = json.loads(order.reminders_json or '[]')
+    if kind in sent or order.status in ('done', 'cancelled', 'aborted', 'expired'):
+        return {'sent': False}
+    station = db.session.scalar(select(OrgUnit).where(OrgUnit.code == f'{order.street.code}_station'))
+    recipients = _users_in('station_admin', station.path)
+    if kind == 'overdue':
+        order.overdue = True
+        recipients += _users_in('association_admin', station.path)
+    messages.send(recipients, kind='reminder', title=str(REMINDERS[kind] % {'title': order.title}),
+                  link=f'/orders/{order.id}')
+    order.reminders_json = json.dumps(sent + [kind])
+    return {'sent': True}
+
+
+@service_tasks.register('order.award')
+def _award(data, params):
+    """Record each approved volunteer's hours and award 1 elderly time point per whole hour, once."""
+    order = _order(data)
+    cert = json.loads(order.certification_json or '{}')
+    hours = float(cert.get('service_hours') or 0)
+    points = math.floor(hours)
+    approved = [v for v in order.volunteers if v.status == 'approved']
+    for v in approved:
+        v.hours, v.points_awarded = hours, points
+    if points > 0 and approved:
+        ledger.award_many([(v.user, points, f'award:v_order:{order.id}:{v.user_id}') for v in approved],
+                          reason=str(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours)),
+                          business_ref=f'v_order:{order.id}')
+    _finish(order, 'done')
+    return {'awarded': points, 'volunteers': len(approved)}
+
+
+WITHDRAWABLE = {'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch'}
+
+
+def may_manage(user, order) -> bool:
+    if order.publisher_id == user.id:
+        return True
+    return any(m.role == 'station_admin' and order.street.path.startswith(m.org_unit.parent.path)
+               for m in user.memberships if m.org_unit.parent is not None)
+
+
+def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
+    """取消 before anyone is approved, 中止 while in progress; ends the instance and records who and why."""
+    if not (reason or '').strip():
+        raise ValidationFailed({'reason': [_l('请填写原因')]})
+    with transaction():
+        order = db.session.get(VOrder, order_id)
+        if order is None or not may_manage(user, order):
+            raise NotFound()
+        instance = lock_instance(order.instance_id)
+        db.session.refresh(order)
+        if action == 'cancel' and (order.status not in WITHDRAWABLE or approved_count(order)):
+            raise Conflict(_l('订单已有志愿者或已开始，不能取消；进行中的订单请使用“中止”'))
+        if action == 'abort' and order.status not in ('in_progress',):
+            raise Conflict(_l('只有进行中的订单可以中止'))
+        if action not in ('cancel', 'abort'):
+            raise Forbidden()
+        run = load_run(instance)
+        run.cancel()
+        save_run(instance, run)
+        status = 'cancelled' if action == 'cancel' else 'aborted'
+        instance.status = 'cancelled'
+        _finish(order, status)
+        order.closed_reason = reason.strip()
+        step = {'cancel': _l('取消订单'), 'abort': _l('中止订单')}[action]
+        db.session.add(_history_row(instance, user, action, str(step), reason.strip()))
+    return order
+
+
+def _history_row(instance: WorkflowInstance, user, decision, title, reason):
+    from app.models import Decision
+    return Decision(instance_id=instance.id, bpmn_id=decision, task_title=title, lane=None, actor_id=user.id,
+                    role=next((m.role for m in user.memberships), None), decision=decision, reason=reason,
+                    data_json='{}', version=instance.version.version, at=utcnow())
+
+
+__all__ = ["close_order"]

@@ -1,0 +1,291 @@
+"""V-order (耆望成真) domain rules: publishing, acceptance, rating and certification data."""
+import json
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
+from app.models.base import utcnow
+from app.services import files
+from app.services.errors import Conflict, ValidationFailed
+from app.services.hooks import ProcessHooks, register
+
+PROCESS_KEY = 'v_order'
+PROFESSIONAL_ITEMS = {'bathing', 'personal_care', 'safety', 'healthcare', 'rehabilitation', 'counselling', 'legal'}
+STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审已通过'), 'rejected': _l('审核不通过'),
+                 'open': _l('待接单'), 'awaiting_dispatch': _l('待派单'), 'in_progress': _l('进行中'),
+                 'to_rate': _l('待评价'), 'to_certify': _l('待认证'), 'done': _l('已完成'), 'cancelled': _l('已取消'),
+                 'expired': _l('已过期'), 'aborted': _l('已中止'), 'abandoned': _l('已终止')}
+# which waiting step shows which status while the order runs
+READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first_approved', 'submit': 'rejected',
+                'accept': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
+                'certify': 'to_certify', 'certify_review': 'to_certify'}
+CERTIFY_DAYS = 14
+REMINDER_DAYS = {'remind7_at': 7, 'remind12_at': 12, 'overdue_at': CERTIFY_DAYS}
+
+
+def status_label(order: VOrder) -> str:
+    """What users see: 进行中 becomes 待评价 once the service end has passed."""
+    status = order.status
+    if status == 'in_progress' and order.end_at and order.end_at <= utcnow():
+        status = 'to_rate'
+    return str(STATUS_LABELS.get(status, status))
+
+
+def _parse_time(value: str) -> datetime:
+    """Aware datetime; a time without offset is Beijing time (users type local times)."""
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        from zoneinfo import ZoneInfo
+        dt = dt.replace(tzinfo=ZoneInfo('Asia/Shanghai'))
+    return dt
+
+
+def area_paths(user) -> list[str]:
+    """Where a publisher may order for: a station's street, a volunteer's street, wider units as they are."""
+    paths = []
+    for m in user.memberships:
+        unit = m.org_unit
+        if unit.kind in ('station', 'team', 'provider') and unit.parent is not None:
+            unit = unit.parent
+        paths.append(unit.path)
+    return paths
+
+
+def _check_objects(user, ids, errors) -> list[ServiceObject]:
+    objects = list(db.session.scalars(select(ServiceObject).where(ServiceObject.id.in_(ids)))) if ids else []
+    found = {o.id: o for o in objects}
+    missing = [i for i in ids if i not in found]
+    not_approved = [o.name for o in objects if o.status != 'approved']
+    paths = area_paths(user)
+    outside = [o.name for o in objects if not any(
+        o.household_street.path.startswith(p) or o.residence_street.path.startswith(p) for p in paths)]
+    if missing:
+        errors.append(_l('服务对象不存在：%(ids)s', ids=', '.join(map(str, missing))))
+    if not_approved:
+        errors.append(_l('以下服务对象尚未审核通过入库：%(names)s', names='、'.join(not_approved)))
+    if outside:
+        errors.append(_l('以下服务对象不在您的服务区域内：%(names)s', names='、'.join(outside)))
+    return objects
+
+
+def _validate_order(user, instance, clean) -> dict:
+    errors: dict = {}
+    start, end = _parse_time(clean['start_at']), _parse_time(clean['end_at'])
+    if end <= start:
+        errors['end_at'] = [_l('结束时间必须晚于开始时间')]
+    if start <= utcnow():
+        errors['start_at'] = [_l('开始时间必须晚于当前时间')]
+    if clean['service_item'] in PROFESSIONAL_ITEMS and clean['category'] != 'professional':
+        errors['service_item'] = [_l('该服务项目属于专业类养老志愿服务，请选择“专业类”')]
+    if clean['service_item'] not in PROFESSIONAL_ITEMS and clean['category'] == 'professional':
+        errors['service_item'] = [_l('该服务项目属于通用型养老志愿服务，请选择“通用型”')]
+    obj_errors: list = []
+    objects = _check_objects(user, clean['service_object_ids'], obj_errors)
+    if obj_errors:
+        errors['service_object_ids'] = obj_errors
+    attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+    try:
+        files.check_owned(user, clean.get('qualification_files', []), attached, field='qualification_files')
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+
+
+def _attach(instance, ids, attached) -> None:
+    for fid in set(ids) - set(attached):
+        db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
+
+
+def order_for(instance) -> VOrder | None:
+    return db.session.scalar(select(VOrder).where(VOrder.instance_id == instance.id))
+
+
+def approved_count(order) -> int:
+    return db.session.scalar(select(func.count()).select_from(VOrderVolunteer).where(
+        VOrderVolunteer.order_id == order.id, VOrderVolunteer.status == 'approved'))
+
+
+class VOrderHooks(ProcessHooks):
+    process_key = PROCESS_KEY
+    start_roles = {'volunteer', 'station_admin'}
+    display_form = 'v_order.json'
+
+    def prepare(self, user, instance, task, form_key, clean):
+        handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
+                   'v_order_accept.json': self._accept, 'v_order_dispatch.json': self._dispatch,
+                   'v_order_rate.json': self._rate, 'v_order_certify.json': self._certify}.get(form_key)
+        return handler(user, instance, task, clean) if handler else clean
+
+    def _publish(self, user, instance, task, clean):
+        checked = _validate_order(user, instance, clean)
+        street = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['street']))
+        order = order_for(instance) or VOrder(instance_id=instance.id, publisher_id=user.id)
+        start, end = checked['start'], checked['end']
+        for name in ('title', 'demand_type', 'category', 'service_item', 'address', 'volunteers_needed', 'needs'):
+            setattr(order, name, clean[name])
+        order.special_notes = clean.get('special_notes', '')
+        order.street, order.start_at, order.end_at = street, start, end
+        order.lat, order.lng = clean['location']['lat'], clean['location']['lng']
+        order.data_json, order.updated_at = json.dumps(clean, ensure_ascii=False), utcnow()
+        db.session.add(order)
+        db.session.flush()
+        db.session.execute(VOrderObject.__table__.delete().where(VOrderObject.order_id == order.id))
+        db.session.add_all(VOrderObject(order_id=order.id, service_object_id=o.id) for o in checked['objects'])
+        _attach(instance, clean.get('qualification_files', []), checked['attached'])
+        instance.title, instance.business_key = clean['title'], f'vo:{order.id}'
+        revision = (task_revision(instance) or 0) + 1
+        deadlines = {k: (end + timedelta(days=d)).isoformat() for k, d in REMINDER_DAYS.items()}
+        return {**clean, **deadlines, 'order_id': order.id, 'revision': revision,
+                'station_scope': [f'{street.code}_station'], 'street_scope': [street.code], 'review_scope': ['gz'],
+                'expire_at': start.isoformat(), 'volunteers_needed': order.volunteers_needed}
+
+    def _review(self, user, instance, task, clean):
+        if clean.get('decision') != 'approve':
+            return clean
+        order = order_for(instance)
+        order.dispatch_mode = clean['dispatch_mode']
+        extra = {}
+        if clean['dispatch_mode'] == 'provider':
+            provider = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['provider']))
+            order.provider_id = provider.id
+            extra['provider_scope'] = [provider.code]
+        return {**clean, **extra}
+
+    def _add_acceptor(self, instance, volunteer, provider_id, note):
+        order = order_for(instance)
+        if approved_count(order) >= order.volunteers_needed:
+            raise Conflict(_l('该订单志愿者人数已满'))
+        if volunteer.id == order.publisher_id:
+            raise ValidationFailed({'volunteer': [_l('不能接自己发布的订单')]})
+        if db.session.scalar(select(VOrderVolunteer.id).where(VOrderVolunteer.order_id == order.id,
+                                                              VOrderVolunteer.user_id == volunteer.id)):
+            raise ValidationFailed({'volunteer': [_l('%(name)s 已接过此订单', name=volunteer.display_name)]})
+        db.session.add(VOrderVolunteer(order_id=order.id, user_id=volunteer.id, via_provider_id=provider_id,
+                                       note=note or ''))
+        return {'acceptor_id': volunteer.id}
+
+    def _accept(self, user, instance, task, clean):
+        return {**clean, **self._add_acceptor(instance, user, None, clean.get('note'))}
+
+    def _dispatch(self, user, instance, task, clean):
+        order = order_for(instance)
+        volunteer = db.session.scalar(select(User).where(User.username == clean['volunteer']))
+        provider = order.provider
+        if volunteer is None or not any(m.role == 'volunteer' and m.org_unit.path.startswith(provider.path)
+                                        for m in volunteer.memberships):
+            raise ValidationFailed({'volunteer': [_l('只能派给本服务商的志愿者')]})
+        return {**clean, **self._add_acceptor(instance, volunteer, provider.id, clean.get('note'))}
+
+    def _rate(self, user, instance, task, clean):
+        order = order_for(instance)
+        if order.start_at > utcnow():
+            raise ValidationFailed({'rating_overall': [_l('服务尚未开始，暂不能确认完成')]})
+        order.rating_json = json.dumps(clean, ensure_ascii=False)
+        return clean
+
+    def _certify(self, user, instance, task, clean):
+        if clean['service_end_date'] < clean['service_start_date']:
+            raise ValidationFailed({'service_end_date': [_l('结束日期不能早于开始日期')]})
+        attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+        files.check_owned(user, clean['photos'], attached, field='photos')
+        _attach(instance, clean['photos'], attached)
+        order_for(instance).certification_json = json.dumps(clean, ensure_ascii=False)
+        return clean
+
+    def on_saved(self, instance, ready_bpmn_ids):
+        order = order_for(instance)
+        if order is None or instance.status != 'running':
+            return
+        for bpmn_id in ready_bpmn_ids:
+            if bpmn_id in READY_STATUS:
+                order.status = READY_STATUS[bpmn_id]
+                break
+        order.updated_at = utcnow()
+
+    def display(self, instance):
+        order = order_for(instance)
+        if order is None:
+            return {}
+        data = json.loads(order.data_json)
+        names = [o.service_object.name for o in db.session.scalars(
+            select(VOrderObject).where(VOrderObject.order_id == order.id))]
+        data['service_object_ids'] = '、'.join(names)
+        data['location'] = f"{data['location']['lat']}, {data['location']['lng']}"
+        data['status'] = status_label(order)
+        return data
+
+    def resubmit_values(self, instance):
+        order = order_for(instance)
+        return json.loads(order.data_json) if order else {}
+
+
+def task_revision(instance) -> int:
+    from app.models import Decision
+    return db.session.scalar(select(func.count()).select_from(Decision).where(
+        Decision.instance_id == instance.id, Decision.bpmn_id == 'submit'))
+
+
+register(VOrderHooks())
+
+
+def visible_order(user, order_id) -> VOrder:
+    """The order if the user may see its case (publisher, reviewers, acceptors); NotFound otherwise."""
+    from app.services.errors import NotFound
+    from app.services.tasks import visible_instance
+    order = db.session.get(VOrder, order_id) if str(order_id).isdigit() else None
+    if order is None:
+        raise NotFound()
+    if not any(v.user_id == user.id for v in order.volunteers):
+        visible_instance(user, order.instance_id)
+    return order
+
+
+def order_view(order: VOrder) -> dict:
+    """The order as API clients and pages see it."""
+    return {'id': order.id, 'instance_id': order.instance_id, 'title': order.title, 'status': order.status,
+            'status_label': status_label(order), 'demand_type': order.demand_type, 'category': order.category,
+            'service_item': order.service_item, 'street': order.street.code, 'street_name': order.street.name,
+            'location': {'lat': order.lat, 'lng': order.lng}, 'address': order.address,
+            'start_at': order.start_at.isoformat() if order.start_at else None,
+            'end_at': order.end_at.isoformat() if order.end_at else None,
+            'volunteers_needed': order.volunteers_needed, 'volunteers_approved': approved_count(order),
+            'needs': order.needs, 'special_notes': order.special_notes, 'dispatch_mode': order.dispatch_mode,
+            'provider': order.provider.code if order.provider else None, 'overdue': order.overdue,
+            'service_objects': [{'id': o.service_object.id, 'name': o.service_object.name} for o in db.session.scalars(
+                select(VOrderObject).where(VOrderObject.order_id == order.id))],
+            'volunteers': [{'username': v.user.username, 'name': v.user.display_name, 'status': v.status,
+                            'hours': v.hours, 'points': v.points_awarded} for v in order.volunteers],
+            'rating': json.loads(order.rating_json) if order.rating_json else None,
+            'certification': json.loads(order.certification_json) if order.certification_json else None,
+            'closed_reason': order.closed_reason}
+
+
+def my_orders(user, page=1, per_page=20):
+    cond = VOrder.publisher_id == user.id
+    total = db.session.scalar(select(func.count()).select_from(VOrder).where(cond))
+    rows = db.session.scalars(select(VOrder).where(cond).order_by(VOrder.id.desc()).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def object_choices(user) -> list[tuple[int, str]]:
+    """Approved service objects (latest versions) a publisher may order for."""
+    from app.services.validators import mask_id
+    paths = area_paths(user)
+    rows = db.session.scalars(select(ServiceObject).where(ServiceObject.status == 'approved')
+                              .order_by(ServiceObject.name).limit(500))
+    return [(o.id, f'{o.name}（{mask_id(o.id_number)}，{o.household_street.name}）') for o in rows
+            if any(o.household_street.path.startswith(p) or o.residence_street.path.startswith(p) for p in paths)]
+
+
+def open_for_volunteer(user, page=1, per_page=20):
+    """(rows of (task, order), total): orders of the volunteer's area waiting for acceptors."""
+    from app.services.tasks import list_tasks
+    tasks, total = list_tasks(user, 'open', PROCESS_KEY, None, page, per_page)
+    rows = [(t, order_for(t.instance)) for t in tasks if t.bpmn_id == 'accept']
+    return rows, total

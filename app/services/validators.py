@@ -1,0 +1,60 @@
+"""Chinese resident ID numbers and mobile numbers."""
+import re
+from datetime import date
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_RE = re.compile(r'^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$')
+_MOBILE_RE = re.compile(r'^1[3-9]\d{9}$')
+
+
+def id_check_digit(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits."""
+    return '10X98765432'[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
+
+
+def normalize_id(value: str) -> str:
+    return (value or '').strip().upper()
+
+
+def id_birth_date(id_number: str) -> date | None:
+    """Birth date encoded in a valid-looking ID, None when the date is impossible."""
+    try:
+        return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def is_valid_id(value: str, today: date | None = None) -> bool:
+    """Format, real birth date not in the future, and the check digit."""
+    s = normalize_id(value)
+    if not _ID_RE.match(s):
+        return False
+    born = id_birth_date(s)
+    if born is None or born > (today or date.today()):
+        return False
+    return s[17] == id_check_digit(s[:17])
+
+
+def id_gender(id_number: str) -> str:
+    """'male' or 'female' from the 17th digit."""
+    return 'male' if int(id_number[16]) % 2 else 'female'
+
+
+def age_on(id_number: str, day: date) -> int:
+    """Whole years of age on `day`."""
+    born = id_birth_date(id_number)
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def normalize_mobile(value: str) -> str:
+    s = re.sub(r'[\s\-()]', '', value or '')
+    return re.sub(r'^(\+?86|0086)', '', s)
+
+
+def is_valid_mobile(value: str) -> bool:
+    return bool(_MOBILE_RE.match(normalize_mobile(value)))
+
+
+def mask_id(id_number: str) -> str:
+    """Show the first 4 and last 4 characters only (PIPL)."""
+    return id_number[:4] + '*' * 10 + id_number[-4:] if len(id_number) == 18 else id_number

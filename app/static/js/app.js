@@ -1,0 +1,137 @@
+// Progressive enhancements only: every page works without this file.
+(function () {
+  'use strict';
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  // ---- 大字模式 (large-font mode for elderly users): remembered in a cookie the server reads too
+  var elder = document.getElementById('elder-toggle');
+  if (elder) {
+    elder.hidden = false;
+    var sync = function () {
+      elder.setAttribute('aria-pressed', document.body.classList.contains('elder') ? 'true' : 'false');
+    };
+    sync();
+    elder.addEventListener('click', function () {
+      var on = !document.body.classList.contains('elder');
+      document.cookie = 'big=' + (on ? '1' : '0') + ';path=/;max-age=31536000;samesite=lax';
+      document.body.classList.toggle('elder', on);
+      sync();
+    });
+  }
+
+  // ---- error summary: bring it into view, its links focus the field they name
+  var summary = document.getElementById('error-summary');
+  if (summary) {
+    summary.focus();
+    summary.addEventListener('click', function (e) {
+      var link = e.target.closest('a[href^="#"]');
+      if (!link) return;
+      var input = document.getElementById(link.getAttribute('href').slice(1));
+      if (!input) return;
+      e.preventDefault();
+      var box = input.closest('.field') || input;
+      box.scrollIntoView({ block: 'start' });
+      input.focus({ preventScroll: true });
+    });
+  }
+
+  // ---- submit buttons: avoid a double tap sending the form twice
+  $all('form').forEach(function (form) {
+    form.addEventListener('submit', function (e) {
+      if (e.defaultPrevented) return;
+      var btn = e.submitter && e.submitter.dataset.busy ? e.submitter : null;
+      if (!btn) return;
+      setTimeout(function () { btn.disabled = true; btn.textContent = btn.dataset.busy; }, 0);
+    });
+  });
+
+  // ---- photo upload: say how many are chosen / kept, preview them, warn about the 1–9 / 10 MB rules
+  $all('.file-box').forEach(function (box) {
+    var input = $('input[type=file]', box);
+    var status = $('.file-status', box);
+    var problem = $('.file-problem', box);
+    var previews = $('.new-thumbs', box);
+    var max = parseInt(box.dataset.max, 10) || 9;
+    var min = parseInt(box.dataset.min, 10) || 0;
+    var maxSize = parseInt(box.dataset.maxSize, 10) || 10485760;
+    var accept = (box.dataset.accept || '').split(',').filter(Boolean);
+    var urls = [];
+
+    function update() {
+      var kept = $all('input[type=checkbox]:checked', box).length;
+      var files = Array.prototype.slice.call(input.files || []);
+      var total = kept + files.length;
+      var parts = [];
+      if (kept) parts.push('已保留 ' + kept + ' 张');
+      if (files.length) parts.push('已选择 ' + files.length + ' 张新照片');
+      if (!parts.length) status.textContent = '还没有选择照片（需要 ' + min + '–' + max + ' 张）';
+      else status.textContent = parts.join('，') + '，共 ' + total + ' 张（最多 ' + max + ' 张）';
+
+      var issues = [];
+      if (total > max) issues.push('最多 ' + max + ' 张，请减少 ' + (total - max) + ' 张');
+      files.forEach(function (f) {
+        var ext = (f.name.split('.').pop() || '').toLowerCase();
+        if (accept.length && accept.indexOf(ext) < 0) issues.push('“' + f.name + '”不是 ' + accept.join('/') + ' 图片');
+        else if (f.size > maxSize) issues.push('“' + f.name + '”超过 ' + Math.round(maxSize / 1048576) + ' MB');
+      });
+      problem.textContent = issues.join('；');
+      problem.hidden = !issues.length;
+
+      urls.forEach(function (u) { URL.revokeObjectURL(u); });
+      urls = [];
+      previews.textContent = '';
+      files.slice(0, max).forEach(function (f) {
+        var fig = document.createElement('span');
+        fig.className = 'thumb';
+        if (/^image\//.test(f.type) && window.URL && URL.createObjectURL) {
+          var img = document.createElement('img');
+          var u = URL.createObjectURL(f);
+          urls.push(u);
+          img.src = u;
+          img.alt = '';
+          fig.appendChild(img);
+        }
+        var name = document.createElement('span');
+        name.textContent = f.name;
+        fig.appendChild(name);
+        previews.appendChild(fig);
+      });
+    }
+    input.addEventListener('change', update);
+    box.addEventListener('change', function (e) { if (e.target.type === 'checkbox') update(); });
+    if ((input.files || []).length) update();
+  });
+
+  // ---- inbox: select all, "已选 N 项", a rejection needs a reason
+  var batch = document.getElementById('batch-form');
+  if (batch) {
+    var all = document.getElementById('check-all');
+    var boxes = $all('input[name=task_ids]', batch);
+    var count = $('.batch-count', batch);
+    var problem = $('.batch-problem', batch);
+    var show = function () {
+      var n = boxes.filter(function (c) { return c.checked; }).length;
+      if (count) count.textContent = n ? '已选 ' + n + ' 项' : '勾选任务后可批量处理';
+      if (all) { all.checked = n && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
+      return n;
+    };
+    if (all) all.addEventListener('change', function () {
+      boxes.forEach(function (c) { c.checked = all.checked; });
+      show();
+    });
+    boxes.forEach(function (c) { c.addEventListener('change', show); });
+    show();
+    batch.addEventListener('submit', function (e) {
+      var msg = '';
+      var reason = batch.elements.reason;
+      if (!show()) msg = '请先勾选要处理的任务';
+      else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) msg = '批量不通过时必须填写意见';
+      if (problem) { problem.textContent = msg; problem.hidden = !msg; }
+      if (msg) {
+        e.preventDefault();
+        (msg.indexOf('意见') >= 0 && reason ? reason : (all || boxes[0])).focus();
+      }
+    });
+  }
+})();

@@ -1,0 +1,497 @@
+// BPMN editor page: bpmn-js Modeler + a plain side panel (role picker, form picker, conditions with
+// live check), draft/validate/publish, versions + diff + running counts, migration dry run/apply.
+(function () {
+  'use strict';
+  var cfg = JSON.parse(document.getElementById('editor-config').textContent);
+  var T = cfg.T;
+  var csrf = (document.querySelector('meta[name=csrf-token]') || {}).content || '';
+  var ROLE_LABEL = {}; cfg.options.roles.forEach(function (r) { ROLE_LABEL[r.key] = r.label; });
+  var FORM_NAMES = cfg.options.forms.map(function (f) { return f.name; });
+  var modeler, canvas, modeling, moddle, overlays, elementRegistry, selection;
+  var problemIds = [], versionList = [], dirty = false, laneOverlays = [];
+
+  function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k];
+      else if (k.slice(0, 2) === 'on') e.addEventListener(k.slice(2), attrs[k]);
+      else if (attrs[k] !== null && attrs[k] !== undefined && attrs[k] !== false) e.setAttribute(k, attrs[k] === true ? '' : attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c); });
+    return e;
+  }
+  function status(msg, kind) {
+    var box = $('ed-status');
+    box.textContent = msg || '';
+    box.className = 'ed-status' + (kind ? ' ' + kind : '');
+  }
+  function api(path, opts) {
+    opts = opts || {};
+    var headers = Object.assign({ 'X-CSRFToken': csrf, 'Accept': 'application/json' }, opts.headers || {});
+    return fetch(cfg.api + path, Object.assign({ credentials: 'same-origin' }, opts, { headers: headers }))
+      .then(function (resp) {
+        var ct = resp.headers.get('Content-Type') || '';
+        var body = ct.indexOf('json') >= 0 ? resp.json() : resp.text();
+        return body.then(function (b) { return { status: resp.status, ok: resp.ok, body: b }; });
+      });
+  }
+  function postJson(path, data) {
+    return api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(data) });
+  }
+  function showTab(name) {
+    document.querySelectorAll('.ed-tabs [role=tab]').forEach(function (b) {
+      b.setAttribute('aria-selected', b.dataset.tab === name ? 'true' : 'false');
+    });
+    document.querySelectorAll('.ed-pane').forEach(function (p) { p.hidden = p.id !== 'pane-' + name; });
+  }
+
+  // ------------------------------------------------------------------ diagram helpers
+  function bo(element) { return element.businessObject; }
+  function is(element, type) { return bo(element) && bo(element).$instanceOf && bo(element).$instanceOf(type); }
+  function spiffProps(b) {
+    var ext = b.extensionElements;
+    return ext && (ext.values || []).filter(function (v) { return v.$type === 'spiffworkflow:Properties'; })[0];
+  }
+  function getProp(b, name) {
+    var props = spiffProps(b);
+    var p = props && (props.values || []).filter(function (v) { return v.name === name; })[0];
+    return p ? p.value : '';
+  }
+  function setProp(element, name, value) {
+    var b = bo(element), ext = b.extensionElements;
+    if (!ext) {
+      ext = moddle.create('bpmn:ExtensionElements', { values: [] });
+      modeling.updateProperties(element, { extensionElements: ext });
+    }
+    var props = spiffProps(b);
+    if (!props) {
+      props = moddle.create('spiffworkflow:Properties', { values: [] });
+      modeling.updateModdleProperties(element, ext, { values: (ext.values || []).concat([props]) });
+    }
+    var existing = (props.values || []).filter(function (v) { return v.name === name; })[0];
+    if (existing && value) modeling.updateModdleProperties(element, existing, { value: value });
+    else if (existing) modeling.updateModdleProperties(element, props, { values: props.values.filter(function (v) { return v !== existing; }) });
+    else if (value) {
+      var p = moddle.create('spiffworkflow:Property', { name: name, value: value });
+      modeling.updateModdleProperties(element, props, { values: (props.values || []).concat([p]) });
+    }
+  }
+  function operatorOf(b) {
+    var ext = b.extensionElements;
+    return ext && (ext.values || []).filter(function (v) { return v.$type === 'spiffworkflow:ServiceTaskOperator'; })[0];
+  }
+  function laneOf(element) {
+    var lanes = elementRegistry.filter(function (e) { return e.type === 'bpmn:Lane'; });
+    var id = bo(element).id;
+    for (var i = 0; i < lanes.length; i++) {
+      if ((bo(lanes[i]).flowNodeRef || []).some(function (n) { return n.id === id; })) return lanes[i];
+    }
+    return null;
+  }
+  function roleText(key) { return key ? (ROLE_LABEL[key] ? ROLE_LABEL[key] + ' (' + key + ')' : key + ' ' + T.notRole) : T.noLane; }
+
+  // lanes show their role key in the diagram; a badge adds the role's name in the admin's language
+  function refreshLaneBadges() {
+    laneOverlays.forEach(function (id) { overlays.remove(id); });
+    laneOverlays = [];
+    elementRegistry.filter(function (e) { return e.type === 'bpmn:Lane'; }).forEach(function (lane) {
+      var key = bo(lane).name;
+      var ok = !!ROLE_LABEL[key];
+      laneOverlays.push(overlays.add(lane, 'lane-role', {
+        position: { top: 4, left: 34 },
+        html: '<div class="lane-role' + (ok ? '' : ' bad') + '" title="' + (key || '') + '">' +
+          (ok ? ROLE_LABEL[key] : (key ? key + ' ' + T.notRole : T.pickRole)) + '</div>'
+      }));
+    });
+  }
+
+  // ------------------------------------------------------------------ side panel
+  function field(label, input, hint) {
+    var id = 'f-' + Math.random().toString(36).slice(2);
+    input.id = id;
+    return el('div', { 'class': 'field' }, [el('label', { 'for': id, text: label }), input,
+      hint ? el('p', { 'class': 'hint', text: hint }) : null]);
+  }
+  function textInput(value, onchange) {
+    return el('input', { type: 'text', value: value || '', onchange: function (e) { onchange(e.target.value.trim()); } });
+  }
+  function select(options, value, placeholder, onchange) {
+    var s = el('select', { onchange: function (e) { onchange(e.target.value); } });
+    if (placeholder) s.appendChild(el('option', { value: '', text: placeholder }));
+    var found = false;
+    options.forEach(function (o) {
+      var opt = el('option', { value: o.value, text: o.label });
+      if (o.value === value) { opt.selected = true; found = true; }
+      s.appendChild(opt);
+    });
+    if (value && !found) s.insertBefore(el('option', { value: value, text: value + ' ' + (placeholder === T.pickForm ? T.missingForm : T.notRole), selected: true }), s.children[1] || null);
+    return s;
+  }
+  function roleOptions() { return cfg.options.roles.map(function (r) { return { value: r.key, label: r.label + ' (' + r.key + ')' }; }); }
+  function typeLabel(element) {
+    var t = element.type;
+    if (t === 'bpmn:Lane') return T.lane;
+    if (t === 'bpmn:UserTask') return T.userTask;
+    if (t === 'bpmn:ServiceTask') return T.serviceTask;
+    if (t === 'bpmn:ScriptTask') return T.scriptTask;
+    if (/Gateway$/.test(t)) return T.gateway;
+    if (t === 'bpmn:SequenceFlow') return T.flow;
+    if (t === 'bpmn:StartEvent') return T.startEvent;
+    if (t === 'bpmn:EndEvent') return T.endEvent;
+    if (t === 'bpmn:Participant' || t === 'bpmn:Process') return T.process;
+    return T.element + ' (' + t.replace('bpmn:', '') + ')';
+  }
+
+  function renderProps(element) {
+    var box = $('props');
+    box.innerHTML = '';
+    if (!element || element.type === 'label') return;
+    var b = bo(element);
+    box.appendChild(el('h2', { text: typeLabel(element) }));
+    box.appendChild(el('p', { 'class': 'muted small', text: T.id + ': ' + b.id }));
+    if (element.type === 'bpmn:Lane') {
+      box.appendChild(field(T.role, select(roleOptions(), b.name, T.pickRole, function (v) {
+        modeling.updateProperties(element, { name: v || undefined });
+      }), T.laneHint));
+      return;
+    }
+    if (element.type !== 'bpmn:Process' && element.type !== 'bpmn:Collaboration') {
+      box.appendChild(field(T.name, textInput(b.name, function (v) { modeling.updateLabel(element, v); })));
+    }
+    if (element.type === 'bpmn:UserTask') {
+      var forms = cfg.options.forms.map(function (f) { return { value: f.name, label: f.title + ' (' + f.name + ')' }; });
+      box.appendChild(field(T.form, select(forms, getProp(b, 'formJsonSchemaFilename'), T.pickForm, function (v) {
+        setProp(element, 'formJsonSchemaFilename', v);
+      })));
+      box.appendChild(field(T.scope, textInput(getProp(b, 'scope'), function (v) { setProp(element, 'scope', v); }), T.scopeHint));
+    }
+    if (/Task$/.test(element.type) || /Gateway$/.test(element.type) || /Event$/.test(element.type)) {
+      var lane = laneOf(element);
+      box.appendChild(el('div', { 'class': 'field' }, [el('span', { 'class': 'label', text: T.inLane }),
+        el('p', {}, [lane ? el('a', { href: '#', text: roleText(bo(lane).name), onclick: function (e) {
+          e.preventDefault(); selection.select(lane);
+        } }) : el('span', { 'class': 'bad', text: T.noLane })])]));
+    }
+    if (element.type === 'bpmn:ServiceTask') {
+      var op = operatorOf(b);
+      var ops = cfg.options.operators.map(function (o) { return { value: o, label: o }; });
+      box.appendChild(field(T.operator, select(ops, op ? op.id : '', T.pickOperator, function (v) {
+        if (op) modeling.updateModdleProperties(element, op, { id: v });
+        else {
+          var created = moddle.create('spiffworkflow:ServiceTaskOperator', { id: v, resultVariable: v.replace(/\W/g, '_') + '_result' });
+          var ext = b.extensionElements || moddle.create('bpmn:ExtensionElements', { values: [] });
+          if (!b.extensionElements) modeling.updateProperties(element, { extensionElements: ext });
+          modeling.updateModdleProperties(element, ext, { values: (ext.values || []).concat([created]) });
+        }
+      })));
+    }
+    if (element.type === 'bpmn:SequenceFlow') renderFlow(box, element);
+    if (/Gateway$/.test(element.type)) {
+      var outs = (b.outgoing || []).map(function (f) { return { value: f.id, label: (f.name ? f.name + ' · ' : '') + f.id }; });
+      box.appendChild(field(T.defaultOf, select(outs, b.default ? b.default.id : '', T.none, function (v) {
+        var flow = v && elementRegistry.get(v);
+        modeling.updateProperties(element, { 'default': flow ? bo(flow) : undefined });
+      })));
+    }
+  }
+
+  function renderFlow(box, element) {
+    var b = bo(element), source = element.source;
+    var expr = b.conditionExpression ? (b.conditionExpression.body || '') : '';
+    var msg = el('p', { 'class': 'cond-msg', 'aria-live': 'polite' });
+    var input = el('textarea', { rows: 2, spellcheck: 'false', 'class': 'mono' });
+    input.value = expr;
+    var timer = null;
+    function check() {
+      var text = input.value.trim();
+      if (!text) { msg.textContent = ''; msg.className = 'cond-msg'; return; }
+      msg.textContent = T.checking; msg.className = 'cond-msg';
+      postJson('/check-expression', { expression: text }).then(function (r) {
+        if (input.value.trim() !== text) return;
+        msg.textContent = r.body.ok ? T.condOk : r.body.message;
+        msg.className = 'cond-msg ' + (r.body.ok ? 'ok' : 'bad');
+      });
+    }
+    input.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(check, 250); });
+    input.addEventListener('change', function () {
+      var text = input.value.trim();
+      modeling.updateProperties(element, {
+        conditionExpression: text ? moddle.create('bpmn:FormalExpression', { body: text }) : undefined
+      });
+    });
+    var f = field(T.condition, input, T.conditionHint);
+    f.appendChild(msg);
+    box.appendChild(f);
+    if (expr) check();
+    if (source && /Gateway$/.test(source.type)) {
+      var cb = el('input', { type: 'checkbox', onchange: function (e) {
+        modeling.updateProperties(source, { 'default': e.target.checked ? b : undefined });
+      } });
+      cb.checked = bo(source)['default'] === b;
+      box.appendChild(el('label', { 'class': 'check' }, [cb, ' ' + T.defaultFlow]));
+    }
+  }
+
+  // ------------------------------------------------------------------ problems
+  function clearProblemMarkers() {
+    problemIds.forEach(function (id) { if (elementRegistry.get(id)) canvas.removeMarker(id, 'has-problem'); });
+    problemIds = [];
+  }
+  function focusElement(id) {
+    var element = elementRegistry.get(id);
+    if (!element) return;
+    selection.select(element);
+    try { canvas.scrollToElement(element); } catch (e) { /* older canvas API */ }
+    canvas.addMarker(id, 'flash');
+    setTimeout(function () { canvas.removeMarker(id, 'flash'); }, 1500);
+  }
+  function showProblems(problems) {
+    clearProblemMarkers();
+    var list = $('problems');
+    list.innerHTML = '';
+    var count = $('problem-count');
+    count.hidden = false;
+    count.textContent = problems.length;
+    count.className = 'badge ' + (problems.length ? 'bad' : 'ok');
+    if (!problems.length) list.appendChild(el('li', { 'class': 'ok', text: T.noProblems }));
+    problems.forEach(function (p) {
+      var where = [];
+      if (p.element_id) where.push(p.element_id);
+      if (p.line) where.push(fmt(T.line, { n: p.line }));
+      var item = el('li', { 'data-element-id': p.element_id || '' }, [
+        el('span', { 'class': 'msg', text: p.message }), where.length ? el('span', { 'class': 'where', text: where.join(' · ') }) : null]);
+      if (p.element_id && elementRegistry.get(p.element_id)) {
+        canvas.addMarker(p.element_id, 'has-problem');
+        problemIds.push(p.element_id);
+        item.classList.add('clickable');
+        item.tabIndex = 0;
+        item.addEventListener('click', function () { focusElement(p.element_id); showTab('props'); });
+        item.addEventListener('keydown', function (e) { if (e.key === 'Enter') { focusElement(p.element_id); showTab('props'); } });
+      }
+      list.appendChild(item);
+    });
+  }
+
+  // ------------------------------------------------------------------ load / save / publish
+  // fit the diagram, leaving room on the left for the palette so lane labels stay readable
+  function fitWithPalette(c) {
+    c.zoom('fit-viewport', 'auto');
+    var inner = c.viewbox().inner, container = c.getContainer();
+    var palette = document.querySelector('.djs-palette');
+    var room = (palette ? palette.getBoundingClientRect().width : 0) + 24;
+    var w = container.clientWidth, h = container.clientHeight;
+    if (!inner || !inner.width || w <= room * 2) return;
+    var s = Math.min((w - room - 24) / inner.width, (h - 40) / inner.height, 1.2);
+    c.viewbox({ x: inner.x - room / s, y: inner.y - (h / s - inner.height) / 2, width: w / s, height: h / s });
+  }
+  function importXml(xml, label) {
+    return modeler.importXML(xml).then(function () {
+      fitWithPalette(canvas);
+      refreshLaneBadges();
+      problemIds = [];
+      dirty = false;
+      if (label) $('ed-source').textContent = label;
+      renderProps(null);
+    });
+  }
+  function loadVersion(v) {
+    status(T.loading);
+    return api('/bpmn' + (v ? '?version=' + v : '')).then(function (r) {
+      if (!r.ok) throw new Error(r.body.message || r.status);
+      return importXml(r.body, v ? fmt(T.loaded, { v: v }) : '');
+    }).then(function () { status(''); }, function (e) { status(T.error + e.message, 'bad'); });
+  }
+  function saveDraft() {
+    status(T.saving);
+    return modeler.saveXML({ format: true }).then(function (res) {
+      return api('/drafts', { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: res.xml });
+    }).then(function (r) {
+      if (r.status === 201) {
+        showProblems(r.body.problems);
+        dirty = false;
+        if (r.body.problems.length) { status(fmt(T.savedProblems, { id: r.body.draft_id, n: r.body.problems.length }), 'bad'); showTab('problems'); }
+        else status(fmt(T.savedOk, { id: r.body.draft_id }), 'ok');
+      } else {
+        showProblems(r.body.problems || []);
+        status(T.refused + (r.body.message || r.status), 'bad');
+        showTab('problems');
+      }
+      return r;
+    });
+  }
+  function publish() {
+    saveDraft().then(function (r) {
+      if (r.status !== 201) return;
+      if (r.body.problems.length) { status(T.notPublished, 'bad'); return; }
+      if (!window.confirm(T.publishConfirm)) return;
+      return api('/drafts/' + r.body.draft_id + '/publish', { method: 'POST' }).then(function (p) {
+        if (p.status === 201) {
+          status(fmt(T.published, { v: p.body.version }), 'ok');
+          $('ed-source').textContent = fmt(T.loaded, { v: p.body.version });
+          loadVersions();
+        } else {
+          showProblems(p.body.problems || []);
+          status(T.notPublished + ' ' + (p.body.message || ''), 'bad');
+          showTab('problems');
+        }
+      });
+    });
+  }
+  function upload(file) {
+    file.text().then(function (text) {
+      return api('/drafts', { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: text }).then(function (r) {
+        if (r.status !== 201) {
+          showProblems(r.body.problems || []);
+          status(T.refused + (r.body.message || r.status), 'bad');
+          showTab('problems');
+          return;
+        }
+        var show = function () {
+          showProblems(r.body.problems);
+          if (r.body.problems.length) {
+            status(fmt(T.uploadProblems, { name: file.name, n: r.body.problems.length }), 'bad');
+            showTab('problems');
+          } else status(fmt(T.uploadOk, { name: file.name, id: r.body.draft_id }), 'ok');
+        };
+        return importXml(text, file.name).then(function () {
+          if (!elementRegistry.filter(function (e) { return e.type !== 'bpmn:Process' && e.type !== 'bpmn:Collaboration' && e.type !== 'label'; }).length) {
+            status(T.uploadNoDi, 'bad');
+          }
+          show();
+        }, function () { show(); status(T.uploadNoDi, 'bad'); });
+      });
+    });
+  }
+
+  // ------------------------------------------------------------------ versions, diff, migration
+  function versionOptions(selectEl, chosen) {
+    selectEl.innerHTML = '';
+    versionList.forEach(function (v) {
+      selectEl.appendChild(el('option', { value: v.version, text: 'v' + v.version + ' (' + T.running + ' ' + v.running_instances + ')', selected: v.version === chosen }));
+    });
+  }
+  function loadVersions() {
+    return api('/versions').then(function (r) {
+      versionList = r.body;
+      var box = $('versions');
+      box.innerHTML = '';
+      var table = el('table', { 'class': 'list compact' }, [el('thead', {}, [el('tr', {}, [
+        el('th', { text: T.version }), el('th', { text: T.publishedAt }), el('th', { text: T.running }), el('th', { text: T.where }), el('th', {})])])]);
+      var tbody = el('tbody');
+      versionList.forEach(function (v) {
+        var steps = v.steps.map(function (s) { return s.title + ' × ' + s.count; }).join('、') || T.none;
+        var list = el('div', { 'class': 'inst-list' });
+        tbody.appendChild(el('tr', { 'data-version': v.version }, [
+          el('td', { text: 'v' + v.version }),
+          el('td', { 'class': 'small', text: (v.published_at || '').slice(0, 16).replace('T', ' ') + (v.published_by ? ' · ' + v.published_by : '') }),
+          el('td', { 'class': 'running-count', text: String(v.running_instances) }),
+          el('td', { 'class': 'small' }, [steps, list]),
+          el('td', {}, [
+            el('button', { type: 'button', 'class': 'link', text: T.open, onclick: function () { loadVersion(v.version); } }), ' ',
+            el('a', { href: cfg.api + '/bpmn?version=' + v.version + '&download=1', text: T.download }), ' ',
+            v.running_instances ? el('button', { type: 'button', 'class': 'link', text: T.instances, onclick: function () { showInstances(v.version, list); } }) : null])]));
+      });
+      table.appendChild(tbody);
+      box.appendChild(table);
+      var latest = versionList.length ? versionList[0].version : null;
+      var prev = versionList.length > 1 ? versionList[1].version : latest;
+      versionOptions($('diff-a'), prev); versionOptions($('diff-b'), latest);
+      var withRunning = versionList.filter(function (v) { return v.running_instances && v.version !== latest; })[0];
+      versionOptions($('mig-from'), withRunning ? withRunning.version : prev); versionOptions($('mig-to'), latest);
+    });
+  }
+  function showInstances(version, box) {
+    api('/versions/' + version + '/instances').then(function (r) {
+      box.innerHTML = '';
+      r.body.forEach(function (i) {
+        box.appendChild(el('div', {}, [el('a', { href: cfg.instanceUrl + i.id, text: '#' + i.id + ' ' + (i.title || '') }),
+          el('span', { 'class': 'muted', text: ' · ' + (i.stage || '') })]));
+      });
+    });
+  }
+  function diffSection(title, items, cls) {
+    if (!items.length) return null;
+    return el('div', { 'class': 'diff ' + cls }, [el('h3', { text: title + ' (' + items.length + ')' }), el('ul', {}, items.map(function (i) {
+      var li = el('li', {}, [el('a', { href: '#', text: i.name + ' · ' + i.id, onclick: function (e) { e.preventDefault(); focusElement(i.id); } }),
+        i.field_labels ? el('span', { 'class': 'muted', text: '：' + i.field_labels.join('、') }) : null]);
+      return li;
+    }))]);
+  }
+  function runDiff() {
+    var a = $('diff-a').value, b = $('diff-b').value;
+    api('/diff?a=' + a + '&b=' + b).then(function (r) {
+      var box = $('diff');
+      box.innerHTML = '';
+      if (!r.ok) { box.textContent = r.body.message; return; }
+      var d = r.body;
+      if (!d.added.length && !d.removed.length && !d.changed.length) box.appendChild(el('p', { 'class': 'muted', text: T.noDiff }));
+      [diffSection(T.added, d.added, 'added'), diffSection(T.removed, d.removed, 'removed'), diffSection(T.changed, d.changed, 'changed')]
+        .forEach(function (s) { if (s) box.appendChild(s); });
+    });
+  }
+  var lastDry = null;
+  function migrate(dry) {
+    var from = +$('mig-from').value, to = +$('mig-to').value;
+    if (from === to) { $('mig-result').textContent = T.sameVersion; return; }
+    if (!dry && !window.confirm(fmt(T.applyConfirm, { n: lastDry ? lastDry.movable.length : 0 }))) return;
+    postJson('/migrations', { from_version: from, to_version: to, dry_run: dry }).then(function (r) {
+      var box = $('mig-result');
+      box.innerHTML = '';
+      if (!r.ok) { box.textContent = T.error + (r.body.message || r.status); return; }
+      var d = r.body;
+      lastDry = dry ? d : null;
+      $('btn-apply').disabled = !(dry && d.movable.length);
+      box.appendChild(el('p', { 'class': dry ? 'muted' : 'ok', text: dry ? T.dryDone : fmt(T.applied, { n: d.movable.length }) }));
+      if (!d.movable.length && !d.blocked.length) box.appendChild(el('p', { text: T.noRunning }));
+      if (d.movable.length) box.appendChild(el('div', { 'class': 'diff added' }, [el('h3', { text: T.movable + ' (' + d.movable.length + ')' }),
+        el('ul', { id: 'mig-movable' }, d.movable.map(function (id) { return el('li', {}, [el('a', { href: cfg.instanceUrl + id, text: '#' + id })]); }))]));
+      if (d.blocked.length) box.appendChild(el('div', { 'class': 'diff removed' }, [el('h3', { text: T.blocked + ' (' + d.blocked.length + ')' }),
+        el('ul', { id: 'mig-blocked' }, d.blocked.map(function (b) {
+          return el('li', {}, [el('a', { href: cfg.instanceUrl + b.instance_id, text: '#' + b.instance_id + ' ' + (b.title || '') }), el('br'), el('span', { 'class': 'muted', text: b.reason })]);
+        }))]));
+      if (!dry) loadVersions();
+    });
+  }
+
+  // ------------------------------------------------------------------ start
+  function start(descriptor) {
+    modeler = new window.BpmnJS({
+      container: '#canvas',
+      moddleExtensions: { spiffworkflow: descriptor },
+      additionalModules: [window.BpmnZh(cfg.lang)]
+    });
+    canvas = modeler.get('canvas'); modeling = modeler.get('modeling'); moddle = modeler.get('moddle');
+    overlays = modeler.get('overlays'); elementRegistry = modeler.get('elementRegistry'); selection = modeler.get('selection');
+    modeler.on('selection.changed', function (e) { renderProps(e.newSelection.length === 1 ? e.newSelection[0] : null); });
+    modeler.on('commandStack.changed', function () {
+      dirty = true;
+      refreshLaneBadges();
+      var current = selection.get();
+      var active = document.activeElement;
+      if (current.length === 1 && !(active && $('props').contains(active) && active.tagName === 'TEXTAREA')) renderProps(current[0]);
+    });
+    window.addEventListener('beforeunload', function (e) { if (dirty) { e.preventDefault(); e.returnValue = T.unsaved; } });
+    document.querySelectorAll('.ed-tabs [role=tab]').forEach(function (b) { b.addEventListener('click', function () { showTab(b.dataset.tab); }); });
+    $('btn-check').addEventListener('click', function () { saveDraft(); });
+    $('btn-publish').addEventListener('click', publish);
+    $('btn-diff').addEventListener('click', runDiff);
+    $('btn-dry').addEventListener('click', function () { migrate(true); });
+    $('btn-apply').addEventListener('click', function () { migrate(false); });
+    $('upload-file').addEventListener('change', function (e) { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ''; });
+    $('btn-download').addEventListener('click', function (e) {
+      var link = e.currentTarget;
+      if (link.dataset.ready) { delete link.dataset.ready; return; }
+      e.preventDefault();
+      modeler.saveXML({ format: true }).then(function (res) {
+        link.href = URL.createObjectURL(new Blob([res.xml], { type: 'application/xml' }));
+        link.dataset.ready = '1';
+        link.click();
+      });
+    });
+    window.bpmnEditor = { modeler: modeler, saveDraft: saveDraft, focusElement: focusElement };
+    Promise.all([loadVersion(cfg.version), loadVersions()]).then(function () { document.body.dataset.editorReady = '1'; });
+  }
+  fetch(cfg.moddle).then(function (r) { return r.json(); }).then(start);
+})();

@@ -1,0 +1,40 @@
+"""Test data builders shared by web, API and browser tests."""
+import struct
+import zlib
+from datetime import date
+
+from app.services.demo import make_id
+
+ELDER_ID = make_id('440103', date(1950, 6, 15), 55)          # male, 76 in 2026
+ELDER_ID_2 = make_id('440104', date(1948, 2, 1), 66, female=True)
+
+
+def png_bytes(width=2, height=2) -> bytes:
+    """A real (tiny) PNG file."""
+    def chunk(kind, data):
+        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
+    raw = b''.join(b'\x00' + b'\xff\x00\x00' * width for _ in range(height))
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
+            + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+
+
+def entry_data(file_ids, **overrides) -> dict:
+    data = {'name': '陈伯', 'phone': '13800138000', 'category': 'elderly', 'id_number': ELDER_ID,
+            'political_status': 'masses', 'living_status': 'alone', 'household_street': 'xicun',
+            'household_address': '荔湾区西村街环市西路 1 号', 'community': '西村社区', 'residence_street': 'xinshi',
+            'residence_address': '白云区新市街新市路 2 号', 'proof_files': list(file_ids),
+            'filler_name': '张建国', 'filler_phone': '13700000000'}
+    data.update(overrides)
+    return data
+
+
+def upload_png(api_client, name='proof.png') -> int:
+    from io import BytesIO
+    resp = api_client.post('/files', data={'file': (BytesIO(png_bytes()), name)}, content_type='multipart/form-data')
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()['id']
+
+
+def start_entry(api_client, **overrides):
+    fid = upload_png(api_client)
+    return api_client.post('/processes/service_object_entry/instances', json={'data': entry_data([fid], **overrides)})

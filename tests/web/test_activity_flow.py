@@ -1,0 +1,230 @@
+"""Activity publishing through the API: every path of the chain, lists, sensitive words, public list."""
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Activity, AuditLog, HumanTask, WorkflowInstance
+from workflows import service_tasks
+
+
+def activity_data(**overrides) -> dict:
+    data = {'title': '重阳节敬老探访', 'service_field': 'elderly_care', 'tags': ['elderly'], 'street': 'xicun',
+            'place': '西村街长者饭堂', 'start_at': '2030-10-11T09:00', 'end_at': '2030-10-11T12:00',
+            'recruit_count': 12, 'description': '陪伴社区长者聊天、量血压。'}
+    data.update(overrides)
+    return data
+
+
+def publish(client, **overrides):
+    return client.post('/processes/activity_publish/instances', json={'data': activity_data(**overrides)})
+
+
+def started(client, **overrides) -> dict:
+    resp = publish(client, **overrides)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()['instance']
+
+
+def open_task(client, instance_id):
+    items = client.get('/tasks?state=open&process=activity_publish').get_json()['items']
+    return next((t for t in items if t['instance_id'] == instance_id), None)
+
+
+def decide(client, instance_id, decision='approve', reason=None):
+    task = open_task(client, instance_id)
+    assert task is not None, 'no open task'
+    resp = client.post(f'/tasks/{task["id"]}/complete', json={'decision': decision, 'reason': reason})
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()['instance']
+
+
+def delete(api_client, url, **kw):
+    return api_client.client.delete('/api/v1' + url, headers=api_client.headers, **kw)
+
+
+def public_titles(client):
+    resp = client.get('/api/v1/activities?state=published')
+    assert resp.status_code == 200
+    return [a['title'] for a in resp.get_json()['items']]
+
+
+def test_ordinary_activity_published_after_association_approval(api, client):
+    team, gzva, vet = api('team_a'), api('gzva'), api('veterans')
+    inst = started(team)
+    assert inst['status_label'] == '待广志协审核'
+    task = open_task(gzva, inst['id'])
+    assert task['lane'] == 'association_admin' and task['scope'] == ['gz']
+    assert open_task(vet, inst['id']) is None
+    assert public_titles(client) == []
+    done = decide(gzva, inst['id'])
+    assert done['status'] == 'completed' and done['status_label'] == '已通过'
+    assert public_titles(client) == ['重阳节敬老探访']
+    item = client.get('/api/v1/activities').get_json()['items'][0]
+    assert item['team']['code'] == 'team_a' and item['tags'] == ['elderly'] and item['is_veterans'] is False
+
+
+def test_veterans_tag_needs_bureau_final_approval(api, client):
+    team, gzva, vet = api('team_a'), api('gzva'), api('veterans')
+    inst = started(team, tags=['veterans', '拥军'])
+    after = decide(gzva, inst['id'])
+    assert after['status'] == 'running' and after['status_label'] == '待退役军人事务局终审'
+    assert public_titles(client) == []
+    assert open_task(gzva, inst['id']) is None
+    task = open_task(vet, inst['id'])
+    assert task['lane'] == 'veterans_admin' and task['scope'] == ['gz']
+    decide(vet, inst['id'])
+    assert public_titles(client) == ['重阳节敬老探访']
+
+
+def test_veterans_team_activity_needs_bureau_without_tag(api, client):
+    team, gzva, vet = api('team_vet'), api('gzva'), api('veterans')
+    inst = started(team, tags=[])
+    decide(gzva, inst['id'])
+    assert public_titles(client) == []
+    decide(vet, inst['id'])
+    assert public_titles(client) == ['重阳节敬老探访']
+
+
+def test_whitelisted_team_skips_review_and_history_says_so(api, client):
+    gzva, team = api('gzva'), api('team_a')
+    assert gzva.post('/unit-lists/white', json={'org_unit': 'team_a'}).status_code == 201
+    inst = started(team)
+    assert inst['status'] == 'completed' and inst['status_label'] == '已通过'
+    assert public_titles(client) == ['重阳节敬老探访']
+    history = team.get(f'/instances/{inst["id"]}').get_json()['history']
+    assert [h['decision'] for h in history] == ['submit', 'auto']
+    assert history[1]['task'] == '广志协审核（白名单免审）' and '白名单' in history[1]['reason']
+    assert gzva.get('/tasks?state=open').get_json()['total'] == 0
+
+
+def test_whitelisted_veterans_team_is_never_published_without_bureau(api, client):
+    gzva, team, vet = api('gzva'), api('team_vet'), api('veterans')
+    gzva.post('/unit-lists/white', json={'org_unit': 'team_vet'})
+    inst = started(team)
+    assert inst['status'] == 'running' and [t['lane'] for t in inst['open_tasks']] == ['veterans_admin']
+    assert public_titles(client) == []
+    task_id = inst['open_tasks'][0]['id']
+    assert gzva.post(f'/tasks/{task_id}/complete', json={'decision': 'approve'}).status_code == 404
+    assert team.post(f'/tasks/{task_id}/complete', json={'decision': 'approve'}).status_code == 404
+    assert public_titles(client) == []
+    r = vet.post(f'/tasks/{task_id}/complete', json={'decision': 'reject', 'reason': '请补充安全预案'})
+    assert r.status_code == 200 and public_titles(client) == []
+    mine = team.get('/tasks?state=open').get_json()['items'][0]
+    r = team.post(f'/tasks/{mine["id"]}/complete', json={'data': activity_data(description='已补充安全预案。')})
+    assert r.status_code == 200, r.get_json()
+    assert public_titles(client) == []
+    decide(vet, inst['id'])
+    assert public_titles(client) == ['重阳节敬老探访']
+    assert [h['decision'] for h in team.get(f'/instances/{inst["id"]}').get_json()['history']] == [
+        'submit', 'auto', 'reject', 'submit', 'auto', 'approve']
+
+
+def test_blacklisted_team_cannot_skip_review(api):
+    gzva, team = api('gzva'), api('team_a')
+    gzva.post('/unit-lists/white', json={'org_unit': 'team_a'})
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a'}).status_code == 201
+    inst = started(team)
+    assert inst['status'] == 'running'
+    assert open_task(gzva, inst['id'])['lane'] == 'association_admin'
+    # and a blacklisted unit cannot be whitelisted again
+    delete(gzva, '/unit-lists/white', json={'org_unit': 'team_a'})
+    r = gzva.post('/unit-lists/white', json={'org_unit': 'team_a'})
+    assert r.status_code == 422 and '黑名单' in r.get_json()['errors']['org_unit'][0]
+
+
+def test_association_reject_then_resubmit_is_published_once(api, client):
+    team, gzva = api('team_a'), api('gzva')
+    inst = started(team)
+    task = open_task(gzva, inst['id'])
+    r = gzva.post(f'/tasks/{task["id"]}/complete', json={'decision': 'reject'})
+    assert r.status_code == 422 and 'reason' in r.get_json()['errors']
+    decide(gzva, inst['id'], 'reject', '活动地点请写具体门牌号')
+    view = team.get(f'/instances/{inst["id"]}').get_json()
+    assert view['status_label'] == '审核不通过，待修改' and view['history'][-1]['reason'] == '活动地点请写具体门牌号'
+    mine = team.get('/activities?state=mine').get_json()['items']
+    assert mine[0]['status'] == 'rejected' and mine[0]['reject_reason'] == '活动地点请写具体门牌号'
+    own = open_task(team, inst['id'])
+    r = team.post(f'/tasks/{own["id"]}/complete', json={'data': activity_data(place='西村街环市西路 100 号长者饭堂')})
+    assert r.status_code == 200, r.get_json()
+    decide(gzva, inst['id'])
+    items = client.get('/api/v1/activities').get_json()['items']
+    assert [(a['place'], a['version']) for a in items] == [('西村街环市西路 100 号长者饭堂', 2)]
+
+
+def _counts():
+    db.session.expire_all()
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in (WorkflowInstance, HumanTask, Activity)]
+
+
+def test_sensitive_words_in_mixed_width_and_spaced_text_are_refused(api):
+    gzva, team = api('gzva'), api('team_a')
+    assert gzva.post('/sensitive-words', json={'word': '敏感词'}).status_code == 201
+    assert gzva.post('/sensitive-words', json={'word': 'ABC'}).status_code == 201
+    before = _counts()
+    resp = publish(team, title='ａｂｃ 公益行', description='这段介绍里藏着 敏 感 词。')
+    assert resp.status_code == 422
+    errors = resp.get_json()['errors']
+    assert 'ABC' in errors['title'][0] and '敏感词' in errors['description'][0]
+    assert _counts() == before == [0, 0, 0]
+    assert gzva.get('/tasks?state=open').get_json()['total'] == 0
+
+
+def test_sensitive_word_on_resubmission_is_refused_and_nothing_changes(api):
+    gzva, team = api('gzva'), api('team_a')
+    inst = started(team)
+    decide(gzva, inst['id'], 'reject', '请修改标题')
+    gzva.post('/sensitive-words', json={'word': '违禁'})
+    own = open_task(team, inst['id'])
+    r = team.post(f'/tasks/{own["id"]}/complete', json={'data': activity_data(title='违 禁 活动')})
+    assert r.status_code == 422 and '违禁' in r.get_json()['errors']['title'][0]
+    assert open_task(team, inst['id'])['id'] == own['id']
+    assert db.session.scalar(select(func.count()).select_from(Activity)) == 1
+    # a removed word no longer blocks (the cached matcher is rebuilt)
+    assert delete(gzva, '/sensitive-words', json={'word': '违禁'}).status_code == 200
+    r = team.post(f'/tasks/{own["id"]}/complete', json={'data': activity_data(title='违 禁 活动')})
+    assert r.status_code == 200, r.get_json()
+
+
+def test_list_and_word_administration_is_association_only(api, client):
+    for user in ('team_a', 'veterans', 'station_xicun'):
+        c = api(user)
+        for method, url, body in [('get', '/sensitive-words', None), ('post', '/sensitive-words', {'word': 'x'}),
+                                  ('delete', '/sensitive-words', {'word': 'x'}), ('get', '/unit-lists/white', None),
+                                  ('post', '/unit-lists/black', {'org_unit': 'team_a'}),
+                                  ('delete', '/unit-lists/white', {'org_unit': 'team_a'})]:
+            resp = getattr(c.client, method)('/api/v1' + url, headers=c.headers, json=body)
+            assert resp.status_code == 403, (user, method, url)
+            assert '广志协' in resp.get_json()['message']
+    assert client.get('/api/v1/sensitive-words').status_code == 401
+    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action.like('%word%'))) == 0
+
+
+def test_administration_crud_is_audited(api):
+    gzva = api('gzva')
+    assert gzva.post('/sensitive-words', json={'words': ['赌博', '传销']}).status_code == 201
+    assert gzva.post('/sensitive-words', json={'word': '赌 博'}).status_code == 422
+    assert delete(gzva, '/sensitive-words', json={'word': '传销'}).status_code == 200
+    assert delete(gzva, '/sensitive-words', json={'word': '传销'}).status_code == 404
+    words = gzva.get('/sensitive-words').get_json()
+    assert [w['word'] for w in words['items']] == ['赌博'] and words['version'] == 2
+    assert gzva.post('/unit-lists/white', json={'org_unit': 'team_vet'}).status_code == 201
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun_station'}).status_code == 201
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun'}).status_code == 422
+    assert gzva.post('/unit-lists/grey', json={'org_unit': 'team_a'}).status_code == 404
+    assert [e['org_unit']['code'] for e in gzva.get('/unit-lists/white').get_json()['items']] == ['team_vet']
+    assert delete(gzva, '/unit-lists/white', json={'org_unit': 'team_vet'}).status_code == 200
+    actions = db.session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ['sensitive_word.add', 'sensitive_word.add', 'sensitive_word.remove',
+                       'unit_list.white.add', 'unit_list.black.add', 'unit_list.white.remove']
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == 'unit_list.black.add'))
+    assert row.actor_id is not None and row.target == 'xicun_station'
+
+
+def test_publish_step_refuses_a_veterans_activity_without_bureau_approval(api):
+    """Even if an edited diagram routed around the bureau, the publish step itself refuses."""
+    inst = started(api('team_vet'))
+    act = db.session.scalar(select(Activity).where(Activity.instance_id == inst['id']))
+    with pytest.raises(RuntimeError, match='退役军人事务局'):
+        service_tasks.call('activity.publish', {'activity_id': act.id, 'instance_id': inst['id']}, {})
+    db.session.rollback()
+    assert db.session.get(Activity, act.id).status == 'pending'

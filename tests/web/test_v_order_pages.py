@@ -1,0 +1,72 @@
+"""V-order pages: a volunteer publishes on the phone form, another accepts from the open-orders page."""
+from datetime import UTC, datetime, timedelta
+
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
+
+
+def test_publish_accept_and_cancel_through_pages(api, login):
+    so = approved_object(api)
+    page = login('vol_zhang')
+    form = page.get('/m/orders/new').get_data(as_text=True)
+    assert '陈伯' in form and '为他人下单' in form and 'datetime-local' in form
+    start = (datetime.now(UTC) + timedelta(days=1)).astimezone().strftime('%Y-%m-%dT%H:%M')
+    end = (datetime.now(UTC) + timedelta(days=1, hours=2)).astimezone().strftime('%Y-%m-%dT%H:%M')
+    data = {'title': '助洁', 'demand_type': 'others', 'service_object_ids': [str(so)], 'category': 'general',
+            'service_item': 'cleaning', 'street': 'xicun', 'location.lat': '23.13', 'location.lng': '113.25',
+            'address': '西村街 3 号', 'start_at': end, 'end_at': start, 'volunteers_needed': '1', 'needs': '打扫卫生'}
+    bad = page.post('/m/orders/new', data=data)
+    assert bad.status_code == 422 and '结束时间必须晚于开始时间' in bad.get_data(as_text=True)
+    assert '西村街 3 号' in bad.get_data(as_text=True), 'typed values stay in the form'
+    resp = page.post('/m/orders/new', data={**data, 'start_at': start, 'end_at': end})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
+    detail = page.get(resp.headers['Location']).get_data(as_text=True)
+    assert '待审核' in detail and '陈伯' in detail
+    station = api('station_xicun')
+    inst_id = station.get('/tasks').get_json()['items'][0]['instance_id']
+    complete(station, open_task(station, inst_id), decision='approve', data={'dispatch_mode': 'open'})
+    li = login('vol_li')
+    listing = li.get('/m/orders/open').get_data(as_text=True)
+    assert '助洁' in listing and '我要接单' in listing
+    task_id = open_task(api('vol_li'), inst_id)['id']
+    assert li.post(f'/m/orders/accept/{task_id}', data={'note': '周末可以'}).status_code == 302
+    assert '助洁' not in li.get('/m/orders/open').get_data(as_text=True)
+    assert '我发布的订单' in page.get('/m/orders').get_data(as_text=True)
+    order_url = resp.headers['Location']
+    assert page.post(order_url + '/cancel', data={'reason': ''}).status_code == 302
+    assert '待审核' in page.get(order_url).get_data(as_text=True) or '待接单' in page.get(order_url).get_data(as_text=True)
+
+
+def test_station_certifies_with_photos_on_the_task_page(api, login):
+    from io import BytesIO
+
+    from tests.helpers import png_bytes
+    from tests.web.test_v_order_lifecycle import order_data, travel_past_service
+    so = approved_object(api)
+    publisher, station_api, vol_li = api('vol_zhang'), api('station_xicun'), api('vol_li')
+    inst = publisher.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
+    station = login('station_xicun')
+    review = open_task(station_api, inst['id'])
+    page = station.get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True)
+    assert '派单方式' in page and '开放给志愿者接单' in page
+    resp = station.post(f'/inbox/tasks/{review["id"]}/decide', data={'decision': 'approve', 'dispatch_mode': 'open'})
+    assert resp.status_code == 302
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station_api, open_task(station_api, inst['id'], '接单人审核'), decision='approve')
+    travel_past_service(inst['id'])
+    ratings = {k: 5 for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
+                              'rating_efficiency')}
+    confirm = open_task(publisher, inst['id'])
+    assert '★' in login('vol_zhang').get(f'/inbox/tasks/{confirm["id"]}').get_data(as_text=True)
+    complete(publisher, confirm, data=ratings)
+    certify = open_task(station_api, inst['id'])
+    today = datetime.now(UTC).date().isoformat()
+    form = {'service_start_date': today, 'service_end_date': today, 'person_times': '1', 'object_count': '1',
+            'volunteer_count': '1', 'service_hours': '0', 'summary': '顺利', 'results': '满意'}
+    bad = station.post(f'/inbox/tasks/{certify["id"]}/decide', content_type='multipart/form-data',
+                       data={**form, 'photos_new': [(BytesIO(png_bytes()), 'a.png')]})
+    assert bad.status_code == 422 and '应大于 0' in bad.get_data(as_text=True)
+    kept = __import__('re').findall(r'name="photos" value="(\d+)"', bad.get_data(as_text=True))
+    assert kept, 'the good photo is kept for the retry'
+    ok = station.post(f'/inbox/tasks/{certify["id"]}/decide', data={**form, 'service_hours': '2', 'photos': kept})
+    assert ok.status_code == 302
+    assert open_task(api('gzva'), inst['id'])['title'] == '广志协认证审核'

@@ -1,0 +1,159 @@
+"""V-order rules a user or operator would notice: versions, exactly-once points, closing, bad input."""
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from app.extensions import db
+from app.models import LedgerEntry, User, VOrder
+from app.services import transaction
+from app.services.instances import deploy, reset_instance
+from tests.helpers import upload_png
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, order_of, travel_past_service
+
+ROOT = Path(__file__).resolve().parents[2]
+RATINGS = {k: 4 for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
+                          'rating_efficiency')}
+
+
+def publish(client, so, **overrides):
+    resp = client.post('/processes/v_order/instances', json={'data': order_data([so], **overrides)})
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()['instance']
+
+
+def certification(client, **overrides):
+    today = datetime.now(UTC).date().isoformat()
+    data = {'service_start_date': today, 'service_end_date': today, 'person_times': 2, 'object_count': 1,
+            'volunteer_count': 2, 'service_hours': 2.9, 'summary': '服务顺利', 'results': '长者满意',
+            'photos': [upload_png(client)]}
+    data.update(overrides)
+    return data
+
+
+def deploy_association_on():
+    xml = (ROOT / 'bpmn' / 'v_order.bpmn').read_bytes().replace(
+        b'xsi:type="bpmn:tFormalExpression">False</bpmn:conditionExpression>',
+        b'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>')
+    with transaction():
+        return deploy('v_order', xml).version
+
+
+def test_seven_users_with_association_switched_on_while_an_older_order_runs(api):
+    so = approved_object(api)
+    publisher, station, gzva, provider, vol_li, vol_wang = (
+        api(u) for u in ('vol_zhang', 'station_xicun', 'gzva', 'provider_a', 'vol_li', 'vol_wang'))
+    older = publish(publisher, so)
+    assert deploy_association_on() == 2
+    newer = publish(publisher, so, volunteers_needed=2)
+    assert (older['version'], newer['version']) == (1, 2)
+    complete(station, open_task(station, older['id']), decision='approve', data={'dispatch_mode': 'open'})
+    assert order_of(publisher, older)['status_label'] == '待接单', 'v1 keeps station review final'
+    complete(station, open_task(station, newer['id']), decision='approve', data={'dispatch_mode': 'open'})
+    assert order_of(publisher, newer)['status_label'] == '初审已通过'
+    complete(gzva, open_task(gzva, newer['id']), decision='approve')
+    assert order_of(publisher, newer)['status_label'] == '待接单'
+    for volunteer in (vol_li, vol_wang):
+        complete(volunteer, open_task(volunteer, newer['id']), data={'note': '我可以'})
+        complete(station, open_task(station, newer['id'], '接单人审核'), decision='approve')
+    view = order_of(publisher, newer)
+    assert view['status_label'] == '进行中' and view['volunteers_approved'] == 2
+    assert not [t for t in vol_li.get('/tasks').get_json()['items'] if t['instance_id'] == newer['id']]
+    travel_past_service(newer['id'])
+    complete(publisher, open_task(publisher, newer['id']), data=RATINGS)
+    complete(station, open_task(station, newer['id']), data=certification(station))
+    complete(gzva, open_task(gzva, newer['id']), decision='approve')
+    assert order_of(publisher, newer)['status_label'] == '已完成'
+    assert vol_li.get('/me/points').get_json()['balance'] == 2
+    assert vol_wang.get('/me/points').get_json()['balance'] == 2
+    # the older order still finishes on version 1, which has no association publish review
+    complete(vol_li, open_task(vol_li, older['id']))
+    complete(station, open_task(station, older['id'], '接单人审核'), decision='approve')
+    assert publisher.get(f'/instances/{older["id"]}').get_json()['version'] == 1
+    assert provider.get('/tasks').get_json()['total'] == 0
+
+
+def test_points_awarded_once_even_when_the_award_step_runs_again(api):
+    so = approved_object(api)
+    publisher, station, gzva, vol_li = (api(u) for u in ('vol_zhang', 'station_xicun', 'gzva', 'vol_li'))
+    inst = publish(publisher, so)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    travel_past_service(inst['id'])
+    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)
+    complete(station, open_task(station, inst['id']), data=certification(station, service_hours=5.99))
+    complete(gzva, open_task(gzva, inst['id']), decision='approve')
+    assert vol_li.get('/me/points').get_json()['balance'] == 5
+    admin = db.session.scalar(db.select(User).where(User.username == 'admin'))
+    reset_instance(admin, inst['id'], 'certify_review', '复核认证')
+    complete(gzva, open_task(gzva, inst['id']), decision='approve')
+    assert vol_li.get('/me/points').get_json()['balance'] == 5
+    assert db.session.scalar(db.select(db.func.count()).select_from(LedgerEntry)) == 1
+    history = publisher.get(f'/instances/{inst["id"]}').get_json()['history']
+    assert [h['decision'] for h in history].count('reset') == 1
+
+
+def test_cancel_abort_and_refusals(api):
+    so = approved_object(api)
+    publisher, station, vol_li, vol_wang = (api(u) for u in ('vol_zhang', 'station_xicun', 'vol_li', 'vol_wang'))
+    inst = publish(publisher, so)
+    order_id = order_of(publisher, inst)['id']
+    assert publisher.post(f'/orders/{order_id}/cancel', json={}).status_code == 422
+    assert vol_li.post(f'/orders/{order_id}/cancel', json={'reason': 'x'}).status_code == 404
+    resp = publisher.post(f'/orders/{order_id}/cancel', json={'reason': '长者已住院，暂不需要'})
+    assert resp.status_code == 200 and resp.get_json()['status_label'] == '已取消'
+    history = publisher.get(f'/instances/{inst["id"]}').get_json()['history']
+    assert history[-1]['decision'] == 'cancel' and history[-1]['reason'] == '长者已住院，暂不需要'
+    assert station.get('/tasks').get_json()['total'] == 0
+
+    inst = publish(publisher, so)
+    order_id = order_of(publisher, inst)['id']
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    accept = open_task(vol_li, inst['id'])
+    complete(vol_li, accept)
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    full = vol_wang.post(f'/tasks/{accept["id"]}/complete', json={'data': {}})
+    assert full.status_code in (404, 409)
+    assert publisher.post(f'/orders/{order_id}/cancel', json={'reason': '不要了'}).status_code == 409
+    confirm = open_task(publisher, inst['id'])
+    bad = publisher.post(f'/tasks/{confirm["id"]}/complete', json={'data': {**RATINGS, 'rating_skill': 6}})
+    assert bad.status_code == 422 and 'rating_skill' in bad.get_json()['errors']
+    resp = publisher.post(f'/orders/{order_id}/abort', json={'reason': '长者临时外出'})
+    assert resp.status_code == 200 and resp.get_json()['status_label'] == '已中止'
+    assert publisher.get(f'/instances/{inst["id"]}').get_json()['open_tasks'] == []
+
+
+def test_certification_bad_input_stores_nothing(api):
+    so = approved_object(api)
+    publisher, station, vol_li = (api(u) for u in ('vol_zhang', 'station_xicun', 'vol_li'))
+    inst = publish(publisher, so)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    travel_past_service(inst['id'])
+    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)
+    task = open_task(station, inst['id'])
+    zero = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=0)})
+    assert zero.status_code == 422 and 'service_hours' in zero.get_json()['errors']
+    ten = certification(station, photos=[upload_png(station) for _ in range(10)])
+    resp = station.post(f'/tasks/{task["id"]}/complete', json={'data': ten})
+    assert resp.status_code == 422 and 'photos' in resp.get_json()['errors']
+    order = db.session.scalar(db.select(VOrder).where(VOrder.instance_id == inst['id']))
+    assert order.certification_json is None and order.status == 'to_certify'
+    assert open_task(station, inst['id'])['id'] == task['id']
+
+
+def test_start_time_passes_with_nobody_accepting_expires(api):
+    so = approved_object(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
+    inst = publish(publisher, so, start_at=(datetime.now(UTC) + timedelta(seconds=2)).isoformat())
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    import time
+
+    from app.services.instances import load_run, lock_instance, save_run
+    time.sleep(2.2)
+    with transaction():
+        instance = lock_instance(inst['id'])
+        run = load_run(instance)
+        run.fire_timers()
+        save_run(instance, run)
+    assert order_of(publisher, inst)['status_label'] == '已过期'

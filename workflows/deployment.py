@@ -1,0 +1,186 @@
+"""Lint and compile uploaded BPMN diagrams into immutable, serialized versions."""
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
+
+from workflows import service_tasks
+from workflows.engine import SERIALIZER, check_expression, dumps, parse_xml
+from workflows.errors import DeploymentError, Problem
+
+__all__ = ["CompiledVersion", "DeploymentError", "Problem", "compile_diagram", "lint"]
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+FORM_PROPERTY = "formJsonSchemaFilename"
+MAX_XSD_PROBLEMS = 20
+# VALIDATOR is a module-global XMLSchema whose error_log is shared state; serialize its use.
+_VALIDATOR_LOCK = threading.Lock()
+
+
+@dataclass
+class CompiledVersion:
+    """A linted diagram ready to be stored as an immutable version."""
+
+    process_key: str
+    name: str
+    bpmn_xml: bytes
+    sha256: str
+    spec_json: str
+    user_tasks: list[dict]
+
+
+class _Parsed:
+    """Result of parsing: the lxml tree, the specs and lookup tables over the XML."""
+
+    def __init__(self, root, spec, subprocess_specs):
+        self.root = root
+        self.spec = spec
+        self.subprocess_specs = subprocess_specs
+        self.lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        self.flows = {}
+        for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            self.flows.setdefault((flow.get("sourceRef"), flow.get("targetRef")), flow.get("id"))
+
+    def problem(self, element_id, message):
+        return Problem(element_id, message, self.lines.get(element_id))
+
+    def all_specs(self):
+        return [self.spec, *self.subprocess_specs.values()]
+
+
+def _parse(xml: bytes, process_key: str) -> _Parsed:
+    root = parse_xml(xml)
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        with _VALIDATOR_LOCK:
+            VALIDATOR.preprocess(root)
+            xsd_ok = VALIDATOR.validator.validate(root)
+            xsd_errors = list(VALIDATOR.validator.error_log)
+        if not xsd_ok:
+            raise DeploymentError([Problem(None, f"schema error: {e.message}", e.line)
+                                   for e in xsd_errors[:MAX_XSD_PROBLEMS]])
+        parser.add_bpmn_xml(etree.ElementTree(root), filename=f"{process_key}.bpmn")
+        spec = parser.get_spec(process_key)
+        subprocess_specs = parser.get_subprocess_specs(process_key)
+    except ValidationException as exc:
+        line = exc.line_number if isinstance(exc.line_number, int) else None
+        raise DeploymentError([Problem(exc.id or None, str(exc), line)]) from exc
+    except DeploymentError:
+        raise
+    except Exception as exc:  # the parser raises assorted errors (KeyError, ValueError) on odd input
+        raise DeploymentError([Problem(None, f"cannot parse diagram: {type(exc).__name__}: {exc}", None)]) from exc
+    return _Parsed(root, spec, subprocess_specs)
+
+
+def lint(xml: bytes, process_key: str, *, roles: set[str], forms: set[str],
+         known_vars: set[str] | None = None) -> list[Problem]:
+    """Return every problem that keeps the diagram from being published (empty list = OK)."""
+    try:
+        parsed = _parse(xml, process_key)
+    except DeploymentError as exc:
+        return exc.problems
+    return _lint_parsed(parsed, roles, forms, known_vars)
+
+
+def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
+    problems: list[Problem] = []
+    if parsed.spec.start is None or not parsed.spec.start.outputs:
+        problems.append(parsed.problem(parsed.spec.name, "process has no start event"))
+    operators = service_tasks.registered_names()
+    for spec in parsed.all_specs():
+        for ts in spec.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if bpmn_id is None:
+                continue
+            problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators))
+    return problems
+
+
+def _check_task(parsed, spec, ts, roles, forms, known_vars, operators) -> list[Problem]:
+    found = []
+    bpmn_id = ts.bpmn_id
+    if isinstance(ts, ScriptTask):
+        found.append(parsed.problem(bpmn_id, f"script task {bpmn_id} is not allowed; use a service task"))
+    for kind in ("prescript", "postscript"):
+        if (getattr(ts, kind, None) or "").strip():
+            found.append(parsed.problem(bpmn_id, f"{kind} on {bpmn_id} is not allowed"))
+    if ts.manual:
+        if ts.lane not in roles:
+            where = f"lane {ts.lane!r}" if ts.lane else "no lane"
+            found.append(parsed.problem(bpmn_id, f"user task {bpmn_id} is in {where}; expected one of the roles"
+                                                 f" {sorted(roles)}"))
+        form = ts.extensions.get("properties", {}).get(FORM_PROPERTY)
+        if not form:
+            found.append(parsed.problem(bpmn_id, f"user task {bpmn_id} names no form ({FORM_PROPERTY})"))
+        elif form not in forms:
+            found.append(parsed.problem(bpmn_id, f"user task {bpmn_id} uses unknown form {form!r}"))
+    if isinstance(ts, ServiceTask):
+        if ts.operation_name not in operators:
+            found.append(parsed.problem(bpmn_id, f"service task {bpmn_id} calls unregistered operator"
+                                                 f" {ts.operation_name!r}"))
+        for param_id, param in ts.operation_params.items():
+            message = check_expression(param.get("value"), known_vars)
+            if message:
+                found.append(parsed.problem(bpmn_id, f"service task {bpmn_id} parameter {param_id}: {message}"))
+    found.extend(_check_flows(parsed, spec, ts, known_vars))
+    event_definition = getattr(ts, "event_definition", None)
+    if isinstance(event_definition, TimerEventDefinition):
+        message = check_expression(event_definition.expression, known_vars)
+        if message:
+            found.append(parsed.problem(bpmn_id, f"timer on {bpmn_id}: {message}"))
+    return found
+
+
+def _check_flows(parsed, spec, ts, known_vars) -> list[Problem]:
+    found = []
+    conditions = getattr(ts, "cond_task_specs", None) or []
+    for cond, target_name in conditions:
+        if cond is None:
+            continue
+        target = spec.task_specs.get(target_name)
+        target_id = getattr(target, "bpmn_id", None)
+        flow_id = parsed.flows.get((ts.bpmn_id, target_id)) or ts.bpmn_id
+        message = check_expression(cond.args[0], known_vars)
+        if message:
+            found.append(parsed.problem(flow_id, f"condition on {flow_id}: {message}"))
+    if isinstance(ts, ExclusiveGateway) and conditions and ts.default_task_spec is None \
+            and all(cond is not None for cond, _ in conditions):
+        found.append(parsed.problem(ts.bpmn_id, f"exclusive gateway {ts.bpmn_id} has no default flow"))
+    return found
+
+
+def _user_tasks(parsed: _Parsed) -> list[dict]:
+    tasks = []
+    for spec in parsed.all_specs():
+        for ts in spec.task_specs.values():
+            if getattr(ts, "bpmn_id", None) and ts.manual:
+                props = ts.extensions.get("properties", {})
+                tasks.append({"bpmn_id": ts.bpmn_id, "name": ts.bpmn_name or ts.bpmn_id, "lane": ts.lane,
+                              "form": props.get(FORM_PROPERTY), "scope": props.get("scope")})
+    return tasks
+
+
+def compile_diagram(xml: bytes, process_key: str, *, roles: set[str], forms: set[str],
+                    known_vars: set[str] | None = None) -> CompiledVersion:
+    """Lint, then serialize the spec; raise DeploymentError listing every problem."""
+    parsed = _parse(xml, process_key)
+    problems = _lint_parsed(parsed, roles, forms, known_vars)
+    if problems:
+        raise DeploymentError(problems)
+    spec_json = dumps({
+        "spec": SERIALIZER.to_dict(parsed.spec),
+        "subprocess_specs": {k: SERIALIZER.to_dict(v) for k, v in parsed.subprocess_specs.items()},
+    })
+    process_el = next((el for el in parsed.root.iter(f"{{{BPMN_NS}}}process") if el.get("id") == process_key), None)
+    name = (process_el.get("name") if process_el is not None else None) or process_key
+    return CompiledVersion(process_key=process_key, name=name, bpmn_xml=xml,
+                           sha256=hashlib.sha256(xml).hexdigest(), spec_json=spec_json,
+                           user_tasks=_user_tasks(parsed))
