@@ -8,7 +8,6 @@ from app.extensions import db
 from app.models import Decision, HumanTask, ServiceObject, WorkflowInstance
 from tests.helpers import entry_data, png_bytes, start_entry
 
-
 COUNTED = {'workflow_instance': WorkflowInstance, 'human_task': HumanTask,
            'service_object': ServiceObject, 'decision': Decision}
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from tests.workflows.bpmn_samples import SCRIPT_TASK, TIMER_BOUNDARY, diagram
 from lxml import etree
 from SpiffWorkflow.spiff.parser import SpiffBpmnParser
 
+from tests.workflows.bpmn_samples import SCRIPT_TASK, TIMER_BOUNDARY, diagram
 from workflows import (
     SCRIPT_ENGINE,
     SERIALIZER,

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from tests.workflows.bpmn_samples import SCRIPT_TASK, SERVICE_TASK, TIMER_BOUNDARY, diagram
 
+from tests.workflows.bpmn_samples import SCRIPT_TASK, SERVICE_TASK, TIMER_BOUNDARY, diagram
 from workflows import DeploymentError, compile_diagram, lint, service_tasks
 
 ROLES = {"submitter", "station_admin", "street_admin"}
