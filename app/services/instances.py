@@ -3,7 +3,8 @@ import json
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -106,45 +107,63 @@ def _root_unit() -> OrgUnit:
 
 
 def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
-    """Store engine state and project READY manual tasks into human_task rows; returns new rows."""
+    """Store engine state and project READY manual tasks into human_task rows; returns new rows.
+
+    Reads happen with autoflush off so the whole projection goes to the database in one flush
+    (one UPDATE of the instance, batched INSERTs) instead of a write per intermediate query."""
     now = utcnow()
-    instance.state_json = run.dump()
-    instance.next_timer_at = run.next_timer_at()
-    instance.updated_at = now
     ready = project(run)
-    open_rows = {t.task_guid: t for t in db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == 'open'))}
-    for guid, row in open_rows.items():
-        if guid not in {r.guid for r in ready}:
-            row.status = 'cancelled'
-    created = []
-    new_guids = [r.guid for r in ready if r.guid not in open_rows]
-    # a reset or migration can make a finished task READY again under its old guid: keep the old row as history
-    for old in db.session.scalars(select(HumanTask).where(HumanTask.task_guid.in_(new_guids))) if new_guids else []:
-        old.task_guid = f'{old.task_guid}:{old.id}'
-    db.session.flush()
-    for r in ready:
-        if r.guid in open_rows:
-            continue
-        row = HumanTask(task_guid=r.guid, instance_id=instance.id, process_key=instance.process_key,
-                        bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, lane=r.lane, form_key=r.form,
-                        due_at=r.due_at, created_at=now, search_text=instance.title[:400],
-                        assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
-        db.session.add(row)
-        if row.assignee_id is None:
-            units = _units_by_code(scope_codes(r)) or [_root_unit()]
-            row.scopes = [HumanTaskScope(org_unit_id=u.id, path=u.path) for u in units]
-        created.append(row)
-    instance.stage = '、'.join(r.name or r.bpmn_id for r in ready)[:200]
-    if run.is_completed() and instance.status == 'running':
-        instance.status = 'completed'
-    hooks_for(instance.process_key).on_saved(instance, [r.bpmn_id for r in ready])
+    new_guids = [r.guid for r in ready]
+    with db.session.no_autoflush:
+        # open rows of this instance, plus finished rows whose guid a reset or migration made READY again
+        cond = (HumanTask.instance_id == instance.id) & (HumanTask.status == 'open')
+        rows = db.session.scalars(select(HumanTask).where(cond | HumanTask.task_guid.in_(new_guids))).all()
+        open_rows = {t.task_guid: t for t in rows if t.status == 'open' and t.instance_id == instance.id}
+        ready_guids, renamed = {r.guid for r in ready}, False
+        for row in rows:
+            if row.task_guid in open_rows and row.task_guid in ready_guids:
+                continue
+            if row.status == 'open':
+                row.status = 'cancelled'
+            if row.task_guid in ready_guids:  # keep the old row as history under a new guid
+                row.task_guid, renamed = f'{row.task_guid}:{row.id}', True
+        if renamed:
+            db.session.flush()  # renamed guids must reach the database before their successors are inserted
+        created = []
+        for r in ready:
+            if r.guid in open_rows:
+                continue
+            row = HumanTask(task_guid=r.guid, instance_id=instance.id, process_key=instance.process_key,
+                            bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, lane=r.lane, form_key=r.form,
+                            due_at=r.due_at, created_at=now, search_text=instance.title[:400],
+                            assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
+            if row.assignee_id is None:
+                units = _units_by_code(scope_codes(r)) or [_root_unit()]
+                row.scopes = [HumanTaskScope(org_unit_id=u.id, path=u.path, lane=r.lane, created_at=now) for u in units]
+            db.session.add(row)
+            created.append(row)
+        instance.state_json = run.dump()
+        instance.next_timer_at = run.next_timer_at()
+        instance.updated_at = now
+        instance.stage = '、'.join(r.name or r.bpmn_id for r in ready)[:200]
+        if run.is_completed() and instance.status == 'running':
+            instance.status = 'completed'
+        hooks_for(instance.process_key).on_saved(instance, [r.bpmn_id for r in ready])
     try:
         db.session.flush()
     except StaleDataError as exc:
         raise Conflict() from exc
+    close_scopes(instance.id)
     messages.notify_new_tasks(created)
     return created
+
+
+def close_scopes(instance_id: int) -> None:
+    """Take the instance's tasks that are no longer open out of the inbox index (ix_scope_open); their
+    scope rows stay, for jurisdiction over the case's history."""
+    closed = select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.status != 'open')
+    db.session.execute(update(HumanTaskScope).where(HumanTaskScope.is_open, HumanTaskScope.human_task_id.in_(closed))
+                       .values(is_open=False).execution_options(synchronize_session=False))
 
 
 def record_decision(instance, task: HumanTask, user, membership, decision: str, reason, data: dict) -> Decision:
@@ -161,6 +180,7 @@ def record_decision(instance, task: HumanTask, user, membership, decision: str, 
 
 def history(instance_id: int) -> list[Decision]:
     return list(db.session.scalars(select(Decision).where(Decision.instance_id == instance_id)
+                                   .options(joinedload(Decision.actor), joinedload(Decision.org_unit))
                                    .order_by(Decision.id)))
 
 

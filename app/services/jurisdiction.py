@@ -1,5 +1,5 @@
 """Who may act on which human task: lane = role and a scope unit at or below the member's unit."""
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select, union
 
 from app.models import HumanTask, HumanTaskScope
 
@@ -16,8 +16,21 @@ def memberships_by_role(user) -> dict[str, list]:
     return grouped
 
 
-def open_task_clause(user):
-    """SQL condition: tasks this user may act on (own submitter tasks or lane+scope)."""
+def open_task_ids(user):
+    """SQL subquery (id, created_at) of the open tasks this user may act on: their own submitter tasks,
+    plus one range scan of the partial index ix_scope_open per (role, unit) membership. UNION removes
+    a task found through two scopes (household and residence street under one district)."""
+    parts = [select(HumanTask.id.label('id'), HumanTask.created_at.label('created_at'))
+             .where(HumanTask.assignee_id == user.id, HumanTask.status == 'open')]
+    for role, members in memberships_by_role(user).items():
+        for lo, hi in sorted({path_range(m.org_unit.path) for m in members}):
+            parts.append(select(HumanTaskScope.human_task_id, HumanTaskScope.created_at).where(
+                HumanTaskScope.is_open, HumanTaskScope.lane == role, HumanTaskScope.path >= lo, HumanTaskScope.path < hi))
+    return union(*parts).subquery('open_ids')
+
+
+def jurisdiction_clause(user):
+    """SQL condition: tasks in this user's lanes and scope in any state, and their own submitter tasks."""
     clauses = [HumanTask.assignee_id == user.id]
     for role, members in memberships_by_role(user).items():
         ranges = [and_(HumanTaskScope.path >= lo, HumanTaskScope.path < hi)
@@ -29,7 +42,7 @@ def open_task_clause(user):
 
 def seen_task_clause(user):
     """SQL condition: tasks in this user's jurisdiction in any state, or completed by them."""
-    return or_(open_task_clause(user), HumanTask.completed_by_id == user.id)
+    return or_(jurisdiction_clause(user), HumanTask.completed_by_id == user.id)
 
 
 def matching_membership(user, task):

@@ -5,7 +5,7 @@ Their text is stored in Chinese (the recipient's language is not known when the 
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Decision, HumanTask, HumanTaskScope, Membership, Message, OrgUnit, User, WorkflowInstance
+from app.models import Decision, HumanTask, Membership, Message, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
 from app.services import transaction
 from app.services.errors import NotFound
@@ -67,8 +67,7 @@ def recipients_for_task(task: HumanTask) -> list[int]:
     """Users who see `task` in their inbox: its assignee, or lane role within one of its scope units."""
     if task.assignee_id is not None:
         return [task.assignee_id]
-    paths = db.session.scalars(select(HumanTaskScope.path).where(HumanTaskScope.human_task_id == task.id))
-    return users_in_scope(task.lane, list(paths))
+    return users_in_scope(task.lane, [s.path for s in task.scopes])
 
 
 def task_link(task: HumanTask) -> str:

@@ -468,7 +468,8 @@ def _reproject_open_rows(instance: WorkflowInstance, run: InstanceRun) -> None:
             units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))) if codes else []
             units = units or [db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).limit(1))]
             for unit in units:
-                db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path))
+                db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path,
+                                              lane=row.lane, created_at=row.created_at))
         db.session.expire(row, ['scopes'])
 
 

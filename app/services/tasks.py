@@ -2,7 +2,7 @@
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, func, or_, select, update
 
 from app.extensions import db
 from app.models import HumanTask, WorkflowInstance
@@ -11,7 +11,7 @@ from app.services import forms, messages, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import latest_version, load_run, lock_instance, new_run, record_decision, run_step, save_run
-from app.services.jurisdiction import can_act, matching_membership, open_task_clause, seen_task_clause
+from app.services.jurisdiction import can_act, matching_membership, open_task_ids, seen_task_clause
 
 
 def is_review(task: HumanTask) -> bool:
@@ -131,23 +131,51 @@ def _reviewed_clause(user, decision):
     return (HumanTask.completed_by_id == user.id) & (HumanTask.decision == decision)
 
 
-def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
-    """(rows, total): open = actionable by the user; approved/rejected/done = decided by the user."""
-    if state == 'open':
-        cond = (HumanTask.status == 'open') & open_task_clause(user)
-        order = HumanTask.created_at.desc()
-    else:
-        cond = HumanTask.completed_by_id == user.id
-        if state in ('approve', 'reject'):
-            cond = _reviewed_clause(user, state)
-        order = HumanTask.completed_at.desc()
+def _rows_in_order(page_ids) -> list[HumanTask]:
+    found = {t.id: t for t in db.session.scalars(select(HumanTask).where(HumanTask.id.in_(page_ids)))}
+    return [found[i] for i in page_ids if i in found]
+
+
+def _id_in(ids):
+    """`id IN ids` as one array parameter on PostgreSQL (thousands of bind parameters cost more than the query)."""
+    if db.session.get_bind().dialect.name == 'postgresql':
+        return HumanTask.id == any_(bindparam('open_ids', list(ids), type_=ARRAY(Integer)))
+    return HumanTask.id.in_(ids)
+
+
+def _filters(stmt, process, q):
     if process:
-        cond = cond & (HumanTask.process_key == process)
+        stmt = stmt.where(HumanTask.process_key == process)
     if q:
-        cond = cond & HumanTask.search_text.contains(q.strip()[:50], autoescape=True)
-    total = db.session.scalar(select(func.count()).select_from(HumanTask).where(cond))
-    rows = db.session.scalars(select(HumanTask).where(cond).order_by(order, HumanTask.id.desc())
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+        stmt = stmt.where(HumanTask.search_text.contains(q.strip()[:50], autoescape=True))
+    return stmt
+
+
+def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
+    """(rows, total): open = actionable by the user; approved/rejected/done = decided by the user.
+
+    Open tasks come from the inbox index (ix_scope_open) alone. With a search or process filter the
+    user's open task ids are fetched first and the filter runs on exactly those rows by primary key: a
+    join would let PostgreSQL misjudge `LIKE '%q%'` and scan every task."""
+    offset = (max(page, 1) - 1) * per_page
+    if state == 'open':
+        ids = open_task_ids(user)
+        if not process and not q:
+            total = db.session.scalar(select(func.count()).select_from(ids))
+            page_ids = db.session.scalars(select(ids.c.id).order_by(ids.c.created_at.desc(), ids.c.id.desc())
+                                          .limit(per_page).offset(offset)).all()
+            return _rows_in_order(page_ids), total
+        mine = db.session.scalars(select(ids.c.id)).all()
+        matches = db.session.scalars(_filters(select(HumanTask.id).where(_id_in(mine), HumanTask.status == 'open'),
+                                              process, q).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())).all()
+        return _rows_in_order(matches[offset:offset + per_page]), len(matches)
+    cond = HumanTask.completed_by_id == user.id
+    if state in ('approve', 'reject'):
+        cond = _reviewed_clause(user, state)
+    base = _filters(select(HumanTask).where(cond), process, q)
+    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(HumanTask.id).subquery()))
+    rows = db.session.scalars(base.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
+                              .limit(per_page).offset(offset)).all()
     return rows, total
 
 

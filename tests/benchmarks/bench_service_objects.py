@@ -190,7 +190,7 @@ class Seeder:
         out['human_task'] = [fix({**r, 'id': task_ids[r['id']], 'instance_id': iid, 'task_guid': sub(r['task_guid']),
                                   'search_text': title if r['search_text'] else ''})
                              for r in tpl['rows']['human_task']]
-        out['human_task_scope'] = [{**r, 'id': ids('human_task_scope'), 'human_task_id': task_ids[r['human_task_id']]}
+        out['human_task_scope'] = [fix({**r, 'id': ids('human_task_scope'), 'human_task_id': task_ids[r['human_task_id']]})
                                    for r in tpl['rows']['human_task_scope']]
         out['decision'] = [fix({**r, 'id': ids('decision'), 'instance_id': iid,
                                 'human_task_id': task_ids.get(r['human_task_id']), 'data_json': sub(r['data_json'])})

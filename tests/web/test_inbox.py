@@ -238,3 +238,55 @@ def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
     again = open_task(station, inst)
     assert again is not None and station.get(f'/tasks/{again["id"]}').get_json()['data']['name'] == '长者03号（补正）'
     assert phone.post(f'/m/cases/{inst}/resubmit', data=data, content_type='multipart/form-data').status_code == 409
+
+
+def _open_index():
+    """{task id: {(lane, scope path)}} as the inbox index (open scope rows) has it, and as the open tasks say."""
+    from app.models import HumanTask, HumanTaskScope
+    db.session.expire_all()
+    indexed, expected = {}, {}
+    for s in db.session.scalars(select(HumanTaskScope).where(HumanTaskScope.is_open)):
+        indexed.setdefault(s.human_task_id, set()).add((s.lane, s.path))
+    for t in db.session.scalars(select(HumanTask).where(HumanTask.status == 'open', HumanTask.assignee_id.is_(None))):
+        expected[t.id] = {(t.lane, s.path) for s in t.scopes}
+    return indexed, expected
+
+
+def test_inbox_index_follows_every_completion_rejection_and_reset(api, case_at_street):
+    """The open-task index the inbox reads stays equal to the open tasks through decisions, a rejection
+    and an operator's reset; a decided task leaves the inbox and a reset one comes back."""
+    from app.models import User
+    from app.services.instances import reset_instance
+    inst_a, street_a = case_at_street()
+    station, xicun, vol = api('station_xicun'), api('street_xicun'), api('vol_zhang')
+    inst_b = submit(vol, 40)
+    t_b = open_task(station, inst_b)['id']
+    assert station.post(f'/tasks/{t_b}/complete', json={'decision': 'reject', 'reason': '材料不全'}).status_code == 200
+    assert open_task(station, inst_b) is None
+    indexed, expected = _open_index()
+    assert indexed == expected and street_a in indexed and t_b not in indexed
+    assert xicun.post(f'/tasks/{street_a}/complete', json={'decision': 'approve'}).status_code == 200
+    assert open_task(xicun, inst_a) is None
+    indexed, expected = _open_index()
+    assert indexed == expected and street_a not in indexed
+    admin = db.session.scalar(select(User).where(User.username == 'admin'))
+    reset_instance(admin, inst_a, 'street_review', '误批，重新审核')
+    again = open_task(xicun, inst_a)
+    assert again is not None and again['id'] != street_a
+    indexed, expected = _open_index()
+    assert indexed == expected and again['id'] in indexed
+
+
+def test_search_and_process_filter_on_the_open_tab(api):
+    """Search and the process filter narrow the open tab and its total, and page like the plain list."""
+    station = api('station_xicun')
+    vol = api('vol_zhang')
+    for i in range(23):
+        submit(vol, 50 + i, name=f'梁{i:02d}号' if i % 2 else f'长者{i:02d}号')
+    body = station.get('/tasks?state=open&q=梁').get_json()
+    assert body['total'] == 11 and all('梁' in t['instance_title'] for t in body['items'])
+    assert station.get('/tasks?state=open&process=service_object_entry').get_json()['total'] == 23
+    assert station.get('/tasks?state=open&process=v_order').get_json()['total'] == 0
+    first, second = (station.get(f'/tasks?state=open&page={p}').get_json() for p in (1, 2))
+    assert first['total'] == second['total'] == 23 and len(first['items']) == 20 and len(second['items']) == 3
+    assert not {t['id'] for t in first['items']} & {t['id'] for t in second['items']}

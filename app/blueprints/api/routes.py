@@ -19,10 +19,9 @@ def _page():
 
 
 def _instance_body(instance, status=200):
-    return jsonify({'instance': instance_view(instance, tasks.open_tasks(instance.id),
-                                              tasks.instance_history(instance.id)),
-                    'tasks': [task_item(t) for t in tasks.open_tasks(instance.id)
-                              if can_act(g.api_user, t)]}), status
+    open_tasks = tasks.open_tasks(instance.id)
+    return jsonify({'instance': instance_view(instance, open_tasks, tasks.instance_history(instance.id)),
+                    'tasks': [task_item(t) for t in open_tasks if can_act(g.api_user, t)]}), status
 
 
 @bp.post('/auth/token')
@@ -130,7 +129,8 @@ def order_close(order_id, action):
 
 @bp.get('/me/points')
 def my_points():
-    return jsonify(ledger.statement(g.api_user, _page()))
+    kind = request.args.get('point_type') or ledger.ELDERLY_TIME
+    return jsonify({**ledger.statement(g.api_user, _page(), point_type=kind), 'point_type': kind})
 
 
 # ---- activities, sensitive words, unit lists (issue 5) ----
@@ -255,3 +255,76 @@ def process_migrate(key):
 @bp.get('/processes/<key>/diff')
 def process_diff(key):
     return admin_json.get_diff(g.api_user, key)
+
+
+# ---- points shop and gifts to relatives (issue 4) ----
+from app.services import gifts, shop  # noqa: E402
+
+
+@bp.get('/shop/items')
+def shop_items():
+    return jsonify([shop.item_dict(i) for i in shop.on_sale(request.args.get('section') or None)])
+
+
+@bp.get('/shop/items/<int:item_id>')
+def shop_item(item_id):
+    return jsonify(shop.item_dict(shop.item_on_sale(item_id)))
+
+
+@bp.post('/shop/items')
+def shop_item_create():
+    return jsonify(shop.item_dict(shop.create_item(g.api_user, request.get_json(silent=True) or {}))), 201
+
+
+@bp.post('/shop/items/<int:item_id>/redeem')
+def shop_redeem(item_id):
+    body = request.get_json(silent=True) or {}
+    row, created = shop.redeem(g.api_user, item_id, body.get('request_token'))
+    return jsonify(shop.redemption_dict(row)), 201 if created else 200
+
+
+@bp.get('/shop/review')
+def shop_review_list():
+    return jsonify([shop.item_dict(i) for i in shop.items_to_review(g.api_user, request.args.get('status', 'pending'))])
+
+
+@bp.post('/shop/items/<int:item_id>/review')
+def shop_review(item_id):
+    body = request.get_json(silent=True) or {}
+    return jsonify(shop.item_dict(shop.review_item(g.api_user, item_id, body.get('decision'), body.get('reason'))))
+
+
+def _entry_item(e) -> dict:
+    return {'id': e.id, 'kind': e.kind, 'point_type': e.point_type, 'reason': e.reason,
+            'business_ref': e.business_ref, 'at': e.created_at.isoformat() if e.created_at else None}
+
+
+@bp.post('/shop/donations')
+def shop_donate():
+    b = request.get_json(silent=True) or {}
+    entry = shop.donate(g.api_user, b.get('target'), b.get('amount'), b.get('point_type', ledger.ELDERLY_TIME),
+                        b.get('request_token'))
+    return jsonify(_entry_item(entry)), 201
+
+
+@bp.get('/shop/pool')
+def shop_pool():
+    shop.require_role(g.api_user, 'association_admin')
+    return jsonify({'balance': shop.pool_balance()})
+
+
+@bp.post('/shop/pool/allocations')
+def shop_allocate():
+    b = request.get_json(silent=True) or {}
+    entry = shop.allocate(g.api_user, b.get('username'), b.get('amount'), b.get('reason'), b.get('request_token'))
+    return jsonify(_entry_item(entry)), 201
+
+
+@bp.get('/gifts')
+def gift_list():
+    return jsonify({'items': [gifts.as_dict(x) for x in gifts.mine(g.api_user)]})
+
+
+@bp.get('/gifts/<int:gift_id>')
+def gift_get(gift_id):
+    return jsonify(gifts.as_dict(gifts.visible_gift(g.api_user, gift_id)))

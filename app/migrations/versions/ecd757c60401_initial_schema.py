@@ -445,11 +445,16 @@ def upgrade():
     sa.Column('human_task_id', sa.Integer(), nullable=False),
     sa.Column('org_unit_id', sa.Integer(), nullable=False),
     sa.Column('path', sa.String(length=400).with_variant(sa.String(length=400, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('lane', sa.String(length=32), nullable=True),
+    sa.Column('is_open', sa.Boolean(), nullable=False),
+    sa.Column('created_at', app.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['human_task_id'], ['human_task.id'], name=op.f('fk_human_task_scope_human_task_id_human_task')),
     sa.ForeignKeyConstraint(['org_unit_id'], ['org_unit.id'], name=op.f('fk_human_task_scope_org_unit_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_human_task_scope'))
     )
     with op.batch_alter_table('human_task_scope', schema=None) as batch_op:
+        batch_op.create_index('ix_scope_open', ['lane', 'path', 'created_at', 'human_task_id'], unique=False,
+                              postgresql_where=sa.text('is_open'), sqlite_where=sa.text('is_open'))
         batch_op.create_index('ix_scope_path_task', ['path', 'human_task_id'], unique=False)
         batch_op.create_index('ix_scope_task_path', ['human_task_id', 'path'], unique=False)
 
@@ -495,6 +500,7 @@ def downgrade():
     with op.batch_alter_table('human_task_scope', schema=None) as batch_op:
         batch_op.drop_index('ix_scope_task_path')
         batch_op.drop_index('ix_scope_path_task')
+        batch_op.drop_index('ix_scope_open')
 
     op.drop_table('human_task_scope')
     with op.batch_alter_table('decision', schema=None) as batch_op:
