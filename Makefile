@@ -21,7 +21,7 @@ translations: $(VENV)/.installed
 
 # re-extract messages after changing templates or code: `make extract`, then translate app/translations/en
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o app/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations -l en
 
 # bpmn-js for the diagram editor, installed from the npm registry (never committed)

@@ -20,11 +20,12 @@ def _database_url():
 
 class FreshUserClient(FlaskClient):
     """fresh_db keeps one app context pushed for the whole test, so every request would share `g`, where
-    Flask-Login caches current_user: the last login would act for every client. Forget the cached user
+    Flask-Login caches current_user and Flask-Babel the locale: the last login would act for every client. Forget the cached user
     before each request, as a real server (one app context per request) does."""
 
     def open(self, *args, **kwargs):
         g.pop('_login_user', None)
+        g.pop('_flask_babel', None)  # Flask-Babel caches the request's locale on g as well
         return super().open(*args, **kwargs)
 
 

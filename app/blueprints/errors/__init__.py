@@ -1,14 +1,16 @@
 """One place that turns service errors and HTTP errors into pages or JSON."""
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.services.errors import ServiceError
 
-MESSAGES = {400: '请求无效', 401: '请先登录', 403: '没有权限', 404: '找不到该页面或记录，或您无权查看',
-            405: '不支持的请求方式', 409: '该任务已被处理，请刷新后查看', 413: '上传的内容过大（单个文件不超过 10 MB）',
-            429: '尝试次数过多，请稍后再试', 500: '服务器出错，请稍后再试'}
+MESSAGES = {400: _l('请求无效'), 401: _l('请先登录'), 403: _l('没有权限'), 404: _l('找不到该页面或记录，或您无权查看'),
+            405: _l('不支持的请求方式'), 409: _l('该任务已被处理，请刷新后查看'),
+            413: _l('上传的内容过大（单个文件不超过 10 MB）'), 429: _l('尝试次数过多，请稍后再试'),
+            500: _l('服务器出错，请稍后再试')}
 
 
 def wants_json():
@@ -41,7 +43,7 @@ def install(app):
         code = exc.code or 500
         if isinstance(exc, RequestEntityTooLarge):
             code = 413
-        msg = _(MESSAGES.get(code, exc.name))
+        msg = str(MESSAGES.get(code, exc.name))
         if wants_json():
             return jsonify({'error': exc.name.lower().replace(' ', '_'), 'message': msg}), code
         return render_template('error.html', status=code, message=msg), code
@@ -49,7 +51,7 @@ def install(app):
     @app.errorhandler(Exception)
     def unexpected(exc):
         app.logger.exception('unhandled error')
-        msg = _(MESSAGES[500])
+        msg = str(MESSAGES[500])
         if wants_json():
             return jsonify({'error': 'server_error', 'message': msg}), 500
         return render_template('error.html', status=500, message=msg), 500

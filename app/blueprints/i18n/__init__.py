@@ -28,6 +28,12 @@ def switch(lang):
     return resp
 
 
+@bp.app_template_global()
+def current_lang() -> str:
+    """'zh' or 'en' for templates and macros imported without context."""
+    return select_locale()
+
+
 @bp.app_context_processor
 def inject_user_language():
     return {'lang': select_locale(), 'me': current_user}
