@@ -6,6 +6,7 @@ from app.services import forms, tasks, v_orders
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
+from app.services.step_names import step_name
 from app.services.validators import mask_id
 
 DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交'), 'auto': _l('系统自动')}
@@ -38,3 +39,4 @@ def install(app):
                                  status_label=status_label,
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count)
+    app.jinja_env.filters['step'] = step_name

@@ -1,6 +1,8 @@
 """Words users see for the state of a case."""
 from flask_babel import lazy_gettext as _l
 
+from app.services.step_names import step_name
+
 OUTCOMES = {'approved': _l('已通过'), 'rejected': _l('未通过'), 'abandoned': _l('已终止'),
             'cancelled': _l('已取消'), 'expired': _l('已过期')}
 
@@ -14,5 +16,5 @@ def status_label(instance, open_tasks) -> str:
     if any(t.lane == 'submitter' for t in open_tasks):  # only a rejection sends a started case back
         return str(_l('审核不通过，待修改'))
     if open_tasks:
-        return str(_l('待%(step)s', step='、'.join(t.title for t in open_tasks)))
+        return str(_l('待%(step)s', step=step_name('、'.join(t.title for t in open_tasks))))
     return str(_l('处理中'))
