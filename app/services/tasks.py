@@ -88,17 +88,27 @@ def complete_task(user, task_id, decision=None, reason=None, data=None) -> Workf
     return instance
 
 
+def _case_title(user, task_id) -> str | None:
+    """The case title of a task the user may see, for the batch report; None for a forged or foreign id."""
+    try:
+        return _visible_task(user, task_id).instance.title
+    except NotFound:
+        return None
+
+
 def batch_decide(user, task_ids, decision, reason=None) -> list[dict]:
-    """Each task is decided in its own transaction; one failure does not undo the others."""
+    """Each task is decided in its own transaction; one failure does not undo the others. Each result names
+    the case (when the user may see it) and, for a failure, the reason in words."""
     results = []
     for task_id in list(dict.fromkeys(task_ids or []))[:200]:
         try:
-            complete_task(user, task_id, decision=decision, reason=reason)
-            results.append({'task_id': task_id, 'ok': True, 'error': None})
+            instance = complete_task(user, task_id, decision=decision, reason=reason)
+            results.append({'task_id': task_id, 'ok': True, 'error': None, 'title': instance.title})
         except ServiceError as exc:
             errors = getattr(exc, 'errors', None)
-            message = '；'.join(m for msgs in errors.values() for m in msgs) if errors else str(exc.message)
-            results.append({'task_id': task_id, 'ok': False, 'error': message, 'code': exc.code})
+            message = '；'.join(str(m) for msgs in errors.values() for m in msgs) if errors else str(exc.message)
+            results.append({'task_id': task_id, 'ok': False, 'error': message, 'code': exc.code,
+                            'title': _case_title(user, task_id)})
     return results
 
 

@@ -138,7 +138,11 @@ def test_batch_approve_reports_each_item_via_api(api):
     results = {x['task_id']: x for x in r.get_json()['results']}
     assert [results[i]['ok'] for i in ids] == [True, False, True]
     assert '已被处理' in results[ids[1]]['error'] and results[ids[1]]['code'] == 'already_handled'
+    assert [results[i]['title'].startswith(name) for (_, i, name) in rows] == [True, True, True]
     assert station.get('/tasks?state=open').get_json()['total'] == 0
+    # a task of another street's inbox: refused like a forged id, without revealing whose case it is
+    shipai = api('station_shipai').post('/tasks/batch', json={'task_ids': [ids[0], 999999], 'decision': 'approve'})
+    assert [(x['ok'], x['title']) for x in shipai.get_json()['results']] == [(False, None), (False, None)]
     assert db.session.scalar(select(Decision.id).where(Decision.human_task_id == ids[1], Decision.decision == 'approve'))
     assert len(db.session.scalars(select(Decision).where(Decision.human_task_id == ids[1])).all()) == 1
 
@@ -151,7 +155,7 @@ def test_batch_approve_through_the_page(api, login):
     r = page.post('/inbox/batch', data={'task_ids': [str(i) for i in ids], 'decision': 'approve', 'reason': ''})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and '成功 2 条，失败 1 条' in html
-    assert '该任务已被处理' in html
+    assert '该任务已被处理' in html and all(name in html for _, _, name in rows)
     assert api('station_xicun').get('/tasks?state=approved').get_json()['total'] == 3
 
 
