@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, User
@@ -54,7 +55,8 @@ def user_for_token(raw: str) -> User | None:
     """The user behind a live token, None for unknown, expired or malformed tokens."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw))
+                              .options(joinedload(ApiToken.user)))  # one round trip for token and user
     if token is None or token.expires_at <= utcnow() or not token.user.is_active:
         return None
     return token.user
