@@ -33,6 +33,7 @@ def register_extensions(app):
     limiter.init_app(app)
     import app.models  # noqa: F401  (tables)
     import app.services.activities  # noqa: F401  (hooks and service tasks)
+    import app.services.gifts  # noqa: F401  (hooks and service tasks)
     import app.services.service_objects  # noqa: F401  (hooks and service tasks)
     import app.services.v_order_steps  # noqa: F401
     import app.services.v_orders  # noqa: F401
@@ -48,6 +49,7 @@ def register_blueprints(app):
     from app.blueprints.messages import bp as messages_bp
     from app.blueprints.mobile import bp as mobile_bp
     from app.blueprints.orders import bp as orders_bp
+    from app.blueprints.shop import bp as shop_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(i18n_bp)
@@ -56,6 +58,7 @@ def register_blueprints(app):
     app.register_blueprint(mobile_bp, url_prefix='/m')
     app.register_blueprint(orders_bp)
     app.register_blueprint(activities_bp)
+    app.register_blueprint(shop_bp)
     app.register_blueprint(admin_bp, url_prefix='/admin')
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     csrf.exempt(api_bp)

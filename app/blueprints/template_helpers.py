@@ -10,8 +10,8 @@ from app.services.step_names import step_name
 from app.services.validators import mask_id
 
 DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交'), 'auto': _l('系统自动'),
-             'reset': _l('回退'), 'migrate': _l('迁移到新版本'), 'cancel': _l('取消'), 'abort': _l('终止'),
-             'expire': _l('过期'), 'remind': _l('提醒')}
+             'reset': _l('回退'), 'migrate': _l('迁移到新版本'), 'cancel': _l('取消订单'), 'abort': _l('中止订单'),
+             'expire': _l('订单过期'), 'remind': _l('提醒')}
 
 
 def option_label(prop: dict, value):

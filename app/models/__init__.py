@@ -7,11 +7,13 @@ from app.models.ledger import LedgerAccount, LedgerEntry, LedgerHold, LedgerPost
 from app.models.message import Message
 from app.models.org import ApiToken, Membership, OrgUnit, User
 from app.models.service_object import ServiceObject
+from app.models.shop import GiftRequest, ShopItem, ShopRedemption
 from app.models.v_order import VOrder, VOrderObject, VOrderVolunteer
 from app.models.workflow import HumanTask, HumanTaskScope, WorkflowInstance, WorkflowVersion
 
 __all__ = ['Activity', 'ListVersion', 'SensitiveWord', 'UnitListEntry',
            'ApiToken', 'AuditLog', 'Decision', 'HumanTask', 'HumanTaskScope', 'InstanceFile', 'LedgerAccount',
            'LedgerEntry', 'LedgerHold', 'LedgerPosting', 'Membership', 'Message', 'OrgUnit', 'ServiceObject', 'StoredFile',
+           'GiftRequest', 'ShopItem', 'ShopRedemption',
            'User',
            'VOrder', 'VOrderObject', 'VOrderVolunteer', 'WorkflowDraft', 'WorkflowInstance', 'WorkflowVersion']

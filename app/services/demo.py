@@ -7,8 +7,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, OrgUnit, User, WorkflowVersion
-from app.services import transaction
+from app.models import Membership, OrgUnit, ShopItem, User, WorkflowVersion
+from app.services import ledger, transaction
 from app.services.auth import hash_password
 from app.services.instances import deploy
 from app.services.validators import id_check_digit
@@ -69,8 +69,50 @@ VOLUNTEERS = [('vol_zhang', '张建国', date(1958, 3, 12), 'xicun', None),
                 'phone': '13800138021'})]
 
 
-def seed_demo(password: str | None = None) -> str:
-    """Create the demo data on an empty database; returns the shared password."""
+# (name, section, price, point type, stock, district, provider, status, description)
+SHOP_ITEMS = [
+    ('上门助浴服务（1 次）', 'elderly_care', 30, 'elderly_time', 20, 'liwan', '颐康居家养老服务中心', 'approved',
+     '专业助浴员上门，含安全评估与助浴用品'),
+    ('居家助洁服务（2 小时）', 'elderly_care', 15, 'elderly_time', 30, 'liwan', '颐康居家养老服务中心', 'approved',
+     '家居清洁、整理与安全隐患排查'),
+    ('长者爱心米油礼包', 'goods', 20, 'service', 50, 'liwan', '西村街社工站', 'approved', '大米 5 kg、花生油 1 瓶'),
+    ('长者饭堂餐券（10 张）', 'other', 12, 'elderly_time', 40, 'liwan', '西村街长者饭堂', 'approved', '荔湾区长者饭堂通用'),
+    ('关爱独居长者项目', 'charity', 0, 'elderly_time', 0, 'liwan', '广州市志愿者协会', 'approved',
+     '为独居长者购买上门探访与紧急呼叫服务'),
+    ('康复理疗体验（1 次）', 'elderly_care', 40, 'elderly_time', 10, 'liwan', '颐康居家养老服务中心', 'pending',
+     '康复师评估并做一次理疗'),
+    ('老年智能手机课程', 'other', 10, 'service', 25, 'liwan', '逢源街社工站', 'pending', '4 节课，教长者使用健康码与视频通话'),
+    ('北京街长者助餐（5 次）', 'elderly_care', 10, 'elderly_time', 30, 'yuexiu', '北京街社工站', 'approved', '送餐上门'),
+    ('越秀区长者体检套餐', 'elderly_care', 50, 'elderly_time', 5, 'yuexiu', '越秀区社区卫生服务中心', 'pending',
+     '血常规、心电图与健康评估'),
+]
+# demo volunteers' opening points: (username, point type, amount)
+DEMO_POINTS = [('vol_zhang', 'elderly_time', 200), ('vol_zhang', 'service', 100), ('vol_li', 'elderly_time', 60),
+               ('vol_li', 'service', 80), ('vol_wang', 'service', 10)]
+
+
+def _shop_items(units) -> None:
+    for name, section, price, kind, stock, district, provider, status, desc in SHOP_ITEMS:
+        db.session.add(ShopItem(name=name, section=section, price=price, point_type=kind, stock=stock, reserved=0,
+                                district=units[district], provider_name=provider, status=status, description=desc))
+
+
+def seed_points() -> None:
+    """Opening points of the demo volunteers, awarded through the ledger once (demo idempotency keys)."""
+    with transaction():
+        for username, kind, amount in DEMO_POINTS:
+            user = db.session.scalar(select(User).where(User.username == username))
+            ledger.award(user, amount, key=f'demo:award:{username}:{kind}', point_type=kind,
+                         reason='演示数据：期初积分', business_ref='demo')
+
+
+def seed_demo(password: str | None = None, points: bool | None = None) -> str:
+    """Create the demo data on an empty database; returns the shared password.
+
+    `points` (default: not when testing, so tests start from empty accounts) also awards the demo
+    volunteers' opening points."""
+    if points is None:
+        points = not current_app.testing
     if current_app.config.get('IS_PRODUCTION'):
         raise RuntimeError('demo seeding is refused in production')
     password = password or current_app.config['DEMO_PASSWORD']
@@ -90,7 +132,10 @@ def seed_demo(password: str | None = None) -> str:
                                 guardian_json=json.dumps(guardian, ensure_ascii=False) if guardian else None,
                                 memberships=[Membership(role='volunteer', org_unit=units[street])]
                                 + ([Membership(role='volunteer', org_unit=units['provider_a'])] if username == 'vol_li' else [])))
+        _shop_items(units)
         deploy_baseline()
+        if points:
+            seed_points()
     return password
 
 

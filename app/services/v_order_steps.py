@@ -62,11 +62,19 @@ def _acceptor_decided(data, params):
 
 @service_tasks.register('order.expire_check')
 def _expire_check(data, params):
+    """Start time reached while waiting for acceptors: expire unless someone is confirmed; tell the publisher."""
+    from app.services import messages
     order = _order(data)
     staffed_any = approved_count(order) > 0
     if not staffed_any:
         _finish(order, 'expired')
         order.closed_reason = str(_l('开始时间已到仍无人接单，订单自动过期'))
+        row = _history_row(order.instance, None, 'auto', str(_l('订单过期')), order.closed_reason)
+        row.bpmn_id = 'expire_check'
+        db.session.add(row)
+        messages.send([order.publisher_id], kind='info', link=f'/orders/{order.id}',
+                      title=str(_l('您发布的V订单「%(title)s」已过期：%(reason)s', title=order.title,
+                                   reason=order.closed_reason)))
     return {'staffed_any': staffed_any}
 
 
@@ -171,8 +179,10 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
 
 def _history_row(instance: WorkflowInstance, user, decision, title, reason):
     from app.models import Decision
-    return Decision(instance_id=instance.id, bpmn_id=decision, task_title=title, lane=None, actor_id=user.id,
-                    role=next((m.role for m in user.memberships), None), decision=decision, reason=reason,
+    return Decision(instance_id=instance.id, bpmn_id=decision, task_title=title, lane=None,
+                    actor_id=user.id if user else None,
+                    role=next((m.role for m in user.memberships), None) if user else 'system',
+                    decision=decision, reason=reason,
                     data_json='{}', version=instance.version.version, at=utcnow())
 
 

@@ -1,18 +1,20 @@
 """V-order (耆望成真) domain rules: publishing, acceptance, rating and certification data."""
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
+from app.models import HumanTask, InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
 from app.services import files
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 
 PROCESS_KEY = 'v_order'
+BEIJING = ZoneInfo('Asia/Shanghai')
 PROFESSIONAL_ITEMS = {'bathing', 'personal_care', 'safety', 'healthcare', 'rehabilitation', 'counselling', 'legal'}
 STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审已通过'), 'rejected': _l('审核不通过'),
                  'open': _l('待接单'), 'awaiting_dispatch': _l('待派单'), 'in_progress': _l('进行中'),
@@ -22,6 +24,7 @@ STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审
 READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first_approved', 'submit': 'rejected',
                 'accept': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
                 'certify': 'to_certify', 'certify_review': 'to_certify'}
+ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14
 REMINDER_DAYS = {'remind7_at': 7, 'remind12_at': 12, 'overdue_at': CERTIFY_DAYS}
 
@@ -34,12 +37,16 @@ def status_label(order: VOrder) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
+def beijing(value: datetime | None) -> str:
+    """'2026-11-24 02:20' in Beijing time, as users read times."""
+    return value.astimezone(BEIJING).strftime('%Y-%m-%d %H:%M') if value else ''
+
+
 def _parse_time(value: str) -> datetime:
     """Aware datetime; a time without offset is Beijing time (users type local times)."""
     dt = datetime.fromisoformat(value)
     if dt.tzinfo is None:
-        from zoneinfo import ZoneInfo
-        dt = dt.replace(tzinfo=ZoneInfo('Asia/Shanghai'))
+        dt = dt.replace(tzinfo=BEIJING)
     return dt
 
 
@@ -113,7 +120,7 @@ def approved_count(order) -> int:
 class VOrderHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer', 'station_admin'}
-    display_form = 'v_order.json'
+    display_form = 'v_order_view.json'
 
     def prepare(self, user, instance, task, form_key, clean):
         handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
@@ -205,6 +212,14 @@ class VOrderHooks(ProcessHooks):
             if bpmn_id in READY_STATUS:
                 order.status = READY_STATUS[bpmn_id]
                 break
+        if 'certify' in ready_bpmn_ids:
+            # the engine dates a task by its earliest timer (the day-7 reminder); the deadline is day 14.
+            # The row was just made by save_run, so it is in the session: no query needed
+            due = order.end_at + timedelta(days=CERTIFY_DAYS)
+            for task in list(db.session.identity_map.values()) + list(db.session.new):
+                if isinstance(task, HumanTask) and task.instance_id == instance.id and task.bpmn_id == 'certify' \
+                        and task.status in (None, 'open') and task.due_at != due:
+                    task.due_at = due
         order.updated_at = utcnow()
 
     def display(self, instance):
@@ -216,7 +231,11 @@ class VOrderHooks(ProcessHooks):
             select(VOrderObject).where(VOrderObject.order_id == order.id))]
         data['service_object_ids'] = '、'.join(names)
         data['location'] = f"{data['location']['lat']}, {data['location']['lng']}"
+        data['start_at'], data['end_at'] = beijing(order.start_at), beijing(order.end_at)
         data['status'] = status_label(order)
+        data['acceptors'] = '；'.join(
+            f'{v.user.display_name}（{ACCEPTANCE_LABELS.get(v.status, v.status)}）' + (f'：{v.note}' if v.note else '')
+            for v in order.volunteers)
         return data
 
     def resubmit_values(self, instance):
@@ -240,9 +259,16 @@ def visible_order(user, order_id) -> VOrder:
     order = db.session.get(VOrder, order_id) if str(order_id).isdigit() else None
     if order is None:
         raise NotFound()
-    if not any(v.user_id == user.id for v in order.volunteers):
-        visible_instance(user, order.instance_id)
+    if any(v.user_id == user.id for v in order.volunteers) or _oversees(user, order):
+        return order
+    visible_instance(user, order.instance_id)
     return order
+
+
+def _oversees(user, order: VOrder) -> bool:
+    """广志协 reviews V-orders and receives the overdue escalation of every order in its area."""
+    return any(m.role == 'association_admin' and order.street.path.startswith(m.org_unit.path)
+               for m in user.memberships)
 
 
 def order_view(order: VOrder) -> dict:
@@ -271,6 +297,14 @@ def my_orders(user, page=1, per_page=20):
     rows = db.session.scalars(select(VOrder).where(cond).order_by(VOrder.id.desc()).limit(per_page)
                               .offset((max(page, 1) - 1) * per_page)).all()
     return rows, total
+
+
+def accepted_orders(user, limit=20) -> list[tuple[VOrder, str]]:
+    """(order, what became of my acceptance) for the orders this volunteer accepted or was dispatched to."""
+    rows = db.session.execute(select(VOrder, VOrderVolunteer.status).join(
+        VOrderVolunteer, VOrderVolunteer.order_id == VOrder.id).where(VOrderVolunteer.user_id == user.id)
+        .order_by(VOrderVolunteer.id.desc()).limit(limit)).all()
+    return [(order, str(ACCEPTANCE_LABELS.get(status, status))) for order, status in rows]
 
 
 def object_choices(user) -> list[tuple[int, str]]:

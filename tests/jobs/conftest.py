@@ -1,4 +1,6 @@
 """Job-test fixtures: a real Redis database (skipped when unreachable) and a small diagram with timers."""
+import os
+
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
@@ -9,7 +11,8 @@ from app.models import User, WorkflowInstance
 from app.services import transaction
 from app.services.instances import deploy, new_run, save_run
 
-TEST_REDIS_URL = 'redis://127.0.0.1:6379/15'
+# flushed by every test: give each parallel test run its own database number
+TEST_REDIS_URL = os.environ.get('TEST_REDIS_URL', 'redis://127.0.0.1:6379/15')
 PROCESS_KEY = 'timer_probe'
 
 # review in the station's inbox; a non-interrupting reminder after `reminder_after` messages the station

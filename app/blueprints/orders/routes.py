@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.orders import bp
 from app.blueprints.web import form_values, page_arg, uploads
-from app.services import forms, ledger, submissions, tasks, v_order_steps, v_orders
+from app.services import forms, ledger, shop, submissions, tasks, v_order_steps, v_orders
 from app.services.errors import ServiceError, ValidationFailed
 
 FORM_KEY = 'v_order.json'
@@ -41,7 +41,8 @@ def create():
 @bp.get('/m/orders')
 def mine():
     rows, total = v_orders.my_orders(current_user, page_arg())
-    return render_template('orders/mine.html', rows=rows, total=total, page=page_arg())
+    return render_template('orders/mine.html', rows=rows, total=total, page=page_arg(),
+                           accepted=v_orders.accepted_orders(current_user))
 
 
 @bp.get('/m/orders/open')
@@ -83,4 +84,6 @@ def close(order_id, action):
 
 @bp.get('/m/points')
 def points():
-    return render_template('orders/points.html', s=ledger.statement(current_user, page_arg()), page=page_arg())
+    kind = request.args.get('type') if request.args.get('type') in shop.POINT_TYPES else ledger.ELDERLY_TIME
+    return render_template('orders/points.html', s=ledger.statement(current_user, page_arg(), point_type=kind),
+                           kind=kind, kinds=shop.POINT_TYPES, page=page_arg())

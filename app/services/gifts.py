@@ -1,0 +1,284 @@
+"""赠予直系亲属兑换 (relative_gift): domain rules, service tasks and the volunteer's use cases.
+
+Chain (bpmn/relative_gift.bpmn): submit -> hold points and reserve one unit -> 广志协 review, with a
+30-day boundary timer -> approve (spend the hold, take the unit) | reject / expire (void the hold,
+release the unit). Submitting locks the volunteer's ledger account and the item row before any
+check, so two requests racing for the last points or the last unit are decided one after the other;
+the hold service task then runs in the same transaction and cannot fail.
+"""
+import json
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Decision, GiftRequest, InstanceFile, OrgUnit, ShopItem, WorkflowInstance
+from app.models.base import utcnow
+from app.services import files, ledger, messages, shop, submissions, tasks
+from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services.hooks import ProcessHooks, register
+from app.services.validators import age_on, normalize_id
+from workflows import service_tasks
+
+PROCESS_KEY = 'relative_gift'
+FORM_KEY = 'relative_gift.json'
+VIEW_KEY = 'relative_gift_view.json'
+EXPIRY_DAYS = 30
+STATUS_LABELS = {'pending': _l('待广志协审核'), 'approved': _l('已通过，已扣除积分'), 'rejected': _l('未通过，积分已解冻'),
+                 'expired': _l('超过 30 天未审核，积分已解冻')}
+PENDING_LOGISTICS = _l('审核通过后安排')
+NO_LOGISTICS = '—'
+
+
+def hold_key(gift: GiftRequest) -> str:
+    return f'gift:{gift.id}'
+
+
+def _root_code() -> str:
+    return db.session.scalar(select(OrgUnit.code).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+
+
+def _by_token(user, token) -> GiftRequest | None:
+    if not token:
+        return None
+    return db.session.scalar(select(GiftRequest).where(GiftRequest.volunteer_id == user.id,
+                                                       GiftRequest.request_token == token))
+
+
+def _duplicate(gift: GiftRequest) -> Conflict:
+    exc = Conflict(_l('该申请已提交（申请编号 %(id)s），请勿重复提交', id=gift.id), code='duplicate_request')
+    exc.instance_id = gift.instance_id
+    return exc
+
+
+def _check_relative(user, clean) -> dict:
+    """Field messages for the relative and the proof; the volunteer's identity comes from the account."""
+    errors: dict = {}
+    relative_id = normalize_id(clean['relative_id_number'])
+    if user.id_number and relative_id == normalize_id(user.id_number):
+        errors['relative_id_number'] = [_l('不能填写您本人的身份证号码，请填写受赠亲属的身份证号码')]
+    else:
+        problem = shop.age_problem(relative_id, who='relative')
+        if problem:
+            errors['relative_id_number'] = [problem]
+    try:
+        files.check_owned(user, clean.get('kinship_files') or [], (), field='kinship_files')
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    return errors
+
+
+class GiftHooks(ProcessHooks):
+    process_key = PROCESS_KEY
+    start_roles = {'volunteer'}
+    display_form = VIEW_KEY
+
+    def prepare(self, user, instance, task, form_key, clean):
+        if form_key != FORM_KEY:
+            return clean
+        errors = _check_relative(user, clean)
+        item = db.session.get(ShopItem, clean['item_id'])
+        if item is None or item.status != 'approved':
+            errors['item_id'] = [_l('该兑换项目不存在或尚未上架')]
+        elif item.section != 'elderly_care':
+            errors['item_id'] = [_l('只有“养老服务兑换”的项目可以赠予直系亲属')]
+        if errors:
+            raise ValidationFailed(errors)
+        token = clean.get('request_token')
+        # accounts first, then the item (the order every points use case follows)
+        account = shop.lock_account(user, item.point_type)
+        item = shop.lock_item(item.id)
+        earlier = _by_token(user, token)
+        if earlier is not None:
+            raise _duplicate(earlier)
+        relative_id = normalize_id(clean['relative_id_number'])
+        if db.session.scalar(select(GiftRequest.id).where(
+                GiftRequest.volunteer_id == user.id, GiftRequest.item_id == item.id, GiftRequest.status == 'pending',
+                GiftRequest.relative_id_number == relative_id).limit(1)):
+            raise ValidationFailed({'relative_id_number': [
+                _l('您已为这位亲属申请兑换“%(name)s”，正在审核中，请勿重复提交', name=item.name)]})
+        if item.available < 1:
+            raise ValidationFailed({'item_id': [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]})
+        if account.available < item.price:
+            raise ledger.InsufficientPoints(max(account.available, 0), item.price)
+        gift = GiftRequest(instance_id=instance.id, item_id=item.id, volunteer_id=user.id, request_token=token,
+                           relative_name=clean['relative_name'], relation=clean['relation'],
+                           relative_phone=clean['relative_phone'], relative_id_number=relative_id,
+                           kinship_files_json=json.dumps(clean['kinship_files']), points=item.price,
+                           point_type=item.point_type, status='pending', stock_state='none', created_at=utcnow())
+        db.session.add(gift)
+        db.session.flush()
+        for fid in set(clean['kinship_files']):
+            db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
+        instance.title = f'赠予{clean["relative_name"]}：{item.name}'[:200]
+        instance.business_key = f'gift:{gift.id}'
+        return {'gift_id': gift.id, 'item_id': item.id, 'points': item.price, 'review_scope': [_root_code()]}
+
+    def display(self, instance):
+        gift = for_instance(instance.id)
+        return as_display(gift) if gift else {}
+
+
+register(GiftHooks())
+
+
+def for_instance(instance_id) -> GiftRequest | None:
+    return db.session.scalar(select(GiftRequest).where(GiftRequest.instance_id == instance_id))
+
+
+def logistics_text(gift: GiftRequest) -> str:
+    if gift.status == 'approved':
+        return gift.logistics or ''
+    if gift.status == 'pending':
+        return str(PENDING_LOGISTICS)
+    return NO_LOGISTICS
+
+
+def as_display(gift: GiftRequest) -> dict:
+    """The fields of forms/relative_gift_view.json (what the reviewer and the volunteer read)."""
+    volunteer = gift.volunteer
+    return {'item_name': gift.item.name, 'price_label': f'{gift.points} {shop.point_label(gift.point_type)}',
+            'volunteer_name': volunteer.display_name, 'volunteer_id_number': volunteer.id_number or '—',
+            'relative_name': gift.relative_name, 'relation': gift.relation, 'relative_phone': gift.relative_phone,
+            'relative_id_number': gift.relative_id_number,
+            'relative_age': str(_l('%(n)s 岁', n=age_on(gift.relative_id_number, shop.today()))),
+            'kinship_files': json.loads(gift.kinship_files_json or '[]'),
+            'status_label': str(STATUS_LABELS.get(gift.status, gift.status)), 'logistics': logistics_text(gift)}
+
+
+def as_dict(gift: GiftRequest) -> dict:
+    """JSON view (API)."""
+    return {'id': gift.id, 'instance_id': gift.instance_id, 'item_id': gift.item_id, 'item': gift.item.name,
+            'points': gift.points, 'point_type': gift.point_type, 'status': gift.status,
+            'status_label': str(STATUS_LABELS.get(gift.status, gift.status)), 'relative_name': gift.relative_name,
+            'relation': gift.relation, 'relative_phone': gift.relative_phone,
+            'relative_id_number': gift.relative_id_number, 'reason': gift.reason, 'logistics': logistics_text(gift),
+            'kinship_files': json.loads(gift.kinship_files_json or '[]'),
+            'created_at': gift.created_at.isoformat() if gift.created_at else None,
+            'decided_at': gift.decided_at.isoformat() if gift.decided_at else None}
+
+
+# ---- service tasks -------------------------------------------------------------------------------
+
+def _gift(data) -> GiftRequest:
+    return db.session.get(GiftRequest, data['gift_id'])
+
+
+def _tell_volunteer(gift: GiftRequest, title: str, body: str = '') -> None:
+    # same link as the generic decision message, so the volunteer gets this one instead of both
+    messages.send([gift.volunteer_id], kind='decision', title=title, body=body, link=f'/m/cases/{gift.instance_id}')
+
+
+def _release(gift: GiftRequest, reason: str) -> None:
+    """Void the hold and give the reserved unit back (once)."""
+    ledger.void_hold(hold_key(gift), reason=reason)
+    if gift.stock_state == 'reserved':
+        item = shop.lock_item(gift.item_id)
+        item.reserved -= 1
+        gift.stock_state = 'released'
+
+
+@service_tasks.register('gift.hold')
+def _hold(data, params):
+    """Hold the price and reserve one unit; the submit step locked and checked both."""
+    gift = _gift(data)
+    ledger.hold(gift.volunteer, gift.points, key=hold_key(gift), point_type=gift.point_type,
+                reason=f'赠予兑换「{gift.item.name}」（受赠人：{gift.relative_name}）待审核，冻结积分',
+                business_ref=f'gift:{gift.id}')
+    if gift.stock_state == 'none':
+        item = shop.lock_item(gift.item_id)
+        item.reserved += 1
+        gift.stock_state = 'reserved'
+    return {'held': gift.points}
+
+
+@service_tasks.register('gift.approve')
+def _approve(data, params):
+    """Spend the held points and take the reserved unit from stock; tell the volunteer."""
+    gift = _gift(data)
+    if gift.status != 'pending':
+        return {'status': gift.status}
+    ledger.post_hold(hold_key(gift), reason=f'赠予兑换「{gift.item.name}」（受赠人：{gift.relative_name}）审核通过，扣减积分')
+    item = shop.lock_item(gift.item_id)
+    if gift.stock_state == 'reserved':
+        item.reserved -= 1
+    item.stock -= 1
+    gift.stock_state, gift.status, gift.decided_at = 'taken', 'approved', utcnow()
+    provider = item.provider_name or '服务机构'
+    gift.logistics = f'{provider}将在 3 个工作日内联系受赠人{gift.relative_name}（{gift.relative_phone}）安排服务'
+    gift.instance.outcome = 'approved'
+    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换已通过审核，已扣除 {gift.points} 积分',
+                    gift.logistics)
+    return {'status': 'approved'}
+
+
+@service_tasks.register('gift.reject')
+def _reject(data, params):
+    """Release the held points and the unit; the volunteer sees the reason and "—" for logistics."""
+    gift = _gift(data)
+    if gift.status != 'pending':
+        return {'status': gift.status}
+    reason = data.get('reason') or ''
+    _release(gift, f'赠予兑换「{gift.item.name}」未通过审核，解冻积分')
+    gift.status, gift.reason, gift.decided_at, gift.logistics = 'rejected', reason, utcnow(), NO_LOGISTICS
+    gift.instance.outcome = 'rejected'
+    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换未通过审核，冻结的 {gift.points} 积分已解冻'
+                    + (f'，原因：{reason}' if reason else ''), reason)
+    return {'status': 'rejected'}
+
+
+@service_tasks.register('gift.expire')
+def _expire(data, params):
+    """The 30-day timer fired before any review: release everything, record it and tell the volunteer."""
+    gift = _gift(data)
+    if gift.status != 'pending':
+        return {'status': gift.status}
+    why = f'超过 {EXPIRY_DAYS} 天未审核，申请自动结束，冻结的积分已解冻'
+    _release(gift, f'赠予兑换「{gift.item.name}」{why}')
+    gift.status, gift.reason, gift.decided_at, gift.logistics = 'expired', why, utcnow(), NO_LOGISTICS
+    instance = gift.instance
+    instance.outcome = 'expired'
+    db.session.add(Decision(instance_id=instance.id, bpmn_id='expire', task_title='广志协审核（逾期）',
+                            lane='association_admin', role='association_admin', decision='auto', reason=why,
+                            version=instance.version.version, data_json=json.dumps({'gift_id': gift.id}), at=utcnow()))
+    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换{why}', why)
+    return {'status': 'expired'}
+
+
+# ---- use cases -------------------------------------------------------------------------------------
+
+def submit(user, values: dict, new_files: list) -> tuple[WorkflowInstance, bool]:
+    """Start a gift request from the phone page; (instance, created). A double tap (the same
+    request_token) returns the first request's case instead of a second one."""
+    earlier = _by_token(user, values.get('request_token'))
+    if earlier is not None:
+        return earlier.instance, False
+    try:
+        return submissions.start_with_files(user, PROCESS_KEY, FORM_KEY, values, new_files), True
+    except ServiceError as exc:
+        if getattr(exc, 'code', None) != 'duplicate_request':
+            raise
+        return db.session.get(WorkflowInstance, exc.instance_id), False
+
+
+def mine(user, limit: int = 50) -> list[GiftRequest]:
+    return list(db.session.scalars(select(GiftRequest).where(GiftRequest.volunteer_id == user.id)
+                                   .order_by(GiftRequest.id.desc()).limit(limit)))
+
+
+def visible_gift(user, gift_id) -> GiftRequest:
+    """The gift if the user may see its case (the volunteer, or a reviewer who holds/held its task)."""
+    gift = db.session.get(GiftRequest, gift_id) if str(gift_id).isdigit() else None
+    if gift is None:
+        raise NotFound()
+    tasks.visible_instance(user, gift.instance_id)
+    return gift
+
+
+def gift_form_context(user, item_id) -> dict:
+    """What the gift page shows next to the form: the item and the volunteer's own (read-only) identity."""
+    item = shop.item_on_sale(item_id)
+    if item.section != 'elderly_care':
+        raise NotFound(_l('只有“养老服务兑换”的项目可以赠予直系亲属'))
+    return {'item': item, 'volunteer_name': user.display_name, 'volunteer_id_number': user.id_number or '—',
+            'statement': ledger.statement(user, per_page=1, point_type=item.point_type)}

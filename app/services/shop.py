@@ -1,0 +1,354 @@
+"""Points shop (积分商城): the catalogue on sale, 个人兑换, 积分公益 donations, the 公益池 allocation and
+the district bureaus' review of redemption resources.
+
+Locking order everywhere (no deadlocks): ledger accounts first (the ledger locks them in id order),
+then the shop item row. A double tap repeats the same `request_token`, which names the ledger entry,
+so the second call finds the first one's entry and returns what it wrote.
+"""
+import json
+import re
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import AuditLog, LedgerAccount, Membership, OrgUnit, ShopItem, ShopRedemption, User
+from app.models.base import utcnow
+from app.services import ledger, transaction
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.validators import age_on, is_valid_id
+
+BEIJING = ZoneInfo('Asia/Shanghai')
+MIN_AGE = 60
+SECTIONS = {'goods': _l('物品兑换'), 'elderly_care': _l('养老服务兑换'), 'other': _l('其他兑换'),
+            'charity': _l('积分公益')}
+POINT_TYPES = {'elderly_time': _l('养老时间积分'), 'service': _l('志愿服务积分')}
+ITEM_STATUSES = {'pending': _l('待审核'), 'approved': _l('已上架'), 'rejected': _l('未通过')}
+POOL = 'pool'
+_TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
+
+
+def today() -> date:
+    """The calendar day in Beijing (ages and redemption days are counted there)."""
+    return datetime.now(BEIJING).date()
+
+
+def section_label(key) -> str:
+    return str(SECTIONS.get(key, key))
+
+
+def point_label(key) -> str:
+    return str(POINT_TYPES.get(key, key))
+
+
+def new_token() -> str:
+    """A fresh request id for one form."""
+    return uuid.uuid4().hex
+
+
+def check_token(token, field='request_token') -> str:
+    """A client-made request id (a UUID or similar): it makes a repeated submission harmless."""
+    token = (token or '').strip()
+    if not _TOKEN.match(token):
+        raise ValidationFailed({field: [_l('提交编号无效，请刷新页面后重试')]})
+    return token
+
+
+def age_problem(id_number: str | None, who: str = 'self'):
+    """None when the person is 60+ today, else the message saying why not."""
+    if not id_number or not is_valid_id(id_number):
+        return _l('您的账号未登记有效的身份证号码，无法核验年龄，请联系所在社工站') if who == 'self' else \
+            _l('身份证号码无效')
+    age = age_on(id_number, today())
+    if age >= MIN_AGE:
+        return None
+    if who == 'self':
+        return _l('个人兑换养老服务须年满 60 周岁（按身份证号码计算，您目前 %(age)s 岁）；可以选择“赠予直系亲属”', age=age)
+    return _l('受赠亲属须年满 60 周岁（按身份证号码计算，目前 %(age)s 岁）', age=age)
+
+
+# ---------------------------------------------------------------- catalogue
+
+def on_sale(section: str | None = None) -> list[ShopItem]:
+    """Approved items, optionally of one section (unknown sections list nothing)."""
+    cond = ShopItem.status == 'approved'
+    if section:
+        cond = cond & (ShopItem.section == section)
+    return list(db.session.scalars(select(ShopItem).where(cond).order_by(ShopItem.section, ShopItem.id)))
+
+
+def item_on_sale(item_id) -> ShopItem:
+    item = db.session.get(ShopItem, item_id) if str(item_id).isdigit() else None
+    if item is None or item.status != 'approved':
+        raise NotFound(_l('该兑换项目不存在或尚未上架'))
+    return item
+
+
+def lock_item(item_id: int) -> ShopItem:
+    """The item row locked for this transaction, with fresh stock counters."""
+    return db.session.scalar(select(ShopItem).where(ShopItem.id == item_id).with_for_update(of=ShopItem)
+                             .execution_options(populate_existing=True))
+
+
+def lock_account(user, point_type: str) -> LedgerAccount:
+    """The volunteer's account locked for this transaction (created empty on first use)."""
+    account = ledger.account_for(user, point_type)
+    db.session.flush()
+    return db.session.scalar(select(LedgerAccount).where(LedgerAccount.id == account.id)
+                             .with_for_update(of=LedgerAccount).execution_options(populate_existing=True))
+
+
+def item_dict(item: ShopItem) -> dict:
+    """`GET /api/v1/shop/items` row."""
+    return {'id': item.id, 'name': item.name, 'section': item.section, 'section_label': section_label(item.section),
+            'price': item.price, 'point_type': item.point_type, 'point_type_label': point_label(item.point_type),
+            'stock': item.stock, 'available': item.available, 'district': item.district.code,
+            'district_name': item.district.name, 'provider': item.provider_name, 'description': item.description,
+            'status': item.status, 'gift_allowed': item.section == 'elderly_care'}
+
+
+# ---------------------------------------------------------------- 个人兑换
+
+def _existing_redemption(user, token) -> ShopRedemption | None:
+    return db.session.scalar(select(ShopRedemption).where(ShopRedemption.user_id == user.id,
+                                                          ShopRedemption.request_token == token))
+
+
+def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
+    """个人兑换: spend the price and take one unit in one transaction; (redemption, created).
+
+    Elderly-care services only for volunteers aged 60+ today. The same token again returns the first
+    redemption and charges nothing."""
+    token = check_token(token)
+    with transaction():
+        item = item_on_sale(item_id)
+        found = _existing_redemption(user, token)
+        if found is not None:
+            return found, False
+        if item.section == 'charity':
+            raise ValidationFailed({'item_id': [_l('积分公益项目请使用“捐分”')]})
+        if item.section == 'elderly_care':
+            problem = age_problem(user.id_number)
+            if problem:
+                raise ValidationFailed({'age': [problem]})
+        if item.available < 1:
+            raise ValidationFailed({'stock': [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]})
+        entry = ledger.spend(user, item.price, key=f'redeem:{user.id}:{token}', point_type=item.point_type,
+                             reason=f'个人兑换「{item.name}」', business_ref=f'shop_item:{item.id}', actor=user)
+        # the spend locked this volunteer's account: a concurrent double tap waits above and finds our row here
+        found = _existing_redemption(user, token)
+        if found is not None:
+            return found, False
+        item = lock_item(item.id)
+        if item.available < 1:
+            raise ValidationFailed({'stock': [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]})
+        item.stock -= 1
+        row = ShopRedemption(item_id=item.id, user_id=user.id, request_token=token, points=item.price,
+                             point_type=item.point_type, ledger_entry_id=entry.id, created_at=utcnow())
+        db.session.add(row)
+        db.session.flush()
+    return row, True
+
+
+def my_redemptions(user, limit: int = 50) -> list[ShopRedemption]:
+    return list(db.session.scalars(select(ShopRedemption).where(ShopRedemption.user_id == user.id)
+                                   .order_by(ShopRedemption.id.desc()).limit(limit)))
+
+
+def redemption_dict(r: ShopRedemption) -> dict:
+    return {'id': r.id, 'item_id': r.item_id, 'item': r.item.name, 'points': r.points, 'point_type': r.point_type,
+            'request_token': r.request_token, 'ledger_entry_id': r.ledger_entry_id,
+            'created_at': r.created_at.isoformat() if r.created_at else None}
+
+
+# ---------------------------------------------------------------- 积分公益
+
+def _amount(value, field='amount') -> int:
+    try:
+        amount = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationFailed({field: [_l('请输入整数积分')]}) from None
+    if amount <= 0:
+        raise ValidationFailed({field: [_l('积分数量必须大于 0')]})
+    return amount
+
+
+def donate(user, target, amount, point_type, token):
+    """项目捐分 (target = a 积分公益 item id) or 公益池 (target = 'pool', elderly time points only)."""
+    token, amount = check_token(token), _amount(amount)
+    if point_type not in POINT_TYPES:
+        raise ValidationFailed({'point_type': [_l('请选择积分类型')]})
+    with transaction():
+        if str(target) == POOL:
+            if point_type != ledger.ELDERLY_TIME:
+                raise ValidationFailed({'point_type': [_l('只有养老时间积分可以捐入公益池')]})
+            return ledger.donate(user, amount, key=f'donate:{user.id}:{token}', point_type=point_type,
+                                 reason='捐入公益池', business_ref=POOL, actor=user)
+        project = item_on_sale(target)
+        if project.section != 'charity':
+            raise ValidationFailed({'target': [_l('请选择积分公益项目或公益池')]})
+        if project.point_type != point_type:
+            raise ValidationFailed({'point_type': [_l('该项目只接受%(kind)s', kind=point_label(project.point_type))]})
+        return ledger.donate(user, amount, key=f'donate:{user.id}:{token}', point_type=point_type,
+                             to_kind='project', to_ref=f'shop_item:{project.id}', reason=f'项目捐分「{project.name}」',
+                             business_ref=f'shop_item:{project.id}', actor=user)
+
+
+def pool_balance() -> int:
+    account = db.session.scalar(select(LedgerAccount).where(
+        LedgerAccount.key == ledger.system_key('donation_pool', ledger.ELDERLY_TIME)))
+    return account.balance if account else 0
+
+
+def project_totals() -> dict[int, int]:
+    """Points donated so far to each 积分公益 project."""
+    rows = db.session.execute(select(LedgerAccount.ref, LedgerAccount.balance).where(
+        LedgerAccount.kind == 'project', LedgerAccount.ref.like('shop_item:%')))
+    return {int(ref.split(':')[1]): balance for ref, balance in rows}
+
+
+def require_role(user, role):
+    """Forbidden unless the user holds `role` somewhere."""
+    if not any(m.role == role for m in user.memberships):
+        raise Forbidden()
+
+
+def allocate(actor, username, amount, reason, token):
+    """广志协 allocates 公益池 points to a volunteer (audited; once per token)."""
+    require_role(actor, 'association_admin')
+    token, amount = check_token(token), _amount(amount)
+    reason = (reason or '').strip()
+    if not reason:
+        raise ValidationFailed({'reason': [_l('请填写分配原因')]})
+    with transaction():
+        user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
+        if user is None or not any(m.role == 'volunteer' for m in user.memberships):
+            raise ValidationFailed({'username': [_l('找不到该志愿者')]})
+        key = f'allocate:{token}'
+        entry = ledger.allocate(user, amount, key=key, reason=f'公益池分配：{reason[:200]}', business_ref=POOL,
+                                actor=actor)
+        # the ledger locked the pool account: a repeated token finds the first call's audit row here
+        if not db.session.scalar(select(AuditLog.id).where(AuditLog.action == 'pool.allocate', AuditLog.target == key)):
+            db.session.add(AuditLog(actor_id=actor.id, action='pool.allocate', target=key, at=utcnow(),
+                                    detail_json=json.dumps({'volunteer': user.username, 'amount': amount,
+                                                            'reason': reason, 'entry_id': entry.id}, ensure_ascii=False)))
+    return entry
+
+
+# ---------------------------------------------------------------- district review of resources
+
+def _district_paths(user) -> list[str]:
+    paths = [m.org_unit.path for m in user.memberships if m.role == 'district_admin']
+    if not paths:
+        raise Forbidden()
+    return paths
+
+
+def _in_district(item: ShopItem, paths) -> bool:
+    return any(item.district.path.startswith(p) for p in paths)
+
+
+def items_to_review(user, status: str = 'pending') -> list[ShopItem]:
+    """The resources of the bureau's own district(s) in one review state."""
+    paths = _district_paths(user)
+    units = select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
+    cond = ShopItem.district_id.in_(units)
+    if status in ITEM_STATUSES:
+        cond = cond & (ShopItem.status == status)
+    return list(db.session.scalars(select(ShopItem).where(cond).order_by(ShopItem.id.desc())))
+
+
+def reviewable_item(user, item_id) -> ShopItem:
+    """An item of the user's district; 404 for any other district's item."""
+    paths = _district_paths(user)
+    item = db.session.get(ShopItem, item_id) if str(item_id).isdigit() else None
+    if item is None or not _in_district(item, paths):
+        raise NotFound()
+    return item
+
+
+def review_item(user, item_id, decision, reason=None) -> ShopItem:
+    """区民政局 approves (on sale) or rejects (with a reason) a pending resource, once."""
+    reason = (reason or '').strip()
+    if decision not in ('approve', 'reject'):
+        raise ValidationFailed({'decision': [_l('请选择通过或不通过')]})
+    if decision == 'reject' and not reason:
+        raise ValidationFailed({'reason': [_l('不通过时必须填写原因')]})
+    with transaction():
+        item = reviewable_item(user, item_id)
+        item = lock_item(item.id)
+        if item.status != 'pending':
+            raise Conflict(_l('该兑换资源已审核，请刷新后查看'))
+        item.status = 'approved' if decision == 'approve' else 'rejected'
+        item.review_reason, item.reviewed_by_id, item.reviewed_at = reason or None, user.id, utcnow()
+        db.session.add(AuditLog(actor_id=user.id, action=f'shop_item.{decision}', target=f'shop_item:{item.id}',
+                                detail_json=json.dumps({'reason': reason, 'item': item_dict(item)}, ensure_ascii=False),
+                                at=utcnow()))
+    return item
+
+
+def create_item(user, values: dict) -> ShopItem:
+    """A new resource, pending its district bureau's review (bureaus: own district; 广志协: any)."""
+    roles = {m.role: m for m in user.memberships}
+    if not roles.keys() & {'district_admin', 'association_admin'}:
+        raise Forbidden()
+    errors: dict = {}
+    name = (values.get('name') or '').strip()
+    if not 2 <= len(name) <= 80:
+        errors['name'] = [_l('名称 2–80 个字')]
+    section = values.get('section')
+    if section not in SECTIONS:
+        errors['section'] = [_l('请选择兑换栏目')]
+    point_type = values.get('point_type') or ledger.ELDERLY_TIME
+    if point_type not in POINT_TYPES:
+        errors['point_type'] = [_l('请选择积分类型')]
+    elif section == 'elderly_care' and point_type != ledger.ELDERLY_TIME:
+        errors['point_type'] = [_l('养老服务兑换只能使用养老时间积分')]
+    numbers = {}
+    for field, low in (('price', 0 if section == 'charity' else 1), ('stock', 0)):
+        try:
+            numbers[field] = int(str(values.get(field, '')).strip())
+            if numbers[field] < low:
+                raise ValueError
+        except ValueError:
+            errors[field] = [_l('请输入不小于 %(n)s 的整数', n=low)]
+    district = db.session.scalar(select(OrgUnit).where(OrgUnit.code == values.get('district'),
+                                                       OrgUnit.kind == 'district'))
+    if district is None:
+        errors['district'] = [_l('请选择所属区')]
+    elif 'association_admin' not in roles and not any(
+            district.path.startswith(m.org_unit.path) for m in user.memberships if m.role == 'district_admin'):
+        errors['district'] = [_l('只能登记本区的兑换资源')]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction():
+        item = ShopItem(name=name, section=section, description=(values.get('description') or '').strip()[:1000],
+                        price=numbers['price'], point_type=point_type, stock=numbers['stock'], reserved=0,
+                        district_id=district.id, provider_name=(values.get('provider_name') or '').strip()[:120],
+                        status='pending', created_by_id=user.id, created_at=utcnow())
+        db.session.add(item)
+        db.session.flush()
+        db.session.add(AuditLog(actor_id=user.id, action='shop_item.create', target=f'shop_item:{item.id}',
+                                detail_json=json.dumps(item_dict(item), ensure_ascii=False), at=utcnow()))
+    return item
+
+
+def volunteers() -> list[User]:
+    """Volunteers 广志协 may allocate pool points to."""
+    return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                   .where(Membership.role == 'volunteer').distinct().order_by(User.id)))
+
+
+def districts() -> list[OrgUnit]:
+    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == 'district').order_by(OrgUnit.id)))
+
+
+# ---------------------------------------------------------------- statement
+
+def statements(user, page: int = 1) -> dict[str, dict]:
+    """The volunteer's statement of each point type (elderly time points first)."""
+    return {kind: ledger.statement(user, page if kind == ledger.ELDERLY_TIME else 1, point_type=kind)
+            for kind in POINT_TYPES}

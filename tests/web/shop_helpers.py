@@ -1,0 +1,91 @@
+"""Builders shared by the shop and relative-gift tests."""
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ShopItem, User
+from app.services import ledger, transaction
+from app.services.demo import make_id
+from app.services.instances import load_run, lock_instance, save_run
+from tests.helpers import upload_png
+
+PARENT_ID = make_id('440104', date(1950, 4, 2), 71)          # 76 on the test day
+SPOUSE_ID = make_id('440104', date(1962, 1, 20), 72, female=True)
+YOUNG_ID = make_id('440104', date(1980, 6, 1), 73)          # under 60
+
+
+def elder_id(n: int) -> str:
+    """A distinct checksum-valid ID number of someone over 60, for request number n."""
+    return make_id('440105', date(1940 + n % 15, 1 + n % 12, 1 + n % 28), 200 + n)
+
+
+def user(username) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def item(name) -> ShopItem:
+    return db.session.scalar(select(ShopItem).where(ShopItem.name == name))
+
+
+BATH = '上门助浴服务（1 次）'          # elderly care, 30 elderly time points, liwan, stock 20
+CLEAN = '居家助洁服务（2 小时）'        # elderly care, 15 points, stock 30
+RICE = '长者爱心米油礼包'              # goods, 20 service points
+
+
+def award(username, amount, point_type='elderly_time', key=None):
+    """Give a volunteer points through the ledger (the tests start from empty accounts)."""
+    with transaction():
+        ledger.award(user(username), amount, key=key or f'test:{username}:{point_type}:{amount}',
+                     point_type=point_type, reason='测试积分')
+    db.session.remove()
+
+
+def set_stock(name, stock):
+    with transaction():
+        row = item(name)
+        row.stock = stock
+    db.session.remove()
+
+
+def gift_data(file_ids, item_name=BATH, **overrides) -> dict:
+    data = {'item_id': item(item_name).id, 'relative_name': '李大爷', 'relation': 'parent',
+            'relative_phone': '13800138071', 'relative_id_number': PARENT_ID, 'kinship_files': list(file_ids)}
+    data.update(overrides)
+    return data
+
+
+def start_gift(api_client, item_name=BATH, **overrides):
+    if 'kinship_files' not in overrides:
+        overrides['kinship_files'] = [upload_png(api_client, 'hukou.png')]
+    return api_client.post('/processes/relative_gift/instances', json={'data': gift_data([], item_name, **overrides)})
+
+
+def started_gift(api_client, item_name=BATH, **overrides) -> dict:
+    resp = start_gift(api_client, item_name, **overrides)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()['instance']
+
+
+def points(api_client, point_type='elderly_time') -> tuple[int, int, int]:
+    s = api_client.get(f'/me/points?point_type={point_type}').get_json()
+    return s['balance'], s['held'], s['available']
+
+
+def shop_item(api_client, name) -> dict:
+    return next(i for i in api_client.get('/shop/items').get_json() if i['name'] == name)
+
+
+def review_task(api_client, instance_id):
+    items = api_client.get('/tasks?state=open&process=relative_gift').get_json()['items']
+    return next((t for t in items if t['instance_id'] == instance_id), None)
+
+
+def move_clock(instance_id, delta: timedelta) -> None:
+    """Bring every waiting timer of the instance `delta` closer, as if that much time had passed."""
+    with transaction():
+        instance = lock_instance(instance_id)
+        run = load_run(instance)
+        run.advance_clock(delta)
+        save_run(instance, run)
+    db.session.remove()
