@@ -10,7 +10,7 @@ rating the order's service time is moved into the past with one UPDATE (untimed,
 clock), as the rating refuses an order that has not started.
 
 Creates the schema and the demo data when the database has none; `--fresh` WIPES the database first.
-Appends a markdown table to tests/benchmarks/results.md. `--profile N` runs N more lifecycles under
+Appends a markdown table to tests/benchmarks/results_v_order.md. `--profile N` runs N more lifecycles under
 cProfile and prints the top functions. Not collected by pytest; importing it does nothing.
 """
 import argparse
@@ -40,7 +40,7 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=10)
     p.add_argument('--fresh', action='store_true', help='drop everything in the database first')
     p.add_argument('--profile', type=int, default=0, metavar='N', help='profile N extra lifecycles (cProfile)')
-    p.add_argument('--output', default=os.path.join(OUT_DIR, 'results.md'), help="appended to; '-' for none")
+    p.add_argument('--output', default=os.path.join(OUT_DIR, 'results_v_order.md'), help="appended to; '-' for none")
     return p.parse_args(argv)
 
 
