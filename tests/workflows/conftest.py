@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows import compile_diagram, service_tasks
+from tests.workflows.support import operators
+from workflows import compile_diagram
 from workflows.runner import SPEC_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,15 +28,8 @@ def calls():
             return {"ok": True, "operator": name}
         return handler
 
-    previous = {name: service_tasks._REGISTRY.get(name) for name in OPERATORS}
-    for name in OPERATORS:
-        service_tasks.register(name)(make(name))
-    yield recorded
-    for name, fn in previous.items():
-        if fn is None:
-            service_tasks.unregister(name)
-        else:
-            service_tasks.register(name)(fn)
+    with operators({name: make(name) for name in OPERATORS}):
+        yield recorded
 
 
 @pytest.fixture

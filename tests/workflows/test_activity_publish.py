@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows import InstanceRun, compile_diagram, lint, scope_codes, service_tasks
+from tests.workflows.support import operators
+from workflows import InstanceRun, compile_diagram, lint, scope_codes
 from workflows.runner import SPEC_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,15 +37,8 @@ class Stub:
 @pytest.fixture
 def stub():
     s = Stub()
-    previous = {n: service_tasks._REGISTRY.get(n) for n in OPERATORS}
-    for n in OPERATORS:
-        service_tasks.register(n)(s.handler(n))
-    yield s
-    for n, fn in previous.items():
-        if fn is None:
-            service_tasks.unregister(n)
-        else:
-            service_tasks.register(n)(fn)
+    with operators({n: s.handler(n) for n in OPERATORS}):
+        yield s
 
 
 @pytest.fixture

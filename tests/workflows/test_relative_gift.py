@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows import InstanceRun, compile_diagram, lint, scope_codes, service_tasks
+from tests.workflows.support import operators
+from workflows import InstanceRun, compile_diagram, lint, scope_codes
 from workflows.runner import SPEC_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,15 +29,8 @@ def calls():
             return {'ok': True}
         return handler
 
-    previous = {n: service_tasks._REGISTRY.get(n) for n in OPERATORS}
-    for n in OPERATORS:
-        service_tasks.register(n)(make(n))
-    yield recorded
-    for n, fn in previous.items():
-        if fn is None:
-            service_tasks.unregister(n)
-        else:
-            service_tasks.register(n)(fn)
+    with operators({n: make(n) for n in OPERATORS}):
+        yield recorded
 
 
 @pytest.fixture
