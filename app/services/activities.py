@@ -305,9 +305,7 @@ def case(user, instance_id) -> dict:
     """The team's view of one activity: status, history, the last rejection and whether it can be resubmitted."""
     inst = _own_case(user, instance_id)
     view = tasks.case_view(user, inst.id)
-    rejects = [h for h in view['history'] if h['decision'] == 'reject']
-    return {**view, 'activity': latest(inst.id), 'last_reject': rejects[-1] if rejects else None,
-            'resubmit': resubmit_task(user, inst.id)}
+    return {**view, 'activity': latest(inst.id), 'resubmit': resubmit_task(user, inst.id)}
 
 
 def resubmit(user, instance_id, values: dict) -> WorkflowInstance:
