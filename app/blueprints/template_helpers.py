@@ -34,6 +34,19 @@ def so_status(value):
     return str(STATUS_LABELS.get(value, value))
 
 
+def js_strings() -> dict:
+    """Texts app.js writes into pages, in the page's language (placeholders like %(n)s filled in by app.js)."""
+    return {
+        'kept': str(_l('已保留 %(n)s 张')), 'picked': str(_l('已选择 %(n)s 张新照片')),
+        'none': str(_l('还没有选择照片（需要 %(min)s–%(max)s 张）')), 'sep': str(_l('，')),
+        'total': str(_l('%(parts)s，共 %(total)s 张（最多 %(max)s 张）')),
+        'too_many': str(_l('最多 %(max)s 张，请减少 %(n)s 张')),
+        'not_image': str(_l('“%(name)s”不是 %(types)s 图片')), 'too_big': str(_l('“%(name)s”超过 %(mb)s MB')),
+        'issues_sep': str(_l('；')), 'selected': str(_l('已选 %(n)s 项')), 'select_hint': str(_l('勾选任务后可批量处理')),
+        'select_first': str(_l('请先勾选要处理的任务')), 'reason_needed': str(_l('批量不通过时必须填写意见')),
+    }
+
+
 def install(app):
     app.jinja_env.globals.update(field_order=forms.field_order, label=forms.label, option_list=forms.option_list,
                                  option_label=option_label, decision_label=decision_label, url_with=url_with,
@@ -42,3 +55,4 @@ def install(app):
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count)
     app.jinja_env.filters['step'] = step_name
+    app.jinja_env.globals['js_strings'] = js_strings

@@ -83,3 +83,18 @@ def test_api_validation_error_in_chinese_by_default(api):
     body = resp.get_json()
     assert body['message'] == '提交的内容有误，请按提示修改'
     assert body['errors']['phone'] == ['手机号码应为 11 位数字，以 1 开头']
+
+
+def test_texts_written_by_the_page_script_follow_the_language(login):
+    """The photo counter and batch-selection texts app.js writes come from the page, in its language."""
+    import json
+    page = login('vol_zhang')
+    found = {}
+    for lang in ('zh', 'en'):
+        html = page.get(f'/m/new?lang={lang}').get_data(as_text=True)
+        raw = re.search(r'<script type="application/json" id="js-strings">(.*?)</script>', html, re.S)
+        assert raw, 'page has no js-strings block'
+        found[lang] = json.loads(raw.group(1))
+    assert found['zh']['selected'] == '已选 %(n)s 项' and found['en']['selected'] == '%(n)s selected'
+    assert set(found['zh']) == set(found['en'])
+    assert not any(CJK.search(v) for v in found['en'].values()), found['en']

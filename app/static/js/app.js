@@ -3,6 +3,14 @@
   'use strict';
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  // texts in the page's language, rendered by the server into #js-strings; %(name)s placeholders
+  var STRINGS = {};
+  try { STRINGS = JSON.parse((document.getElementById('js-strings') || {}).textContent || '{}'); } catch (err) { STRINGS = {}; }
+  function t(key, vars) {
+    return (STRINGS[key] || key).replace(/%\((\w+)\)s/g, function (m, name) {
+      return vars && vars[name] !== undefined ? String(vars[name]) : m;
+    });
+  }
 
   // ---- 大字模式 (large-font mode for elderly users): remembered in a cookie the server reads too
   var elder = document.getElementById('elder-toggle');
@@ -63,19 +71,19 @@
       var files = Array.prototype.slice.call(input.files || []);
       var total = kept + files.length;
       var parts = [];
-      if (kept) parts.push('已保留 ' + kept + ' 张');
-      if (files.length) parts.push('已选择 ' + files.length + ' 张新照片');
-      if (!parts.length) status.textContent = '还没有选择照片（需要 ' + min + '–' + max + ' 张）';
-      else status.textContent = parts.join('，') + '，共 ' + total + ' 张（最多 ' + max + ' 张）';
+      if (kept) parts.push(t('kept', {n: kept}));
+      if (files.length) parts.push(t('picked', {n: files.length}));
+      if (!parts.length) status.textContent = t('none', {min: min, max: max});
+      else status.textContent = t('total', {parts: parts.join(t('sep')), total: total, max: max});
 
       var issues = [];
-      if (total > max) issues.push('最多 ' + max + ' 张，请减少 ' + (total - max) + ' 张');
+      if (total > max) issues.push(t('too_many', {max: max, n: total - max}));
       files.forEach(function (f) {
         var ext = (f.name.split('.').pop() || '').toLowerCase();
-        if (accept.length && accept.indexOf(ext) < 0) issues.push('“' + f.name + '”不是 ' + accept.join('/') + ' 图片');
-        else if (f.size > maxSize) issues.push('“' + f.name + '”超过 ' + Math.round(maxSize / 1048576) + ' MB');
+        if (accept.length && accept.indexOf(ext) < 0) issues.push(t('not_image', {name: f.name, types: accept.join('/')}));
+        else if (f.size > maxSize) issues.push(t('too_big', {name: f.name, mb: Math.round(maxSize / 1048576)}));
       });
-      problem.textContent = issues.join('；');
+      problem.textContent = issues.join(t('issues_sep'));
       problem.hidden = !issues.length;
 
       urls.forEach(function (u) { URL.revokeObjectURL(u); });
@@ -112,7 +120,7 @@
     var problem = $('.batch-problem', batch);
     var show = function () {
       var n = boxes.filter(function (c) { return c.checked; }).length;
-      if (count) count.textContent = n ? '已选 ' + n + ' 项' : '勾选任务后可批量处理';
+      if (count) count.textContent = n ? t('selected', {n: n}) : t('select_hint');
       if (all) { all.checked = n && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
       return n;
     };
@@ -125,12 +133,13 @@
     batch.addEventListener('submit', function (e) {
       var msg = '';
       var reason = batch.elements.reason;
-      if (!show()) msg = '请先勾选要处理的任务';
-      else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) msg = '批量不通过时必须填写意见';
+      var needReason = false;
+      if (!show()) msg = t('select_first');
+      else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) { msg = t('reason_needed'); needReason = true; }
       if (problem) { problem.textContent = msg; problem.hidden = !msg; }
       if (msg) {
         e.preventDefault();
-        (msg.indexOf('意见') >= 0 && reason ? reason : (all || boxes[0])).focus();
+        (needReason ? reason : (all || boxes[0])).focus();
       }
     });
   }
