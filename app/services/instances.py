@@ -4,11 +4,11 @@ import json
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowInstance, WorkflowVersion
+from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, User, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, messages
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
@@ -66,6 +66,7 @@ def new_run(instance: WorkflowInstance, data: dict) -> InstanceRun:
 def lock_instance(instance_id: int) -> WorkflowInstance:
     """The instance row, locked for this transaction where the database can."""
     instance = db.session.scalar(select(WorkflowInstance).where(WorkflowInstance.id == instance_id)
+                                 .options(undefer(WorkflowInstance.state_json))  # the step needs it: same round trip
                                  .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True))
     if instance is None:
         raise NotFound()
@@ -180,7 +181,8 @@ def record_decision(instance, task: HumanTask, user, membership, decision: str, 
 
 def history(instance_id: int) -> list[Decision]:
     return list(db.session.scalars(select(Decision).where(Decision.instance_id == instance_id)
-                                   .options(joinedload(Decision.actor), joinedload(Decision.org_unit))
+                                   .options(joinedload(Decision.actor).lazyload(User.memberships),
+                                            joinedload(Decision.org_unit))
                                    .order_by(Decision.id)))
 
 
