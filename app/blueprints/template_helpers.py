@@ -1,4 +1,7 @@
 """Jinja globals: labels for form fields, options and decisions, and page links."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
@@ -14,9 +17,25 @@ DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('�
              'expire': _l('订单过期'), 'remind': _l('提醒')}
 
 
+BEIJING = ZoneInfo('Asia/Shanghai')
+
+
+def local_time(value) -> str:
+    """An ISO date-time as Beijing time, '2026-11-24 02:20' (naive values are taken as Beijing time)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return moment.strftime('%Y-%m-%d %H:%M')
+
+
 def option_label(prop: dict, value):
     if prop.get('format') == 'cn-id-card':
         return mask_id(str(value))
+    if prop.get('format') == 'date-time' and isinstance(value, str):
+        return local_time(value)
     options = dict(forms.option_list(prop)) if (prop.get('enum') or prop.get('x-options')) else {}
     return options.get(value, value)
 
