@@ -164,16 +164,20 @@ class InstanceRun:
         props = (spec.extensions or {}).get("properties", {})
         return ReadyTask(guid=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
                          lane=spec.lane, form=props.get("formJsonSchemaFilename"), scope_var=props.get("scope"),
-                         due_at=self._due_at(task), data=copy.deepcopy(task.data))
+                         due_at=self._due_at(task, props.get("deadline")), data=copy.deepcopy(task.data))
 
     @staticmethod
-    def _due_at(task) -> datetime | None:
+    def _due_at(task, deadline: str | None = None) -> datetime | None:
+        """When the task is due: the boundary timer its `deadline` property names (e.g. the day-14 overdue
+        timer, not the day-7 reminder), else its earliest waiting boundary timer."""
         if task.parent is None:
             return None
         due = []
         for sibling in task.parent.children:
             spec = sibling.task_spec
             if sibling is task or not isinstance(spec, BoundaryEvent):
+                continue
+            if deadline and spec.bpmn_id != deadline:
                 continue
             if isinstance(spec.event_definition, TimerEventDefinition) and sibling.state == TaskState.WAITING:
                 when = _to_utc(spec.event_definition.details(sibling).value)

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import HumanTask, InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
+from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
 from app.services import files
 from app.services.errors import Conflict, ValidationFailed
@@ -212,14 +212,6 @@ class VOrderHooks(ProcessHooks):
             if bpmn_id in READY_STATUS:
                 order.status = READY_STATUS[bpmn_id]
                 break
-        if 'certify' in ready_bpmn_ids:
-            # the engine dates a task by its earliest timer (the day-7 reminder); the deadline is day 14.
-            # The row was just made by save_run, so it is in the session: no query needed
-            due = order.end_at + timedelta(days=CERTIFY_DAYS)
-            for task in list(db.session.identity_map.values()) + list(db.session.new):
-                if isinstance(task, HumanTask) and task.instance_id == instance.id and task.bpmn_id == 'certify' \
-                        and task.status in (None, 'open') and task.due_at != due:
-                    task.due_at = due
         order.updated_at = utcnow()
 
     def display(self, instance):
