@@ -61,6 +61,7 @@ def cases(api):
 
 def check_phone_page(page):
     """No sideways scrolling, big enough text and touch targets."""
+    page.wait_for_load_state('load')
     width = page.evaluate('document.documentElement.scrollWidth')
     wide = page.evaluate(WIDE_JS) if width > 375 else []
     assert width <= 375, f'{page.url}: page is {width}px wide at a 375px viewport: {wide}'
@@ -214,6 +215,7 @@ def test_reviewer_pages(new_page, shot, cases):
     check_phone_page(phone)
     shot(phone, 'phone-inbox')
     phone.get_by_role('link', name=re.compile('陈伯')).click()
+    expect(phone.locator('dl.data')).to_contain_text('陈伯')  # the task page has loaded
     check_phone_page(phone)
     shot(phone, 'phone-task')
     phone.goto('/library')
