@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ShopItem, User
-from app.services import ledger, transaction
+from app.services import ledger, shop, transaction
 from app.services.demo import make_id
 from app.services.instances import load_run, lock_instance, save_run
 from tests.helpers import upload_png
@@ -18,6 +18,23 @@ YOUNG_ID = make_id('440104', date(1980, 6, 1), 73)          # under 60
 def elder_id(n: int) -> str:
     """A distinct checksum-valid ID number of someone over 60, for request number n."""
     return make_id('440105', date(1940 + n % 15, 1 + n % 12, 1 + n % 28), 200 + n)
+
+
+def born_on(day):
+    """An ID number of someone born on `day` (the 29th of February falls back to the 28th)."""
+    try:
+        return make_id('440104', day, 91)
+    except ValueError:
+        return make_id('440104', day - timedelta(days=1), 91)
+
+
+def years_ago(years, plus_days=0):
+    today = shop.today()
+    try:
+        day = today.replace(year=today.year - years)
+    except ValueError:  # today is the 29th of February
+        day = today.replace(year=today.year - years, day=28)
+    return day + timedelta(days=plus_days)
 
 
 def user(username) -> User:

@@ -1,8 +1,6 @@
 """Every bad gift request of issue 4, one at a time, through the API and the phone page: each gets its
 own clear message (Chinese, English when asked) and leaves no trace: no case, task, request, hold,
 ledger entry, reserved unit or message, and the volunteer's points do not move."""
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import func, select, update
 
@@ -18,7 +16,6 @@ from app.models import (
     WorkflowInstance,
 )
 from app.services import shop, transaction
-from app.services.demo import make_id
 from app.services.validators import age_on
 from tests.web.shop_helpers import (
     BATH,
@@ -26,11 +23,13 @@ from tests.web.shop_helpers import (
     SPOUSE_ID,
     YOUNG_ID,
     award,
+    born_on,
     item,
     points,
     start_gift,
     started_gift,
     user,
+    years_ago,
 )
 from tests.web.test_relative_gift import _page_values, _png
 
@@ -47,23 +46,6 @@ def traces() -> dict:
 
 def _bad_checksum(id_number):
     return id_number[:-1] + ('0' if id_number[-1] != '0' else '1')
-
-
-def _born_on(day):
-    """An ID number of someone born on `day` (the 29th of February falls back to the 28th)."""
-    try:
-        return make_id('440104', day, 91)
-    except ValueError:
-        return make_id('440104', day - timedelta(days=1), 91)
-
-
-def _years_ago(years, plus_days=0):
-    today = shop.today()
-    try:
-        day = today.replace(year=today.year - years)
-    except ValueError:  # today is the 29th of February
-        day = today.replace(year=today.year - years, day=28)
-    return day + timedelta(days=plus_days)
 
 
 def _no_stock():
@@ -150,11 +132,11 @@ def test_relative_turning_60_today_is_accepted_and_tomorrow_is_not(api):
     award('vol_li', 60)
     li = api('vol_li')
     before = traces()
-    resp = start_gift(li, relative_id_number=_born_on(_years_ago(60, plus_days=1)))
+    resp = start_gift(li, relative_id_number=born_on(years_ago(60, plus_days=1)))
     assert resp.status_code == 422
     assert resp.get_json()['errors']['relative_id_number'] == ['受赠亲属须年满 60 周岁（按身份证号码计算，目前 59 岁）']
     assert traces() == before
-    assert start_gift(li, relative_id_number=_born_on(_years_ago(60))).status_code == 201
+    assert start_gift(li, relative_id_number=born_on(years_ago(60))).status_code == 201
 
 
 # ---- the phone page: the same refusals on screen, with what was typed kept --------------------------

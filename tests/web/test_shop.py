@@ -4,9 +4,23 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditLog, LedgerEntry, ShopRedemption
-from app.services import ledger
-from tests.web.shop_helpers import BATH, CLEAN, RICE, award, item, points, set_stock, shop_item
+from app.models import AuditLog, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
+from app.services import ledger, transaction
+from app.services.auth import hash_password
+from tests.conftest import PASSWORD
+from tests.web.shop_helpers import (
+    BATH,
+    CLEAN,
+    RICE,
+    award,
+    born_on,
+    item,
+    points,
+    set_stock,
+    shop_item,
+    user,
+    years_ago,
+)
 
 PENDING_LIWAN = '康复理疗体验（1 次）'
 PENDING_YUEXIU = '越秀区长者体检套餐'
@@ -57,6 +71,31 @@ def test_personal_elderly_care_redemption_needs_60_and_is_idempotent(api):
     assert r.status_code == 422 and r.get_json()['errors']['points'] == ['可用积分不足：可用 0 分，需要 30 分']
     assert zhang.post(f'/shop/items/{bath}/redeem', json={}).status_code == 422
     assert ledger.check_invariants() == []
+
+
+def _set_id_number(username, id_number):
+    with transaction():
+        user(username).id_number = id_number
+    db.session.remove()
+
+
+def test_personal_redemption_counts_age_on_the_day_of_redemption(api):
+    award('vol_li', 60)
+    li = api('vol_li')
+    bath = item(BATH).id
+    _set_id_number('vol_li', born_on(years_ago(60, plus_days=1)))  # 60 tomorrow
+    r = li.post(f'/shop/items/{bath}/redeem', json={'request_token': 'age-day-00001'})
+    assert r.status_code == 422
+    assert r.get_json()['errors']['age'] == [
+        '个人兑换养老服务须年满 60 周岁（按身份证号码计算，您目前 59 岁）；可以选择“赠予直系亲属”']
+    assert points(li) == (60, 0, 60) and _count(ShopRedemption) == 0
+    _set_id_number('vol_li', born_on(years_ago(60)))  # 60 today
+    r = li.post(f'/shop/items/{bath}/redeem', json={'request_token': 'age-day-00002'})
+    assert r.status_code == 201, r.get_json()
+    assert points(li) == (30, 0, 30)
+    _set_id_number('vol_li', None)
+    r = li.post(f'/shop/items/{bath}/redeem', json={'request_token': 'age-day-00003'})
+    assert r.status_code == 422 and '未登记有效的身份证号码' in r.get_json()['errors']['age'][0]
 
 
 def test_goods_are_paid_with_their_own_point_type_at_any_age(api):
@@ -115,6 +154,48 @@ def test_review_pages_hide_other_districts(login):
     assert login('gzva').get('/shop/review').status_code == 403
 
 
+def _bureau(username, district):
+    """Another district's civil affairs bureau (the demo data has only 荔湾区's)."""
+    with transaction():
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == district))
+        db.session.add(User(username=username, display_name=f'{unit.name}民政局', password_hash=hash_password(PASSWORD),
+                            memberships=[Membership(role='district_admin', org_unit=unit)]))
+    db.session.remove()
+
+
+def _district_names(district):
+    db.session.expire_all()
+    return set(db.session.scalars(select(ShopItem.name).join(OrgUnit, OrgUnit.id == ShopItem.district_id)
+                                  .where(OrgUnit.code == district)))
+
+
+def test_other_districts_bureaus_never_see_liwan_resources(api, login):
+    _bureau('district_yuexiu', 'yuexiu')
+    liwan_items = _district_names('liwan')
+    yuexiu = api('district_yuexiu')
+    for status in ('pending', 'approved', 'rejected', 'all'):
+        names = {i['name'] for i in yuexiu.get(f'/shop/review?status={status}').get_json()}
+        assert not names & liwan_items, (status, names)
+    assert {i['name'] for i in yuexiu.get('/shop/review').get_json()} == {PENDING_YUEXIU}
+    assert {i['district'] for i in yuexiu.get('/shop/review?status=all').get_json()} == {'yuexiu'}
+    liwan_pending = item(PENDING_LIWAN).id
+    assert yuexiu.post(f'/shop/items/{liwan_pending}/review', json={'decision': 'approve'}).status_code == 404
+    assert yuexiu.post(f'/shop/items/{liwan_pending}/review',
+                       json={'decision': 'reject', 'reason': '不是本区'}).status_code == 404
+    assert item(PENDING_LIWAN).status == 'pending'
+    page = login('district_yuexiu')
+    html = page.get('/shop/review?status=all').get_data(as_text=True)
+    assert PENDING_YUEXIU in html and not any(name in html for name in liwan_items)
+    assert page.post(f'/shop/review/{liwan_pending}', data={'decision': 'approve'}).status_code == 404
+    r = yuexiu.post('/shop/items', json={'name': '长者理发券', 'section': 'other', 'price': 5, 'stock': 10,
+                                         'district': 'liwan'})
+    assert r.status_code == 422 and r.get_json()['errors']['district'] == ['只能登记本区的兑换资源']
+    assert item(PENDING_LIWAN).status == 'pending' and _count(AuditLog, AuditLog.action.like('shop_item.%')) == 0
+    r = yuexiu.post(f'/shop/items/{item(PENDING_YUEXIU).id}/review', json={'decision': 'approve'})
+    assert r.status_code == 200 and r.get_json()['status'] == 'approved'
+    assert PENDING_YUEXIU not in {i['name'] for i in api('district_liwan').get('/shop/review?status=all').get_json()}
+
+
 def test_new_resources_wait_for_their_bureau(api):
     bureau, gzva = api('district_liwan'), api('gzva')
     base = {'name': '长者理发券', 'section': 'other', 'price': 5, 'stock': 10, 'point_type': 'elderly_time'}
@@ -165,6 +246,10 @@ def test_statement_shows_balance_held_and_every_reason(api, login):
     assert (s['balance'], s['held'], s['available']) == (65, 0, 65)
     assert [(e['kind'], e['amount'], e['reason']) for e in s['entries']] == [
         ('spend', -15, f'个人兑换「{CLEAN}」'), ('award', 80, '测试积分')]
+    assert {'balance', 'held', 'available', 'entries'} <= s.keys()
+    assert all({'id', 'kind', 'amount', 'reason', 'business_ref', 'at'} <= e.keys() for e in s['entries'])
+    [row] = [i for i in zhang.get('/shop/items?section=elderly_care').get_json() if i['name'] == CLEAN]
+    assert {'id', 'name', 'section', 'price', 'stock', 'district'} <= row.keys()
     html = login('vol_zhang').get('/m/points').get_data(as_text=True)
     assert f'个人兑换「{CLEAN}」' in html and '冻结中' in html and '65' in html
     assert '志愿服务积分' in login('vol_zhang').get('/m/points?type=service').get_data(as_text=True)
