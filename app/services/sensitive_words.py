@@ -122,21 +122,26 @@ def list_words(user, q=None, page=1, per_page=50):
     return rows, total
 
 
-def add_words(user, words) -> list[SensitiveWord]:
-    """Add words (duplicates after normalization are refused); one audit row per word."""
+def add_words(user, words) -> list[dict]:
+    """Add words (duplicates after normalization are refused); one audit row per word.
+    Returns [{'id', 'word'}] (read before the commit expires the rows)."""
     _require_association(user)
     words = [w.strip() for w in (words or []) if isinstance(w, str) and w.strip()]
     if not words:
         raise ValidationFailed({'word': [_l('请输入敏感词')]})
+    keys = []
+    for word in words:
+        key = normalize(word)
+        if not key:
+            raise ValidationFailed({'word': [_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word)]})
+        if len(word) > MAX_WORD:
+            raise ValidationFailed({'word': [_l('敏感词不能超过 %(n)s 个字', n=MAX_WORD)]})
+        keys.append(key)
     with transaction():
+        listed = _listed(keys)
         added, seen = [], set()
-        for word in words:
-            key = normalize(word)
-            if not key:
-                raise ValidationFailed({'word': [_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word)]})
-            if len(word) > MAX_WORD:
-                raise ValidationFailed({'word': [_l('敏感词不能超过 %(n)s 个字', n=MAX_WORD)]})
-            if key in seen or db.session.scalar(select(SensitiveWord.id).where(SensitiveWord.normalized == key)):
+        for word, key in zip(words, keys, strict=True):
+            if key in seen or key in listed:
                 raise ValidationFailed({'word': [_l('敏感词“%(w)s”已在列表中', w=word)]})
             seen.add(key)
             row = SensitiveWord(word=word, normalized=key, created_by_id=user.id)
@@ -144,7 +149,18 @@ def add_words(user, words) -> list[SensitiveWord]:
             _audit(user, 'sensitive_word.add', word)
             added.append(row)
         _bump()
+        db.session.flush()
+        added = [{'id': row.id, 'word': row.word} for row in added]
     return added
+
+
+def _listed(keys) -> set[str]:
+    """Which of the normalized keys are on the list already (one query per 1,000 keys)."""
+    keys, found = sorted(set(keys)), set()
+    for i in range(0, len(keys), 1000):
+        found.update(db.session.scalars(select(SensitiveWord.normalized)
+                                        .where(SensitiveWord.normalized.in_(keys[i:i + 1000]))))
+    return found
 
 
 def remove_word(user, word) -> None:

@@ -170,7 +170,7 @@ def word_add():
     body = request.get_json(silent=True) or {}
     words = body.get('words') if isinstance(body.get('words'), list) else [body.get('word')]
     added = sensitive_words.add_words(g.api_user, words)
-    return jsonify({'items': [{'id': w.id, 'word': w.word} for w in added]}), 201
+    return jsonify({'items': added}), 201
 
 
 @bp.delete('/sensitive-words')
