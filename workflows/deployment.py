@@ -1,5 +1,6 @@
 """Lint and compile uploaded BPMN diagrams into immutable, serialized versions."""
 
+import ast
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
@@ -94,17 +96,38 @@ def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
     problems: list[Problem] = []
     if parsed.spec.start is None or not parsed.spec.start.outputs:
         problems.append(parsed.problem(parsed.spec.name, "process has no start event"))
+    lane_problems, bad_lanes = _check_lanes(parsed, roles)
+    problems.extend(lane_problems)
     operators = service_tasks.registered_names()
     for spec in parsed.all_specs():
         for ts in spec.task_specs.values():
             bpmn_id = getattr(ts, "bpmn_id", None)
             if bpmn_id is None:
                 continue
-            problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators))
+            problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators, bad_lanes))
     return problems
 
 
-def _check_task(parsed, spec, ts, roles, forms, known_vars, operators) -> list[Problem]:
+def _check_lanes(parsed: _Parsed, roles) -> tuple[list[Problem], set[str]]:
+    """Every innermost lane must be named after a role key (the lane is who gets the tasks in it)."""
+    found, bad_names = [], set()
+    for lane in parsed.root.iter(f"{{{BPMN_NS}}}lane"):
+        if lane.find(f"{{{BPMN_NS}}}childLaneSet") is not None:
+            continue
+        name = (lane.get("name") or "").strip()
+        if name in roles:
+            continue
+        bad_names.add(name)
+        lane_id = lane.get("id")
+        if name:
+            found.append(parsed.problem(lane_id, f"lane {lane_id} is named {name!r}, which is not a role;"
+                                                 f" expected one of {sorted(roles)}"))
+        else:
+            found.append(parsed.problem(lane_id, f"lane {lane_id} has no role; expected one of {sorted(roles)}"))
+    return found, bad_names
+
+
+def _check_task(parsed, spec, ts, roles, forms, known_vars, operators, bad_lanes=frozenset()) -> list[Problem]:
     found = []
     bpmn_id = ts.bpmn_id
     if isinstance(ts, ScriptTask):
@@ -113,7 +136,7 @@ def _check_task(parsed, spec, ts, roles, forms, known_vars, operators) -> list[P
         if (getattr(ts, kind, None) or "").strip():
             found.append(parsed.problem(bpmn_id, f"{kind} on {bpmn_id} is not allowed"))
     if ts.manual:
-        if ts.lane not in roles:
+        if ts.lane not in roles and (ts.lane or "") not in bad_lanes:  # a bad lane is reported on the lane
             where = f"lane {ts.lane!r}" if ts.lane else "no lane"
             found.append(parsed.problem(bpmn_id, f"user task {bpmn_id} is in {where}; expected one of the roles"
                                                  f" {sorted(roles)}"))
@@ -151,10 +174,41 @@ def _check_flows(parsed, spec, ts, known_vars) -> list[Problem]:
         message = check_expression(cond.args[0], known_vars)
         if message:
             found.append(parsed.problem(flow_id, f"condition on {flow_id}: {message}"))
-    if isinstance(ts, ExclusiveGateway) and conditions and ts.default_task_spec is None \
-            and all(cond is not None for cond, _ in conditions):
-        found.append(parsed.problem(ts.bpmn_id, f"exclusive gateway {ts.bpmn_id} has no default flow"))
+    if isinstance(ts, (ExclusiveGateway, InclusiveGateway)) and conditions \
+            and getattr(ts, "default_task_spec", None) is None and all(cond is not None for cond, _ in conditions) \
+            and not _exhaustive([cond.args[0] for cond, _ in conditions]):
+        kind = "exclusive" if isinstance(ts, ExclusiveGateway) else "inclusive"
+        found.append(parsed.problem(ts.bpmn_id, f"{kind} gateway {ts.bpmn_id} has no default flow"))
     return found
+
+
+_COMPLEMENT = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
+               ast.LtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+
+
+def _negation(node) -> str | None:
+    """The ast dump of `not node` in its plainest form, or None when there is none."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ast.dump(node.operand)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPLEMENT:
+        flipped = ast.Compare(left=node.left, ops=[_COMPLEMENT[type(node.ops[0])]()], comparators=node.comparators)
+        return ast.dump(flipped)
+    return ast.dump(ast.UnaryOp(op=ast.Not(), operand=node))
+
+
+def _exhaustive(expressions) -> bool:
+    """True when some condition always holds or two conditions are each other's negation."""
+    trees = []
+    for expr in expressions:
+        try:
+            node = ast.parse(str(expr).strip(), mode="eval").body
+        except SyntaxError:
+            return False
+        if isinstance(node, ast.Constant) and node.value is True:
+            return True
+        trees.append(node)
+    dumps_ = {ast.dump(node) for node in trees}
+    return any(_negation(node) in dumps_ for node in trees)
 
 
 def _user_tasks(parsed: _Parsed) -> list[dict]:

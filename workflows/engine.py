@@ -149,7 +149,12 @@ def parse_xml(xml: bytes):
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
     )
     try:
-        return etree.fromstring(xml, parser)
+        root = etree.fromstring(xml, parser)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else None
         raise DeploymentError([Problem(None, f"malformed XML: {exc.msg}", line)]) from exc
+    # the byte check above misses a DOCTYPE in UTF-16/UTF-32 input; the parsed tree does not
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
+        raise DeploymentError([Problem(None, "DOCTYPE and ENTITY declarations are not allowed", None)])
+    return root

@@ -231,6 +231,9 @@ _PATTERNS = [
     (r'(prescript|postscript) on (\S+) is not allowed', lambda m: _l('步骤 %(id)s 带有脚本，系统不允许运行脚本', id=m[2])),
     (r"user task (\S+) is in lane '(.*)'; expected", lambda m: _l(
         '审核步骤 %(id)s 所在泳道“%(lane)s”不是系统角色，请在右侧用角色选择器选择', id=m[1], lane=m[2])),
+    (r"lane (\S+) is named '(.*)', which is not a role", lambda m: _l(
+        '泳道 %(id)s 的名称“%(lane)s”不是系统角色，请选中泳道后在右侧用角色选择器选择', id=m[1], lane=m[2])),
+    (r'lane (\S+) has no role', lambda m: _l('泳道 %(id)s 还没有指定角色，请选中泳道后在右侧用角色选择器选择', id=m[1])),
     (r'user task (\S+) is in no lane', lambda m: _l('审核步骤 %(id)s 不在任何泳道中，请把它拖进一个角色泳道', id=m[1])),
     (r'user task (\S+) names no form', lambda m: _l('审核步骤 %(id)s 没有选择表单', id=m[1])),
     (r"user task (\S+) uses unknown form '(.*)'", lambda m: _l(
@@ -241,7 +244,7 @@ _PATTERNS = [
         '服务步骤 %(id)s 的参数 %(p)s 有误：%(msg)s', id=m[1], p=m[2], msg=_localize_detail(m[3]))),
     (r'condition on (\S+): (.*)', lambda m: _l('连线 %(id)s 的条件有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
     (r'timer on (\S+): (.*)', lambda m: _l('定时器 %(id)s 的表达式有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
-    (r'exclusive gateway (\S+) has no default flow', lambda m: _l(
+    (r'(?:exclusive|inclusive) gateway (\S+) has no default flow', lambda m: _l(
         '分支 %(id)s 没有默认路径：所有条件都不满足时流程会卡住，请把一条出线设为默认', id=m[1])),
     (r'process has no start event|No start event found', lambda m: _l('流程没有开始事件')),
     (r'schema error: (.*)', lambda m: _l('不符合 BPMN 规范：%(msg)s', msg=m[1])),
@@ -290,19 +293,17 @@ def _line_index(root) -> dict:
     return index
 
 
-def _process_ids(root) -> list[str]:
-    return [el.get('id') for el in root.iter(f'{{{BPMN_NS}}}process')]
-
-
 def _key_problems(root, key: str) -> list[Problem]:
     """The diagram must define process `key` and no process named like another process key."""
-    ids = _process_ids(root)
+    lines = {el.get('id'): el.sourceline for el in root.iter(f'{{{BPMN_NS}}}process')}
+    ids = list(lines)
     others = set(process_keys()) - {key}
-    found = [Problem(pid, str(_l('流程 ID“%(pid)s”与另一个流程的标识冲突；此处只能编辑流程“%(key)s”', pid=pid, key=key)))
-             for pid in ids if pid in others]
+    found = [Problem(pid, str(_l('流程 ID“%(pid)s”与另一个流程的标识冲突；此处只能编辑流程“%(key)s”', pid=pid, key=key)),
+                     lines[pid]) for pid in ids if pid in others]
     if key not in ids:
         found.append(Problem(ids[0] if ids else None, str(_l(
-            '图中没有 ID 为“%(key)s”的流程（现有：%(ids)s）', key=key, ids='、'.join(ids) or '-'))))
+            '图中没有 ID 为“%(key)s”的流程（现有：%(ids)s）', key=key, ids='、'.join(ids) or '-')),
+            lines[ids[0]] if ids else None))
     return found
 
 
@@ -316,6 +317,11 @@ def validate(key: str, xml: bytes) -> tuple[list[dict], object]:
         root = parse_xml(xml)
     except DeploymentError as exc:
         raise ProblemsFound([_problem_dict(p) for p in exc.problems]) from exc
+    try:
+        xml.decode('utf-8')
+    except UnicodeDecodeError:
+        raise ProblemsFound([{'element_id': None, 'line': None, 'detail': 'not UTF-8',
+                              'message': str(_l('流程图文件必须使用 UTF-8 编码'))}]) from None
     lines = _line_index(root)
     key_problems = _key_problems(root, key)
     if key_problems:

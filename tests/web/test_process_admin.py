@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, WorkflowVersion
+from app.models import AuditLog, HumanTask, User, WorkflowDraft, WorkflowInstance, WorkflowVersion
 from tests.web.conftest import open_task, submit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ BROKEN = {
     'missing_start': (_replace_element(BASE, 'startEvent', 'start', '')
                       .replace(b'<bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="submit"/>', b'')
                       .replace(b'<bpmn:incoming>flow_start</bpmn:incoming>', b''), KEY),
-    'lane_not_role': (BASE.replace(b'name="street_admin"', b'name="street_boss"'), 'street_review'),
+    'lane_not_role': (BASE.replace(b'name="street_admin"', b'name="street_boss"'), 'Lane_street_admin'),
     'unknown_form': (BASE.replace(b'value="review.json"/>\n          <spiffworkflow:property name="scope" value="street_scope"',
                                   b'value="nope.json"/>\n          <spiffworkflow:property name="scope" value="street_scope"'),
                      'street_review'),
@@ -71,7 +71,7 @@ def test_broken_diagram_problem_points_at_element(admin, case):
     resp = draft(admin, xml)
     assert resp.status_code == 201, resp.get_json()
     problems = resp.get_json()['problems']
-    assert element_id in [p['element_id'] for p in problems], problems
+    assert {p['element_id'] for p in problems} == {element_id}, problems
     assert all(p['message'] for p in problems)
     publish = admin.post(f'/processes/{KEY}/drafts/{resp.get_json()["draft_id"]}/publish')
     assert publish.status_code == 422
@@ -152,6 +152,70 @@ def test_bpmn_io_and_camunda_uploads(admin):
     assert '表单' in problems[0]['message']
 
 
+def camunda_modeler_export(xml=BASE) -> bytes:
+    """What Camunda Modeler 5 writes when it saves one of our diagrams (it keeps unknown extensions)."""
+    return (xml.replace(b'exporter="hand-written" exporterVersion="1.0"',
+                        b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+                        b'xmlns:modeler="http://camunda.org/schema/modeler/1.0" exporter="Camunda Modeler" '
+                        b'exporterVersion="5.17.0" modeler:executionPlatform="Camunda Platform" '
+                        b'modeler:executionPlatformVersion="7.20.0"')
+            .replace(b'isExecutable="true">', b'isExecutable="true" camunda:historyTimeToLive="180">')
+            .replace(b'<bpmn:userTask id="street_review" name="',
+                     b'<bpmn:userTask id="street_review" camunda:candidateGroups="street" name="'))
+
+
+def test_camunda_modeler_file_accepted_when_valid_and_published(admin):
+    xml = street_to_association(camunda_modeler_export())
+    assert b'Camunda Modeler' in xml and b'camunda:historyTimeToLive' in xml
+    resp = draft(admin, xml)
+    assert resp.status_code == 201 and resp.get_json()['problems'] == []
+    assert admin.post(f'/processes/{KEY}/drafts/{resp.get_json()["draft_id"]}/publish').get_json() == {'version': 2}
+    assert admin.get(f'/processes/{KEY}/bpmn?version=2').data == xml
+
+
+def test_camunda_modeler_juel_condition_refused_with_reason(admin):
+    xml = camunda_modeler_export().replace(b'>revision &gt; 20<', b'>${revision &gt; 20}<')
+    problems = draft(admin, xml).get_json()['problems']
+    assert [p['element_id'] for p in problems] == ['flow_too_many']
+    assert '语法错误' in problems[0]['message']
+
+
+@pytest.mark.parametrize('encoding', ['utf-16', 'utf-32'])
+def test_wide_encodings_refused_and_not_stored(admin, encoding):
+    bomb = (f'<?xml version="1.0" encoding="{encoding.upper()}"?><!DOCTYPE r [<!ENTITY xxe SYSTEM '
+            '"file:///etc/passwd">]><r>&xxe;</r>').encode(encoding)
+    resp = draft(admin, bomb)
+    assert resp.status_code == 422 and 'ENTITY' in resp.get_json()['problems'][0]['message']
+    valid = BASE.decode().replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"').encode(encoding)
+    resp = draft(admin, valid)
+    assert resp.status_code == 422 and 'UTF-8' in resp.get_json()['problems'][0]['message']
+    assert WorkflowDraft.query.count() == 0
+
+
+def test_refused_uploads_publish_nothing_and_v1_keeps_serving(api, admin, login):
+    web = login('admin')
+    big = BASE + b'<!--' + b'x' * (20 * 1024 * 1024) + b'-->'
+    up = web.post(f'/admin/api/processes/{KEY}/drafts', data={'file': (__import__('io').BytesIO(big), 'big.bpmn')},
+                  content_type='multipart/form-data', headers={'Accept': 'application/json'})
+    assert up.status_code == 413 and 'MB' in up.get_json()['message']
+    for case in ('process_id_clash', 'condition_unsafe'):
+        resp = draft(admin, BROKEN[case][0])
+        assert admin.post(f'/processes/{KEY}/drafts/{resp.get_json()["draft_id"]}/publish').status_code == 422
+    assert [v['version'] for v in admin.get(f'/processes/{KEY}/versions').get_json()] == [1]
+    assert [v['version'] for v in admin.get('/processes/v_order/versions').get_json()] == [1]
+    case = submit(api('vol_zhang'), 7)
+    assert version_of(case) == 1
+    assert open_task(api('station_xicun'), case) is not None
+
+
+def test_live_condition_check_knows_result_variables_of_the_edited_diagram(login):
+    web = login('admin')
+    url = f'/admin/api/processes/{KEY}/check-expression'
+    assert web.post(url, json={'expression': 'checked_ok == True'}).get_json()['ok'] is False
+    xml = BASE.replace(b'resultVariable="', b'resultVariable="checked_ok" data-was="').decode()
+    assert web.post(url, json={'expression': 'checked_ok == True', 'xml': xml}).get_json() == {'ok': True, 'message': ''}
+
+
 def test_publish_new_chain_and_migrate(api, admin):
     vol, station, gzva, street = api('vol_zhang'), api('station_xicun'), api('gzva'), api('street_xicun')
     at_station = submit(vol, 1)            # waits at the station: can move to v2
@@ -213,7 +277,16 @@ def test_publish_new_chain_and_migrate(api, admin):
     publish_audit = AuditLog.query.filter_by(action='process.publish').one()
     detail = json.loads(publish_audit.detail_json)
     assert detail['diff']['changed'][0]['id'] == 'Lane_street_admin'
-    assert publish_audit.actor_id is not None
+    admin_id = User.query.filter_by(username='admin').one().id
+    for action in ('process.draft', 'process.publish', 'process.migrate'):
+        row = AuditLog.query.filter_by(action=action).one()
+        assert row.actor_id == admin_id
+        diff = json.loads(row.detail_json)['diff']
+        assert 'Lane_street_admin' in [c['id'] for c in diff['changed']] or 'street_review' in [
+            c['id'] for c in diff['changed']], (action, diff)
+    migrate_detail = json.loads(AuditLog.query.filter_by(action='process.migrate').one().detail_json)
+    assert sorted(migrate_detail['moved']) == sorted([at_station, at_street])
+    assert [b['instance_id'] for b in migrate_detail['blocked']] == [past]
 
 
 def version_of(instance_id):

@@ -59,9 +59,26 @@ def test_prescript_refused():
     assert only(problems).element_id == "task" and "prescript" in problems[0].message
 
 
-def test_lane_not_a_role():
+def test_lane_not_a_role_points_at_the_lane():
     problem = only(problems_for(diagram(lane="hacker")))
-    assert problem.element_id == "task" and "hacker" in problem.message
+    assert problem.element_id == "lane1" and "hacker" in problem.message and problem.line is not None
+
+
+def test_lane_without_role_points_at_the_lane():
+    problem = only(problems_for(diagram(lane="")))
+    assert problem.element_id == "lane1" and "no role" in problem.message
+
+
+def test_empty_lane_must_still_be_a_role():
+    extra_lane = b'</bpmn:lane><bpmn:lane id="lane2" name="Lane"></bpmn:lane></bpmn:laneSet>'
+    xml = diagram().replace(b"</bpmn:lane></bpmn:laneSet>", extra_lane)
+    assert only(problems_for(xml)).element_id == "lane2"
+
+
+def test_user_task_outside_every_lane():
+    xml = diagram().replace(b"<bpmn:flowNodeRef>task</bpmn:flowNodeRef>", b"")
+    problem = only(problems_for(xml))
+    assert problem.element_id == "task" and "no lane" in problem.message
 
 
 def test_missing_form():
@@ -93,6 +110,28 @@ def test_builtins_are_known_names():
 def test_gateway_without_default_flow():
     problem = only(problems_for(diagram(cond_b="x == 2", default=False)))
     assert problem.element_id == "gw" and "no default flow" in problem.message
+
+
+def test_inclusive_gateway_without_default_flow():
+    xml = diagram(cond_b="x == 2", default=False).replace(b"exclusiveGateway", b"inclusiveGateway")
+    problem = only(problems_for(xml))
+    assert problem.element_id == "gw" and "no default flow" in problem.message
+
+
+@pytest.mark.parametrize("cond_a, cond_b", [
+    ("x == 1", "x != 1"),
+    ("x &gt; 1", "x &lt;= 1"),
+    ("x", "not x"),
+    ("x in (1, 2)", "x not in (1, 2)"),
+    ("x == 1", "True"),
+])
+def test_gateway_whose_conditions_always_match_one_needs_no_default(cond_a, cond_b):
+    assert problems_for(diagram(cond_a=cond_a, cond_b=cond_b, default=False)) == []
+
+
+@pytest.mark.parametrize("cond_a, cond_b", [("x == 1", "x == 2"), ("x &gt; 1", "x &lt; 1"), ("x", "not x == 1")])
+def test_gateway_whose_conditions_may_all_fail_needs_a_default(cond_a, cond_b):
+    assert only(problems_for(diagram(cond_a=cond_a, cond_b=cond_b, default=False))).element_id == "gw"
 
 
 def test_unregistered_service_operator():
@@ -129,6 +168,17 @@ def test_external_entity_refused():
     assert "DOCTYPE" in only(problems_for(xxe)).message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_doctype_in_wide_encodings_refused(encoding):
+    bomb = (f'<?xml version="1.0" encoding="{encoding.upper()}"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>').encode(encoding)
+    xxe = (f'<?xml version="1.0" encoding="{encoding.upper()}"?>'
+           '<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><r>&xxe;</r>').encode(encoding)
+    assert b"<!DOCTYPE" not in bomb.upper()
+    for xml in (bomb, xxe):
+        assert "DOCTYPE" in only(problems_for(xml)).message
+
+
 def test_oversized_input_refused():
     assert "5 MB" in only(problems_for(b" " * (5 * 1024 * 1024 + 1))).message
 
@@ -152,6 +202,6 @@ def test_schema_error_has_line():
 def test_compile_raises_with_every_problem():
     with pytest.raises(DeploymentError) as info:
         compile_diagram(diagram(lane="hacker", form=""), "p", roles=ROLES, forms=FORMS)
-    assert {p.element_id for p in info.value.problems} == {"task"}
-    assert len(info.value.problems) == 2
-    assert info.value.problems[0].to_dict()["element_id"] == "task"
+    assert [p.element_id for p in info.value.problems] == ["lane1", "task"]
+    assert "hacker" in info.value.problems[0].message and "formJsonSchemaFilename" in info.value.problems[1].message
+    assert info.value.problems[1].to_dict()["element_id"] == "task"

@@ -60,7 +60,10 @@ def get_diff(user, key):
 
 def post_check(user, key):
     body = request.get_json(silent=True) or {}
-    return jsonify(pa.check_condition(user, key, str(body.get('expression') or '')))
+    body = body if isinstance(body, dict) else {}
+    xml = str(body.get('xml') or '').encode('utf-8')  # the diagram being edited names its service results
+    return jsonify(pa.check_condition(user, key, str(body.get('expression') or ''),
+                                      xml if len(xml) <= pa.MAX_BPMN_BYTES else None))
 
 
 def get_instances(user, key, version):

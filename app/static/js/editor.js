@@ -208,7 +208,9 @@
       var text = input.value.trim();
       if (!text) { msg.textContent = ''; msg.className = 'cond-msg'; return; }
       msg.textContent = T.checking; msg.className = 'cond-msg';
-      postJson('/check-expression', { expression: text }).then(function (r) {
+      modeler.saveXML().then(function (res) {
+        return postJson('/check-expression', { expression: text, xml: res.xml });
+      }).then(function (r) {
         if (input.value.trim() !== text) return;
         msg.textContent = r.body.ok ? T.condOk : r.body.message;
         msg.className = 'cond-msg ' + (r.body.ok ? 'ok' : 'bad');
@@ -239,8 +241,19 @@
     problemIds.forEach(function (id) { if (elementRegistry.get(id)) canvas.removeMarker(id, 'has-problem'); });
     problemIds = [];
   }
-  function focusElement(id) {
+  // a problem may name the process (missing start event, id clash): show it on its pool
+  function shapeId(id) {
+    if (!id) return null;
     var element = elementRegistry.get(id);
+    if (element && element.type !== 'bpmn:Process') return id;
+    var pool = elementRegistry.filter(function (e) {
+      return e.type === 'bpmn:Participant' && bo(e).processRef && bo(e).processRef.id === id;
+    })[0];
+    return pool ? pool.id : (element ? id : null);
+  }
+  function focusElement(id) {
+    var element = elementRegistry.get(shapeId(id));
+    id = element && element.id;
     if (!element) return;
     selection.select(element);
     try { canvas.scrollToElement(element); } catch (e) { /* older canvas API */ }
@@ -262,9 +275,10 @@
       if (p.line) where.push(fmt(T.line, { n: p.line }));
       var item = el('li', { 'data-element-id': p.element_id || '' }, [
         el('span', { 'class': 'msg', text: p.message }), where.length ? el('span', { 'class': 'where', text: where.join(' · ') }) : null]);
-      if (p.element_id && elementRegistry.get(p.element_id)) {
-        canvas.addMarker(p.element_id, 'has-problem');
-        problemIds.push(p.element_id);
+      var shown = shapeId(p.element_id);
+      if (shown) {
+        canvas.addMarker(shown, 'has-problem');
+        problemIds.push(shown);
         item.classList.add('clickable');
         item.tabIndex = 0;
         item.addEventListener('click', function () { focusElement(p.element_id); showTab('props'); });
@@ -464,6 +478,15 @@
     });
     canvas = modeler.get('canvas'); modeling = modeler.get('modeling'); moddle = modeler.get('moddle');
     overlays = modeler.get('overlays'); elementRegistry = modeler.get('elementRegistry'); selection = modeler.get('selection');
+    // a lane's name is its role key: it is set only with the role picker, never typed on the canvas
+    modeler.on('directEditing.activate.allowed', 2000, function (e) {
+      if (!e.element || e.element.type !== 'bpmn:Lane') return;
+      selection.select(e.element);
+      showTab('props');
+      var picker = $('props').querySelector('select');
+      if (picker) picker.focus();
+      return false;
+    });
     modeler.on('selection.changed', function (e) { renderProps(e.newSelection.length === 1 ? e.newSelection[0] : null); });
     modeler.on('commandStack.changed', function () {
       dirty = true;
