@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
+from app.models import LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
 from app.services import ledger, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -123,20 +123,86 @@ def _remind(data, params):
 
 @service_tasks.register('order.award')
 def _award(data, params):
-    """Record each approved volunteer's hours and award 1 elderly time point per whole hour, once."""
+    """Record each approved volunteer's hours and award 1 elderly time point per whole hour, once.
+
+    Running again (an operator reset) pays nothing more; a corrected certification (reset to 时数认证 with
+    other hours) settles the difference: more hours add an award, fewer reverse the earlier award(s)."""
     order = _order(data)
     cert = json.loads(order.certification_json or '{}')
     hours = float(cert.get('service_hours') or 0)
     points = math.floor(hours)
     approved = [v for v in order.volunteers if v.status == 'approved']
+    reason = str(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours))
+    paid = award_history(order)
+    first = []
     for v in approved:
         v.hours, v.points_awarded = hours, points
-    if points > 0 and approved:
-        ledger.award_many([(v.user, points, f'award:v_order:{order.id}:{v.user_id}') for v in approved],
-                          reason=str(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours)),
-                          business_ref=f'v_order:{order.id}')
+        entries = paid.get(v.user_id, [])
+        if not entries:
+            if points > 0:
+                first.append((v.user, points, award_key(order.id, v.user_id)))
+            continue
+        _settle(order, v, points, entries, reason)
+    if first:
+        ledger.award_many(first, reason=reason, business_ref=f'v_order:{order.id}')
     _finish(order, 'done')
     return {'awarded': points, 'volunteers': len(approved)}
+
+
+def award_key(order_id: int, user_id: int, n: int = 1) -> str:
+    """Idempotency key of the n-th award of one order to one volunteer (n > 1 only after a correction)."""
+    base = f'award:v_order:{order_id}:{user_id}'
+    return base if n == 1 else f'{base}:{n}'
+
+
+def award_history(order) -> dict[int, list[tuple[LedgerEntry, bool]]]:
+    """{volunteer id: [(award entry, reversed?), ...]} of this order, oldest first (one query when none)."""
+    prefix = f'award:v_order:{order.id}:'
+    entries = list(db.session.scalars(select(LedgerEntry).where(LedgerEntry.idempotency_key.startswith(prefix))
+                                      .order_by(LedgerEntry.id)))
+    if not entries:
+        return {}
+    reversed_ids = set(db.session.scalars(select(LedgerEntry.reverses_entry_id).where(
+        LedgerEntry.reverses_entry_id.in_([e.id for e in entries]))))
+    found: dict[int, list] = {}
+    for e in entries:
+        user_id = int(e.idempotency_key[len(prefix):].split(':')[0])
+        found.setdefault(user_id, []).append((e, e.id in reversed_ids))
+    return found
+
+
+def _amount(entry: LedgerEntry) -> int:
+    return max(p.amount for p in entry.postings)
+
+
+def _settle(order, v, points, entries, reason) -> None:
+    """Make the points this order paid to `v` equal `points` with new entries only (never edits one)."""
+    active = [e for e, was_reversed in entries if not was_reversed]
+    paid = sum(_amount(e) for e in active)
+    if paid == points:
+        return
+    if points > paid:
+        ledger.award(v.user, points - paid, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
+                     business_ref=f'v_order:{order.id}')
+        return
+    for e in active:
+        ledger.reverse(e.id, reason=str(_l('V订单「%(title)s」时数认证更正', title=order.title)))
+    if points > 0:
+        ledger.award(v.user, points, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
+                     business_ref=f'v_order:{order.id}')
+
+
+def check_correction(order, hours: float) -> None:
+    """Refuse (before the engine runs) a corrected certification that would take back points already spent."""
+    points = math.floor(hours)
+    for user_id, entries in award_history(order).items():
+        paid = sum(_amount(e) for e, was_reversed in entries if not was_reversed)
+        if points >= paid:
+            continue
+        volunteer = db.session.get(User, user_id)
+        if ledger.account_for(volunteer).available < paid:
+            raise Conflict(_l('志愿者%(name)s已使用本订单发放的积分，无法按更正后的时数扣回，请联系广志协处理',
+                              name=volunteer.display_name))
 
 
 WITHDRAWABLE = {'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch'}

@@ -126,7 +126,14 @@ class VOrderHooks(ProcessHooks):
         handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
                    'v_order_accept.json': self._accept, 'v_order_dispatch.json': self._dispatch,
                    'v_order_rate.json': self._rate, 'v_order_certify.json': self._certify}.get(form_key)
+        if task.bpmn_id == 'certify_review' and clean.get('decision') == 'approve':
+            self._check_award(instance)
         return handler(user, instance, task, clean) if handler else clean
+
+    def _check_award(self, instance):
+        from app.services.v_order_steps import check_correction
+        order = order_for(instance)
+        check_correction(order, float(json.loads(order.certification_json or '{}').get('service_hours') or 0))
 
     def _publish(self, user, instance, task, clean):
         checked = _validate_order(user, instance, clean)
