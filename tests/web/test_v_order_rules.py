@@ -29,26 +29,45 @@ def certification(client, **overrides):
     return data
 
 
-def deploy_association_on():
-    xml = (ROOT / 'bpmn' / 'v_order.bpmn').read_bytes().replace(
-        b'xsi:type="bpmn:tFormalExpression">False</bpmn:conditionExpression>',
-        b'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>')
-    with transaction():
-        return deploy('v_order', xml).version
+def association_on_xml() -> bytes:
+    """The shipped diagram with the association's publish review switched on (the edit an admin makes)."""
+    shipped = (ROOT / 'bpmn' / 'v_order.bpmn').read_bytes()
+    off = 'name="开启广志协终审'.encode()
+    assert shipped.count(b'tFormalExpression">False</bpmn:conditionExpression>') == 1 and off in shipped
+    return shipped.replace(b'xsi:type="bpmn:tFormalExpression">False</bpmn:conditionExpression>',
+                           b'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>')
+
+
+def deploy_association_on(admin=None):
+    """Deploy the edited diagram: through the admin API when given a process admin, else the service."""
+    if admin is None:
+        with transaction():
+            return deploy('v_order', association_on_xml()).version
+    draft = admin.client.post('/api/v1/processes/v_order/drafts', data=association_on_xml(),
+                              headers={**admin.headers, 'Content-Type': 'application/xml'})
+    assert draft.status_code == 201 and draft.get_json()['problems'] == [], draft.get_json()
+    published = admin.post(f'/processes/v_order/drafts/{draft.get_json()["draft_id"]}/publish')
+    assert published.status_code == 201, published.get_json()
+    return published.get_json()['version']
 
 
 def test_seven_users_with_association_switched_on_while_an_older_order_runs(api):
-    so = approved_object(api)
+    so = approved_object(api)  # vol_zhang enters the elder, station_xicun and street_xicun approve
     publisher, station, gzva, provider, vol_li, vol_wang = (
         api(u) for u in ('vol_zhang', 'station_xicun', 'gzva', 'provider_a', 'vol_li', 'vol_wang'))
-    older = publish(publisher, so)
-    assert deploy_association_on() == 2
-    newer = publish(publisher, so, volunteers_needed=2)
+    older = publish(publisher, so, title='旧版订单')
+    complete(station, open_task(station, older['id']), decision='approve',
+             data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
+    assert order_of(publisher, older)['status_label'] == '待派单', 'v1: the station review is final'
+    assert deploy_association_on(api('admin')) == 2
+    versions = {v['version']: v['running_instances'] for v in api('admin').get('/processes/v_order/versions').get_json()}
+    assert versions == {1: 1, 2: 0}
+
+    newer = publish(publisher, so, title='新版订单', volunteers_needed=2)
     assert (older['version'], newer['version']) == (1, 2)
-    complete(station, open_task(station, older['id']), decision='approve', data={'dispatch_mode': 'open'})
-    assert order_of(publisher, older)['status_label'] == '待接单', 'v1 keeps station review final'
     complete(station, open_task(station, newer['id']), decision='approve', data={'dispatch_mode': 'open'})
     assert order_of(publisher, newer)['status_label'] == '初审已通过'
+    assert not [t for t in vol_li.get('/tasks').get_json()['items'] if t['instance_id'] == newer['id']]
     complete(gzva, open_task(gzva, newer['id']), decision='approve')
     assert order_of(publisher, newer)['status_label'] == '待接单'
     for volunteer in (vol_li, vol_wang):
@@ -64,10 +83,21 @@ def test_seven_users_with_association_switched_on_while_an_older_order_runs(api)
     assert order_of(publisher, newer)['status_label'] == '已完成'
     assert vol_li.get('/me/points').get_json()['balance'] == 2
     assert vol_wang.get('/me/points').get_json()['balance'] == 2
-    # the older order still finishes on version 1, which has no association publish review
-    complete(vol_li, open_task(vol_li, older['id']))
+
+    # the older order finishes on version 1: no association publish review, the provider dispatches
+    complete(provider, open_task(provider, older['id']), data={'volunteer': 'vol_li', 'note': '李晓敏负责'})
     complete(station, open_task(station, older['id'], '接单人审核'), decision='approve')
-    assert publisher.get(f'/instances/{older["id"]}').get_json()['version'] == 1
+    travel_past_service(older['id'])
+    complete(publisher, open_task(publisher, older['id']), data=RATINGS)
+    complete(station, open_task(station, older['id']), data=certification(station, service_hours=3))
+    complete(gzva, open_task(gzva, older['id']), decision='approve')
+    body = publisher.get(f'/instances/{older["id"]}').get_json()
+    assert body['version'] == 1 and body['status'] == 'completed'
+    assert '广志协终审' not in [h['task'] for h in body['history']]
+    assert order_of(publisher, older)['status_label'] == '已完成'
+    assert vol_li.get('/me/points').get_json()['balance'] == 5
+    actors = {h['actor'] for inst in (older, newer) for h in publisher.get(f'/instances/{inst["id"]}').get_json()['history']}
+    assert len(actors) == 6, actors  # with street_xicun, who approved the elder, seven users took part
     assert provider.get('/tasks').get_json()['total'] == 0
 
 
