@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
 
-POINT_TYPES = ('elderly_time',)
+POINT_TYPES = ('elderly_time', 'service')  # 养老时间积分, 志愿服务积分
 ACCOUNT_KINDS = ('volunteer', 'issuance', 'donation_pool', 'redemption_sink', 'project')
 ENTRY_KINDS = ('award', 'hold', 'post_hold', 'void_hold', 'spend', 'donate', 'allocate', 'reversal')
 HOLD_STATUSES = ('open', 'posted', 'voided')

@@ -348,6 +348,14 @@ def districts() -> list[OrgUnit]:
 
 # ---------------------------------------------------------------- statement
 
+def points_statement(user, point_type: str | None = None, page: int = 1) -> dict:
+    """`GET /api/v1/me/points`: one point type's statement; an unknown type is refused, not shown as empty."""
+    point_type = point_type or ledger.ELDERLY_TIME
+    if point_type not in POINT_TYPES:
+        raise ValidationFailed({'point_type': [_l('积分类型只能是 elderly_time（养老时间积分）或 service（志愿服务积分）')]})
+    return ledger.statement(user, page, point_type=point_type)
+
+
 def statements(user, page: int = 1) -> dict[str, dict]:
     """The volunteer's statement of each point type (elderly time points first)."""
     return {kind: ledger.statement(user, page if kind == ledger.ELDERLY_TIME else 1, point_type=kind)

@@ -248,6 +248,10 @@ def test_statement_shows_balance_held_and_every_reason(api, login):
         ('spend', -15, f'个人兑换「{CLEAN}」'), ('award', 80, '测试积分')]
     assert {'balance', 'held', 'available', 'entries'} <= s.keys()
     assert all({'id', 'kind', 'amount', 'reason', 'business_ref', 'at'} <= e.keys() for e in s['entries'])
+    r = zhang.get('/me/points?point_type=bonus')
+    assert r.status_code == 422 and r.get_json()['errors']['point_type'] == [
+        '积分类型只能是 elderly_time（养老时间积分）或 service（志愿服务积分）']
+    assert zhang.get('/me/points?point_type=service').get_json()['point_type'] == 'service'
     [row] = [i for i in zhang.get('/shop/items?section=elderly_care').get_json() if i['name'] == CLEAN]
     assert {'id', 'name', 'section', 'price', 'stock', 'district'} <= row.keys()
     html = login('vol_zhang').get('/m/points').get_data(as_text=True)

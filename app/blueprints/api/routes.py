@@ -130,7 +130,7 @@ def order_close(order_id, action):
 @bp.get('/me/points')
 def my_points():
     kind = request.args.get('point_type') or ledger.ELDERLY_TIME
-    return jsonify({**ledger.statement(g.api_user, _page(), point_type=kind), 'point_type': kind})
+    return jsonify({**shop.points_statement(g.api_user, kind, _page()), 'point_type': kind})
 
 
 # ---- activities, sensitive words, unit lists (issue 5) ----
