@@ -228,3 +228,75 @@ def test_publish_step_refuses_a_veterans_activity_without_bureau_approval(api):
         service_tasks.call('activity.publish', {'activity_id': act.id, 'instance_id': inst['id']}, {})
     db.session.rollback()
     assert db.session.get(Activity, act.id).status == 'pending'
+
+
+def _resubmit(team, instance_id, **overrides):
+    own = open_task(team, instance_id)
+    assert own is not None and own['lane'] == 'submitter'
+    r = team.post(f'/tasks/{own["id"]}/complete', json={'data': activity_data(**overrides)})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()['instance']
+
+
+def test_bureau_rejects_then_resubmission_goes_through_association_and_bureau_again(api, client):
+    team, gzva, vet = api('team_a'), api('gzva'), api('veterans')
+    inst = started(team, tags=['veterans'])
+    decide(gzva, inst['id'])
+    decide(vet, inst['id'], 'reject', '请补充安全预案')
+    mine = team.get('/activities?state=mine').get_json()['items'][0]
+    assert (mine['status'], mine['reject_reason']) == ('rejected', '请补充安全预案')
+    view = team.get(f'/instances/{inst["id"]}').get_json()
+    assert view['history'][-1]['lane'] == 'veterans_admin' and view['history'][-1]['reason'] == '请补充安全预案'
+    assert public_titles(client) == []
+    after = _resubmit(team, inst['id'], tags=['veterans'], description='已补充安全预案。')
+    assert [t['lane'] for t in after['open_tasks']] == ['association_admin']
+    assert open_task(vet, inst['id']) is None
+    decide(gzva, inst['id'])
+    assert public_titles(client) == []
+    decide(vet, inst['id'])
+    items = client.get('/api/v1/activities').get_json()['items']
+    assert [(a['title'], a['version'], a['is_veterans']) for a in items] == [('重阳节敬老探访', 2, True)]
+    assert [h['decision'] for h in team.get(f'/instances/{inst["id"]}').get_json()['history']] == [
+        'submit', 'approve', 'reject', 'submit', 'approve', 'approve']
+
+
+def test_veterans_activity_rejected_by_association_never_reaches_the_bureau(api, client):
+    team, gzva, vet = api('team_vet'), api('gzva'), api('veterans')
+    inst = started(team)
+    decide(gzva, inst['id'], 'reject', '时间与其他活动冲突')
+    assert open_task(vet, inst['id']) is None and vet.get('/tasks?state=open').get_json()['total'] == 0
+    assert team.get('/activities?state=mine').get_json()['items'][0]['reject_reason'] == '时间与其他活动冲突'
+    # the team is whitelisted before resubmitting: the association step is skipped, the bureau's is not
+    assert gzva.post('/unit-lists/white', json={'org_unit': 'team_vet'}).status_code == 201
+    after = _resubmit(team, inst['id'], start_at='2030-10-12T09:00', end_at='2030-10-12T12:00')
+    assert [t['lane'] for t in after['open_tasks']] == ['veterans_admin']
+    assert public_titles(client) == []
+    decide(vet, inst['id'])
+    assert public_titles(client) == ['重阳节敬老探访']
+
+
+def test_twenty_first_version_ends_the_case_unpublished(api, client):
+    team, gzva = api('team_a'), api('gzva')
+    inst = started(team)
+    for n in range(2, 22):
+        decide(gzva, inst['id'], 'reject', f'第 {n - 1} 次退回')
+        after = _resubmit(team, inst['id'], description=f'第 {n} 版介绍。')
+    assert after['status'] == 'completed' and after['open_tasks'] == []
+    mine = team.get('/activities?state=mine').get_json()['items'][0]
+    assert (mine['version'], mine['status']) == (21, 'abandoned')
+    assert public_titles(client) == [] and open_task(gzva, inst['id']) is None
+
+
+def test_my_activities_need_the_callers_own_token(api, client):
+    """state=mine on the public endpoint: 401 without a token, and each caller sees only their own."""
+    resp = client.get('/api/v1/activities?state=mine')
+    assert resp.status_code == 401
+    team, vet_team, gzva = api('team_a'), api('team_vet'), api('gzva')
+    started(team, title='长者关爱队的活动')
+    started(vet_team, title='退役军人队的活动')
+    gzva.get('/tasks?state=open')
+    assert [a['title'] for a in team.get('/activities?state=mine').get_json()['items']] == ['长者关爱队的活动']
+    assert [a['title'] for a in vet_team.get('/activities?state=mine').get_json()['items']] == ['退役军人队的活动']
+    assert gzva.get('/activities?state=mine').get_json()['items'] == []
+    bad = client.get('/api/v1/activities?state=mine', headers={'Authorization': 'Bearer nope'})
+    assert bad.status_code == 401

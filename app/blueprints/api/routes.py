@@ -135,10 +135,19 @@ def my_points():
 
 # ---- activities, sensitive words, unit lists (issue 5) ----
 from app.blueprints.api import PUBLIC  # noqa: E402
-from app.blueprints.api import authenticate as require_token  # noqa: E402
 from app.services import activities, sensitive_words, unit_lists  # noqa: E402
+from app.services.auth import user_for_token  # noqa: E402
 
 PUBLIC.add('api.activity_list')
+
+
+def require_token():
+    """The bearer user on a public endpoint (the blueprint's check skips PUBLIC endpoints); 401 without one."""
+    scheme, _, raw = request.headers.get('Authorization', '').partition(' ')
+    user = user_for_token(raw.strip()) if scheme.lower() == 'bearer' else None
+    if user is None:
+        raise Unauthorized()
+    g.api_user = user
 
 
 def _body_value(key):
