@@ -5,7 +5,7 @@ from pathlib import Path
 from app.extensions import db
 from app.models import LedgerEntry, User, VOrder
 from app.services import transaction
-from app.services.instances import deploy, reset_instance
+from app.services.instances import reset_instance
 from tests.helpers import upload_png
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, order_of, travel_past_service
 
@@ -38,11 +38,8 @@ def association_on_xml() -> bytes:
                            b'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>')
 
 
-def deploy_association_on(admin=None):
-    """Deploy the edited diagram: through the admin API when given a process admin, else the service."""
-    if admin is None:
-        with transaction():
-            return deploy('v_order', association_on_xml()).version
+def deploy_association_on(admin):
+    """Deploy the edited diagram through the admin API (validate as a draft, then publish)."""
     draft = admin.client.post('/api/v1/processes/v_order/drafts', data=association_on_xml(),
                               headers={**admin.headers, 'Content-Type': 'application/xml'})
     assert draft.status_code == 201 and draft.get_json()['problems'] == [], draft.get_json()
