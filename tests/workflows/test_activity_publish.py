@@ -155,3 +155,50 @@ def test_revision_cap_abandons(spec, stub):
     assert run.is_completed()
     assert stub.names() == ['activity.abandon']
     assert run.completed_bpmn_ids()[-1] == 'end_abandoned'
+
+
+@pytest.mark.parametrize('white', [False, True])
+@pytest.mark.parametrize('black', [False, True])
+@pytest.mark.parametrize('veterans', [False, True])
+def test_every_list_and_veterans_combination_routes_as_the_spec_says(spec, stub, white, black, veterans):
+    """Approving every step: association review unless whitelisted and not blacklisted; the bureau
+    for every veterans' activity; published exactly once, and only after the last required review."""
+    stub.flags.update(whitelisted=white, blacklisted=black, veterans=veterans)
+    run = submit(start(spec), spec, 1)
+    expected = ([] if white and not black else ['association_review']) + (['veterans_review'] if veterans else [])
+    seen = []
+    while not run.is_completed():
+        assert 'activity.publish' not in stub.names()
+        [task] = run.ready_tasks()
+        seen.append(task.bpmn_id)
+        run = step(run, spec, task.bpmn_id, {'decision': 'approve'})
+    assert seen == expected
+    assert stub.names().count('activity.publish') == 1 and stub.names()[-1] == 'activity.publish'
+    assert ('activity.skip_review' in stub.names()) == (white and not black)
+
+
+def test_veterans_activity_rejected_by_association_never_reaches_the_bureau(spec, stub):
+    stub.flags['veterans'] = True
+    run = submit(start(spec), spec, 1, tags=['veterans'])
+    run = step(run, spec, 'association_review', {'decision': 'reject', 'reason': '请补充安全预案'})
+    assert [t.bpmn_id for t in run.ready_tasks()] == ['submit']
+    assert 'veterans_review' not in run.completed_bpmn_ids()
+    assert stub.calls[-1] == ('activity.reject', {'stage': 'association'})
+    # whitelisted meanwhile: the second round skips the association but still waits for the bureau
+    stub.flags['whitelisted'] = True
+    run = submit(run, spec, 2, tags=['veterans'])
+    assert [t.bpmn_id for t in run.ready_tasks()] == ['veterans_review']
+    assert 'activity.publish' not in stub.names()
+    run = step(run, spec, 'veterans_review', {'decision': 'approve'})
+    assert run.is_completed() and stub.names().count('activity.publish') == 1
+
+
+def test_blacklisted_only_team_is_reviewed_and_can_be_rejected_repeatedly(spec, stub):
+    stub.flags['blacklisted'] = True
+    run = submit(start(spec), spec, 1)
+    for revision in (2, 3):
+        run = step(run, spec, 'association_review', {'decision': 'reject', 'reason': '信息不全'})
+        run = submit(run, spec, revision)
+    run = step(run, spec, 'association_review', {'decision': 'approve'})
+    assert run.is_completed()
+    assert stub.names().count('activity.reject') == 2 and 'activity.skip_review' not in stub.names()
