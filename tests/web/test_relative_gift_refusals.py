@@ -171,3 +171,13 @@ def test_phone_page_shows_each_refusal_keeps_the_input_and_stores_nothing(login,
     assert 'error-summary' in html and words in html
     assert 'value="陈阿伯"' in html and f'value="{values["relative_id_number"]}"' in html
     assert traces() == before
+
+
+def test_the_volunteers_own_identity_cannot_be_sent_in_the_request(api):
+    award('vol_li', 60)
+    li, gzva = api('vol_li'), api('gzva')
+    inst = started_gift(li, volunteer_name='冒名顶替', volunteer_id_number=PARENT_ID)
+    task = next(t for t in gzva.get('/tasks?state=open&process=relative_gift').get_json()['items']
+                if t['instance_id'] == inst['id'])
+    data = gzva.get(f'/tasks/{task["id"]}').get_json()['data']
+    assert (data['volunteer_name'], data['volunteer_id_number']) == ('李晓敏', user('vol_li').id_number)
