@@ -277,19 +277,23 @@ def _problem_dict(p: Problem, lines: dict | None = None) -> dict:
         if m:
             message = str(make(m))
             break
-    element_id = p.element_id
-    if element_id is None and p.line and lines:
-        element_id = lines.get(p.line)
-    return {'element_id': element_id, 'message': message, 'line': p.line, 'detail': p.message}
+    element_id, line = p.element_id, p.line
+    if element_id is None and line and lines:
+        element_id = lines.get(line)
+    if line is None and element_id and lines:
+        line = lines.get(('id', element_id))
+    return {'element_id': element_id, 'message': message, 'line': line, 'detail': p.message}
 
 
 def _line_index(root) -> dict:
-    """Line number -> the id of the nearest element with an id starting at or before it."""
+    """Line number -> the id of the nearest element with an id starting at or before it (and id -> line)."""
     index, last = {}, None
     for el in root.iter():
         if isinstance(el.tag, str) and el.sourceline:
             last = el.get('id') or last
             index.setdefault(el.sourceline, last)
+            if el.get('id'):
+                index.setdefault(('id', el.get('id')), el.sourceline)  # and back: id -> its line
     return index
 
 
@@ -325,7 +329,7 @@ def validate(key: str, xml: bytes) -> tuple[list[dict], object]:
     lines = _line_index(root)
     key_problems = _key_problems(root, key)
     if key_problems:
-        return [_problem_dict(p) for p in key_problems], root
+        return [_problem_dict(p, lines) for p in key_problems], root
     problems = lint(xml, key, roles=LANE_ROLES, forms=forms.form_names(), known_vars=known_variables(key, xml))
     return [_problem_dict(p, lines) for p in problems], root
 

@@ -4,6 +4,7 @@ import pytest
 
 from tests.browser.conftest import login_as
 from tests.web.conftest import open_task, submit
+from tests.web.test_process_admin import BASE, BROKEN, _replace_element
 
 ASSETS = 'app/static/vendor/bpmn-modeler.production.min.js'
 
@@ -92,3 +93,99 @@ def test_condition_live_check_and_problem_list(new_page, shot):
     page.get_by_role('button', name='发布为新版本').click()
     page.wait_for_selector('#ed-status.bad')
     assert '问题' in page.locator('#ed-status').inner_text()
+
+
+def several_problems() -> bytes:
+    """One diagram with six problems: a lane that is not a role, an unknown form, an unsafe condition, a
+    condition naming an unknown variable, a gateway without default, and a script task."""
+    xml = (BASE.replace(b'name="street_admin"', b'name="street_boss"')
+           .replace(b'value="review.json"/>\n          <spiffworkflow:property name="scope" value="street_scope"',
+                    b'value="nope.json"/>\n          <spiffworkflow:property name="scope" value="street_scope"')
+           .replace(b'revision &gt; 20', b"__import__('os').system('id')")
+           .replace(b'>decision == "reject"</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n'
+                    b'    <bpmn:sequenceFlow id="flow_station_back"',
+                    b'>decison == "reject"</bpmn:conditionExpression>\n    </bpmn:sequenceFlow>\n'
+                    b'    <bpmn:sequenceFlow id="flow_station_back"'))
+    xml = (xml.replace('name="终审结果" default="flow_to_approve"'.encode(), 'name="终审结果"'.encode())
+           .replace('<bpmn:sequenceFlow id="flow_to_approve" name="通过" sourceRef="gw_street" targetRef="approve"/>'
+                    .encode(), '<bpmn:sequenceFlow id="flow_to_approve" name="通过" sourceRef="gw_street" '
+                    'targetRef="approve"><bpmn:conditionExpression>decision == "approve"</bpmn:conditionExpression>'
+                    '</bpmn:sequenceFlow>'.encode()))
+    return _replace_element(xml, 'serviceTask', 'approve',
+                            '<bpmn:scriptTask id="approve" name="入库"><bpmn:incoming>flow_to_approve</bpmn:incoming>'
+                            '<bpmn:outgoing>flow_approved</bpmn:outgoing><bpmn:script>x = 1</bpmn:script>'
+                            '</bpmn:scriptTask>')
+
+
+def upload(page, xml: bytes, name='broken.bpmn'):
+    page.locator('#upload-file').set_input_files({'name': name, 'mimeType': 'application/xml', 'buffer': xml})
+
+
+def listed_and_marked(page):
+    listed = page.locator('#problems li').evaluate_all('els => els.map(e => e.dataset.elementId)')
+    marked = page.locator('g.djs-element.has-problem').evaluate_all('els => els.map(e => e.dataset.elementId)')
+    return listed, set(marked)
+
+
+def test_every_problem_listed_and_highlighted(api, new_page, shot):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    upload(page, several_problems())
+    page.wait_for_selector('#ed-status.bad:has-text("broken.bpmn")')
+    page.wait_for_selector('#problems li.clickable')
+    expected = {'Lane_street_admin', 'street_review', 'flow_too_many', 'flow_station_reject', 'gw_street', 'approve'}
+    listed, marked = listed_and_marked(page)
+    assert sorted(listed) == sorted(expected) and marked == expected
+    text = page.locator('#problems').inner_text()
+    for words in ('street_boss', 'nope.json', '不允许', 'decison', '默认路径', '脚本任务'):
+        assert words in text, words
+    shot(page, 'six-problems')
+    page.locator('#problems li[data-element-id="Lane_street_admin"]').click()
+    assert page.get_by_label('审核角色').input_value() == 'street_boss'
+
+    # an XSD error names its line and marks the element it is in
+    xsd = BASE.replace(b'<bpmn:userTask id="station_review"', b'<bpmn:userTask priority="high" id="station_review"')
+    assert xsd != BASE
+    upload(page, xsd, 'xsd.bpmn')
+    page.wait_for_selector('#ed-status.bad:has-text("xsd.bpmn")')
+    item = page.locator('#problems li').first
+    assert '行' in item.locator('.where').inner_text() and 'BPMN' in item.inner_text()
+    assert listed_and_marked(page) == (['station_review'], {'station_review'})
+    shot(page, 'xsd-error')
+
+    # a process without start event is marked on its pool
+    upload(page, BROKEN['missing_start'][0], 'nostart.bpmn')
+    page.wait_for_selector('#ed-status.bad:has-text("nostart.bpmn")')
+    assert listed_and_marked(page) == (['service_object_entry'], {'Participant_service_object_entry'})
+    assert '开始事件' in page.locator('#problems').inner_text()
+    shot(page, 'missing-start')
+
+    # unreadable files are refused with a clear message and nothing is stored or published
+    upload(page, b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>', 'xxe.bpmn')
+    page.wait_for_selector('#ed-status.bad:has-text("xxe.bpmn")')
+    assert '已被拒绝' in page.locator('#ed-status').inner_text()
+    assert 'ENTITY' in page.locator('#problems').inner_text()
+    upload(page, b'<bpmn:definitions><oops', 'bad.bpmn')
+    page.wait_for_selector('#problems:has-text("XML 格式错误")')
+    shot(page, 'refused')
+    admin = api('admin')
+    assert [v['version'] for v in admin.get('/processes/service_object_entry/versions').get_json()] == [1]
+
+
+def test_lane_name_is_never_typed_on_the_canvas(new_page):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    page.locator('g.djs-element[data-element-id="Lane_street_admin"]').first.dblclick(position={'x': 12, 'y': 60},
+                                                                                      force=True)
+    assert page.locator('.djs-direct-editing-parent:visible').count() == 0
+    picker = page.get_by_label('审核角色')
+    assert picker.input_value() == 'street_admin'
+    assert picker.evaluate('el => el === document.activeElement')
+    assert picker.locator('option').evaluate_all('os => os.map(o => o.value)')[1:] == [
+        'submitter', 'volunteer', 'team_admin', 'station_admin', 'street_admin', 'district_admin',
+        'association_admin', 'provider_admin', 'veterans_admin', 'process_admin']
+    # a task's name is still edited on the canvas
+    page.locator('g.djs-element[data-element-id="street_review"]').first.dblclick(force=True)
+    assert page.locator('.djs-direct-editing-parent:visible').count() == 1

@@ -72,7 +72,7 @@ def test_broken_diagram_problem_points_at_element(admin, case):
     assert resp.status_code == 201, resp.get_json()
     problems = resp.get_json()['problems']
     assert {p['element_id'] for p in problems} == {element_id}, problems
-    assert all(p['message'] for p in problems)
+    assert all(p['message'] and p['line'] for p in problems)
     publish = admin.post(f'/processes/{KEY}/drafts/{resp.get_json()["draft_id"]}/publish')
     assert publish.status_code == 422
     assert publish.get_json()['problems']

@@ -358,7 +358,7 @@
       return api('/drafts', { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: text }).then(function (r) {
         if (r.status !== 201) {
           showProblems(r.body.problems || []);
-          status(T.refused + (r.body.message || r.status), 'bad');
+          status(fmt(T.uploadRefused, { name: file.name }) + (r.body.message || r.status), 'bad');
           showTab('problems');
           return;
         }
