@@ -2,14 +2,17 @@
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
-from app.models import AuditLog, Membership, OrgUnit, UnitListEntry, WorkflowInstance
+from app.models import AuditLog, Membership, OrgUnit, UnitListEntry, User, WorkflowInstance
 from app.services import transaction
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 
 KINDS = {'white': _l('白名单'), 'black': _l('黑名单')}
+CHANGE_LABELS = {'sensitive_word.add': _l('添加敏感词'), 'sensitive_word.remove': _l('删除敏感词'),
+                 'unit_list.white.add': _l('加入白名单'), 'unit_list.white.remove': _l('移出白名单'),
+                 'unit_list.black.add': _l('加入黑名单'), 'unit_list.black.remove': _l('移出黑名单')}
 LISTABLE = ('team', 'station')
 
 
@@ -95,3 +98,19 @@ def blacklisted_instance_ids(instance_ids) -> set[int]:
         select(WorkflowInstance.id).join(Membership, Membership.user_id == WorkflowInstance.submitter_id)
         .join(UnitListEntry, UnitListEntry.org_unit_id == Membership.org_unit_id)
         .where(WorkflowInstance.id.in_(ids), UnitListEntry.kind == 'black').distinct()))
+
+
+def changes(user, limit=20) -> tuple[list[dict], int]:
+    """(latest audited changes of the word list and the white/black lists, how many there are in all)."""
+    _require_association(user)
+    cond = or_(AuditLog.action.like('sensitive_word.%'), AuditLog.action.like('unit_list.%'))
+    total = db.session.scalar(select(func.count()).select_from(AuditLog).where(cond))
+    rows = db.session.execute(select(AuditLog, User).outerjoin(User, User.id == AuditLog.actor_id).where(cond)
+                              .order_by(AuditLog.id.desc()).limit(limit)).all()
+    items = []
+    for log, actor in rows:
+        detail = json.loads(log.detail_json or '{}')
+        items.append({'at': log.at, 'action': log.action, 'label': str(CHANGE_LABELS.get(log.action, log.action)),
+                      'target': detail.get('name') or detail.get('word') or log.target, 'code': detail.get('org_unit'),
+                      'actor': actor.display_name if actor else None, 'actor_username': actor.username if actor else None})
+    return items, total

@@ -107,3 +107,25 @@ def test_returned_form_also_works_from_the_generic_inbox_page(login, api):
     assert view['status_label'] == '待退役军人事务局终审'
     detail = api('veterans').get(f'/tasks/{view["open_tasks"][0]["id"]}').get_json()
     assert detail['data']['tags'] == '退役军人志愿活动、助老' and detail['data']['team_name'] == '西村街长者关爱志愿服务队'
+
+
+def test_every_list_change_shows_in_the_change_log_with_who_and_what(login, api):
+    gzva_api = api('gzva')
+    gzva_api.post('/sensitive-words', json={'words': ['赌博', '传销']})
+    gzva_api.client.delete('/api/v1/sensitive-words', headers=gzva_api.headers, json={'word': '传销'})
+    gzva = login('gzva')
+    gzva.post('/activities/admin/lists/white', data={'org_unit': 'team_a'})
+    gzva.post('/activities/admin/lists/white/delete', data={'org_unit': 'team_a'})
+    gzva.post('/activities/admin/lists/black', data={'org_unit': 'team_vet'})
+    html = gzva.get('/activities/admin').get_data(as_text=True)
+    log = html[html.index('id="changes"'):]
+    rows = re.findall(r'<tr><td class="title-cell">.*?</tr>', log, re.S)
+    text = [re.sub(r'<[^>]+>|\s+', ' ', r).split() for r in rows]
+    assert [t[3:] for t in text] == [
+        ['加入黑名单', '西村街退役军人志愿服务队', 'team_vet'], ['移出白名单', '西村街长者关爱志愿服务队', 'team_a'],
+        ['加入白名单', '西村街长者关爱志愿服务队', 'team_a'], ['删除敏感词', '传销'], ['添加敏感词', '传销'],
+        ['添加敏感词', '赌博']]
+    assert all(t[2] == '广州市志愿者协会' for t in text)
+    assert '共 6 条' in log
+    english = gzva.get('/activities/admin?lang=en').get_data(as_text=True)
+    assert 'Change log' in english and 'Added to the blacklist' in english

@@ -81,9 +81,10 @@ def resubmit(instance_id):
 @login_required
 def admin_lists():
     words, total = sensitive_words.list_words(current_user, request.args.get('q'), page_arg())
+    changes, changes_total = unit_lists.changes(current_user)
     return render_template('activities/admin.html', words=words, total=total, page=page_arg(), q=request.args.get('q', ''),
                            white=unit_lists.entries(current_user, 'white'), black=unit_lists.entries(current_user, 'black'),
-                           units=unit_lists.candidates())
+                           units=unit_lists.candidates(), changes=changes, changes_total=changes_total)
 
 
 def _admin_action(fn, done):
