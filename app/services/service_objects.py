@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -46,6 +47,20 @@ def _check_duplicate(clean: dict, instance, errors: dict) -> None:
         errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where, name=dup.name)]
 
 
+def _insert_live(obj: ServiceObject, clean: dict, instance) -> None:
+    """Insert the new version; a same-ID entry committed meanwhile (the unique live index) is a field error."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(obj)
+            db.session.flush()
+    except IntegrityError:
+        errors: dict = {}
+        _check_duplicate(clean, instance, errors)
+        if not errors:
+            raise
+        raise ValidationFailed(errors) from None
+
+
 class ServiceObjectHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer', 'station_admin'}
@@ -74,7 +89,7 @@ class ServiceObjectHooks(ProcessHooks):
                             household_street=streets[clean['household_street']],
                             residence_street=streets[clean['residence_street']],
                             data_json=json.dumps(clean, ensure_ascii=False), submitted_by_id=user.id)
-        db.session.add(obj)
+        _insert_live(obj, clean, instance)
         for fid in set(clean['proof_files']) - attached:
             db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
         db.session.flush()

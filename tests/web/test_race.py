@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Decision, HumanTask, ServiceObject, WorkflowInstance
 from app.services.demo import make_id
-from tests.helpers import start_entry
+from tests.helpers import entry_data, start_entry, upload_png
 from tests.web.conftest import open_task
 
 ROUNDS = 50
@@ -149,3 +149,42 @@ def test_same_station_user_with_two_tokens_completes_once(app, api):
         street = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == iid,
                                                             HumanTask.lane == 'street_admin')).all()
         assert len(street) == 1 and street[0].status == 'open'
+
+
+def test_same_id_number_submitted_twice_at_once_is_stored_once(app, api):
+    """Two submitters (or a double tap) send the same elder at the same moment: one entry, one 422."""
+    rounds = 20
+    clients = (api('vol_zhang'), api('station_xicun'))
+    files = {c.headers['Authorization']: [upload_png(c, f'p{i}.png') for i in range(rounds)] for c in clients}
+    ids = [make_id('440105', date(1944, 5, 1 + i), 300 + i) for i in range(rounds)]
+    barrier = threading.Barrier(2, timeout=30)
+    results = {idn: [] for idn in ids}
+    failures = []
+
+    def worker(headers):
+        try:
+            with app.app_context():
+                client = app.test_client()
+                for i, idn in enumerate(ids):
+                    body = {'data': entry_data([files[headers['Authorization']][i]], id_number=idn, name=f'重复{i:02d}')}
+                    barrier.wait()
+                    resp = client.post('/api/v1/processes/service_object_entry/instances', json=body, headers=headers)
+                    results[idn].append((resp.status_code, resp.get_json()))
+        except Exception as exc:  # surfaced in the main thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(c.headers,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not failures, failures
+    db.session.expire_all()
+    for idn in ids:
+        codes = sorted(code for code, _ in results[idn])
+        assert codes == [201, 422], (idn, results[idn])
+        loser = next(body for code, body in results[idn] if code == 422)
+        assert '请勿重复录入' in loser['errors']['id_number'][0], loser
+        assert _count(ServiceObject, ServiceObject.id_number == idn) == 1
+    assert _count(WorkflowInstance) == rounds
