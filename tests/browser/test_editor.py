@@ -4,7 +4,7 @@ import pytest
 
 from tests.browser.conftest import login_as
 from tests.web.conftest import open_task, submit
-from tests.web.test_process_admin import BASE, BROKEN, _replace_element
+from tests.web.test_process_admin import BASE, BROKEN, _replace_element, street_to_association
 
 ASSETS = 'app/static/vendor/bpmn-modeler.production.min.js'
 
@@ -189,3 +189,42 @@ def test_lane_name_is_never_typed_on_the_canvas(new_page):
     # a task's name is still edited on the canvas
     page.locator('g.djs-element[data-element-id="street_review"]').first.dblclick(force=True)
     assert page.locator('.djs-direct-editing-parent:visible').count() == 1
+
+
+def test_versions_migration_and_instance_viewer(api, new_page, shot):
+    vol, station, admin = api('vol_zhang'), api('station_xicun'), api('admin')
+    case = submit(vol, 3)
+    task = open_task(station, case)
+    assert station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'}).status_code == 200
+    resp = admin.client.post('/api/v1/processes/service_object_entry/drafts', data=street_to_association(),
+                             headers={**admin.headers, 'Content-Type': 'application/xml'})
+    assert admin.post(f'/processes/service_object_entry/drafts/{resp.get_json()["draft_id"]}/publish').status_code == 201
+
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    page.get_by_role('tab', name='版本').click()
+    row = page.locator('#versions tr[data-version="1"]')
+    assert row.locator('.running-count').inner_text() == '1' and '镇街终审 × 1' in row.inner_text()
+    page.get_by_role('button', name='比较').click()
+    page.wait_for_selector('#diff .diff.changed')
+    assert 'street_review' in page.locator('#diff').inner_text()
+    shot(page, 'versions-diff')
+
+    page.get_by_role('tab', name='迁移').click()
+    page.get_by_role('button', name='试运行（不改动）').click()
+    page.wait_for_selector(f'#mig-movable a:text("#{case}")')
+    page.on('dialog', lambda d: d.accept())
+    page.get_by_role('button', name='执行迁移').click()
+    page.wait_for_selector('#mig-result p.ok')
+    shot(page, 'migrated')
+
+    page.goto(f'/admin/instances/{case}')
+    page.wait_for_selector('body[data-viewer-ready="1"]')
+    done = page.locator('g.djs-element.done').evaluate_all('els => els.map(e => e.dataset.elementId)')
+    assert {'start', 'submit', 'station_review'} <= set(done) and 'street_review' not in done
+    current = page.locator('g.djs-element.current').evaluate_all('els => els.map(e => e.dataset.elementId)')
+    assert current == ['street_review']
+    text = page.locator('main').inner_text()
+    assert 'v2' in text and '流程版本迁移 v1 → v2' in text and '社工站初审' in text
+    shot(page, 'instance-viewer')
