@@ -287,7 +287,23 @@ def order_view(order: VOrder) -> dict:
                             'hours': v.hours, 'points': v.points_awarded} for v in order.volunteers],
             'rating': json.loads(order.rating_json) if order.rating_json else None,
             'certification': json.loads(order.certification_json) if order.certification_json else None,
-            'closed_reason': order.closed_reason}
+            'closed_reason': order.closed_reason, 'status_tone': status_tone(order),
+            'certify_due_at': due.isoformat() if (due := certify_due_at(order)) else None}
+
+
+def certify_due_at(order: VOrder) -> datetime | None:
+    """While the service is over and not yet certified: the 14-day deadline (users are told 10 working days)."""
+    over = order.end_at is not None and order.end_at <= utcnow()
+    if order.status == 'to_certify' or (order.status == 'in_progress' and over):
+        return order.end_at + timedelta(days=CERTIFY_DAYS)
+    return None
+
+
+def status_tone(order: VOrder) -> str:
+    """Badge colour of a status: finished well, ended without service, or still under way."""
+    if order.status == 'done':
+        return 'approved'
+    return 'rejected' if order.status in ('rejected', 'cancelled', 'expired', 'aborted', 'abandoned') else 'pending'
 
 
 def my_orders(user, page=1, per_page=20):
@@ -322,3 +338,22 @@ def open_for_volunteer(user, page=1, per_page=20):
     tasks, total = list_tasks(user, 'open', PROCESS_KEY, None, page, per_page)
     rows = [(t, order_for(t.instance)) for t in tasks if t.bpmn_id == 'accept']
     return rows, total
+
+
+def accept_order(user, task_id: int, note: str):
+    """A volunteer accepts from the open-orders list; a task gone meanwhile is explained by what became of the order."""
+    from app.models import HumanTask
+    from app.services.tasks import complete_task
+    try:
+        return complete_task(user, task_id, data={'note': note or ''})
+    except Conflict as exc:
+        task = db.session.get(HumanTask, task_id)
+        order = order_for(task.instance) if task is not None and task.bpmn_id == 'accept' else None
+        if order is None or exc.code != 'already_handled':
+            raise
+        if order.status == 'open' and approved_count(order) < order.volunteers_needed:
+            raise Conflict(_l('刚有其他志愿者接了这张订单，正在等待社工站审核，请稍后刷新再看')) from exc
+        if order.status in ('open', 'in_progress', 'to_certify', 'done'):
+            raise Conflict(_l('该订单志愿者人数已满，不能再接单')) from exc
+        raise Conflict(_l('该订单%(status)s，不能再接单', status=status_label(order))) from exc
+

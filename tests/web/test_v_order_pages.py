@@ -70,3 +70,55 @@ def test_station_certifies_with_photos_on_the_task_page(api, login):
     ok = station.post(f'/inbox/tasks/{certify["id"]}/decide', data={**form, 'service_hours': '2', 'photos': kept})
     assert ok.status_code == 302
     assert open_task(api('gzva'), inst['id'])['title'] == '广志协认证审核'
+
+
+def test_accepting_a_taken_full_or_cancelled_order_says_why(api, login):
+    from tests.web.test_v_order_rules import publish
+    so = approved_object(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
+    inst = publish(publisher, so)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    li, wang = login('vol_li'), login('vol_wang')
+    listing = wang.get('/m/orders/open').get_data(as_text=True)
+    assert '<span class="badge s-pending">待接单</span>' in listing
+    task_id = open_task(api('vol_wang'), inst['id'])['id']
+    assert li.post(f'/m/orders/accept/{task_id}', data={'note': ''}).status_code == 302
+    late = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
+    assert '刚有其他志愿者接了这张订单，正在等待社工站审核' in late
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    full = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
+    assert '该订单志愿者人数已满，不能再接单' in full
+
+    other = publish(publisher, so, title='取消的订单')
+    complete(station, open_task(station, other['id']), decision='approve', data={'dispatch_mode': 'open'})
+    task_id = open_task(api('vol_wang'), other['id'])['id']
+    order_id = int(other['business_key'].split(':')[1])
+    assert publisher.post(f'/orders/{order_id}/cancel', json={'reason': '家属已安排'}).status_code == 200
+    gone = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
+    assert '该订单已取消，不能再接单' in gone
+
+
+def test_order_page_shows_rating_certification_and_the_deadline(api, login):
+    from tests.web.test_v_order_lifecycle import travel_past_service
+    from tests.web.test_v_order_rules import RATINGS, certification, publish
+    so = approved_object(api)
+    publisher, station, vol_li, gzva = api('vol_zhang'), api('station_xicun'), api('vol_li'), api('gzva')
+    inst = publish(publisher, so)
+    order_id = int(inst['business_key'].split(':')[1])
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    page = login('station_xicun')
+    assert '10 个工作日' not in page.get(f'/orders/{order_id}').get_data(as_text=True), 'not before the service ends'
+    travel_past_service(inst['id'])
+    complete(publisher, open_task(publisher, inst['id']), data={**RATINGS, 'rating_skill': 3, 'comment': '很耐心'})
+    end = publisher.get(f'/orders/{order_id}').get_json()['end_at']
+    due = (datetime.fromisoformat(end) + timedelta(days=14)).astimezone(__import__('zoneinfo').ZoneInfo('Asia/Shanghai'))
+    html = page.get(f'/orders/{order_id}').get_data(as_text=True)
+    assert f'时数认证须在服务结束后 10 个工作日内完成，截止 {due:%Y-%m-%d %H:%M}' in html
+    assert '服务评价' in html and '服务技能' in html and '很耐心' in html
+    complete(station, open_task(station, inst['id']), data=certification(station, summary='陪同复诊两次'))
+    complete(gzva, open_task(gzva, inst['id']), decision='approve')
+    html = page.get(f'/orders/{order_id}').get_data(as_text=True)
+    assert '陪同复诊两次' in html and '10 个工作日' not in html
+    assert '<strong class="badge s-approved">已完成</strong>' in html

@@ -54,7 +54,7 @@ def open_orders():
 @bp.post('/m/orders/accept/<int:task_id>')
 def accept(task_id):
     try:
-        tasks.complete_task(current_user, task_id, data={'note': request.form.get('note', '')})
+        v_orders.accept_order(current_user, task_id, request.form.get('note', ''))
         flash(_('已接单，等待社工站审核'), 'success')
     except ServiceError as exc:
         flash(str(getattr(exc, 'errors', None) and next(iter(exc.errors.values()))[0] or exc.message), 'error')
@@ -67,7 +67,8 @@ def detail(order_id):
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
                            history=tasks.instance_history(order.instance_id),
                            my_tasks=[t for t in tasks.open_tasks(order.instance_id) if tasks.can_act(current_user, t)],
-                           can_manage=v_order_steps.may_manage(current_user, order))
+                           can_manage=v_order_steps.may_manage(current_user, order),
+                           certify_due=v_orders.certify_due_at(order))
 
 
 @bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
