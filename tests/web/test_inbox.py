@@ -294,3 +294,20 @@ def test_search_and_process_filter_on_the_open_tab(api):
     first, second = (station.get(f'/tasks?state=open&page={p}').get_json() for p in (1, 2))
     assert first['total'] == second['total'] == 23 and len(first['items']) == 20 and len(second['items']) == 3
     assert not {t['id'] for t in first['items']} & {t['id'] for t in second['items']}
+
+
+def test_late_decision_on_the_page_is_409_with_the_task_as_it_is_now(login, case_at_street, row_counts):
+    """Two streets open the same task; the second to click gets 409 on the task page itself: the
+    "already handled" message, the first street's decision in the history and a link to the case."""
+    inst_id, tid = case_at_street()
+    xicun, xinshi = login('street_xicun'), login('street_xinshi')
+    assert 'name="decision"' in xinshi.get(f'/inbox/tasks/{tid}').get_data(as_text=True)
+    assert xicun.post(f'/inbox/tasks/{tid}/decide', data={'decision': 'reject', 'reason': '材料不全'}).status_code == 302
+    before = row_counts()
+    r = xinshi.post(f'/inbox/tasks/{tid}/decide', data={'decision': 'approve', 'reason': '同意'})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert 'class="flash error"' in html and '该任务已被处理' in html
+    assert '该任务已处理' in html and '不通过' in html and '材料不全' in html
+    assert f'/cases/{inst_id}' in html and 'name="decision"' not in html
+    assert row_counts() == before

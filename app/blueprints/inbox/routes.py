@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.blueprints.inbox import bp
 from app.blueprints.web import file_uploads, form_values, page_arg
 from app.services import files, service_objects, submissions, tasks
-from app.services.errors import NotFound, ServiceError, ValidationFailed
+from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
 
@@ -41,6 +41,10 @@ def decide(task_id):
     except ValidationFailed as exc:
         return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors=exc.errors,
                                values=values, kept=getattr(exc, 'kept_files', [])), exc.status
+    except Conflict as exc:  # someone was first or holds the claim: show the task as it is now, not a dead end
+        flash(str(exc.message), 'error')
+        return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors={},
+                               values=values, kept=[]), exc.status
     flash(_('已提交'), 'success')
     return redirect(url_for('inbox.index'))
 
