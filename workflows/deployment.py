@@ -47,6 +47,7 @@ class _Parsed:
         self.spec = spec
         self.subprocess_specs = subprocess_specs
         self.lines = {el.get("id"): el.sourceline for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        self.process_ids = {spec.name for spec in self.all_specs()}
         self.flows = {}
         for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
             self.flows.setdefault((flow.get("sourceRef"), flow.get("targetRef")), flow.get("id"))
@@ -99,13 +100,38 @@ def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
     lane_problems, bad_lanes = _check_lanes(parsed, roles)
     problems.extend(lane_problems)
     operators = service_tasks.registered_names()
+    parsed_ids = set()
     for spec in parsed.all_specs():
         for ts in spec.task_specs.values():
             bpmn_id = getattr(ts, "bpmn_id", None)
             if bpmn_id is None:
                 continue
+            parsed_ids.add(bpmn_id)
             problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators, bad_lanes))
+    problems.extend(_check_unreachable(parsed, parsed_ids))
     return problems
+
+
+_FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "sendTask", "receiveTask",
+               "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+               "inclusiveGateway", "eventBasedGateway", "complexGateway", "startEvent", "endEvent",
+               "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
+
+
+def _check_unreachable(parsed: _Parsed, parsed_ids: set[str]) -> list[Problem]:
+    """The engine only reads what the start event leads to: a step left unconnected would silently never run,
+    and a script task must not sit in the file even there."""
+    found = []
+    for el in parsed.root.iter(*(f"{{{BPMN_NS}}}{tag}" for tag in _FLOW_NODES)):
+        el_id = el.get("id")
+        if el_id in parsed_ids or el.getparent().get("id") not in parsed.process_ids:
+            continue
+        tag = el.tag.split("}")[-1]
+        if tag == "scriptTask":
+            found.append(parsed.problem(el_id, f"script task {el_id} is not allowed; use a service task"))
+        else:
+            found.append(parsed.problem(el_id, f"{tag} {el_id} cannot be reached from the start event"))
+    return found
 
 
 def _check_lanes(parsed: _Parsed, roles) -> tuple[list[Problem], set[str]]:

@@ -228,6 +228,8 @@ def check_condition(user, key: str, expression: str, xml: bytes | None = None) -
 
 _PATTERNS = [
     (r'script task (\S+) is not allowed', lambda m: _l('步骤 %(id)s 是脚本任务，系统不允许运行脚本，请改用服务任务', id=m[1])),
+    (r'(\w+) (\S+) cannot be reached from the start event', lambda m: _l(
+        '元素 %(id)s 没有从开始事件连过来，永远不会执行：请连线或删除它', id=m[2])),
     (r'(prescript|postscript) on (\S+) is not allowed', lambda m: _l('步骤 %(id)s 带有脚本，系统不允许运行脚本', id=m[2])),
     (r"user task (\S+) is in lane '(.*)'; expected", lambda m: _l(
         '审核步骤 %(id)s 所在泳道“%(lane)s”不是系统角色，请在右侧用角色选择器选择', id=m[1], lane=m[2])),

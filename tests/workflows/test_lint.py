@@ -54,6 +54,18 @@ def test_script_task_refused():
     assert problem.line is not None
 
 
+def test_unconnected_script_task_refused_too():
+    xml = diagram(extra='<bpmn:scriptTask id="orphan"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>')
+    problem = only(problems_for(xml))
+    assert problem.element_id == "orphan" and "script" in problem.message and problem.line is not None
+
+
+def test_step_not_connected_to_start_is_reported():
+    xml = diagram(extra='<bpmn:userTask id="forgotten" name="New review"/>')
+    problem = only(problems_for(xml))
+    assert problem.element_id == "forgotten" and "cannot be reached" in problem.message
+
+
 def test_prescript_refused():
     problems = problems_for(diagram(extra_ext="<spiffworkflow:preScript>x = 1</spiffworkflow:preScript>"))
     assert only(problems).element_id == "task" and "prescript" in problems[0].message
