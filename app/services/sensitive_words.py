@@ -1,11 +1,11 @@
 """Sensitive-word interception (敏感词拦截): 广志协's word list and a fast Aho-Corasick matcher.
 
 Text and words are compared after NFKC (full-width -> half-width), lower-casing and removing every
-whitespace, separator and zero-width character, so "敏 感 词", "敏·感·词" and "ＡＢＣ" vs "abc" match.
+space, punctuation mark, symbol (emoji too) and invisible character, so "敏 感 词", "敏·感·词", "敏😀感词"
+and "ＡＢＣ" vs "abc" match.
 The automaton is cached per process and rebuilt when the list's version counter changes.
 """
 import json
-import re
 import threading
 import unicodedata
 
@@ -20,15 +20,17 @@ from app.services.errors import Forbidden, NotFound, ValidationFailed
 
 LIST_KEY = 'sensitive_words'
 MAX_WORD = 100
-# whitespace (incl. ideographic space), zero-width characters, ASCII punctuation and common CJK separators
-_STRIP = re.compile(r'[\s\u200b-\u200f\u2060\ufeff'
-                    r'!-/:-@\[-`{-~'
-                    r'·・•‧∙、，。；：？！…—–―‐‑“”‘’「」『』〈〉《》【】〔〕（）〖〗～＿￣]+')
+# Unicode categories dropped before matching: punctuation (P), symbols incl. emoji (S), separators and
+# spaces (Z), control and format characters such as zero-width joiners (C); plus variation selectors
+_DROPPED_CATEGORIES = frozenset('PSZC')
+_VARIATION_SELECTORS = frozenset(map(chr, [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]))
 
 
 def normalize(text: str) -> str:
-    """NFKC, lower case, without whitespace and separators."""
-    return _STRIP.sub('', unicodedata.normalize('NFKC', text or '').lower())
+    """NFKC (full-width -> half-width), lower case, without spaces, punctuation, symbols or invisible characters."""
+    folded = unicodedata.normalize('NFKC', text or '').lower()
+    return ''.join(c for c in folded
+                   if unicodedata.category(c)[0] not in _DROPPED_CATEGORIES and c not in _VARIATION_SELECTORS)
 
 
 def build_automaton(words) -> ahocorasick.Automaton:
@@ -164,11 +166,14 @@ def _listed(keys) -> set[str]:
 
 
 def remove_word(user, word) -> None:
-    """Remove a word (matched after normalization); audited."""
+    """Remove a word (matched after normalization, or exactly as listed); audited."""
     _require_association(user)
-    key = normalize(word or '')
+    word = word.strip() if isinstance(word, str) else ''
+    key = normalize(word)
     with transaction():
-        row = db.session.scalar(select(SensitiveWord).where(SensitiveWord.normalized == key)) if key else None
+        row = db.session.scalar(select(SensitiveWord).where(
+            (SensitiveWord.normalized == key) | (SensitiveWord.word == word)).order_by(SensitiveWord.id).limit(1)) \
+            if word else None
         if row is None:
             raise NotFound(_l('敏感词不在列表中'))
         _audit(user, 'sensitive_word.remove', row.word)

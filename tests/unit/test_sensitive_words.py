@@ -47,3 +47,14 @@ def test_ten_thousand_words_build_and_match_fast():
     assert words[1234] in hits
     assert t2 - t0 < 0.2
     assert t2 - t1 < 0.02
+
+
+def test_symbols_emoji_and_invisible_characters_between_characters_are_ignored():
+    automaton = build_automaton(['敏感词', 'k粉'])
+    for text in ('敏😀感词', '敏♥感★词', '敏\u200d感\ufe0f词', '敏\xa0感\t词', '敏\n感\u2003词', '敏｜感／词', 'Ｋ\u3000粉'):
+        assert find_in(automaton, text), text
+    assert find_in(automaton, '敏捷的感知力，词汇丰富') == []
+
+
+def test_normalize_keeps_letters_digits_and_cjk():
+    assert normalize('重阳节2030活动Ａ１') == '重阳节2030活动a1'
