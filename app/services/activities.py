@@ -199,7 +199,12 @@ def _classify(data, params):
 
 @service_tasks.register('activity.skip_review')
 def _skip_review(data, params):
-    """Write '白名单免审' into the history (after the submit row, see _flush_deferred)."""
+    """Write '白名单免审' into the history (after the submit row, see _flush_deferred). A blacklisted or
+    no longer whitelisted team is refused here too, even if an edited diagram routed it this way."""
+    team = db.session.scalar(select(OrgUnit).where(OrgUnit.code == data['team_unit']))
+    on = unit_lists.flags(team.id)
+    if on['black'] or not on['white']:
+        raise RuntimeError('只有白名单且不在黑名单中的单位可以免予广志协审核')
     instance = db.session.get(WorkflowInstance, data['instance_id'])
     db.session.info.setdefault(_DEFERRED, []).append(dict(
         instance_id=instance.id, bpmn_id='skip_review', task_title=SKIP_TITLE, lane='association_admin',
