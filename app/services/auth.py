@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import ApiToken, User
+from app.models import ApiToken, Membership, User
 from app.models.base import utcnow
 from app.services import transaction
 
@@ -55,8 +55,10 @@ def user_for_token(raw: str) -> User | None:
     """The user behind a live token, None for unknown, expired or malformed tokens."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw))
-                              .options(joinedload(ApiToken.user)))  # one round trip for token and user
+    # one round trip for the token, its user and the user's memberships with their units
+    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(raw))
+                               .options(joinedload(ApiToken.user).joinedload(User.memberships)
+                                        .joinedload(Membership.org_unit))).unique().first()
     if token is None or token.expires_at <= utcnow() or not token.user.is_active:
         return None
     return token.user

@@ -3,12 +3,12 @@ import json
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import InstanceFile, OrgUnit, ServiceObject
+from app.models import InstanceFile, OrgUnit, ServiceObject, WorkflowInstance
 from app.models.base import utcnow
 from app.services import files
 from app.services.errors import ValidationFailed
@@ -117,10 +117,11 @@ def latest_version(instance_id) -> ServiceObject | None:
 
 
 def _set_status(data: dict, status: str, outcome=None) -> dict:
-    obj = db.session.get(ServiceObject, data['service_object_id'])
-    obj.status, obj.decided_at = status, utcnow()
+    """One UPDATE of the version under review (no read first: this runs inside every final decision)."""
+    db.session.execute(update(ServiceObject).where(ServiceObject.id == data['service_object_id'])
+                       .values(status=status, decided_at=utcnow()).execution_options(synchronize_session='fetch'))
     if outcome:
-        obj.instance.outcome = outcome
+        db.session.get(WorkflowInstance, data['instance_id']).outcome = outcome
     return {'status': status}
 
 

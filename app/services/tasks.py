@@ -3,6 +3,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ARRAY, Integer, any_, bindparam, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import HumanTask, WorkflowInstance
@@ -50,9 +51,10 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         .execution_options(synchronize_session='fetch')).rowcount
     if grabbed != 1:
         raise Conflict()
+    audit = _audit_data(instance, task, clean)  # what the reviewer saw and decided on, read before the engine moves on
     run_step(run, task.task_guid, engine_data)
     decision = record_decision(instance, task, user, matching_membership(user, task), clean.get('decision') or 'submit',
-                               clean.get('reason'), _audit_data(instance, task, clean))
+                               clean.get('reason'), audit)
     messages.notify_decision(instance, decision)  # before save_run: it supersedes the resubmit-task message
     save_run(instance, run)
 
@@ -64,7 +66,8 @@ def _audit_data(instance, task, clean) -> dict:
 
 
 def _visible_task(user, task_id, *, for_action=False) -> HumanTask:
-    task = db.session.get(HumanTask, task_id) if str(task_id).isdigit() else None
+    task = db.session.get(HumanTask, int(task_id), options=[joinedload(HumanTask.scopes)]) \
+        if str(task_id).isdigit() and int(task_id) < 2**31 else None
     if task is None:
         raise NotFound()
     if can_act(user, task) or (not for_action and task.completed_by_id == user.id):
