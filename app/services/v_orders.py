@@ -237,6 +237,11 @@ class VOrderHooks(ProcessHooks):
             for v in order.volunteers)
         return data
 
+    def status_label(self, instance) -> str | None:
+        """The order's status of SPEC §2.2 for case lists (待审核 … 已中止), not the generic step name."""
+        order = order_for(instance)
+        return status_label(order) if order is not None else None
+
     def resubmit_values(self, instance):
         order = order_for(instance)
         return json.loads(order.data_json) if order else {}
