@@ -66,13 +66,21 @@ def current_version() -> int:
     return db.session.scalar(select(ListVersion.version).where(ListVersion.key == LIST_KEY)) or 0
 
 
+def _fingerprint() -> tuple:
+    """The list's version counter plus its newest row (id, time): two index lookups. The counter alone
+    repeats when a database is recreated or restored, which would leave another list's matcher cached."""
+    newest = db.session.execute(select(SensitiveWord.id, SensitiveWord.created_at)
+                                .order_by(SensitiveWord.id.desc()).limit(1)).first()
+    return (current_version(), *(tuple(newest) if newest else (None, None)))
+
+
 def _automaton():
-    version = current_version()
-    if _CACHE.version != version or _CACHE.automaton is None:
+    key = _fingerprint()
+    if _CACHE.version != key or _CACHE.automaton is None:
         words = db.session.scalars(select(SensitiveWord.word)).all()
         automaton = build_automaton(words)
         with _CACHE.lock:
-            _CACHE.version, _CACHE.automaton = version, automaton
+            _CACHE.version, _CACHE.automaton = key, automaton
     return _CACHE.automaton
 
 

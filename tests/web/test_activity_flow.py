@@ -3,7 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Activity, AuditLog, HumanTask, WorkflowInstance
+from app.models import Activity, AuditLog, HumanTask, ListVersion, SensitiveWord, WorkflowInstance
+from app.services import sensitive_words
 from workflows import service_tasks
 
 
@@ -315,3 +316,16 @@ def test_skip_step_refuses_a_blacklisted_team_even_if_a_diagram_routed_it_there(
     db.session.expire_all()
     assert service_tasks.call('activity.skip_review', data, {}) == {'skipped': True}
     db.session.rollback()
+
+
+def test_matcher_is_rebuilt_when_the_database_is_recreated_with_the_same_version_number(api):
+    gzva = api('gzva')
+    gzva.post('/sensitive-words', json={'word': '甲乙'})
+    assert sensitive_words.find('甲 乙') == ['甲乙']
+    # a restored or recreated database: the list and its counter start again from scratch
+    db.session.execute(SensitiveWord.__table__.delete())
+    db.session.execute(ListVersion.__table__.delete())
+    db.session.commit()
+    assert gzva.post('/sensitive-words', json={'word': '丙丁'}).get_json()['items'][0]['word'] == '丙丁'
+    assert sensitive_words.current_version() == 1
+    assert sensitive_words.find('甲乙 丙 丁') == ['丙丁']
