@@ -7,6 +7,7 @@ import re
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import AuditLog, Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowDraft, WorkflowInstance, WorkflowVersion
@@ -377,12 +378,19 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
     if problems:
         raise ProblemsFound(problems)
     with transaction():
+        # the draft row is locked: of two admins publishing it at once, the second sees it published
+        draft = db.session.scalar(select(WorkflowDraft).where(WorkflowDraft.id == draft.id).with_for_update()
+                                  .execution_options(populate_existing=True))
+        if draft.published_version_id:
+            raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
         latest = _version(key)
         try:
             version = deploy(key, draft.xml, user)
         except ValidationFailed as exc:
             raise ProblemsFound([{'element_id': None, 'line': None, 'message': m, 'detail': m}
                                  for m in exc.errors.get('bpmn', [])]) from exc
+        except IntegrityError as exc:  # another draft of this process took the version number a moment ago
+            raise Conflict(_l('另一位管理员刚刚发布了该流程的新版本，请刷新后重试'), code='version_taken') from exc
         draft.published_version_id = version.id
         _audit(user, 'process.publish', f'{key} v{version.version}', {
             'draft_id': draft.id, 'version': version.version, 'previous_version': latest.version if latest else None,
