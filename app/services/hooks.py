@@ -23,6 +23,10 @@ class ProcessHooks:
         """What a returned submission form is pre-filled with."""
         return self.display(instance)
 
+    def status_label(self, instance) -> str | None:
+        """The process's own words for the case's state on lists (None: derive it from the open steps)."""
+        return None
+
     def on_saved(self, instance, ready_bpmn_ids: list[str]) -> None:
         """Called after every engine step is stored (keep business status in step with the diagram)."""
 

@@ -1,6 +1,7 @@
 """Words users see for the state of a case."""
 from flask_babel import lazy_gettext as _l
 
+from app.services.hooks import hooks_for
 from app.services.step_names import step_name
 
 OUTCOMES = {'approved': _l('已通过'), 'rejected': _l('未通过'), 'abandoned': _l('已终止'),
@@ -8,7 +9,10 @@ OUTCOMES = {'approved': _l('已通过'), 'rejected': _l('未通过'), 'abandoned
 
 
 def status_label(instance, open_tasks) -> str:
-    """e.g. 待社工站初审 / 审核不通过，待修改 / 已通过."""
+    """e.g. 待社工站初审 / 审核不通过，待修改 / 已通过; a process may name its own (V-orders: SPEC §2.2)."""
+    own = hooks_for(instance.process_key).status_label(instance)
+    if own:
+        return own
     if instance.status == 'completed':
         return str(OUTCOMES.get(instance.outcome, _l('已完成')))
     if instance.status == 'error':

@@ -1,8 +1,6 @@
 """Every list a user sees names the V-order statuses of SPEC §2.2, from 待审核 to 已中止."""
 import re
 
-import pytest
-
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, travel_past_service
 from tests.web.test_v_order_rules import RATINGS, certification, publish
 
@@ -67,8 +65,6 @@ def test_my_orders_and_the_order_page_show_the_spec_statuses(api, login):
     assert shown == SPEC_STATUSES - {'初审已通过', '已过期'}  # those two: test_v_order_rules and tests/jobs
 
 
-@pytest.mark.xfail(strict=True, reason='app/services/status.py derives a V-order case status from its open step '
-                   '(进行中 reads 审核不通过，待修改, 已取消 reads 处理中); fixed by asking the process hook first')
 def test_my_submissions_and_the_case_api_show_the_spec_statuses(api, login):
     page = login('vol_zhang')
 
