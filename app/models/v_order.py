@@ -36,7 +36,7 @@ class VOrder(db.Model):
     data_json: Mapped[str] = mapped_column(Text, default='{}')
     closed_reason: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow)
-    updated_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)  # every UPDATE of the order
 
     street = relationship('OrgUnit', foreign_keys=[street_id], lazy='joined')
     provider = relationship('OrgUnit', foreign_keys=[provider_id])

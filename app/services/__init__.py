@@ -7,6 +7,7 @@ from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, Una
 
 _depth: ContextVar[int] = ContextVar('tx_depth', default=0)
 _after_commit: ContextVar[list | None] = ContextVar('tx_after_commit', default=None)
+_memo: ContextVar[dict | None] = ContextVar('tx_memo', default=None)
 
 
 @contextmanager
@@ -23,6 +24,7 @@ def transaction():
     token = _depth.set(1)
     hooks: list = []
     hooks_token = _after_commit.set(hooks)
+    memo_token = _memo.set({})
     try:
         yield db.session
         db.session.commit()
@@ -32,8 +34,15 @@ def transaction():
     finally:
         _depth.reset(token)
         _after_commit.reset(hooks_token)
+        _memo.reset(memo_token)
     for hook in hooks:
         hook()
+
+
+def use_case_memo() -> dict | None:
+    """A dict that lives as long as the current use case's transaction (None outside one): rows that several
+    steps of one use case read, kept so the session does not fetch them again."""
+    return _memo.get()
 
 
 def after_commit(fn):
@@ -46,4 +55,4 @@ def after_commit(fn):
 
 
 __all__ = ['Conflict', 'Forbidden', 'NotFound', 'ServiceError', 'Unauthorized', 'ValidationFailed',
-           'after_commit', 'transaction']
+           'after_commit', 'transaction', 'use_case_memo']

@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files
+from app.services import files, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 
@@ -109,7 +109,21 @@ def _attach(instance, ids, attached) -> None:
 
 
 def order_for(instance) -> VOrder | None:
-    return db.session.scalar(select(VOrder).where(VOrder.instance_id == instance.id))
+    """The order behind a case. Within one use case it is kept: one engine step asks for it from the hooks, the
+    service tasks and the audit, and the session's weak identity map alone would let it be fetched again."""
+    memo = use_case_memo()
+    order = memo.get(('v_order', instance.id)) if memo is not None else None
+    if order is None or not inspect(order).persistent:
+        order = db.session.scalar(select(VOrder).where(VOrder.instance_id == instance.id))
+        if order is not None:
+            remember_order(instance, order)
+    return order
+
+
+def remember_order(instance, order: VOrder) -> None:
+    memo = use_case_memo()
+    if memo is not None:
+        memo[('v_order', instance.id)] = order
 
 
 def approved_count(order) -> int:
@@ -148,6 +162,7 @@ class VOrderHooks(ProcessHooks):
         order.data_json, order.updated_at = json.dumps(clean, ensure_ascii=False), utcnow()
         db.session.add(order)
         db.session.flush()
+        remember_order(instance, order)
         db.session.execute(VOrderObject.__table__.delete().where(VOrderObject.order_id == order.id))
         db.session.add_all(VOrderObject(order_id=order.id, service_object_id=o.id) for o in checked['objects'])
         _attach(instance, clean.get('qualification_files', []), checked['attached'])
@@ -219,7 +234,6 @@ class VOrderHooks(ProcessHooks):
             if bpmn_id in READY_STATUS:
                 order.status = READY_STATUS[bpmn_id]
                 break
-        order.updated_at = utcnow()
 
     def display(self, instance):
         order = order_for(instance)
