@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, User, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
-from app.services import forms, messages
+from app.services import forms, messages, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.roles import LANE_ROLES
@@ -140,7 +140,7 @@ def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
             if row.assignee_id is None:
                 units = _units_by_code(scope_codes(r)) or [_root_unit()]
-                row.scopes = [HumanTaskScope(org_unit_id=u.id, path=u.path, lane=r.lane, created_at=now) for u in units]
+                row.scopes = [HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in units]
             db.session.add(row)
             created.append(row)
         instance.state_json = run.dump()
@@ -156,7 +156,16 @@ def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
         raise Conflict() from exc
     close_scopes(instance.id)
     messages.notify_new_tasks(created)
+    memo = use_case_memo()
+    if memo is not None:
+        memo[('open_tasks', instance.id)] = [row for row in open_rows.values() if row.status == 'open'] + created
     return created
+
+
+def open_rows_saved(instance_id: int) -> list[HumanTask] | None:
+    """The open task rows save_run left for this instance in the current use case (None if it did not run)."""
+    memo = use_case_memo()
+    return memo.get(('open_tasks', instance_id)) if memo is not None else None
 
 
 def close_scopes(instance_id: int) -> None:

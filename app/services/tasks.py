@@ -11,7 +11,16 @@ from app.models.base import utcnow
 from app.services import forms, messages, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
-from app.services.instances import latest_version, load_run, lock_instance, new_run, record_decision, run_step, save_run
+from app.services.instances import (
+    latest_version,
+    load_run,
+    lock_instance,
+    new_run,
+    open_rows_saved,
+    record_decision,
+    run_step,
+    save_run,
+)
 from app.services.jurisdiction import can_act, matching_membership, open_task_ids, seen_task_clause
 
 
@@ -19,8 +28,10 @@ def is_review(task: HumanTask) -> bool:
     return forms.is_review_form(task.form_key)
 
 
-def start_instance(user, process_key: str, data: dict) -> WorkflowInstance:
-    """Start a case and complete its submission form in one transaction; 422 leaves nothing behind."""
+def start_instance(user, process_key: str, data: dict, present=None):
+    """Start a case and complete its submission form in one transaction; 422 leaves nothing behind.
+
+    `present(instance)`, when given, renders the result inside the transaction (see complete_task)."""
     hooks = hooks_for(process_key)
     if not hooks.can_start(user):
         raise Forbidden(_l('您的账号不能发起此流程'))
@@ -36,7 +47,7 @@ def start_instance(user, process_key: str, data: dict) -> WorkflowInstance:
         if submit is None:
             raise ServiceError(_l('流程的第一步不是提交表单'))
         _complete(user, submit, instance, run, data)
-    return instance
+        return present(instance) if present else instance
 
 
 def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
@@ -75,8 +86,11 @@ def _visible_task(user, task_id, *, for_action=False) -> HumanTask:
     raise NotFound()
 
 
-def complete_task(user, task_id, decision=None, reason=None, data=None) -> WorkflowInstance:
-    """Complete a task the user may act on; the loser of a race gets Conflict (409)."""
+def complete_task(user, task_id, decision=None, reason=None, data=None, present=None):
+    """Complete a task the user may act on; the loser of a race gets Conflict (409).
+
+    Returns the instance, or `present(instance)` rendered inside the transaction: the rows of the step are all
+    loaded then, while after the commit every one of them would be read again."""
     with transaction():
         task = _visible_task(user, task_id, for_action=True)
         if task.status != 'open':
@@ -88,7 +102,7 @@ def complete_task(user, task_id, decision=None, reason=None, data=None) -> Workf
             payload.update(decision=decision, reason=reason)
         instance = lock_instance(task.instance_id)
         _complete(user, task, instance, load_run(instance), payload)
-    return instance
+        return present(instance) if present else instance
 
 
 def _case_title(user, task_id) -> str | None:
@@ -230,6 +244,9 @@ def visible_instance(user, instance_id) -> WorkflowInstance:
 
 
 def open_tasks(instance_id) -> list[HumanTask]:
+    known = open_rows_saved(instance_id)  # this use case just saved the instance: its open rows are at hand
+    if known is not None:
+        return known
     return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                            HumanTask.status == 'open')))
 

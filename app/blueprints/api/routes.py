@@ -18,10 +18,14 @@ def _page():
     return max(request.args.get('page', 1, type=int) or 1, 1)
 
 
-def _instance_body(instance, status=200):
+def _case_body(instance) -> dict:
     open_tasks = tasks.open_tasks(instance.id)
-    return jsonify({'instance': instance_view(instance, open_tasks, tasks.instance_history(instance.id)),
-                    'tasks': [task_item(t) for t in open_tasks if can_act(g.api_user, t)]}), status
+    return {'instance': instance_view(instance, open_tasks, tasks.instance_history(instance.id)),
+            'tasks': [task_item(t) for t in open_tasks if can_act(g.api_user, t)]}
+
+
+def _instance_body(instance, status=200):
+    return jsonify(_case_body(instance)), status
 
 
 @bp.post('/auth/token')
@@ -64,7 +68,7 @@ def download(file_id):
 @bp.post('/processes/<key>/instances')
 def start(key):
     body = s.load(s.StartRequest, request.get_json(silent=True))
-    return _instance_body(tasks.start_instance(g.api_user, key, body['data']), 201)
+    return jsonify(tasks.start_instance(g.api_user, key, body['data'], present=_case_body)), 201
 
 
 @bp.get('/instances/<int:instance_id>')
@@ -100,7 +104,8 @@ def unclaim(task_id):
 @bp.post('/tasks/<int:task_id>/complete')
 def complete(task_id):
     body = s.load(s.CompleteRequest, request.get_json(silent=True))
-    return _instance_body(tasks.complete_task(g.api_user, task_id, body['decision'], body['reason'], body['data']))
+    return jsonify(tasks.complete_task(g.api_user, task_id, body['decision'], body['reason'], body['data'],
+                                       present=_case_body))
 
 
 @bp.post('/tasks/batch')
