@@ -64,10 +64,20 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         raise Conflict()
     audit = _audit_data(instance, task, clean)  # what the reviewer saw and decided on, read before the engine moves on
     run_step(run, task.task_guid, engine_data)
-    decision = record_decision(instance, task, user, matching_membership(user, task), clean.get('decision') or 'submit',
-                               clean.get('reason'), audit)
+    decision = record_decision(instance, task, user, _acting_membership(user, task, instance),
+                               clean.get('decision') or 'submit', clean.get('reason'), audit)
     messages.notify_decision(instance, decision)  # before save_run: it supersedes the resubmit-task message
     save_run(instance, run)
+
+
+def _acting_membership(user, task, instance):
+    """The (role, unit) the user acted in: the one that put a review in their inbox; for their own submission
+    form, the membership that may start this process (a volunteer of 西村街, a station account...)."""
+    found = matching_membership(user, task)
+    if found is None and task.assignee_id == user.id:
+        roles = hooks_for(instance.process_key).start_roles
+        found = next((m for m in user.memberships if roles is None or m.role in roles), None)
+    return found
 
 
 def _audit_data(instance, task, clean) -> dict:

@@ -48,3 +48,28 @@ def test_reject_then_resubmit_creates_new_version(api):
     assert r.status_code == 200, r.get_json()
     lib = station.get('/service-objects?view=all').get_json()
     assert sorted((o['version'], o['status']) for o in lib['items']) == [(1, 'rejected'), (2, 'pending')]
+
+
+def test_every_audit_row_names_the_role_and_unit_the_user_acted_in(api):
+    """The submission is audited like a review: a volunteer of 西村街 or the 西村街 station, not a bare 'submitter'."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Decision
+    from app.services.demo import make_id
+    vol, station = api('vol_zhang'), api('station_xicun')
+    by_vol = start_entry(vol).get_json()['instance']['id']
+    by_station = start_entry(station, id_number=make_id('440103', date(1944, 2, 2), 55)).get_json()['instance']['id']
+    r = station.post(f'/tasks/{_open_task(station, by_vol)["id"]}/complete', json={'decision': 'reject', 'reason': '照片不清'})
+    assert r.status_code == 200, r.get_json()
+    rows = {(d.instance_id, d.decision): d for d in db.session.scalars(select(Decision))}
+    submitted = rows[(by_vol, 'submit')]
+    assert (submitted.lane, submitted.role, submitted.org_unit.code) == ('submitter', 'volunteer', 'xicun')
+    assert rows[(by_station, 'submit')].role == 'station_admin'
+    assert rows[(by_station, 'submit')].org_unit.name == '西村街社工站'
+    rejected = rows[(by_vol, 'reject')]
+    assert (rejected.role, rejected.org_unit.name, rejected.reason) == ('station_admin', '西村街社工站', '照片不清')
+    history = vol.get(f'/instances/{by_vol}').get_json()['history']
+    assert history[0]['org_unit'] == '西村街'
