@@ -70,6 +70,13 @@ def age_problem(id_number: str | None, who: str = 'self'):
     return _l('受赠亲属须年满 60 周岁（按身份证号码计算，目前 %(age)s 岁）', age=age)
 
 
+def self_redeem_problem(user):
+    """Why `user` may not redeem elderly-care services for themself today (None when 60+).
+
+    The shop page shows it in place of the 个人兑换 button; `redeem` refuses with the same message."""
+    return age_problem(getattr(user, 'id_number', None))
+
+
 # ---------------------------------------------------------------- catalogue
 
 def on_sale(section: str | None = None) -> list[ShopItem]:
@@ -131,7 +138,7 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
         if item.section == 'charity':
             raise ValidationFailed({'item_id': [_l('积分公益项目请使用“捐分”')]})
         if item.section == 'elderly_care':
-            problem = age_problem(user.id_number)
+            problem = self_redeem_problem(user)
             if problem:
                 raise ValidationFailed({'age': [problem]})
         if item.available < 1:

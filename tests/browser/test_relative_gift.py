@@ -40,9 +40,14 @@ def test_gift_request_on_a_phone_then_approved_in_the_inbox(new_page, shot, tmp_
         shot(phone, f'phone-shop-{section}')
     phone.locator('.tabs').get_by_role('link', name='养老服务兑换').click()
 
-    # a 30-year-old cannot redeem an elderly-care service for herself
-    card.get_by_role('button', name='个人兑换').click()
-    expect(phone.locator('.flash.error')).to_contain_text('须年满 60 周岁')
+    # a volunteer under 60 cannot redeem an elderly-care service for herself: the card says so and
+    # points to the gift instead of offering a button that only leads to a refusal
+    expect(card.get_by_role('button', name='个人兑换')).to_have_count(0)
+    note = card.get_by_role('note')
+    expect(note).to_contain_text('须年满 60 周岁')
+    expect(note).to_contain_text('赠予直系亲属')
+    expect(note).to_be_visible()
+    shot(phone, 'phone-shop-under-60')
     card.get_by_role('link', name='赠予直系亲属').click()
     expect(phone.locator('h1')).to_have_text('赠予直系亲属')
     expect(phone.locator('main')).to_contain_text('李晓敏')
@@ -140,4 +145,10 @@ def test_district_bureau_puts_its_own_resources_on_sale(new_page, shot):
     phone.goto('/m/shop?section=elderly_care')
     expect(phone.locator('.shop-item', has_text='康复理疗体验')).to_have_count(1)
     expect(phone.locator('.shop-item', has_text='越秀区长者体检套餐')).to_have_count(0)
+    # vol_zhang is over 60: 个人兑换 as well as the gift, and no age note
+    card = phone.locator('.shop-item', has_text='康复理疗体验')
+    expect(card.get_by_role('button', name='个人兑换')).to_be_visible()
+    expect(card.get_by_role('link', name='赠予直系亲属')).to_be_visible()
+    expect(phone.get_by_role('note')).to_have_count(0)
     check_phone_page(phone)
+    shot(phone, 'phone-shop-over-60')

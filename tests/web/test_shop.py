@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
-from app.services import ledger, transaction
+from app.services import ledger, shop, transaction
 from app.services.auth import hash_password
 from tests.conftest import PASSWORD
 from tests.web.shop_helpers import (
@@ -293,3 +293,42 @@ def test_pool_page_for_the_association_only(login):
     assert login('vol_li').get('/shop/pool').status_code == 403
     html = login('gzva').get('/shop/pool').get_data(as_text=True)
     assert '公益池余额' in html and 'vol_li' in html
+
+
+def _card(html, name):
+    """The shop card (<li class="shop-item">) that shows `name`, as an lxml element."""
+    from lxml import html as lxml_html
+    cards = lxml_html.fromstring(html).xpath('//li[contains(@class, "shop-item")]')
+    [card] = [li for li in cards if name in li.text_content()]
+    return card
+
+
+def _texts(card, xpath):
+    return [e.text_content().strip() for e in card.xpath(xpath)]
+
+
+def test_under_60_sees_why_instead_of_a_personal_redemption_button(login):
+    from app.services.validators import age_on
+    li_age = age_on(user('vol_li').id_number, shop.today())
+    assert li_age < 60 <= age_on(user('vol_zhang').id_number, shop.today())
+
+    card = _card(login('vol_li').get('/m/shop?section=elderly_care').get_data(as_text=True), BATH)
+    assert _texts(card, './/button') == []          # nothing to tap into a refusal
+    [note] = _texts(card, './/*[@role="note"]')
+    assert '须年满 60 周岁' in note and f'您目前 {li_age} 岁' in note and '赠予直系亲属' in note
+    [gift] = card.xpath('.//a[contains(@class, "btn")]')
+    assert gift.text_content() == '赠予直系亲属' and gift.get('href') == f'/m/shop/items/{item(BATH).id}/gift'
+    # the same volunteer redeems goods for herself (no age rule there)
+    goods = _card(login('vol_li').get('/m/shop?section=goods').get_data(as_text=True), RICE)
+    assert _texts(goods, './/button') == ['个人兑换'] and _texts(goods, './/*[@role="note"]') == []
+
+    card = _card(login('vol_zhang').get('/m/shop?section=elderly_care').get_data(as_text=True), BATH)
+    assert _texts(card, './/button') == ['个人兑换'] and _texts(card, './/*[@role="note"]') == []
+    assert _texts(card, './/a[contains(@class, "btn")]') == ['赠予直系亲属']
+
+
+def test_under_60_note_in_english(login):
+    card = _card(login('vol_li').get('/m/shop?section=elderly_care&lang=en').get_data(as_text=True), BATH)
+    assert _texts(card, './/button') == []
+    [note] = _texts(card, './/*[@role="note"]')
+    assert '60 or older' in note

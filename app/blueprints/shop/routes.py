@@ -22,7 +22,8 @@ def _flash_error(exc: ServiceError) -> None:
 @bp.get('/m/shop')
 def index():
     section = request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care'
-    return render_template('shop/index.html', section=section, items=shop.on_sale(section),
+    age_note = shop.self_redeem_problem(current_user) if section == 'elderly_care' else None
+    return render_template('shop/index.html', section=section, items=shop.on_sale(section), age_note=age_note,
                            points=shop.statements(current_user), totals=shop.project_totals())
 
 
