@@ -82,8 +82,12 @@ def upload(user, filename: str, content: bytes) -> StoredFile:
 
 
 def for_download(user, file_id: int) -> StoredFile:
-    """The file if the user uploaded it or may see a case it is attached to; NotFound otherwise."""
-    from app.models import InstanceFile
+    """The file if the user uploaded it or may see a case it is attached to; NotFound otherwise.
+
+    "May see a case": submitted it or held one of its tasks (`visible_instance`), or the process says so
+    (`ProcessHooks.may_view`: a volunteer on a V-order, also one a provider dispatched it to)."""
+    from app.models import InstanceFile, WorkflowInstance
+    from app.services.hooks import hooks_for
     from app.services.tasks import visible_instance
     row = get_file(file_id)
     if row.uploaded_by_id == user.id:
@@ -93,5 +97,7 @@ def for_download(user, file_id: int) -> StoredFile:
             visible_instance(user, instance_id)
             return row
         except NotFound:
-            continue
+            instance = db.session.get(WorkflowInstance, instance_id)
+            if instance is not None and hooks_for(instance.process_key).may_view(user, instance):
+                return row
     raise NotFound()

@@ -27,6 +27,11 @@ class ProcessHooks:
         """The process's own words for the case's state on lists (None: derive it from the open steps)."""
         return None
 
+    def may_view(self, user, instance) -> bool:
+        """Whether `user` may see this case (and download its files) without having held one of its tasks,
+        e.g. a volunteer a provider dispatched a V-order to. The default: nobody beyond the task rule."""
+        return False
+
     def on_saved(self, instance, ready_bpmn_ids: list[str]) -> None:
         """Called after every engine step is stored (keep business status in step with the diagram)."""
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, use_case_memo
+from app.services import files, messages, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 
@@ -208,7 +208,13 @@ class VOrderHooks(ProcessHooks):
         if volunteer is None or not any(m.role == 'volunteer' and m.org_unit.path.startswith(provider.path)
                                         for m in volunteer.memberships):
             raise ValidationFailed({'volunteer': [_l('只能派给本服务商的志愿者')]})
-        return {**clean, **self._add_acceptor(instance, volunteer, provider.id, clean.get('note'))}
+        added = self._add_acceptor(instance, volunteer, provider.id, clean.get('note'))
+        # the volunteer holds no task of the order: tell them (stored in Chinese like every message)
+        messages.send([volunteer.id], kind='task', link=f'/orders/{order.id}',
+                      title=f'服务商「{provider.name}」已为您派单：V订单「{order.title}」'
+                            f'（{beijing(order.start_at)}，{order.street.name}），等待社工站审核',
+                      body=clean.get('note') or '')
+        return {**clean, **added}
 
     def _rate(self, user, instance, task, clean):
         order = order_for(instance)
@@ -251,6 +257,10 @@ class VOrderHooks(ProcessHooks):
             for v in order.volunteers)
         return data
 
+    def may_view(self, user, instance) -> bool:
+        order = order_for(instance)
+        return order is not None and on_order_or_overseeing(user, order)
+
     def status_label(self, instance) -> str | None:
         """The order's status of SPEC §2.2 for case lists (待审核 … 已中止), not the generic step name."""
         order = order_for(instance)
@@ -277,10 +287,17 @@ def visible_order(user, order_id) -> VOrder:
     order = db.session.get(VOrder, order_id) if str(order_id).isdigit() else None
     if order is None:
         raise NotFound()
-    if any(v.user_id == user.id for v in order.volunteers) or _oversees(user, order):
+    if on_order_or_overseeing(user, order):
         return order
     visible_instance(user, order.instance_id)
     return order
+
+
+def on_order_or_overseeing(user, order: VOrder) -> bool:
+    """Sees the order without a task of it: a volunteer on it (accepted it or was dispatched to it by a
+    provider, whatever the station decided) or 广志协 over its street. The order page and the order's files
+    (`files.for_download`) use this same rule."""
+    return any(v.user_id == user.id for v in order.volunteers) or _oversees(user, order)
 
 
 def _oversees(user, order: VOrder) -> bool:
