@@ -20,12 +20,11 @@ def _database_url():
 
 class FreshUserClient(FlaskClient):
     """fresh_db keeps one app context pushed for the whole test, so every request would share `g`, where
-    Flask-Login caches current_user and Flask-Babel the locale: the last login would act for every client. Forget the cached user
-    before each request, as a real server (one app context per request) does."""
+    Flask-Login caches current_user, Flask-Babel the locale and the API its bearer user: the last request would
+    act for the next one. Start every request with an empty `g`, as a real server (one app context per request) does."""
 
     def open(self, *args, **kwargs):
-        g.pop('_login_user', None)
-        g.pop('_flask_babel', None)  # Flask-Babel caches the request's locale on g as well
+        vars(g).clear()
         return super().open(*args, **kwargs)
 
 
