@@ -422,7 +422,10 @@ def _reason(exc: Exception) -> str:
 
 
 def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
-    """Dry run or apply moving running instances of one version to another."""
+    """Dry run or apply moving running instances of one version to another.
+
+    `movable`: the instances that can move (dry run) or did move (applied; also given as `moved`);
+    `blocked`: those that cannot move, or were left on the old version when applied, each with the reason."""
     require_admin(user)
     _known_key(key)
     old, new = _version(key, from_version), _version(key, to_version)
@@ -453,8 +456,11 @@ def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
                 'diff': diff_versions(old_spec, new_spec)})
         else:
             db.session.rollback()
-    return {'from_version': old.version, 'to_version': new.version, 'dry_run': bool(dry_run),
-            'movable': movable, 'blocked': blocked}
+    result = {'from_version': old.version, 'to_version': new.version, 'dry_run': bool(dry_run),
+              'movable': movable, 'blocked': blocked}
+    if not dry_run:
+        result['moved'] = movable
+    return result
 
 
 def _apply(user, instance: WorkflowInstance, old: WorkflowVersion, new: WorkflowVersion, state: str) -> None:

@@ -196,6 +196,11 @@ def test_versions_migration_and_instance_viewer(api, new_page, shot):
     case = submit(vol, 3)
     task = open_task(station, case)
     assert station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'}).status_code == 200
+    past = submit(vol, 4)   # street already decided once: its changed step is behind it, it cannot move
+    station.post(f'/tasks/{open_task(station, past)["id"]}/complete', json={'decision': 'approve'})
+    street = api('street_xicun')
+    assert street.post(f'/tasks/{open_task(street, past)["id"]}/complete',
+                       json={'decision': 'reject', 'reason': '材料不全'}).status_code == 200
     resp = admin.client.post('/api/v1/processes/service_object_entry/drafts', data=street_to_association(),
                              headers={**admin.headers, 'Content-Type': 'application/xml'})
     assert admin.post(f'/processes/service_object_entry/drafts/{resp.get_json()["draft_id"]}/publish').status_code == 201
@@ -205,7 +210,7 @@ def test_versions_migration_and_instance_viewer(api, new_page, shot):
     open_editor(page)
     page.get_by_role('tab', name='版本').click()
     row = page.locator('#versions tr[data-version="1"]')
-    assert row.locator('.running-count').inner_text() == '1' and '镇街终审 × 1' in row.inner_text()
+    assert row.locator('.running-count').inner_text() == '2' and '镇街终审 × 1' in row.inner_text()
     page.get_by_role('button', name='比较').click()
     page.wait_for_selector('#diff .diff.changed')
     assert 'street_review' in page.locator('#diff').inner_text()
@@ -214,9 +219,19 @@ def test_versions_migration_and_instance_viewer(api, new_page, shot):
     page.get_by_role('tab', name='迁移').click()
     page.get_by_role('button', name='试运行（不改动）').click()
     page.wait_for_selector(f'#mig-movable a:text("#{case}")')
+    result = page.locator('#mig-result')
+    assert '可以迁移的案件 (1)' in result.inner_text() and '不能迁移的案件 (1)' in result.inner_text()
+    assert f'#{past}' in page.locator('#mig-blocked').inner_text()
     page.on('dialog', lambda d: d.accept())
     page.get_by_role('button', name='执行迁移').click()
     page.wait_for_selector('#mig-result p.ok')
+    # after applying, the result says what happened, not what could happen
+    text = result.inner_text()
+    assert '已迁移 1 个案件' in text and '已迁移的案件 (1)' in text and '未迁移的案件（仍在原版本上运行） (1)' in text
+    assert '可以迁移' not in text and '不能迁移' not in text
+    assert page.locator('#mig-moved').inner_text().strip() == f'#{case}'
+    blocked = page.locator('#mig-not-moved').inner_text()
+    assert f'#{past}' in blocked and 'street_review' in blocked
     shot(page, 'migrated')
 
     page.goto(f'/admin/instances/{case}')

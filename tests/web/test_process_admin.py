@@ -262,6 +262,11 @@ def test_publish_new_chain_and_migrate(api, admin):
 
     applied = admin.post(f'/processes/{KEY}/migrations', json={'from_version': 1, 'to_version': 2, 'dry_run': False})
     assert sorted(applied.get_json()['movable']) == sorted([at_station, at_street])
+    # the applied result names what moved and what stayed behind, with why
+    assert applied.get_json()['dry_run'] is False and 'moved' not in body
+    assert sorted(applied.get_json()['moved']) == sorted([at_station, at_street])
+    [stayed] = applied.get_json()['blocked']
+    assert stayed['instance_id'] == past and 'street_review' in stayed['reason']
     assert version_of(at_station) == 2
     assert version_of(past) == 1
     # the READY street task of the migrated case moved to the association's inbox

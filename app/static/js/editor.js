@@ -459,10 +459,12 @@
       $('btn-apply').disabled = !(dry && d.movable.length);
       box.appendChild(el('p', { 'class': dry ? 'muted' : 'ok', text: dry ? T.dryDone : fmt(T.applied, { n: d.movable.length }) }));
       if (!d.movable.length && !d.blocked.length) box.appendChild(el('p', { text: T.noRunning }));
-      if (d.movable.length) box.appendChild(el('div', { 'class': 'diff added' }, [el('h3', { text: T.movable + ' (' + d.movable.length + ')' }),
-        el('ul', { id: 'mig-movable' }, d.movable.map(function (id) { return el('li', {}, [el('a', { href: cfg.instanceUrl + id, text: '#' + id })]); }))]));
-      if (d.blocked.length) box.appendChild(el('div', { 'class': 'diff removed' }, [el('h3', { text: T.blocked + ' (' + d.blocked.length + ')' }),
-        el('ul', { id: 'mig-blocked' }, d.blocked.map(function (b) {
+      // a dry run lists what can move; an applied migration says what moved and what stayed (with why)
+      var moved = dry ? d.movable : (d.moved || d.movable);
+      if (moved.length) box.appendChild(el('div', { 'class': 'diff added' }, [el('h3', { text: (dry ? T.movable : T.moved) + ' (' + moved.length + ')' }),
+        el('ul', { id: dry ? 'mig-movable' : 'mig-moved' }, moved.map(function (id) { return el('li', {}, [el('a', { href: cfg.instanceUrl + id, text: '#' + id })]); }))]));
+      if (d.blocked.length) box.appendChild(el('div', { 'class': 'diff removed' }, [el('h3', { text: (dry ? T.blocked : T.notMoved) + ' (' + d.blocked.length + ')' }),
+        el('ul', { id: dry ? 'mig-blocked' : 'mig-not-moved' }, d.blocked.map(function (b) {
           return el('li', {}, [el('a', { href: cfg.instanceUrl + b.instance_id, text: '#' + b.instance_id + ' ' + (b.title || '') }), el('br'), el('span', { 'class': 'muted', text: b.reason })]);
         }))]));
       if (!dry) loadVersions();
