@@ -1,16 +1,22 @@
 """Editor and viewer pages plus the editor's JSON calls (same handlers as the bearer API)."""
 from flask import redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.blueprints.admin import bp
 from app.blueprints.admin import json_views as jv
+from app.blueprints.errors import is_api_path
+from app.extensions import login_manager
 from app.services import process_admin
+from app.services.errors import Unauthorized
 
 
 @bp.before_request
-@login_required
 def _login():
-    return None
+    if current_user.is_authenticated:
+        return None
+    if is_api_path():  # a scripted caller gets 401 JSON, not a redirect to the login page
+        raise Unauthorized()
+    return login_manager.unauthorized()
 
 
 @bp.get('/')

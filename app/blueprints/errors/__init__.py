@@ -13,8 +13,17 @@ MESSAGES = {400: _l('请求无效'), 401: _l('请先登录'), 403: _l('没有权
             500: _l('服务器出错，请稍后再试')}
 
 
+# addresses of scripted callers (the bearer JSON API and the editor's session calls): errors there are always
+# JSON in the API's shape, whatever the Accept header says (curl, fetch() without headers, scripts)
+JSON_PREFIXES = ('/api/', '/admin/api/')
+
+
+def is_api_path(path: str | None = None) -> bool:
+    return (request.path if path is None else path).startswith(JSON_PREFIXES)
+
+
 def wants_json():
-    return request.path.startswith('/api/') or request.accept_mimetypes.best == 'application/json'
+    return is_api_path() or request.accept_mimetypes.best == 'application/json'
 
 
 def error_payload(exc: ServiceError) -> dict:
