@@ -1,7 +1,9 @@
 """Form definitions in forms/*.json (JSON Schema subset + UI hints) and server-side validation."""
 import json
+import math
 import os
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from flask import current_app
@@ -75,6 +77,41 @@ def _empty(value) -> bool:
     return value is None or value == '' or value == []
 
 
+def _number(value) -> Decimal | None:
+    """The finite number a value spells exactly (4, 4.5, " 1.9 "), None otherwise (text, true/false, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _integer(prop, value, errors) -> int | None:
+    """An integer field's value; 4.5 or "1.9" is refused with its own message, never truncated to 4 or 1."""
+    number = _number(value)
+    if number is None:
+        errors.append(_l('请输入整数'))
+    elif number != number.to_integral_value():
+        errors.append(_l('请输入整数，不能带小数'))
+    elif number.adjusted() > 15:  # bounds the int() below; every integer field has a far smaller maximum
+        errors.append(_l('不能大于 %(hi)s', hi=prop['maximum']) if 'maximum' in prop else _l('请输入整数'))
+    else:
+        return int(number)
+    return None
+
+
+def _float(value, errors) -> float | None:
+    number = _number(value)
+    if number is None or not math.isfinite(float(number)):
+        errors.append(_l('请输入数字'))
+        return None
+    return float(number)
+
+
 def _check_string(prop, value, errors):
     if not isinstance(value, str):
         value = str(value)
@@ -105,11 +142,11 @@ def _check_value(prop, value, errors):
     if kind == 'array':
         items = value if isinstance(value, list) else [value]
         spec = prop.get('x-file', {})
-        try:
-            items = [int(v) for v in items]
-        except (TypeError, ValueError):
-            errors.append(_l('文件编号无效'))
+        numbers = [_number(v) for v in items]
+        if any(n is None or n != n.to_integral_value() or n.adjusted() > 15 for n in numbers):
+            errors.append(_l('文件编号无效') if spec else _l('请选择有效的选项'))
             return items
+        items = [int(n) for n in numbers]
         lo, hi = spec.get('minItems', prop.get('minItems', 0)), spec.get('maxItems', prop.get('maxItems', 10**6))
         if not lo <= len(items) <= hi:
             errors.append(_l('请上传 %(lo)s–%(hi)s 个文件（当前 %(n)s 个）', lo=lo, hi=hi, n=len(items)))
@@ -117,11 +154,10 @@ def _check_value(prop, value, errors):
     if kind == 'object':
         return _check_object(prop, value, errors)
     if kind in ('integer', 'number'):
-        try:
-            value = int(value) if kind == 'integer' else float(value)
-        except (TypeError, ValueError):
-            errors.append(_l('请输入整数') if kind == 'integer' else _l('请输入数字'))
+        number = _integer(prop, value, errors) if kind == 'integer' else _float(value, errors)
+        if number is None:
             return value
+        value = number
         if 'exclusiveMinimum' in prop and value <= prop['exclusiveMinimum']:
             errors.append(_l('应大于 %(lo)s', lo=prop['exclusiveMinimum']))
         if 'minimum' in prop and value < prop['minimum']:

@@ -9,29 +9,71 @@ def _file_field(form: dict) -> str | None:
     return next((n for n, p in form['properties'].items() if 'x-file' in p), None)
 
 
-def _check_files(form: dict, field: str, kept: list, new: list) -> None:
-    spec = form['properties'][field]['x-file']
+def _check_files(form: dict, field: str, kept: list, new: list) -> tuple[list, int | None, list]:
+    """(messages, status, the new files that are proven images) of the picked files: the count first, then each
+    file's size and type (413 when one is too large)."""
+    limit = form['properties'][field]['x-file'].get('maxItems', 9)
     total = len(kept) + len(new)
-    if total > spec.get('maxItems', 9):
-        raise ValidationFailed({field: [_l('最多上传 %(n)s 个文件，您选择了 %(total)s 个', n=spec['maxItems'], total=total)]})
-    errors = []
+    problems, status, good = [], None, []
+    if total > limit:
+        problems.append(_l('最多上传 %(n)s 个文件，您选择了 %(total)s 个', n=limit, total=total))
     for name, content in new:
         try:
             files.check_upload(name, content, field)
         except ValidationFailed as exc:
-            errors += exc.errors[field]
-            status = exc.status
-    if errors:
-        raise ValidationFailed({field: errors}, status=status)
+            problems += exc.errors[field]
+            status = 413 if 413 in (status, exc.status) else exc.status
+        else:
+            good.append((name, content))
+    return problems, status, good
+
+
+class _Rehearsed(Exception):
+    """Raised after a rehearsal's action went through, so that its transaction is rolled back."""
+
+
+def _other_errors(user, field: str, data: dict, ids: list, good: list, action) -> dict:
+    """The field messages `action` gives for the rest of the form, found by running it with the good files in a
+    transaction that is always rolled back (no case, no attached file, no message: after-commit work is dropped).
+    Must run as its own use case, outside any surrounding transaction."""
+    try:
+        with transaction():
+            new_ids = [files.add_upload(user, n, c, field).id for n, c in good]
+            action({**data, field: ids + new_ids})
+            raise _Rehearsed()
+    except _Rehearsed:
+        return {}
+    except ValidationFailed as exc:
+        return exc.errors
+
+
+def _refuse_files(user, form: dict, field: str, data: dict, kept: list, new_files: list, action) -> ValidationFailed:
+    """A file problem: one ValidationFailed with the file messages and every other field's messages; the good new
+    files are stored (within the file limit) as kept files for the retry, attached to nothing."""
+    problems, status, good = _check_files(form, field, kept, new_files)
+    if not problems:
+        return None
+    good = good[:max(form['properties'][field]['x-file'].get('maxItems', 9) - len(kept), 0)]
+    others = _other_errors(user, field, data, kept, good, action)
+    found = {**others, field: problems}
+    order = [n for n in forms.field_order(form) if n in found] + [n for n in found if n not in forms.field_order(form)]
+    exc = ValidationFailed({n: found[n] for n in order}, status=status)
+    with transaction():
+        exc.kept_files = kept + [files.add_upload(user, n, c, field).id for n, c in good]
+    return exc
 
 
 def _submit(user, form_key: str, data: dict, new_files: list, action) -> object:
-    """Store new files and run `action(data)` together; on a form error keep the good files for the retry."""
+    """Store new files and run `action(data)` together. A refused submission stores nothing but the good new
+    files, kept for the retry: a form error keeps them all, a file problem keeps those within the file limit
+    and still names every other field's problem in the same answer."""
     form = forms.get_form(form_key)
     field = _file_field(form)
     kept = [int(i) for i in data.get(field) or [] if str(i).isdigit()] if field else []
     if field:
-        _check_files(form, field, kept, new_files)
+        refused = _refuse_files(user, form, field, data, kept, new_files, action)
+        if refused is not None:
+            raise refused
     try:
         with transaction():
             ids = [files.add_upload(user, n, c, field).id for n, c in new_files]
