@@ -34,6 +34,17 @@ SMALL_TARGETS_JS = """(sel) => [...document.querySelectorAll(sel)].filter(e => {
     return `${e.tagName.toLowerCase()}.${e.className} "${text}" ${Math.round(r.width)}x${Math.round(r.height)}`;
 })"""
 
+# the text typed into a form control (date and datetime-local pickers included) is 17 px or more on a phone
+SMALL_FIELD_TEXT_JS = """() => [...document.querySelectorAll(
+        'input:not([type=hidden]):not([type=checkbox]):not([type=radio]):not([type=file]), select, textarea')]
+    .filter(e => e.getBoundingClientRect().height && parseFloat(getComputedStyle(e).fontSize) < 16.95)
+    .map(e => `${e.tagName.toLowerCase()}[type=${e.type}]#${e.id} ${getComputedStyle(e).fontSize}`)"""
+
+DATE_INPUTS_JS = """() => [...document.querySelectorAll('input[type=date], input[type=datetime-local], input[type=time]')]
+    .map(e => { const r = e.getBoundingClientRect();
+                return {id: e.id, type: e.type, width: r.width, height: r.height,
+                        font: parseFloat(getComputedStyle(e).fontSize)}; })"""
+
 
 def _open_task(client, instance_id):
     return next(t for t in client.get('/tasks?state=open').get_json()['items'] if t['instance_id'] == instance_id)
@@ -69,6 +80,8 @@ def check_phone_page(page):
     assert base >= 17, f'{page.url}: base font {base}px'
     small = page.evaluate(SMALL_TARGETS_JS, TAPPABLE)
     assert not small, f'{page.url}: small touch targets {small}'
+    tiny = page.evaluate(SMALL_FIELD_TEXT_JS)
+    assert not tiny, f'{page.url}: form controls with text under 17px {tiny}'
 
 
 def test_phone_pages(new_page, shot, cases):
@@ -221,3 +234,24 @@ def test_reviewer_pages(new_page, shot, cases):
     phone.goto('/library')
     check_phone_page(phone)
     shot(phone, 'phone-library')
+
+
+@pytest.mark.parametrize('user,url,fields', [
+    ('vol_zhang', '/m/orders/new', ['f-start_at', 'f-end_at']),
+    ('team_a', '/activities/new', ['f-start_at', 'f-end_at']),
+], ids=['v-order-publish', 'activity-publish'])
+def test_date_pickers_on_a_phone_are_as_big_as_the_other_fields(new_page, shot, user, url, fields):
+    page = new_page('phone')
+    login_as(page, user)
+    page.goto(url)
+    dates = page.evaluate(DATE_INPUTS_JS)
+    assert [d['id'] for d in dates] == fields, dates  # the check below is never vacuous
+    title = page.locator('#f-title').bounding_box()
+    for d in dates:
+        assert d['height'] >= 44 and d['font'] >= 17, f'{url}: {d}'
+        assert abs(d['width'] - title['width']) < 1, f'{url}: {d["id"]} is {d["width"]}px wide, text fields {title["width"]}px'
+    check_phone_page(page)
+    shot(page, 'empty')
+    page.locator(f'#{fields[0]}').fill('2031-03-05T09:00')
+    page.locator(f'#{fields[0]}').scroll_into_view_if_needed()
+    shot(page, 'filled')
