@@ -240,7 +240,8 @@ def instance_history(instance_id) -> list[dict]:
 
 
 def visible_instance(user, instance_id) -> WorkflowInstance:
-    """The case if the user submitted it or holds/held one of its tasks; NotFound otherwise."""
+    """The case if the user submitted it, holds/held one of its tasks, or the process lets them see it (a
+    volunteer a provider dispatched a V-order to); NotFound otherwise."""
     instance = db.session.get(WorkflowInstance, instance_id) if str(instance_id).isdigit() else None
     if instance is None:
         raise NotFound()
@@ -248,7 +249,7 @@ def visible_instance(user, instance_id) -> WorkflowInstance:
         return instance
     seen = db.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.instance_id == instance.id, seen_task_clause(user)))
-    if not seen:
+    if not seen and not hooks_for(instance.process_key).may_view(user, instance):
         raise NotFound()
     return instance
 

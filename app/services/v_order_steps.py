@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
-from app.services import ledger, transaction
+from app.services import ledger, messages, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, save_run
 from app.services.v_orders import approved_count
@@ -17,6 +17,16 @@ from workflows import service_tasks
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
              'day12': _l('V订单「%(title)s」服务已结束 12 天，时数认证即将逾期，请在 2 天内完成'),
              'overdue': _l('V订单「%(title)s」时数认证已逾期（超过 14 天），已上报广志协')}
+
+
+def _tell_acceptor(order: VOrder, row: VOrderVolunteer, reason) -> None:
+    """The volunteer who accepted (or was dispatched) learns the station's decision on them."""
+    # stored text, like every message: written in the users' language, not the reviewer's UI language
+    if row.status == 'approved':
+        title = f'接单人审核通过：您已确定为V订单「{order.title}」的服务志愿者'
+    else:
+        title = f'接单人审核未通过：V订单「{order.title}」' + (f'，原因：{reason}' if reason else '')
+    messages.send([row.user_id], kind='decision', title=title, body=reason or '', link=f'/orders/{order.id}')
 
 
 def _order(data) -> VOrder:
@@ -55,6 +65,7 @@ def _acceptor_decided(data, params):
                                                           VOrderVolunteer.user_id == data['acceptor_id']))
     row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
     row.decided_at = utcnow()
+    _tell_acceptor(order, row, data.get('reason'))
     db.session.flush()
     rounds = db.session.query(VOrderVolunteer).filter_by(order_id=order.id).count()
     return {'staffed': approved_count(order) >= order.volunteers_needed, 'rounds': rounds}

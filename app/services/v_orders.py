@@ -22,7 +22,7 @@ STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审
                  'expired': _l('已过期'), 'aborted': _l('已中止'), 'abandoned': _l('已终止')}
 # which waiting step shows which status while the order runs
 READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first_approved', 'submit': 'rejected',
-                'accept': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
+                'accept': 'open', 'acceptor_review': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
                 'certify': 'to_certify', 'certify_review': 'to_certify'}
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14

@@ -3,7 +3,7 @@ the order, may open the order and its certification photos, and strangers still 
 from datetime import UTC, datetime
 
 from tests.helpers import upload_png
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, travel_past_service
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, order_of, travel_past_service
 
 RATINGS = {k: 5 for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
                           'rating_efficiency')}
@@ -73,3 +73,28 @@ def test_dispatched_volunteer_sees_the_certification_photos_strangers_do_not(api
         assert api(username).get(f'/orders/{order_id}').status_code == 404, username
         assert api(username).get(f'/files/{photo}').status_code == 404, username
         assert login(username).get(f'/files/{photo}').status_code == 404, username
+
+
+def test_acceptor_is_told_the_station_decision_and_a_dispatched_volunteer_sees_the_case(api):
+    inst, order_id, provider = _dispatched_order(api)
+    station, vol_li = api('station_xicun'), api('vol_li')
+    assert vol_li.get(f'/instances/{inst["id"]}').status_code == 404  # not on the order yet
+    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    case = vol_li.get(f'/instances/{inst["id"]}')
+    assert case.status_code == 200 and case.get_json()['status_label'] == '待接单'  # dispatched, not 待派单 any more
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='reject', reason='该时段已有其他服务安排')
+    [told] = [m for m in _order_messages(vol_li, order_id) if m['kind'] == 'decision']
+    assert '接单人审核未通过' in told['title'] and '该时段已有其他服务安排' in told['title']
+    assert api('provider_a').get(f'/instances/{inst["id"]}').get_json()['status_label'] == '待派单'  # back to the provider
+    assert api('station_shipai').get(f'/instances/{inst["id"]}').status_code == 404
+
+    so = order_of(station, inst)['service_objects'][0]['id']
+    second = api('vol_zhang').post('/processes/v_order/instances', json={'data': order_data([so], title='陪陈伯复诊（派单）')})
+    second = second.get_json()['instance']
+    second_id = int(second['business_key'].split(':')[1])
+    complete(station, open_task(station, second['id']), decision='approve',
+             data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
+    complete(provider, open_task(provider, second['id']), data={'volunteer': 'vol_li'})
+    complete(station, open_task(station, second['id'], '接单人审核'), decision='approve')
+    [approved] = [m['title'] for m in _order_messages(vol_li, second_id) if m['kind'] == 'decision']
+    assert '接单人审核通过' in approved and '陪陈伯复诊（派单）' in approved
