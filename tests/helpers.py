@@ -38,3 +38,30 @@ def upload_png(api_client, name='proof.png') -> int:
 def start_entry(api_client, **overrides):
     fid = upload_png(api_client)
     return api_client.post('/processes/service_object_entry/instances', json={'data': entry_data([fid], **overrides)})
+
+
+def post_together(app, calls):
+    """POST each (headers, path, json body) from its own thread, released together by a barrier; returns
+    [(status, json)] in call order. Each thread has its own app context, so its own database session."""
+    import threading
+    barrier = threading.Barrier(len(calls), timeout=30)
+    results, failures = [None] * len(calls), []
+
+    def worker(i, headers, path, body):
+        try:
+            with app.app_context():
+                client = app.test_client()
+                barrier.wait()
+                resp = client.post(path, json=body, headers=headers)
+                results[i] = (resp.status_code, resp.get_json())
+        except Exception as exc:  # surfaced in the main thread
+            failures.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i, *c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not failures, failures
+    return results

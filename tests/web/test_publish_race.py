@@ -1,12 +1,11 @@
 """Two administrators publish at the same moment (PostgreSQL, threads): one version per draft, consecutive
 version numbers, the loser gets a clear 409 and nothing half-published."""
-import threading
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, WorkflowDraft, WorkflowVersion
+from tests.helpers import post_together
 from tests.web.test_process_admin import BASE, KEY, draft, street_to_association
 
 ROUNDS = 10
@@ -19,28 +18,7 @@ def _postgres_only(is_postgres):
 
 
 def _publish_together(app, headers, urls):
-    """POST each url from its own thread, released together; [(status, json)] in url order."""
-    barrier = threading.Barrier(len(urls), timeout=30)
-    results, failures = [None] * len(urls), []
-
-    def worker(i, url):
-        try:
-            with app.app_context():
-                client = app.test_client()
-                barrier.wait()
-                resp = client.post(url, headers=headers)
-                results[i] = (resp.status_code, resp.get_json())
-        except Exception as exc:  # surfaced in the main thread
-            failures.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(i, u)) for i, u in enumerate(urls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not failures, failures
-    return results
+    return post_together(app, [(headers, url, None) for url in urls])
 
 
 def _versions():

@@ -1,7 +1,6 @@
 """Races on PostgreSQL with real threads: two gifts for the last points, two volunteers for the last
 unit, a double tap of the same request, personal redemptions; the balance never goes negative and
 nothing is paid twice."""
-import threading
 
 import pytest
 from sqlalchemy import func, select, update
@@ -9,7 +8,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import GiftRequest, LedgerEntry, LedgerHold, ShopItem, ShopRedemption, WorkflowInstance
 from app.services import ledger, transaction
-from tests.helpers import upload_png
+from tests.helpers import post_together, upload_png
 from tests.web.shop_helpers import BATH, award, elder_id, gift_data, item, points
 
 ROUNDS = 8
@@ -22,28 +21,8 @@ def _postgres_only(is_postgres):
 
 
 def _together(app, calls):
-    """Run each (headers, url, body) at the same moment in its own thread; [(status, json)] in order."""
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results, failures = [None] * len(calls), []
-
-    def worker(i, headers, url, body):
-        try:
-            with app.app_context():
-                client = app.test_client()
-                barrier.wait()
-                resp = client.post('/api/v1' + url, json=body, headers=headers)
-                results[i] = (resp.status_code, resp.get_json())
-        except Exception as exc:  # surfaced in the main thread
-            failures.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=worker, args=(i, *c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not failures, failures
-    return results
+    """Run each (headers, api path, body) at the same moment in its own thread; [(status, json)] in order."""
+    return post_together(app, [(headers, '/api/v1' + url, body) for headers, url, body in calls])
 
 
 def _count(model, *where):

@@ -4,23 +4,8 @@ from app.extensions import db
 from app.models import LedgerEntry, User
 from app.services import ledger
 from app.services.instances import reset_instance
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, travel_past_service
-from tests.web.test_v_order_rules import RATINGS, certification, publish
-
-
-def certified(api, hours):
-    """An order served by vol_li, certified with `hours` and approved by gzva; returns the instance."""
-    so = approved_object(api)
-    publisher, station, gzva, vol_li = (api(u) for u in ('vol_zhang', 'station_xicun', 'gzva', 'vol_li'))
-    inst = publish(publisher, so)
-    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    complete(vol_li, open_task(vol_li, inst['id']))
-    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
-    travel_past_service(inst['id'])
-    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)
-    complete(station, open_task(station, inst['id']), data=certification(station, service_hours=hours))
-    complete(gzva, open_task(gzva, inst['id']), decision='approve')
-    return inst
+from tests.web.test_v_order_lifecycle import complete, open_task
+from tests.web.test_v_order_rules import certification, certified
 
 
 def reset(instance_id, step):

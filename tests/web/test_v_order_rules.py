@@ -98,7 +98,8 @@ def test_seven_users_with_association_switched_on_while_an_older_order_runs(api)
     assert provider.get('/tasks').get_json()['total'] == 0
 
 
-def test_points_awarded_once_even_when_the_award_step_runs_again(api):
+def certified(api, hours):
+    """An order served by vol_li, certified with `hours` and approved by gzva; returns the instance."""
     so = approved_object(api)
     publisher, station, gzva, vol_li = (api(u) for u in ('vol_zhang', 'station_xicun', 'gzva', 'vol_li'))
     inst = publish(publisher, so)
@@ -107,8 +108,14 @@ def test_points_awarded_once_even_when_the_award_step_runs_again(api):
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     travel_past_service(inst['id'])
     complete(publisher, open_task(publisher, inst['id']), data=RATINGS)
-    complete(station, open_task(station, inst['id']), data=certification(station, service_hours=5.99))
+    complete(station, open_task(station, inst['id']), data=certification(station, service_hours=hours))
     complete(gzva, open_task(gzva, inst['id']), decision='approve')
+    return inst
+
+
+def test_points_awarded_once_even_when_the_award_step_runs_again(api):
+    inst = certified(api, 5.99)
+    publisher, gzva, vol_li = api('vol_zhang'), api('gzva'), api('vol_li')
     assert vol_li.get('/me/points').get_json()['balance'] == 5
     admin = db.session.scalar(db.select(User).where(User.username == 'admin'))
     reset_instance(admin, inst['id'], 'certify_review', '复核认证')
