@@ -107,6 +107,11 @@ def _root_unit() -> OrgUnit:
     return db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
 
 
+def scope_units(ready) -> list[OrgUnit]:
+    """The org units a READY task's scope variable names; the root (city) when it names none."""
+    return _units_by_code(scope_codes(ready)) or [_root_unit()]
+
+
 def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
     """Store engine state and project READY manual tasks into human_task rows; returns new rows.
 
@@ -139,8 +144,7 @@ def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
                             due_at=r.due_at, created_at=now, search_text=instance.title[:400],
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
             if row.assignee_id is None:
-                units = _units_by_code(scope_codes(r)) or [_root_unit()]
-                row.scopes = [HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in units]
+                row.scopes = [HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in scope_units(r)]
             db.session.add(row)
             created.append(row)
         instance.state_json = run.dump()

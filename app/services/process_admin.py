@@ -1,4 +1,4 @@
-"""Process administration: drafts, validation, publishing, version diffs, migrations, instance viewer."""
+"""Process administration: drafts, validation, publishing, version diffs (migrations: process_migration)."""
 import ast
 import json
 import os
@@ -10,17 +10,16 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import AuditLog, Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowDraft, WorkflowInstance, WorkflowVersion
+from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
-from app.services.instances import _spec_json, deploy, history, load_run, lock_instance, save_run
-from app.services.roles import LANE_ROLES, ROLES, role_label
-from workflows import DeploymentError, EngineError, InstanceRun, Problem, check_expression, lint, parse_xml
+from app.services.instances import _spec_json, deploy
+from app.services.roles import LANE_ROLES, ROLES
+from workflows import DeploymentError, Problem, check_expression, lint, parse_xml
 from workflows.deployment import BPMN_NS
 from workflows.engine import MAX_XML_BYTES
-from workflows.migration import MigrationUnsafe, diff_versions, diff_xml, migrate_state
-from workflows.projection import scope_codes
+from workflows.migration import diff_versions, diff_xml
 from workflows.service_tasks import registered_names
 
 ADMIN_ROLE = 'process_admin'
@@ -408,115 +407,6 @@ def version_diff(user, key: str, a, b) -> dict:
     for item in diff['changed']:
         item['field_labels'] = [str(FIELD_LABELS.get(f, f)) for f in item['fields']]
     return {'from_version': old.version, 'to_version': new.version, **diff}
-
-
-# ---------------------------------------------------------------- migration
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, MigrationUnsafe):
-        if exc.element_ids:
-            return str(_l('已经过的步骤在新版本中被修改或删除：%(ids)s', ids='、'.join(exc.element_ids)))
-        if 'completed' in exc.reason:
-            return str(_l('实例已结束'))
-    return str(_l('无法迁移：%(msg)s', msg=str(exc)))
-
-
-def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
-    """Dry run or apply moving running instances of one version to another.
-
-    `movable`: the instances that can move (dry run) or did move (applied; also given as `moved`);
-    `blocked`: those that cannot move, or were left on the old version when applied, each with the reason."""
-    require_admin(user)
-    _known_key(key)
-    old, new = _version(key, from_version), _version(key, to_version)
-    if old is None or new is None:
-        raise NotFound()
-    if old.id == new.id:
-        raise ValidationFailed({'to_version': [_l('请选择两个不同的版本')]})
-    old_spec, new_spec = _spec_json(old), _spec_json(new)
-    ids = list(db.session.scalars(select(WorkflowInstance.id).where(
-        WorkflowInstance.version_id == old.id, WorkflowInstance.status == 'running').order_by(WorkflowInstance.id)))
-    movable, blocked = [], []
-    with transaction():
-        for instance_id in ids:
-            instance = lock_instance(instance_id) if not dry_run else db.session.get(WorkflowInstance, instance_id)
-            if instance.status != 'running' or instance.version_id != old.id:
-                continue
-            try:
-                state = migrate_state(instance.state_json, old_spec, new_spec)
-            except EngineError as exc:
-                blocked.append({'instance_id': instance.id, 'title': instance.title, 'reason': _reason(exc)})
-                continue
-            movable.append(instance.id)
-            if not dry_run:
-                _apply(user, instance, old, new, state)
-        if not dry_run:
-            _audit(user, 'process.migrate', f'{key} v{old.version}->v{new.version}', {
-                'from_version': old.version, 'to_version': new.version, 'moved': movable, 'blocked': blocked,
-                'diff': diff_versions(old_spec, new_spec)})
-        else:
-            db.session.rollback()
-    result = {'from_version': old.version, 'to_version': new.version, 'dry_run': bool(dry_run),
-              'movable': movable, 'blocked': blocked}
-    if not dry_run:
-        result['moved'] = movable
-    return result
-
-
-def _apply(user, instance: WorkflowInstance, old: WorkflowVersion, new: WorkflowVersion, state: str) -> None:
-    instance.version_id, instance.version = new.id, new
-    run = InstanceRun.load(_spec_json(new), state, cache_key=new.sha256)
-    _reproject_open_rows(instance, run)
-    save_run(instance, run)
-    db.session.add(Decision(instance_id=instance.id, bpmn_id='-', lane=None, actor_id=user.id, role=ADMIN_ROLE,
-                            task_title=str(_l('流程版本迁移 v%(a)d → v%(b)d', a=old.version, b=new.version)),
-                            decision='migrate', reason=str(_l('管理员迁移到新版本')),
-                            data_json=json.dumps({'from_version': old.version, 'to_version': new.version}),
-                            version=new.version, at=utcnow()))
-
-
-def _reproject_open_rows(instance: WorkflowInstance, run: InstanceRun) -> None:
-    """A READY task keeps its guid across a migration; refresh its row when its lane, form or title changed."""
-    ready = {r.guid: r for r in run.ready_tasks()}
-    rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == 'open'))
-    for row in rows:
-        r = ready.get(row.task_guid)
-        if r is None or (row.lane, row.form_key, row.title, row.bpmn_id) == (r.lane, r.form, r.name, r.bpmn_id):
-            continue
-        row.lane, row.form_key, row.title, row.bpmn_id = r.lane, r.form, r.name or r.bpmn_id, r.bpmn_id
-        row.claimed_by_id = row.claimed_at = None
-        row.assignee_id = instance.submitter_id if r.lane in (None, 'submitter') else None
-        for scope in list(row.scopes):
-            db.session.delete(scope)
-        db.session.flush()
-        if row.assignee_id is None:
-            codes = scope_codes(r)
-            units = list(db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))) if codes else []
-            units = units or [db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).limit(1))]
-            for unit in units:
-                db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path,
-                                              lane=row.lane, created_at=row.created_at))
-        db.session.expire(row, ['scopes'])
-
-
-# ---------------------------------------------------------------- instance viewer
-
-def instance_view(user, instance_id: int) -> dict:
-    """An instance with its version's diagram, completed and current steps, and its history."""
-    require_admin(user)
-    instance = db.session.get(WorkflowInstance, instance_id)
-    if instance is None:
-        raise NotFound()
-    run = load_run(instance)
-    current = [t.bpmn_id for t in db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == 'open'))]
-    open_rows = list(db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == 'open')))
-    return {'instance': instance, 'version': instance.version, 'xml': instance.version.bpmn_xml.decode('utf-8'),
-            'completed': sorted(set(run.completed_bpmn_ids()) - set(current)), 'current': current,
-            'open_tasks': [{'bpmn_id': t.bpmn_id, 'title': t.title, 'lane': role_label(t.lane),
-                            'claimed_by': t.claimed_by.display_name if t.claimed_by else None} for t in open_rows],
-            'history': history(instance.id)}
 
 
 def editor_context(user, key: str) -> dict:

@@ -2,6 +2,7 @@
 from flask import Response, jsonify, request
 
 from app.services import process_admin as pa
+from app.services import process_migration
 from app.services.errors import ValidationFailed
 
 # multipart framing around an uploaded file
@@ -51,7 +52,8 @@ def post_migration(user, key):
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict) or 'from_version' not in body or 'to_version' not in body:
         raise ValidationFailed({'from_version': ['from_version and to_version are required']})
-    return jsonify(pa.migrate(user, key, body['from_version'], body['to_version'], body.get('dry_run', True) is not False))
+    dry_run = body.get('dry_run', True) is not False
+    return jsonify(process_migration.migrate(user, key, body['from_version'], body['to_version'], dry_run))
 
 
 def get_diff(user, key):

@@ -6,7 +6,7 @@ from app.blueprints.admin import bp
 from app.blueprints.admin import json_views as jv
 from app.blueprints.errors import is_api_path
 from app.extensions import login_manager
-from app.services import process_admin
+from app.services import process_admin, process_migration
 from app.services.errors import Unauthorized
 
 
@@ -36,7 +36,7 @@ def editor(key):
 
 @bp.get('/instances/<int:instance_id>')
 def instance(instance_id):
-    return render_template('admin/instance.html', v=process_admin.instance_view(current_user, instance_id))
+    return render_template('admin/instance.html', v=process_migration.instance_view(current_user, instance_id))
 
 
 @bp.get('/api/processes/<key>/bpmn')
