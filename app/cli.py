@@ -1,7 +1,7 @@
 """Flask CLI commands: demo-seed, deploy-baseline, ledger-check."""
 import click
 
-from app.services import ledger
+from app.services import ledger_checks
 from app.services.demo import deploy_baseline, seed_demo
 
 
@@ -22,13 +22,13 @@ def install(app):
     @app.cli.command('ledger-check')
     def ledger_check():
         """Reconcile the points ledger; exit status 1 when an invariant is broken."""
-        problems = ledger.check_invariants()
+        problems = ledger_checks.check_invariants()
         for problem in problems:
             click.echo(problem)
         if problems:
             click.echo(f'ledger BROKEN: {len(problems)} problem(s)')
             raise SystemExit(1)
-        accounts, entries = ledger.counts()
+        accounts, entries = ledger_checks.counts()
         click.echo(f'ledger OK: {accounts} accounts, {entries} entries')
 
     from app.jobs.worker import install as install_job_commands

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LedgerHold
-from app.services import ledger
+from app.services import ledger_checks
 from tests.jobs.test_v_order_timers import _instance, _messages, advance_to_next_timer, run_worker
 from tests.web.shop_helpers import BATH, award, move_clock, points, review_task, shop_item, started_gift
 
@@ -47,4 +47,4 @@ def test_worker_voids_a_hold_left_unreviewed_for_30_days_and_tells_the_volunteer
     run_worker(with_redis)  # fired once: no second message, no second void
     assert len(_messages('vol_li', 'decision')) == 1
     assert points(li) == (60, 0, 60)
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []

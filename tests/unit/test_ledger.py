@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting, User
-from app.services import Conflict, NotFound, ValidationFailed, ledger, transaction
+from app.services import Conflict, NotFound, ValidationFailed, ledger, ledger_checks, transaction
 from app.services.ledger import InsufficientPoints
 
 
@@ -50,7 +50,7 @@ def test_award_moves_points_from_issuance_to_volunteer(zhang):
     assert entry.kind == 'award' and sorted(p.amount for p in entry.postings) == [-5, 5]
     assert _points(zhang) == (5, 0, 5)
     assert _system('issuance') == -5
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_same_key_twice_writes_one_entry(zhang):
@@ -102,7 +102,7 @@ def test_hold_then_post_spends_the_held_points(zhang):
     assert ledger.post_hold(h.id, reason='again').post_entry_id == posted.post_entry_id
     assert _count(LedgerEntry) == 3  # award, hold, post
     assert db.session.scalar(select(LedgerEntry.idempotency_key).where(LedgerEntry.id == posted.post_entry_id)) == 'gift:7:post'
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_void_releases_the_hold(zhang):
@@ -118,7 +118,7 @@ def test_void_releases_the_hold(zhang):
         ledger.post_hold('gift:7', reason='审核通过')
     assert exc.value.code == 'hold_voided'
     assert _points(zhang) == (10, 0, 10) and _system('redemption_sink') == 0
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_void_after_post_is_refused(zhang):
@@ -166,7 +166,7 @@ def test_spend_and_donate_and_allocate(zhang, li):
         ledger.allocate(li, 3, key='allocate:2', reason='公益池分配')
     with pytest.raises(InsufficientPoints):
         ledger.spend(zhang, 8, key='shop:2', reason='兑换')
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_reverse_posts_the_opposite_once(zhang):
@@ -179,7 +179,7 @@ def test_reverse_posts_the_opposite_once(zhang):
     with pytest.raises(Conflict):
         ledger.reverse(rev.id, reason='冲正的冲正')
     assert _count(LedgerEntry) == 2
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_reverse_cannot_take_points_already_spent_or_held(zhang):
@@ -200,7 +200,7 @@ def test_reverse_a_spend_and_a_posted_hold_refunds(zhang):
     assert _points(zhang) == (10, 0, 10) and _system('redemption_sink') == 0
     with pytest.raises(Conflict):
         ledger.reverse(h.hold_entry_id, reason='冻结不能冲正')
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_a_failing_use_case_rolls_its_ledger_entries_back(zhang):
@@ -274,11 +274,11 @@ def test_check_invariants_finds_tampering(zhang):
     account_id = ledger.account_for(zhang).id
     db.session.execute(text('UPDATE ledger_account SET balance = 9, held = 0 WHERE id = :id'), {'id': account_id})
     db.session.execute(text("UPDATE ledger_hold SET status = 'posted'"))
-    problems = ledger.check_invariants()
+    problems = ledger_checks.check_invariants()
     assert any('balance 9 but postings sum to 5' in p for p in problems)
     assert any('status posted but post entry None' in p for p in problems)
     db.session.rollback()
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_ledger_check_cli(app, zhang):
@@ -348,5 +348,5 @@ def test_concurrent_use_of_the_last_points_lets_exactly_one_win(app, is_postgres
         for h in db.session.scalars(select(LedgerHold).where(LedgerHold.status == 'open')).all():
             ledger.post_hold(h.id, reason='通过')
         db.session.remove()
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
     assert db.session.scalar(select(LedgerAccount.balance).where(LedgerAccount.key == f'volunteer:{uid}:elderly_time')) == 0

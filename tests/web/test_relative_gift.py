@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Decision, GiftRequest, HumanTask, LedgerHold, Message, WorkflowInstance
-from app.services import ledger, timers
+from app.services import ledger_checks, timers
 from tests.helpers import png_bytes, upload_png
 from tests.web.shop_helpers import (
     BATH,
@@ -82,7 +82,7 @@ def test_submit_holds_points_and_reserves_a_unit_then_approval_spends_once(api, 
     kinds = [e['kind'] for e in li.get('/me/points').get_json()['entries']]
     assert kinds == ['post_hold', 'hold', 'award']
     assert [h['decision'] for h in li.get(f'/instances/{inst["id"]}').get_json()['history']] == ['submit', 'approve']
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_rejection_needs_a_reason_releases_everything_and_shows_a_dash(api, li, login):
@@ -136,7 +136,7 @@ def test_unreviewed_hold_expires_after_thirty_days(api, li):
     [msg] = _messages('vol_li')
     assert '超过 30 天未审核' in msg.title
     assert timers.fire_due() == 0
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_batch_approve_and_reject_report_each_item(api):
@@ -160,7 +160,7 @@ def test_batch_approve_and_reject_report_each_item(api):
     assert points(zhang) == (55, 0, 55)
     assert [g['status'] for g in zhang.get('/gifts').get_json()['items']] == ['rejected', 'approved', 'approved']
     assert len(_messages('vol_zhang')) == 3
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_batch_from_the_inbox_page(api, login):

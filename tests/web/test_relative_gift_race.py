@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import GiftRequest, LedgerEntry, LedgerHold, ShopItem, ShopRedemption, WorkflowInstance
-from app.services import ledger, transaction
+from app.services import ledger_checks, transaction
 from tests.helpers import post_together, upload_png
 from tests.web.shop_helpers import BATH, award, elder_id, gift_data, item, points
 
@@ -50,7 +50,7 @@ def test_two_gifts_race_for_the_last_points(app, api):
         assert (balance, held, available) == (30 * (n + 1), 30 * (n + 1), 0)
     assert _count(GiftRequest) == _count(LedgerHold) == ROUNDS
     assert _count(WorkflowInstance) == ROUNDS
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_two_volunteers_race_for_the_last_unit(app, api):
@@ -72,7 +72,7 @@ def test_two_volunteers_race_for_the_last_unit(app, api):
         row = db.session.get(ShopItem, bath)
         assert row.reserved == row.stock == n + 1
     assert points(li)[1] + points(zhang)[1] == 30 * ROUNDS
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_double_tap_of_the_same_gift_request(app, api):
@@ -88,7 +88,7 @@ def test_double_tap_of_the_same_gift_request(app, api):
     assert _count(GiftRequest) == _count(LedgerHold) == ROUNDS
     balance, held, available = points(li)
     assert held == 30 * ROUNDS and available == balance - held >= 0
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_personal_redemption_double_tap_and_last_unit(app, api):
@@ -110,7 +110,7 @@ def test_personal_redemption_double_tap_and_last_unit(app, api):
     assert points(zhang) == (30 * ROUNDS - 30, 0, 30 * ROUNDS - 30)
     db.session.expire_all()
     assert db.session.get(ShopItem, bath).stock == 0
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_approve_and_batch_race_pays_once(app, api):
@@ -130,4 +130,4 @@ def test_approve_and_batch_race_pays_once(app, api):
     assert _count(LedgerEntry, LedgerEntry.kind == 'post_hold') == ROUNDS
     db.session.expire_all()
     assert db.session.get(ShopItem, item(BATH).id).stock == 20 - ROUNDS
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
-from app.services import ledger, shop, transaction
+from app.services import ledger_checks, shop, transaction
 from app.services.auth import hash_password
 from tests.conftest import PASSWORD
 from tests.web.shop_helpers import (
@@ -70,7 +70,7 @@ def test_personal_elderly_care_redemption_needs_60_and_is_idempotent(api):
     r = zhang.post(f'/shop/items/{bath}/redeem', json={'request_token': 'zhang-000000003'})
     assert r.status_code == 422 and r.get_json()['errors']['points'] == ['可用积分不足：可用 0 分，需要 30 分']
     assert zhang.post(f'/shop/items/{bath}/redeem', json={}).status_code == 422
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def _set_id_number(username, id_number):
@@ -235,7 +235,7 @@ def test_donations_and_pool_allocation(api):
     r = gzva.post('/shop/pool/allocations', json={**alloc, 'amount': 5, 'request_token': 'alloc-00000002'})
     assert r.status_code == 422 and r.get_json()['errors']['points'] == ['可用积分不足：可用 4 分，需要 5 分']
     assert gzva.post('/shop/pool/allocations', json={**alloc, 'reason': ''}).status_code == 422
-    assert ledger.check_invariants() == []
+    assert ledger_checks.check_invariants() == []
 
 
 def test_statement_shows_balance_held_and_every_reason(api, login):
