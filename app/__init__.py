@@ -2,9 +2,18 @@
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from app.config import BASE_DIR, CONFIGS
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: ids beyond the database's integer are no route (404), not a database error."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault('max', 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config=None, overrides=None):
@@ -12,6 +21,7 @@ def create_app(config=None, overrides=None):
     app = Flask(__name__, instance_path=os.path.join(BASE_DIR, 'instance'))
     app.config.from_object(CONFIGS[config or os.environ.get('APP_CONFIG', 'development')])
     app.config.update(overrides or {})
+    app.url_map.converters['int'] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
     register_blueprints(app)

@@ -45,6 +45,13 @@ def use_case_memo() -> dict | None:
     return _memo.get()
 
 
+def row_id(value) -> int | None:
+    """A primary key from a URL or form value; None for anything that is not one (text, negative, or too large
+    for the database's integer: a forged 99999999999999999999 is a 404, not a 500)."""
+    text = str(value)
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 def after_commit(fn):
     """Run fn once the surrounding transaction has committed (messages, jobs)."""
     hooks = _after_commit.get()
@@ -55,4 +62,4 @@ def after_commit(fn):
 
 
 __all__ = ['Conflict', 'Forbidden', 'NotFound', 'ServiceError', 'Unauthorized', 'ValidationFailed',
-           'after_commit', 'transaction', 'use_case_memo']
+           'after_commit', 'row_id', 'transaction', 'use_case_memo']

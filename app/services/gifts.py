@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Decision, GiftRequest, InstanceFile, OrgUnit, ShopItem, WorkflowInstance
 from app.models.base import utcnow
-from app.services import files, ledger, messages, shop, submissions, tasks
+from app.services import files, ledger, messages, row_id, shop, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.validators import age_on, normalize_id
@@ -268,7 +268,7 @@ def mine(user, limit: int = 50) -> list[GiftRequest]:
 
 def visible_gift(user, gift_id) -> GiftRequest:
     """The gift if the user may see its case (the volunteer, or a reviewer who holds/held its task)."""
-    gift = db.session.get(GiftRequest, gift_id) if str(gift_id).isdigit() else None
+    gift = db.session.get(GiftRequest, row_id(gift_id)) if row_id(gift_id) else None
     if gift is None:
         raise NotFound()
     tasks.visible_instance(user, gift.instance_id)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Decision, HumanTask, Membership, Message, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
-from app.services import transaction
+from app.services import row_id, transaction
 from app.services.errors import NotFound
 from workflows import service_tasks
 
@@ -133,7 +133,7 @@ def unread_reminders(user, limit: int = 3):
 
 
 def _own(user, message_id) -> Message:
-    row = db.session.get(Message, message_id) if str(message_id).isdigit() else None
+    row = db.session.get(Message, row_id(message_id)) if row_id(message_id) else None
     if row is None or row.user_id != user.id:
         raise NotFound()
     return row

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
-from app.services import forms, transaction
+from app.services import forms, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.instances import _spec_json, deploy
 from app.services.roles import LANE_ROLES, ROLES
@@ -344,7 +344,7 @@ def _audit(user, action: str, target: str, detail: dict) -> None:
 
 
 def _draft(key: str, draft_id) -> WorkflowDraft:
-    draft = db.session.get(WorkflowDraft, int(draft_id)) if str(draft_id).isdigit() else None
+    draft = db.session.get(WorkflowDraft, row_id(draft_id)) if row_id(draft_id) else None
     if draft is None or draft.process_key != key:
         raise NotFound()
     return draft

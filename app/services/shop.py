@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import AuditLog, LedgerAccount, Membership, OrgUnit, ShopItem, ShopRedemption, User
 from app.models.base import utcnow
-from app.services import ledger, transaction
+from app.services import ledger, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.validators import age_on, is_valid_id
 
@@ -88,7 +88,7 @@ def on_sale(section: str | None = None) -> list[ShopItem]:
 
 
 def item_on_sale(item_id) -> ShopItem:
-    item = db.session.get(ShopItem, item_id) if str(item_id).isdigit() else None
+    item = db.session.get(ShopItem, row_id(item_id)) if row_id(item_id) else None
     if item is None or item.status != 'approved':
         raise NotFound(_l('该兑换项目不存在或尚未上架'))
     return item
@@ -271,7 +271,7 @@ def items_to_review(user, status: str = 'pending') -> list[ShopItem]:
 def reviewable_item(user, item_id) -> ShopItem:
     """An item of the user's district; 404 for any other district's item."""
     paths = _district_paths(user)
-    item = db.session.get(ShopItem, item_id) if str(item_id).isdigit() else None
+    item = db.session.get(ShopItem, row_id(item_id)) if row_id(item_id) else None
     if item is None or not _in_district(item, paths):
         raise NotFound()
     return item

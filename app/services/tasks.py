@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import HumanTask, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, messages, transaction
+from app.services import forms, messages, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import (
@@ -87,8 +87,7 @@ def _audit_data(instance, task, clean) -> dict:
 
 
 def _visible_task(user, task_id, *, for_action=False) -> HumanTask:
-    task = db.session.get(HumanTask, int(task_id), options=[joinedload(HumanTask.scopes)]) \
-        if str(task_id).isdigit() and int(task_id) < 2**31 else None
+    task = db.session.get(HumanTask, row_id(task_id), options=[joinedload(HumanTask.scopes)]) if row_id(task_id) else None
     if task is None:
         raise NotFound()
     if can_act(user, task) or (not for_action and task.completed_by_id == user.id):
@@ -242,7 +241,7 @@ def instance_history(instance_id) -> list[dict]:
 def visible_instance(user, instance_id) -> WorkflowInstance:
     """The case if the user submitted it, holds/held one of its tasks, or the process lets them see it (a
     volunteer a provider dispatched a V-order to); NotFound otherwise."""
-    instance = db.session.get(WorkflowInstance, instance_id) if str(instance_id).isdigit() else None
+    instance = db.session.get(WorkflowInstance, row_id(instance_id)) if row_id(instance_id) else None
     if instance is None:
         raise NotFound()
     if instance.submitter_id == user.id:

@@ -9,7 +9,7 @@ from sqlalchemy import func, inspect, select
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, messages, use_case_memo
+from app.services import files, messages, row_id, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 
@@ -284,7 +284,7 @@ def visible_order(user, order_id) -> VOrder:
     """The order if the user may see its case (publisher, reviewers, acceptors); NotFound otherwise."""
     from app.services.errors import NotFound
     from app.services.tasks import visible_instance
-    order = db.session.get(VOrder, order_id) if str(order_id).isdigit() else None
+    order = db.session.get(VOrder, row_id(order_id)) if row_id(order_id) else None
     if order is None:
         raise NotFound()
     if on_order_or_overseeing(user, order):

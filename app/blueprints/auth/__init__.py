@@ -3,13 +3,14 @@ from flask import Blueprint
 
 from app.extensions import db, login_manager
 from app.models import User
+from app.services import row_id
 
 bp = Blueprint('auth', __name__)
 
 
 @login_manager.user_loader
 def load_user(user_id):
-    return db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    return db.session.get(User, row_id(user_id)) if row_id(user_id) else None
 
 
 from app.blueprints.auth import routes  # noqa: E402,F401
