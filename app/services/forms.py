@@ -143,7 +143,7 @@ def _check_value(prop, value, errors):
         items = value if isinstance(value, list) else [value]
         spec = prop.get('x-file', {})
         numbers = [_number(v) for v in items]
-        if any(n is None or n != n.to_integral_value() or n.adjusted() > 15 for n in numbers):
+        if any(n is None or n != n.to_integral_value() or not 0 < n < 2**31 for n in numbers):  # row ids
             errors.append(_l('文件编号无效') if spec else _l('请选择有效的选项'))
             return items
         items = [int(n) for n in numbers]
