@@ -1,9 +1,9 @@
 """JSON handlers shared by the editor page (/admin/api, session + CSRF) and the bearer API (/api/v1)."""
 from flask import Response, jsonify, request
 
+from app.blueprints.api import schemas as s
 from app.services import process_admin as pa
 from app.services import process_migration
-from app.services.errors import ValidationFailed
 
 # multipart framing around an uploaded file
 _ENVELOPE = 64 * 1024
@@ -49,11 +49,8 @@ def post_publish(user, key, draft_id):
 
 
 def post_migration(user, key):
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict) or 'from_version' not in body or 'to_version' not in body:
-        raise ValidationFailed({'from_version': ['from_version and to_version are required']})
-    dry_run = body.get('dry_run', True) is not False
-    return jsonify(process_migration.migrate(user, key, body['from_version'], body['to_version'], dry_run))
+    body = s.body(s.MigrationRequest)
+    return jsonify(process_migration.migrate(user, key, body['from_version'], body['to_version'], body['dry_run']))
 
 
 def get_diff(user, key):
@@ -61,10 +58,9 @@ def get_diff(user, key):
 
 
 def post_check(user, key):
-    body = request.get_json(silent=True) or {}
-    body = body if isinstance(body, dict) else {}
-    xml = str(body.get('xml') or '').encode('utf-8')  # the diagram being edited names its service results
-    return jsonify(pa.check_condition(user, key, str(body.get('expression') or ''),
+    body = s.body(s.ConditionRequest)
+    xml = (body['xml'] or '').encode('utf-8')  # the diagram being edited names its service results
+    return jsonify(pa.check_condition(user, key, body['expression'] or '',
                                       xml if len(xml) <= pa.MAX_BPMN_BYTES else None))
 
 

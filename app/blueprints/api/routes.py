@@ -31,7 +31,7 @@ def _instance_body(instance, status=200):
 @bp.post('/auth/token')
 @limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'])
 def token():
-    body = s.load(s.TokenRequest, request.get_json(silent=True))
+    body = s.body(s.TokenRequest)
     user = authenticate(body['username'], body['password'])
     if user is None:
         raise Unauthorized(_l('用户名或密码错误'))
@@ -67,7 +67,7 @@ def download(file_id):
 
 @bp.post('/processes/<key>/instances')
 def start(key):
-    body = s.load(s.StartRequest, request.get_json(silent=True))
+    body = s.body(s.StartRequest)
     return jsonify(tasks.start_instance(g.api_user, key, body['data'], present=_case_body)), 201
 
 
@@ -103,14 +103,14 @@ def unclaim(task_id):
 
 @bp.post('/tasks/<int:task_id>/complete')
 def complete(task_id):
-    body = s.load(s.CompleteRequest, request.get_json(silent=True))
+    body = s.body(s.CompleteRequest)
     return jsonify(tasks.complete_task(g.api_user, task_id, body['decision'], body['reason'], body['data'],
                                        present=_case_body))
 
 
 @bp.post('/tasks/batch')
 def batch():
-    body = s.load(s.BatchRequest, request.get_json(silent=True))
+    body = s.body(s.BatchRequest)
     return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'])})
 
 
@@ -128,8 +128,8 @@ def order_get(order_id):
 
 @bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
 def order_close(order_id, action):
-    body = request.get_json(silent=True) or {}
-    return jsonify(v_orders.order_view(v_order_steps.close_order(g.api_user, order_id, action, body.get('reason', ''))))
+    reason = s.body(s.ReasonRequest)['reason'] or ''
+    return jsonify(v_orders.order_view(v_order_steps.close_order(g.api_user, order_id, action, reason)))
 
 
 @bp.get('/me/points')
@@ -155,9 +155,8 @@ def require_token():
     g.api_user = user
 
 
-def _body_value(key):
-    body = request.get_json(silent=True) or {}
-    return body.get(key, request.args.get(key))
+def _body_value(schema_cls, key):
+    return s.body(schema_cls)[key] or request.args.get(key)
 
 
 @bp.get('/activities')
@@ -181,15 +180,15 @@ def word_list():
 
 @bp.post('/sensitive-words')
 def word_add():
-    body = request.get_json(silent=True) or {}
-    words = body.get('words') if isinstance(body.get('words'), list) else [body.get('word')]
+    body = s.body(s.WordsRequest)
+    words = body['words'] if body['words'] is not None else [body['word']]
     added = sensitive_words.add_words(g.api_user, words)
     return jsonify({'items': added}), 201
 
 
 @bp.delete('/sensitive-words')
 def word_remove():
-    word = _body_value('word')
+    word = _body_value(s.WordsRequest, 'word')
     sensitive_words.remove_word(g.api_user, word)
     return jsonify({'deleted': word})
 
@@ -207,12 +206,12 @@ def unit_list(kind):
 
 @bp.post('/unit-lists/<kind>')
 def unit_list_add(kind):
-    return jsonify(_unit_item(unit_lists.add(g.api_user, kind, _body_value('org_unit')))), 201
+    return jsonify(_unit_item(unit_lists.add(g.api_user, kind, _body_value(s.UnitRequest, 'org_unit')))), 201
 
 
 @bp.delete('/unit-lists/<kind>')
 def unit_list_remove(kind):
-    code = _body_value('org_unit')
+    code = _body_value(s.UnitRequest, 'org_unit')
     unit_lists.remove(g.api_user, kind, code)
     return jsonify({'deleted': code, 'list': kind})
 
@@ -287,13 +286,12 @@ def shop_item(item_id):
 
 @bp.post('/shop/items')
 def shop_item_create():
-    return jsonify(shop.item_dict(shop.create_item(g.api_user, request.get_json(silent=True) or {}))), 201
+    return jsonify(shop.item_dict(shop.create_item(g.api_user, s.body(s.ShopItemRequest)))), 201
 
 
 @bp.post('/shop/items/<int:item_id>/redeem')
 def shop_redeem(item_id):
-    body = request.get_json(silent=True) or {}
-    row, created = shop.redeem(g.api_user, item_id, body.get('request_token'))
+    row, created = shop.redeem(g.api_user, item_id, s.body(s.TokenOnlyRequest)['request_token'])
     return jsonify(shop.redemption_dict(row)), 201 if created else 200
 
 
@@ -304,8 +302,8 @@ def shop_review_list():
 
 @bp.post('/shop/items/<int:item_id>/review')
 def shop_review(item_id):
-    body = request.get_json(silent=True) or {}
-    return jsonify(shop.item_dict(shop.review_item(g.api_user, item_id, body.get('decision'), body.get('reason'))))
+    body = s.body(s.ItemReviewRequest)
+    return jsonify(shop.item_dict(shop.review_item(g.api_user, item_id, body['decision'], body['reason'])))
 
 
 def _entry_item(e) -> dict:
@@ -315,9 +313,8 @@ def _entry_item(e) -> dict:
 
 @bp.post('/shop/donations')
 def shop_donate():
-    b = request.get_json(silent=True) or {}
-    entry = shop.donate(g.api_user, b.get('target'), b.get('amount'), b.get('point_type', ledger.ELDERLY_TIME),
-                        b.get('request_token'))
+    b = s.body(s.DonationRequest)
+    entry = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
     return jsonify(_entry_item(entry)), 201
 
 
@@ -329,8 +326,8 @@ def shop_pool():
 
 @bp.post('/shop/pool/allocations')
 def shop_allocate():
-    b = request.get_json(silent=True) or {}
-    entry = shop.allocate(g.api_user, b.get('username'), b.get('amount'), b.get('reason'), b.get('request_token'))
+    b = s.body(s.AllocationRequest)
+    entry = shop.allocate(g.api_user, b['username'], b['amount'], b['reason'], b['request_token'])
     return jsonify(_entry_item(entry)), 201
 
 

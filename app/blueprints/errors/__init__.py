@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from app.services.errors import ServiceError
+from app.services.errors import ServiceError, ValidationFailed
 
 MESSAGES = {400: _l('请求无效'), 401: _l('请先登录'), 403: _l('没有权限'), 404: _l('找不到该页面或记录，或您无权查看'),
             405: _l('不支持的请求方式'), 409: _l('该任务已被处理，请刷新后查看'),
@@ -33,7 +33,27 @@ def error_payload(exc: ServiceError) -> dict:
     return body
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return '\x00' in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def install(app):
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL character can be typed or sent but never stored (PostgreSQL text refuses it): a clear 422 before
+        any service runs, instead of a database error."""
+        texts = [*request.args.values(), *request.form.values()]
+        if _has_nul(texts) or (request.is_json and _has_nul(request.get_json(silent=True))):
+            refused = ValidationFailed({'_body': [_l('提交的内容含有无法保存的空字符（\\0），请删除后重试')]})
+            refused.message = refused.errors['_body'][0]  # a page shows the reason itself, not "请按提示修改"
+            raise refused
+
     @app.errorhandler(ServiceError)
     def service_error(exc):
         if wants_json():
