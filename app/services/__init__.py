@@ -45,6 +45,11 @@ def use_case_memo() -> dict | None:
     return _memo.get()
 
 
+def abandon() -> None:
+    """Roll back whatever a failed request left in the session (its transaction may be aborted)."""
+    db.session.rollback()
+
+
 def row_id(value) -> int | None:
     """A primary key from a URL or form value; None for anything that is not one (text, negative, or too large
     for the database's integer: a forged 99999999999999999999 is a 404, not a 500)."""
@@ -62,4 +67,4 @@ def after_commit(fn):
 
 
 __all__ = ['Conflict', 'Forbidden', 'NotFound', 'ServiceError', 'Unauthorized', 'ValidationFailed',
-           'after_commit', 'row_id', 'transaction', 'use_case_memo']
+           'abandon', 'after_commit', 'row_id', 'transaction', 'use_case_memo']

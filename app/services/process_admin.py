@@ -85,10 +85,9 @@ def _known_key(key: str) -> str:
 def _version(key: str, number=None) -> WorkflowVersion | None:
     q = select(WorkflowVersion).where(WorkflowVersion.process_key == key)
     if number not in (None, ''):
-        try:
-            number = int(number)
-        except (TypeError, ValueError):
-            raise NotFound() from None
+        number = row_id(number) if not isinstance(number, bool) else None
+        if number is None:
+            raise NotFound()
         return db.session.scalar(q.where(WorkflowVersion.version == number)) or _raise(NotFound())
     return db.session.scalar(q.order_by(WorkflowVersion.version.desc()).limit(1))
 

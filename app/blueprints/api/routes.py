@@ -7,15 +7,12 @@ from flask_babel import lazy_gettext as _l
 from app.blueprints.api import bp
 from app.blueprints.api import schemas as s
 from app.blueprints.api.serializers import history_item, instance_view, service_object_item, task_item
+from app.blueprints.web import page_arg
 from app.extensions import limiter
 from app.services import catalog, files, ledger, service_objects, tasks, v_order_steps, v_orders
 from app.services.auth import authenticate, issue_token
 from app.services.errors import Unauthorized
 from app.services.jurisdiction import can_act
-
-
-def _page():
-    return max(request.args.get('page', 1, type=int) or 1, 1)
 
 
 def _case_body(instance) -> dict:
@@ -80,8 +77,8 @@ def instance(instance_id):
 @bp.get('/tasks')
 def task_list():
     state = {'done': 'done', 'approved': 'approve', 'rejected': 'reject'}.get(request.args.get('state'), 'open')
-    rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), _page())
-    return jsonify({'items': [task_item(t) for t in rows], 'total': total, 'page': _page()})
+    rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), page_arg())
+    return jsonify({'items': [task_item(t) for t in rows], 'total': total, 'page': page_arg()})
 
 
 @bp.get('/tasks/<int:task_id>')
@@ -117,8 +114,8 @@ def batch():
 @bp.get('/service-objects')
 def service_object_list():
     view = 'all' if request.args.get('view') == 'all' else 'approved'
-    rows, total = service_objects.library(g.api_user, view, request.args.get('q'), _page())
-    return jsonify({'items': [service_object_item(o) for o in rows], 'total': total, 'page': _page()})
+    rows, total = service_objects.library(g.api_user, view, request.args.get('q'), page_arg())
+    return jsonify({'items': [service_object_item(o) for o in rows], 'total': total, 'page': page_arg()})
 
 
 @bp.get('/orders/<int:order_id>')
@@ -135,7 +132,7 @@ def order_close(order_id, action):
 @bp.get('/me/points')
 def my_points():
     kind = request.args.get('point_type') or ledger.ELDERLY_TIME
-    return jsonify({**shop.points_statement(g.api_user, kind, _page()), 'point_type': kind})
+    return jsonify({**shop.points_statement(g.api_user, kind, page_arg()), 'point_type': kind})
 
 
 # ---- activities, sensitive words, unit lists (issue 5) ----
@@ -164,18 +161,18 @@ def activity_list():
     """state=published (default, no login needed) or state=mine (the caller's latest versions)."""
     if request.args.get('state') == 'mine':
         require_token()
-        rows, total = activities.mine(g.api_user, _page())
+        rows, total = activities.mine(g.api_user, page_arg())
     else:
-        rows, total = activities.published(request.args.get('q'), _page())
-    return jsonify({'items': [activities.as_dict(a) for a in rows], 'total': total, 'page': _page()})
+        rows, total = activities.published(request.args.get('q'), page_arg())
+    return jsonify({'items': [activities.as_dict(a) for a in rows], 'total': total, 'page': page_arg()})
 
 
 @bp.get('/sensitive-words')
 def word_list():
-    rows, total = sensitive_words.list_words(g.api_user, request.args.get('q'), _page())
+    rows, total = sensitive_words.list_words(g.api_user, request.args.get('q'), page_arg())
     return jsonify({'items': [{'id': w.id, 'word': w.word, 'created_by': w.created_by.username if w.created_by else None,
                                'created_at': w.created_at.isoformat() if w.created_at else None} for w in rows],
-                    'total': total, 'page': _page(), 'version': sensitive_words.current_version()})
+                    'total': total, 'page': page_arg(), 'version': sensitive_words.current_version()})
 
 
 @bp.post('/sensitive-words')
@@ -226,7 +223,7 @@ def _message_item(m) -> dict:
 
 @bp.get('/messages')
 def message_list():
-    rows, total = messages.list_for(g.api_user, _page(), unread_only=request.args.get('unread') == '1')
+    rows, total = messages.list_for(g.api_user, page_arg(), unread_only=request.args.get('unread') == '1')
     return jsonify({'items': [_message_item(m) for m in rows], 'total': total,
                     'unread': messages.unread_count(g.api_user)})
 

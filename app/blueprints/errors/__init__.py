@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from app.services import abandon
 from app.services.errors import ServiceError, ValidationFailed
 
 MESSAGES = {400: _l('请求无效'), 401: _l('请先登录'), 403: _l('没有权限'), 404: _l('找不到该页面或记录，或您无权查看'),
@@ -80,6 +81,7 @@ def install(app):
     @app.errorhandler(Exception)
     def unexpected(exc):
         app.logger.exception('unhandled error')
+        abandon()  # the request's transaction may be aborted; the next use of the session starts clean
         msg = str(MESSAGES[500])
         if wants_json():
             return jsonify({'error': 'server_error', 'message': msg}), 500
