@@ -39,11 +39,21 @@ def check_upload(filename: str, content: bytes, field='file') -> str:
     return kind
 
 
+def display_name(filename: str) -> str:
+    """The name a download is offered under: the phone's folder path and control characters dropped, at most
+    120 characters with the extension kept."""
+    name = ''.join(c for c in (filename or '').replace('\\', '/').rsplit('/', 1)[-1] if c.isprintable()).strip()
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition('.')
+        name = stem[:120 - len(ext) - 1] + dot + ext if dot and len(ext) <= 10 else name[:120]
+    return name or 'upload'
+
+
 def add_upload(user, filename: str, content: bytes, field='file') -> StoredFile:
     """Validate and add (not commit) a stored file owned by `user`."""
     kind = check_upload(filename, content, field)
     row = StoredFile(sha256=hashlib.sha256(content).hexdigest(), size=len(content),
-                     content_type=IMAGE_TYPES[kind], original_name=filename[:255] or 'upload',
+                     content_type=IMAGE_TYPES[kind], original_name=display_name(filename),
                      content=content, uploaded_by_id=user.id)
     db.session.add(row)
     db.session.flush()

@@ -2,6 +2,7 @@
 import re
 from datetime import date
 from io import BytesIO
+from urllib.parse import quote
 
 import pytest
 
@@ -297,3 +298,17 @@ def test_page_reject_without_reason_rerenders_task(login, api, row_counts):
     assert '此项为必填项' in resp.get_data(as_text=True)
     assert 'value="reject" checked' in resp.get_data(as_text=True)
     assert row_counts() == before
+
+
+def test_uploaded_file_is_offered_under_its_plain_name(api):
+    """A phone may send a folder path or a very long name: the download keeps only a short, plain file name."""
+    vol = api('vol_zhang')
+    for sent, offered in (('../../etc/passwd.png', 'passwd.png'), ('C:\\Users\\me\\相册\\证明.png', '证明.png'),
+                          ('长' * 300 + '.png', '长' * 116 + '.png')):
+        up = vol.post('/files', data={'file': (BytesIO(png_bytes()), sent)}, content_type='multipart/form-data')
+        assert up.status_code == 201, up.get_json()
+        got = vol.get(f'/files/{up.get_json()["id"]}')
+        assert got.status_code == 200
+        disposition = got.headers['Content-Disposition']
+        assert '..' not in disposition and '\\' not in disposition
+        assert quote(offered) in disposition or offered in disposition, (sent, disposition)
