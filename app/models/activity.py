@@ -36,6 +36,10 @@ class Activity(db.Model):
     team = relationship('OrgUnit', foreign_keys=[team_id], lazy='joined')
     instance = relationship('WorkflowInstance')
 
+    @property
+    def has_ended(self) -> bool:
+        return self.end_at is not None and self.end_at < utcnow()
+
 
 Index('ix_activity_instance', Activity.instance_id, Activity.version)
 Index('ix_activity_status', Activity.status, Activity.start_at)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case as sql_case
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
@@ -261,12 +262,16 @@ def _abandon(data, params):
 # ---- use cases -------------------------------------------------------------------------------------
 
 def published(q=None, page=1, per_page=20):
-    """(rows, total) of published activities, soonest first; no login needed."""
+    """(rows, total) of published activities, no login needed: the ones still to come or under way first, soonest
+    first; then the ended ones, most recent first."""
     cond = Activity.status == 'published'
     if q:
         cond = cond & Activity.title.contains(q.strip()[:50], autoescape=True)
     total = db.session.scalar(select(func.count()).select_from(Activity).where(cond))
-    rows = db.session.scalars(select(Activity).where(cond).order_by(Activity.start_at.desc(), Activity.id.desc())
+    ended = Activity.end_at < utcnow()
+    order = (sql_case((ended, 1), else_=0), sql_case((ended, None), else_=Activity.start_at), Activity.start_at.desc(),
+             Activity.id.desc())
+    rows = db.session.scalars(select(Activity).where(cond).order_by(*order)
                               .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return rows, total
 

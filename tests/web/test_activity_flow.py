@@ -329,3 +329,21 @@ def test_matcher_is_rebuilt_when_the_database_is_recreated_with_the_same_version
     assert gzva.post('/sensitive-words', json={'word': '丙丁'}).get_json()['items'][0]['word'] == '丙丁'
     assert sensitive_words.current_version() == 1
     assert sensitive_words.find('甲乙 丙 丁') == ['丙丁']
+
+
+def test_public_list_shows_coming_activities_soonest_first_and_ended_ones_last(api, client):
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    assert api('gzva').post('/unit-lists/white', json={'org_unit': 'team_a'}).status_code == 201
+    team = api('team_a')
+    for title, start in (('秋季探访', '2030-10-11T09:00'), ('春季探访', '2030-05-01T09:00'), ('已办探访', '2030-01-01T09:00')):
+        started(team, title=title, start_at=start, end_at=start[:11] + '12:00')
+    done = db.session.scalar(select(Activity).where(Activity.title == '已办探访'))
+    done.start_at, done.end_at = utcnow() - timedelta(days=3, hours=3), utcnow() - timedelta(days=3)
+    db.session.commit()
+    listed = [a['title'] for a in client.get('/api/v1/activities').get_json()['items']]
+    assert listed == ['春季探访', '秋季探访', '已办探访']
+    html = client.get('/activities').get_data(as_text=True)
+    assert html.index('春季探访') < html.index('秋季探访') < html.index('已办探访')
+    assert html.count('>已结束<') == 1
