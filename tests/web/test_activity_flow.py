@@ -1,9 +1,12 @@
 """Activity publishing through the API: every path of the chain, lists, sensitive words, public list."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Activity, AuditLog, HumanTask, ListVersion, SensitiveWord, WorkflowInstance
+from app.models.base import utcnow
 from app.services import sensitive_words
 from workflows import service_tasks
 
@@ -332,9 +335,6 @@ def test_matcher_is_rebuilt_when_the_database_is_recreated_with_the_same_version
 
 
 def test_public_list_shows_coming_activities_soonest_first_and_ended_ones_last(api, client):
-    from datetime import timedelta
-
-    from app.models.base import utcnow
     assert api('gzva').post('/unit-lists/white', json={'org_unit': 'team_a'}).status_code == 201
     team = api('team_a')
     for title, start in (('秋季探访', '2030-10-11T09:00'), ('春季探访', '2030-05-01T09:00'), ('已办探访', '2030-01-01T09:00')):
