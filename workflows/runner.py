@@ -159,6 +159,10 @@ class InstanceRun:
         """Return READY human tasks, including those inside subprocesses."""
         return [self._ready_task(t) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
 
+    def ready_guids(self) -> set[str]:
+        """The ids of the READY human tasks (cheap: no data copied)."""
+        return {str(t.id) for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
+
     def _ready_task(self, task) -> ReadyTask:
         spec = task.task_spec
         props = (spec.extensions or {}).get("properties", {})

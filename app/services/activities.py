@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Activity, Decision, HumanTask, OrgUnit, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, sensitive_words, tasks, unit_lists
+from app.services import forms, org_cache, sensitive_words, tasks, unit_lists
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from workflows import service_tasks
@@ -108,7 +108,7 @@ class ActivityHooks(ProcessHooks):
             return clean
         times = _check(clean)
         team = publishing_unit(user) or db.session.get(OrgUnit, latest(instance.id).team_id)
-        street = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['street']))
+        street = org_cache.by_code(clean['street'])
         previous = db.session.scalar(select(func.max(Activity.version)).where(Activity.instance_id == instance.id)) or 0
         act = Activity(instance_id=instance.id, version=previous + 1, status='pending', title=clean['title'],
                        service_field=clean['service_field'], tags_json=json.dumps(clean['tags'], ensure_ascii=False),
@@ -190,7 +190,7 @@ def _activity(data) -> Activity:
 @service_tasks.register('activity.classify')
 def _classify(data, params):
     """Read the lists and the veterans flags now; the diagram's gateways decide on the result."""
-    team = db.session.scalar(select(OrgUnit).where(OrgUnit.code == data['team_unit']))
+    team = org_cache.by_code(data['team_unit'])
     on = unit_lists.flags(team.id)
     veterans = VETERANS_TAG in (data.get('tags') or []) or bool(team.is_veterans)
     act = _activity(data)
@@ -202,7 +202,7 @@ def _classify(data, params):
 def _skip_review(data, params):
     """Write '白名单免审' into the history (after the submit row, see _flush_deferred). A blacklisted or
     no longer whitelisted team is refused here too, even if an edited diagram routed it this way."""
-    team = db.session.scalar(select(OrgUnit).where(OrgUnit.code == data['team_unit']))
+    team = org_cache.by_code(data['team_unit'])
     on = unit_lists.flags(team.id)
     if on['black'] or not on['white']:
         raise RuntimeError('只有白名单且不在黑名单中的单位可以免予广志协审核')

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Membership, OrgUnit, User
+from app.models import Membership, User
+from app.services import org_cache
 from app.services.errors import NotFound
 from app.services.validators import is_valid_id, is_valid_mobile, normalize_id, normalize_mobile
 
@@ -51,8 +52,7 @@ def option_list(prop: dict) -> list[tuple[str, str]]:
     """(value, label) pairs of an enum or a dynamic option source."""
     source = prop.get('x-options')
     if source in _UNIT_SOURCES:
-        rows = db.session.execute(select(OrgUnit).where(OrgUnit.kind == _UNIT_SOURCES[source]).order_by(OrgUnit.path)).scalars()
-        return [(u.code, f'{u.parent.name} · {u.name}') for u in rows]
+        return [(u.code, f'{u.parent_name} · {u.name}') for u in org_cache.of_kind(_UNIT_SOURCES[source])]
     if source == 'volunteers':
         rows = db.session.scalars(select(User).join(Membership).where(Membership.role == 'volunteer').order_by(User.id))
         return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, User, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
-from app.services import forms, messages, use_case_memo
+from app.services import forms, messages, org_cache, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.roles import LANE_ROLES
@@ -97,44 +97,28 @@ def _guard(fn):
         raise EngineFailure(_l('流程执行出错：%(msg)s', msg=str(exc))) from exc
 
 
-def _units_by_code(codes) -> list[OrgUnit]:
-    if not codes:
-        return []
-    return list(db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes))))
-
-
-def _root_unit() -> OrgUnit:
-    return db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
-
-
 def scope_units(ready) -> list[OrgUnit]:
     """The org units a READY task's scope variable names; the root (city) when it names none."""
-    return _units_by_code(scope_codes(ready)) or [_root_unit()]
+    return org_cache.by_codes(scope_codes(ready)) or [org_cache.root()]
 
 
-def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
+def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = False,
+             ready_before: set[str] | None = None, completed: str | None = None) -> list[HumanTask]:
     """Store engine state and project READY manual tasks into human_task rows; returns new rows.
+
+    `fresh`: the instance was created in this use case, so it has no task rows yet. `ready_before` and
+    `completed`: the READY guids before the one step this use case ran, and the guid that step completed;
+    when that task was the only open one and it did not come back, the open rows are known (none) without
+    asking the database. Otherwise the instance's open rows are read and reconciled with the engine.
 
     Reads happen with autoflush off so the whole projection goes to the database in one flush
     (one UPDATE of the instance, batched INSERTs) instead of a write per intermediate query."""
     now = utcnow()
     ready = project(run)
-    new_guids = [r.guid for r in ready]
+    ready_guids = {r.guid for r in ready}
+    known = fresh or (ready_before is not None and ready_before <= {completed} and completed not in ready_guids)
     with db.session.no_autoflush:
-        # open rows of this instance, plus finished rows whose guid a reset or migration made READY again
-        cond = (HumanTask.instance_id == instance.id) & (HumanTask.status == 'open')
-        rows = db.session.scalars(select(HumanTask).where(cond | HumanTask.task_guid.in_(new_guids))).all()
-        open_rows = {t.task_guid: t for t in rows if t.status == 'open' and t.instance_id == instance.id}
-        ready_guids, renamed = {r.guid for r in ready}, False
-        for row in rows:
-            if row.task_guid in open_rows and row.task_guid in ready_guids:
-                continue
-            if row.status == 'open':
-                row.status = 'cancelled'
-            if row.task_guid in ready_guids:  # keep the old row as history under a new guid
-                row.task_guid, renamed = f'{row.task_guid}:{row.id}', True
-        if renamed:
-            db.session.flush()  # renamed guids must reach the database before their successors are inserted
+        open_rows = {} if known else _reconcile_rows(instance, ready_guids)
         created = []
         for r in ready:
             if r.guid in open_rows:
@@ -158,12 +142,33 @@ def save_run(instance: WorkflowInstance, run: InstanceRun) -> list[HumanTask]:
         db.session.flush()
     except StaleDataError as exc:
         raise Conflict() from exc
-    close_scopes(instance.id)
-    messages.notify_new_tasks(created)
+    if not fresh:
+        close_scopes(instance.id)
+    # a fresh instance has no decision yet; a completed step has just recorded one
+    messages.notify_new_tasks(created, decided=False if fresh else (True if completed else None))
     memo = use_case_memo()
     if memo is not None:
         memo[('open_tasks', instance.id)] = [row for row in open_rows.values() if row.status == 'open'] + created
     return created
+
+
+def _reconcile_rows(instance: WorkflowInstance, ready_guids: set[str]) -> dict[str, HumanTask]:
+    """The instance's open rows that stay open (by guid); cancels open rows the engine no longer has READY and
+    renames finished rows whose guid a reset or migration made READY again (kept as history)."""
+    cond = (HumanTask.instance_id == instance.id) & (HumanTask.status == 'open')
+    rows = db.session.scalars(select(HumanTask).where(cond | HumanTask.task_guid.in_(ready_guids))).all()
+    open_rows = {t.task_guid: t for t in rows if t.status == 'open' and t.instance_id == instance.id}
+    renamed = False
+    for row in rows:
+        if row.task_guid in open_rows and row.task_guid in ready_guids:
+            continue
+        if row.status == 'open':
+            row.status = 'cancelled'
+        if row.task_guid in ready_guids:  # keep the old row as history under a new guid
+            row.task_guid, renamed = f'{row.task_guid}:{row.id}', True
+    if renamed:
+        db.session.flush()  # renamed guids must reach the database before their successors are inserted
+    return {guid: row for guid, row in open_rows.items() if guid in ready_guids}
 
 
 def open_rows_saved(instance_id: int) -> list[HumanTask] | None:

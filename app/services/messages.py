@@ -81,13 +81,14 @@ def _has_decisions(instance_id: int) -> bool:
                                   .where(Decision.instance_id == instance_id)))
 
 
-def notify_new_tasks(tasks) -> int:
-    """Tell everyone who may act on each new task; returns how many messages were added."""
+def notify_new_tasks(tasks, decided: bool | None = None) -> int:
+    """Tell everyone who may act on each new task; returns how many messages were added. `decided`: whether
+    the case has any decision yet, when the caller knows (None: ask the database)."""
     count = 0
     for task in tasks:
         instance = db.session.get(WorkflowInstance, task.instance_id)
         # the first submit form is being filled in by its submitter right now: nothing to announce
-        if task.assignee_id is not None and not _has_decisions(task.instance_id):
+        if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):
             continue
         subject = instance.title if instance is not None and instance.title else ''
         title = f'新待办：{task.title}' + (f' · {subject}' if subject else '')

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, WorkflowInstance
 from app.models.base import utcnow
-from app.services import files
+from app.services import files, org_cache
 from app.services.errors import ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.jurisdiction import path_range
@@ -79,8 +79,7 @@ class ServiceObjectHooks(ProcessHooks):
             errors.update(exc.errors)
         if errors:
             raise ValidationFailed(errors)
-        streets = {u.code: u for u in db.session.scalars(select(OrgUnit).where(
-            OrgUnit.code.in_([clean['household_street'], clean['residence_street']])))}
+        streets = {u.code: u for u in org_cache.by_codes([clean['household_street'], clean['residence_street']])}
         previous = db.session.scalar(select(func.max(ServiceObject.version)).where(
             ServiceObject.instance_id == instance.id)) or 0
         obj = ServiceObject(id_number=clean['id_number'], version=previous + 1, instance_id=instance.id,

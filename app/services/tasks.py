@@ -3,7 +3,7 @@ import json
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ARRAY, Integer, any_, bindparam, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import HumanTask, WorkflowInstance
@@ -14,7 +14,6 @@ from app.services.hooks import hooks_for
 from app.services.instances import (
     latest_version,
     load_run,
-    lock_instance,
     new_run,
     open_rows_saved,
     record_decision,
@@ -42,7 +41,7 @@ def start_instance(user, process_key: str, data: dict, present=None):
         db.session.add(instance)
         db.session.flush()
         run = new_run(instance, {'instance_id': instance.id})
-        first = save_run(instance, run)
+        first = save_run(instance, run, fresh=True)
         submit = next((t for t in first if t.assignee_id == user.id), None)
         if submit is None:
             raise ServiceError(_l('流程的第一步不是提交表单'))
@@ -63,11 +62,12 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     if grabbed != 1:
         raise Conflict()
     audit = _audit_data(instance, task, clean)  # what the reviewer saw and decided on, read before the engine moves on
+    ready_before = run.ready_guids()
     run_step(run, task.task_guid, engine_data)
     decision = record_decision(instance, task, user, _acting_membership(user, task, instance),
                                clean.get('decision') or 'submit', clean.get('reason'), audit)
     messages.notify_decision(instance, decision)  # before save_run: it supersedes the resubmit-task message
-    save_run(instance, run)
+    save_run(instance, run, ready_before=ready_before, completed=task.task_guid)
 
 
 def _acting_membership(user, task, instance):
@@ -86,8 +86,19 @@ def _audit_data(instance, task, clean) -> dict:
     return clean
 
 
-def _visible_task(user, task_id, *, for_action=False) -> HumanTask:
-    task = db.session.get(HumanTask, row_id(task_id), options=[joinedload(HumanTask.scopes)]) if row_id(task_id) else None
+def _visible_task(user, task_id, *, for_action=False, lock=False) -> HumanTask:
+    """The task if the user may see it (act on it, with for_action); NotFound otherwise. `lock`: its instance
+    row is locked for this transaction and loaded with its engine state in the same round trip."""
+    if row_id(task_id) is None:
+        raise NotFound()
+    if lock:
+        task = db.session.scalars(
+            select(HumanTask).join(HumanTask.instance).where(HumanTask.id == row_id(task_id))
+            .options(joinedload(HumanTask.scopes),
+                     contains_eager(HumanTask.instance).undefer(WorkflowInstance.state_json))
+            .with_for_update(of=WorkflowInstance).execution_options(populate_existing=True)).unique().first()
+    else:
+        task = db.session.get(HumanTask, row_id(task_id), options=[joinedload(HumanTask.scopes)])
     if task is None:
         raise NotFound()
     if can_act(user, task) or (not for_action and task.completed_by_id == user.id):
@@ -101,7 +112,7 @@ def complete_task(user, task_id, decision=None, reason=None, data=None, present=
     Returns the instance, or `present(instance)` rendered inside the transaction: the rows of the step are all
     loaded then, while after the commit every one of them would be read again."""
     with transaction():
-        task = _visible_task(user, task_id, for_action=True)
+        task = _visible_task(user, task_id, for_action=True, lock=True)
         if task.status != 'open':
             raise Conflict()
         if task.claimed_by_id and task.claimed_by_id != user.id:
@@ -109,8 +120,8 @@ def complete_task(user, task_id, decision=None, reason=None, data=None, present=
         payload = dict(data or {})
         if is_review(task):
             payload.update(decision=decision, reason=reason)
-        instance = lock_instance(task.instance_id)
-        _complete(user, task, instance, load_run(instance), payload)
+        _complete(user, task, task.instance, load_run(task.instance), payload)
+        instance = task.instance
         return present(instance) if present else instance
 
 
@@ -197,10 +208,12 @@ def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
     if state == 'open':
         ids = open_task_ids(user)
         if not process and not q:
-            total = db.session.scalar(select(func.count()).select_from(ids))
-            page_ids = db.session.scalars(select(ids.c.id).order_by(ids.c.created_at.desc(), ids.c.id.desc())
-                                          .limit(per_page).offset(offset)).all()
-            return _rows_in_order(page_ids), total
+            # the page and the total in one pass over the user's open tasks (count(*) OVER () sees them all)
+            page = db.session.execute(select(ids.c.id, func.count().over().label('total'))
+                                      .order_by(ids.c.created_at.desc(), ids.c.id.desc())
+                                      .limit(per_page).offset(offset)).all()
+            total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids))
+            return _rows_in_order([r.id for r in page]), total
         mine = db.session.scalars(select(ids.c.id)).all()
         matches = db.session.scalars(_filters(select(HumanTask.id).where(_id_in(mine), HumanTask.status == 'open'),
                                               process, q).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())).all()

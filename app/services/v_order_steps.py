@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
-from app.services import ledger, messages, transaction
+from app.services import ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, save_run
 from app.services.v_orders import approved_count
@@ -121,7 +121,7 @@ def _remind(data, params):
     sent = json.loads(order.reminders_json or '[]')
     if kind in sent or order.status in ('done', 'cancelled', 'aborted', 'expired'):
         return {'sent': False}
-    station = db.session.scalar(select(OrgUnit).where(OrgUnit.code == f'{order.street.code}_station'))
+    station = org_cache.by_code(f'{order.street.code}_station')
     recipients = _users_in('station_admin', station.path)
     if kind == 'overdue':
         order.overdue = True

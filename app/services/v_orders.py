@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select
 
 from app.extensions import db
-from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
+from app.models import InstanceFile, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, messages, row_id, use_case_memo
+from app.services import files, messages, org_cache, row_id, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 
@@ -151,7 +151,7 @@ class VOrderHooks(ProcessHooks):
 
     def _publish(self, user, instance, task, clean):
         checked = _validate_order(user, instance, clean)
-        street = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['street']))
+        street = org_cache.by_code(clean['street'])
         order = order_for(instance) or VOrder(instance_id=instance.id, publisher_id=user.id)
         start, end = checked['start'], checked['end']
         for name in ('title', 'demand_type', 'category', 'service_item', 'address', 'volunteers_needed', 'needs'):
@@ -180,7 +180,7 @@ class VOrderHooks(ProcessHooks):
         order.dispatch_mode = clean['dispatch_mode']
         extra = {}
         if clean['dispatch_mode'] == 'provider':
-            provider = db.session.scalar(select(OrgUnit).where(OrgUnit.code == clean['provider']))
+            provider = org_cache.by_code(clean['provider'])
             order.provider_id = provider.id
             extra['provider_scope'] = [provider.code]
         return {**clean, **extra}

@@ -21,6 +21,7 @@ import os
 import pstats
 import statistics
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -40,6 +41,9 @@ def parse_args(argv=None):
     p.add_argument('--warmup', type=int, default=10)
     p.add_argument('--fresh', action='store_true', help='drop everything in the database first')
     p.add_argument('--profile', type=int, default=0, metavar='N', help='profile N extra lifecycles (cProfile)')
+    p.add_argument('--threads', type=int, default=1, metavar='N',
+                   help='N clients run lifecycles at the same time in this one process, each with its own tokens '
+                        '(as a threaded server serves overlapping requests); SQL columns are left out then')
     p.add_argument('--output', default=os.path.join(OUT_DIR, 'results_v_order.md'), help="appended to; '-' for none")
     return p.parse_args(argv)
 
@@ -123,13 +127,13 @@ def approved_object(app) -> int:
 
 
 class Lifecycle:
-    def __init__(self, app, so_id):
+    def __init__(self, app, so_id, counter=None):
         from app.extensions import db
         from tests.helpers import png_bytes
         self.app, self.so_id, self.png = app, so_id, png_bytes()
         self.engine = db.engine
         self.users = {u: Api(app, u) for u in ('vol_zhang', 'station_xicun', 'vol_li', 'gzva')}
-        self.counter = QueryCounter(db.engine)
+        self.counter = counter or QueryCounter(db.engine)
 
     def _order_data(self, n):
         start = datetime.now(UTC) + timedelta(hours=2)
@@ -190,6 +194,29 @@ class Lifecycle:
         assert body['instance']['status'] == 'completed', body['instance']
 
 
+def run_clients(clients, start, n, timings, queries) -> float:
+    """n lifecycles spread over the clients, each client in its own thread; returns the wall-clock seconds."""
+    errors = []
+
+    def work(k, client):
+        try:
+            for i in range(start + k, start + n, len(clients)):
+                client.run(i, timings, queries)
+        except BaseException as exc:  # reported after the run: a failed step must not look like a fast one
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k, c)) for k, c in enumerate(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return wall
+
+
 def profile(lifecycle, n_runs, start):
     prof = cProfile.Profile()
     timings, queries = {s: [] for s in STEPS}, {s: [] for s in STEPS}
@@ -207,8 +234,9 @@ def profile(lifecycle, n_runs, start):
 def report(args, rows, wall, n, ledger_ok) -> str:
     rate = n / wall
     load = ', '.join(f'{x:.1f}' for x in os.getloadavg())
-    lines = [f'\n# Benchmark: V-order lifecycles ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n',
-             f'{n} whole lifecycles after {args.warmup} warm-up, one process, Flask test client (no network), '
+    clients = 'one client at a time' if args.threads == 1 else f'{args.threads} clients at once (threads)'
+    lines = [f'\n# Benchmark: V-order lifecycles, {clients} ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n',
+             f'{n} whole lifecycles after {args.warmup} warm-up, one process, {clients}, Flask test client (no network), '
              f'PostgreSQL, {os.cpu_count()} CPUs. Command: `python -m tests.benchmarks.bench_v_order`. '
              'Each lifecycle: 8 API calls (publish, station review, accept, acceptor review, confirm + rate, '
              'photo upload, certify, certify review + points award).\n',
@@ -217,11 +245,12 @@ def report(args, rows, wall, n, ledger_ok) -> str:
              f'{"consistent" if ledger_ok else "NOT consistent"}.\n',
              '| step | p50 ms | p95 ms | max ms | mean ms | SQL / call | ms in SQL / call |',
              '|---|---:|---:|---:|---:|---:|---:|']
+    sql = args.threads == 1  # the statement counter is not per thread
     for r in rows:
         lines.append(f'| {r["step"]} | {r["p50"]:.1f} | {r["p95"]:.1f} | {r["max"]:.1f} | {r["mean"]:.1f} | '
-                     f'{r["sql"]:.0f} | {r["sql_ms"]:.1f} |')
+                     + (f'{r["sql"]:.0f} | {r["sql_ms"]:.1f} |' if sql else '— | — |'))
     lines.append(f'| **whole lifecycle (sum of steps)** | | | | {sum(r["mean"] for r in rows):.1f} | '
-                 f'{sum(r["sql"] for r in rows):.0f} | {sum(r["sql_ms"] for r in rows):.1f} |')
+                 + (f'{sum(r["sql"] for r in rows):.0f} | {sum(r["sql_ms"] for r in rows):.1f} |' if sql else '— | — |'))
     lines.append(f'\nLoad average while measuring: {load}. "ms in SQL" is the time inside the driver\'s execute '
                  '(round trip and server work; COMMITs are not counted); the rest of a call is Python: Flask, '
                  'SQLAlchemy, the engine, JSON.')
@@ -252,14 +281,12 @@ def main(argv=None) -> int:
     # one would let Flask-Login's cached user in `g` act for every client)
     with app.app_context():
         lifecycle = Lifecycle(app, so_id)
+        clients = [lifecycle] + [Lifecycle(app, so_id, lifecycle.counter) for _ in range(args.threads - 1)]
     warm_t, warm_q = {s: [] for s in STEPS}, {s: [] for s in STEPS}
     for i in range(args.warmup):
-        lifecycle.run(i, warm_t, warm_q)
+        clients[i % len(clients)].run(i, warm_t, warm_q)
     timings, queries = {s: [] for s in STEPS}, {s: [] for s in STEPS}
-    t0 = time.perf_counter()
-    for i in range(args.lifecycles):
-        lifecycle.run(args.warmup + i, timings, queries)
-    wall = time.perf_counter() - t0
+    wall = run_clients(clients, args.warmup, args.lifecycles, timings, queries)
     prof_text = profile(lifecycle, args.profile, args.warmup + args.lifecycles) if args.profile else ''
     rows = [{'step': s, 'p50': pct(timings[s], 50), 'p95': pct(timings[s], 95), 'max': max(timings[s]) * 1000,
              'mean': statistics.fmean(timings[s]) * 1000, 'sql': statistics.fmean(n for n, _ in queries[s]),

@@ -88,7 +88,7 @@ def test_rolled_back_decision_leaves_no_message(api, monkeypatch):
     station = api('station_xicun')
     task = open_task(station, inst_id)
 
-    def lost_race(instance, run):
+    def lost_race(instance, run, **_known):
         raise Conflict()
 
     monkeypatch.setattr('app.services.tasks.save_run', lost_race)
