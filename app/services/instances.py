@@ -127,8 +127,9 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
                             bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, lane=r.lane, form_key=r.form,
                             due_at=r.due_at, created_at=now, search_text=instance.title[:400],
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
-            if row.assignee_id is None:
-                row.scopes = [HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in scope_units(r)]
+            # a submitter's task has no scope rows; saying so spares a lazy load when it is shown
+            row.scopes = [] if row.assignee_id else [
+                HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in scope_units(r)]
             db.session.add(row)
             created.append(row)
         instance.state_json = run.dump()

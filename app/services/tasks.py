@@ -6,7 +6,7 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, func, or_, select, updat
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import HumanTask, WorkflowInstance
+from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
 from app.services import forms, messages, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
@@ -243,12 +243,15 @@ def task_detail(user, task_id) -> dict:
 
 
 def instance_history(instance_id) -> list[dict]:
-    from app.services.instances import history
-    return [{'task': d.task_title, 'bpmn_id': d.bpmn_id, 'lane': d.lane, 'role': d.role,
-             'actor': d.actor.display_name if d.actor else None,
-             'org_unit': d.org_unit.name if d.org_unit else None, 'decision': d.decision,
-             'reason': d.reason, 'at': d.at, 'data': json.loads(d.data_json or '{}')}
-            for d in history(instance_id)]
+    """Every decision of the case, oldest first, as plain rows (one query, no entity loading)."""
+    rows = db.session.execute(
+        select(Decision.task_title, Decision.bpmn_id, Decision.lane, Decision.role, User.display_name,
+               OrgUnit.name, Decision.decision, Decision.reason, Decision.at, Decision.data_json)
+        .outerjoin(User, User.id == Decision.actor_id).outerjoin(OrgUnit, OrgUnit.id == Decision.org_unit_id)
+        .where(Decision.instance_id == instance_id).order_by(Decision.id))
+    return [{'task': title, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor, 'org_unit': unit,
+             'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}')}
+            for title, bpmn_id, lane, role, actor, unit, decision, reason, at, data in rows]
 
 
 def visible_instance(user, instance_id) -> WorkflowInstance:
