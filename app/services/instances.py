@@ -103,13 +103,15 @@ def scope_units(ready) -> list[OrgUnit]:
 
 
 def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = False,
-             ready_before: set[str] | None = None, completed: str | None = None) -> list[HumanTask]:
+             ready_before: set[str] | None = None, completed: str | None = None,
+             notify: bool = True) -> list[HumanTask]:
     """Store engine state and project READY manual tasks into human_task rows; returns new rows.
 
     `fresh`: the instance was created in this use case, so it has no task rows yet. `ready_before` and
     `completed`: the READY guids before the one step this use case ran, and the guid that step completed;
     when that task was the only open one and it did not come back, the open rows are known (none) without
     asking the database. Otherwise the instance's open rows are read and reconciled with the engine.
+    `notify=False` leaves the new-task messages to the caller (who sends its own first).
 
     Reads happen with autoflush off so the whole projection goes to the database in one flush
     (one UPDATE of the instance, batched INSERTs) instead of a write per intermediate query."""
@@ -145,8 +147,8 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
         raise Conflict() from exc
     if not fresh:
         close_scopes(instance.id)
-    # a fresh instance has no decision yet; a completed step has just recorded one
-    messages.notify_new_tasks(created, decided=False if fresh else (True if completed else None))
+    if notify:  # a fresh instance has no decision yet
+        messages.notify_new_tasks(created, decided=False if fresh else None)
     memo = use_case_memo()
     if memo is not None:
         memo[('open_tasks', instance.id)] = [row for row in open_rows.values() if row.status == 'open'] + created

@@ -66,8 +66,11 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     run_step(run, task.task_guid, engine_data)
     decision = record_decision(instance, task, user, _acting_membership(user, task, instance),
                                clean.get('decision') or 'submit', clean.get('reason'), audit)
-    messages.notify_decision(instance, decision)  # before save_run: it supersedes the resubmit-task message
-    save_run(instance, run, ready_before=ready_before, completed=task.task_guid)
+    created = save_run(instance, run, ready_before=ready_before, completed=task.task_guid, notify=False)
+    # the decision first (it supersedes a resubmit task's message to the same person), then the new tasks:
+    # both messages go to the database in one INSERT with the response's next read
+    messages.notify_decision(instance, decision)
+    messages.notify_new_tasks(created, decided=True)
 
 
 def _acting_membership(user, task, instance):

@@ -88,12 +88,17 @@ def test_rolled_back_decision_leaves_no_message(api, monkeypatch):
     station = api('station_xicun')
     task = open_task(station, inst_id)
 
-    def lost_race(instance, run, **_known):
+    added = []
+    real_send = messages.send
+
+    def send_then_lose(*args, **kwargs):  # the decision message is added, then the step fails
+        added.extend(real_send(*args, **kwargs))
         raise Conflict()
 
-    monkeypatch.setattr('app.services.tasks.save_run', lost_race)
+    monkeypatch.setattr(messages, 'send', send_then_lose)
     r = station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'reject', 'reason': '材料不全'})
-    assert r.status_code == 409
+    assert r.status_code == 409 and len(added) == 1
+    monkeypatch.undo()
     assert vol.get('/messages').get_json()['total'] == 0
 
 
