@@ -67,10 +67,11 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     decision = record_decision(instance, task, user, _acting_membership(user, task, instance),
                                clean.get('decision') or 'submit', clean.get('reason'), audit)
     created = save_run(instance, run, ready_before=ready_before, completed=task.task_guid, notify=False)
-    # the decision first (it supersedes a resubmit task's message to the same person), then the new tasks:
-    # both messages go to the database in one INSERT with the response's next read
-    messages.notify_decision(instance, decision)
-    messages.notify_new_tasks(created, decided=True)
+    # the decision first (it supersedes a resubmit task's message to the same person), then the new tasks;
+    # the recipients' lookup must not flush the first message alone: both go in one INSERT with the next read
+    with db.session.no_autoflush:
+        messages.notify_decision(instance, decision)
+        messages.notify_new_tasks(created, decided=True)
 
 
 def _acting_membership(user, task, instance):
