@@ -4,11 +4,11 @@ import json
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import joinedload, undefer
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, User, WorkflowInstance, WorkflowVersion
+from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, messages, org_cache, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
@@ -198,13 +198,6 @@ def record_decision(instance, task: HumanTask, user, membership, decision: str, 
                    version=instance.version.version, at=utcnow())
     db.session.add(row)
     return row
-
-
-def history(instance_id: int) -> list[Decision]:
-    return list(db.session.scalars(select(Decision).where(Decision.instance_id == instance_id)
-                                   .options(joinedload(Decision.actor).lazyload(User.memberships),
-                                            joinedload(Decision.org_unit))
-                                   .order_by(Decision.id)))
 
 
 def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> WorkflowInstance:

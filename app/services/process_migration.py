@@ -9,9 +9,10 @@ from app.models import Decision, HumanTask, HumanTaskScope, WorkflowInstance, Wo
 from app.models.base import utcnow
 from app.services import transaction
 from app.services.errors import NotFound, ValidationFailed
-from app.services.instances import _spec_json, history, load_run, lock_instance, save_run, scope_units
+from app.services.instances import _spec_json, load_run, lock_instance, save_run, scope_units
 from app.services.process_admin import ADMIN_ROLE, _audit, _known_key, _version, require_admin
 from app.services.roles import role_label
+from app.services.tasks import instance_history
 from workflows import EngineError, InstanceRun
 from workflows.migration import MigrationUnsafe, diff_versions, migrate_state
 
@@ -114,4 +115,4 @@ def instance_view(user, instance_id: int) -> dict:
             'completed': sorted(set(run.completed_bpmn_ids()) - set(current)), 'current': current,
             'open_tasks': [{'bpmn_id': t.bpmn_id, 'title': t.title, 'lane': role_label(t.lane),
                             'claimed_by': t.claimed_by.display_name if t.claimed_by else None} for t in open_rows],
-            'history': history(instance.id)}
+            'history': instance_history(instance.id)}

@@ -332,6 +332,8 @@ def test_editor_pages_and_session_endpoints(api, login):
     assert 'attachment' in dl.headers['Content-Disposition'] and dl.data == BASE
     viewer = web.get(f'/admin/instances/{inst}').get_data(as_text=True)
     assert '"current": ["station_review"]' in viewer and '"submit"' in viewer
+    history = viewer.split('<ol class="history">')[1].split('</ol>')[0]  # who submitted, on which diagram version
+    assert '张建国' in history and '西村街' in history and '提交' in history and 'v1' in history
     assert web.get(f'/admin/api/processes/{KEY}/versions/1/instances').get_json()[0]['id'] == inst
     assert station.get(f'/instances/{inst}').status_code in (200, 404)
     assert HumanTask.query.filter_by(instance_id=inst, status='open').count() == 1
