@@ -32,7 +32,9 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
-    memberships = relationship('Membership', back_populates='user', lazy='selectin')
+    # loaded when asked for: the signed-in user's are loaded with it (auth), while users loaded as the actors or
+    # volunteers of a case must not cost a query for memberships nobody reads
+    memberships = relationship('Membership', back_populates='user', lazy='select')
     home_unit = relationship('OrgUnit')
 
     # the four members Flask-Login expects, kept here so models do not import the web layer

@@ -174,6 +174,20 @@ def _reconcile_rows(instance: WorkflowInstance, ready_guids: set[str]) -> dict[s
     return {guid: row for guid, row in open_rows.items() if guid in ready_guids}
 
 
+def mark_new(instance: WorkflowInstance) -> None:
+    """Record that the instance was created by the current use case: it has no rows of its own yet."""
+    memo = use_case_memo()
+    if memo is not None:
+        memo[('new_instance', instance.id)] = True
+
+
+def is_new(instance: WorkflowInstance) -> bool:
+    """Was the instance created by the current use case? Then its orders, files and decisions are known to be
+    none (those a hook adds in this use case are kept by the hook) and need not be asked for."""
+    memo = use_case_memo()
+    return bool(memo and memo.get(('new_instance', instance.id)))
+
+
 def open_rows_saved(instance_id: int) -> list[HumanTask] | None:
     """The open task rows save_run left for this instance in the current use case (None if it did not run)."""
     memo = use_case_memo()

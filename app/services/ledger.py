@@ -49,11 +49,24 @@ def system_key(kind: str, point_type: str = ELDERLY_TIME, ref: str | None = None
     return f'{kind}:{ref}:{point_type}' if ref is not None else f'{kind}:{point_type}'
 
 
-def _get_or_create(key: str, **fields) -> LedgerAccount:
-    """Race-safe get-or-create on the unique key: a concurrent creator makes our insert a no-op."""
-    account = db.session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
-    if account is not None:
-        return account
+def _volunteer_spec(user, point_type: str) -> tuple[str, dict]:
+    """(unique key, the fields of a new row) of a volunteer's account."""
+    return volunteer_key(user, point_type), {'kind': 'volunteer', 'owner_user_id': _user_id(user),
+                                             'point_type': point_type, 'allow_negative': False}
+
+
+def _system_spec(kind: str, point_type: str, ref: str | None = None) -> tuple[str, dict]:
+    """issuance / donation_pool / redemption_sink, or a project account (`ref` = the project)."""
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f'unknown system account kind {kind!r}')
+    if (kind == 'project') != (ref is not None):
+        raise ValueError('a project account needs ref=<project>, other system accounts take no ref')
+    return system_key(kind, point_type, ref), {'kind': kind, 'ref': ref, 'point_type': point_type,
+                                               'allow_negative': SYSTEM_KINDS[kind]}
+
+
+def _create(key: str, fields: dict) -> None:
+    """Race-safe insert on the unique key: a concurrent creator makes ours a no-op."""
     values = {'key': key, 'balance': 0, 'held': 0, 'created_at': utcnow(), **fields}
     dialect = db.session.get_bind().dialect.name
     if dialect in ('postgresql', 'sqlite'):
@@ -65,25 +78,45 @@ def _get_or_create(key: str, **fields) -> LedgerAccount:
                 db.session.add(LedgerAccount(**values))
         except IntegrityError:
             pass
+
+
+def _get_or_create(key: str, fields: dict) -> LedgerAccount:
+    account = db.session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
+    if account is not None:
+        return account
+    _create(key, fields)
     return db.session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
+
+
+def _locked(*specs) -> list[LedgerAccount]:
+    """The accounts of `specs` [(key, fields)], created when missing, locked (`SELECT ... FOR UPDATE` in id
+    order: no deadlocks) with fresh counters; one statement when they all exist. One account per spec."""
+    db.session.flush()
+    keys = list(dict.fromkeys(key for key, _ in specs))
+
+    def fetch():
+        return {a.key: a for a in db.session.scalars(
+            select(LedgerAccount).where(LedgerAccount.key.in_(keys)).order_by(LedgerAccount.id)
+            .with_for_update().execution_options(populate_existing=True))}
+    found = fetch()
+    missing = {key: fields for key, fields in specs if key not in found}
+    if missing:
+        for key, fields in missing.items():
+            _create(key, fields)
+        found = fetch()
+    return [found[key] for key, _ in specs]
 
 
 def account_for(user, point_type: str = ELDERLY_TIME) -> LedgerAccount:
     """The volunteer's account for this point type, created empty on first use."""
     with transaction():
-        return _get_or_create(volunteer_key(user, point_type), kind='volunteer', owner_user_id=_user_id(user),
-                              point_type=point_type, allow_negative=False)
+        return _get_or_create(*_volunteer_spec(user, point_type))
 
 
 def system_account(kind: str, point_type: str = ELDERLY_TIME, *, ref: str | None = None) -> LedgerAccount:
     """issuance / donation_pool / redemption_sink, or a project account (`ref` = the project)."""
-    if kind not in SYSTEM_KINDS:
-        raise ValueError(f'unknown system account kind {kind!r}')
-    if (kind == 'project') != (ref is not None):
-        raise ValueError('a project account needs ref=<project>, other system accounts take no ref')
     with transaction():
-        return _get_or_create(system_key(kind, point_type, ref), kind=kind, ref=ref, point_type=point_type,
-                              allow_negative=SYSTEM_KINDS[kind])
+        return _get_or_create(*_system_spec(kind, point_type, ref))
 
 
 def _find_account(user, point_type: str) -> LedgerAccount | None:
@@ -147,12 +180,18 @@ def _write(kind: str, key: str, legs, *, reason, business_ref, point_type, actor
     return entry
 
 
-def _move(kind: str, key: str, src: LedgerAccount, dst: LedgerAccount, amount: int, *, reason, business_ref,
-          actor=None) -> LedgerEntry:
+def _move(kind: str, key: str, src_spec, dst_spec, amount: int, *, reason, business_ref, actor=None) -> LedgerEntry:
+    """Move points between the accounts of two specs: lock both, then `_transfer`."""
     _check_amount(amount)
+    src, dst = _locked(src_spec, dst_spec)
+    return _transfer(kind, key, src, dst, amount, reason=reason, business_ref=business_ref, actor=actor)
+
+
+def _transfer(kind: str, key: str, src: LedgerAccount, dst: LedgerAccount, amount: int, *, reason, business_ref,
+              actor=None) -> LedgerEntry:
+    """One entry src -> dst, once per key (both accounts already locked by this transaction)."""
     if src.point_type != dst.point_type:
         raise ValueError('points of different types cannot be moved between accounts')
-    _lock([src, dst])
     legs = _merge([(src, -amount), (dst, amount)])
     existing = _existing_entry(key, kind, legs)
     if existing is not None:
@@ -168,21 +207,22 @@ def award(user, amount: int, *, key: str, reason, business_ref: str | None = Non
     """Issue points to a volunteer (issuance -> volunteer), once per key."""
     with transaction():
         _check_amount(amount)
-        return _move('award', key, system_account('issuance', point_type), account_for(user, point_type), amount,
+        return _move('award', key, _system_spec('issuance', point_type), _volunteer_spec(user, point_type), amount,
                      reason=reason, business_ref=business_ref, actor=actor)
 
 
 def award_many(awards, *, reason, business_ref: str | None = None, actor=None,
                point_type: str = ELDERLY_TIME) -> list[LedgerEntry]:
     """Several awards in one go, e.g. every volunteer of a certified V-order: `awards` is
-    [(user, amount, key), ...]. All accounts are locked up front in id order, so two such calls
-    cannot deadlock each other."""
+    [(user, amount, key), ...]. All accounts are locked up front in id order, in one statement, so two such
+    calls cannot deadlock each other."""
     with transaction():
         for _, amount, _ in awards:
             _check_amount(amount)
-        _lock([system_account('issuance', point_type), *(account_for(u, point_type) for u, _, _ in awards)])
-        return [award(u, amount, key=key, reason=reason, business_ref=business_ref, actor=actor, point_type=point_type)
-                for u, amount, key in awards]
+        issuance, *accounts = _locked(_system_spec('issuance', point_type),
+                                      *(_volunteer_spec(u, point_type) for u, _, _ in awards))
+        return [_transfer('award', key, issuance, account, amount, reason=reason, business_ref=business_ref,
+                          actor=actor) for account, (_, amount, key) in zip(accounts, awards, strict=True)]
 
 
 def spend(user, amount: int, *, key: str, reason, business_ref: str | None = None, to_kind: str = 'redemption_sink',
@@ -190,7 +230,7 @@ def spend(user, amount: int, *, key: str, reason, business_ref: str | None = Non
     """Spend available points at once (no review): volunteer -> a system account."""
     with transaction():
         _check_amount(amount)
-        return _move('spend', key, account_for(user, point_type), system_account(to_kind, point_type, ref=to_ref),
+        return _move('spend', key, _volunteer_spec(user, point_type), _system_spec(to_kind, point_type, to_ref),
                      amount, reason=reason, business_ref=business_ref, actor=actor)
 
 
@@ -203,7 +243,7 @@ def donate(user, amount: int, *, key: str, reason, business_ref: str | None = No
         raise ValidationFailed({'points': [_l('只有养老时间积分可以捐入公益池')]})
     with transaction():
         _check_amount(amount)
-        return _move('donate', key, account_for(user, point_type), system_account(to_kind, point_type, ref=to_ref),
+        return _move('donate', key, _volunteer_spec(user, point_type), _system_spec(to_kind, point_type, to_ref),
                      amount, reason=reason, business_ref=business_ref, actor=actor)
 
 
@@ -212,8 +252,8 @@ def allocate(user, amount: int, *, key: str, reason, business_ref: str | None = 
     """广志协 allocates pooled (or project) points to a volunteer."""
     with transaction():
         _check_amount(amount)
-        return _move('allocate', key, system_account(from_kind, point_type, ref=from_ref),
-                     account_for(user, point_type), amount, reason=reason, business_ref=business_ref, actor=actor)
+        return _move('allocate', key, _system_spec(from_kind, point_type, from_ref),
+                     _volunteer_spec(user, point_type), amount, reason=reason, business_ref=business_ref, actor=actor)
 
 
 def hold(user, amount: int, *, key: str, reason, business_ref: str | None = None, actor=None,
@@ -224,8 +264,7 @@ def hold(user, amount: int, *, key: str, reason, business_ref: str | None = None
     """
     with transaction():
         _check_amount(amount)
-        account = account_for(user, point_type)
-        _lock([account])
+        account, = _locked(_volunteer_spec(user, point_type))
         existing = db.session.scalar(select(LedgerHold).where(LedgerHold.idempotency_key == key))
         if existing is not None:
             if existing.account_id != account.id or existing.amount != amount:

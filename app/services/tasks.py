@@ -14,6 +14,7 @@ from app.services.hooks import hooks_for
 from app.services.instances import (
     latest_version,
     load_run,
+    mark_new,
     new_run,
     open_rows_saved,
     record_decision,
@@ -40,6 +41,7 @@ def start_instance(user, process_key: str, data: dict, present=None):
                                     submitter_id=user.id, status='running', created_at=utcnow())
         db.session.add(instance)
         db.session.flush()
+        mark_new(instance)
         run = new_run(instance, {'instance_id': instance.id})
         first = save_run(instance, run, fresh=True)
         submit = next((t for t in first if t.assignee_id == user.id), None)
@@ -53,7 +55,8 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     clean, errors = forms.validate(forms.get_form(task.form_key), payload)
     if errors:
         raise ValidationFailed(errors)
-    engine_data = hooks_for(instance.process_key).prepare(user, instance, task, task.form_key, clean)
+    # taken first: nothing is pending yet, so this UPDATE flushes nothing and what the hook changes below goes to
+    # the database with the step's own flush (one UPDATE of the instance)
     grabbed = db.session.execute(
         update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == 'open')
         .values(status='completed', completed_by_id=user.id, completed_at=utcnow(),
@@ -61,7 +64,10 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         .execution_options(synchronize_session='fetch')).rowcount
     if grabbed != 1:
         raise Conflict()
-    audit = _audit_data(instance, task, clean)  # what the reviewer saw and decided on, read before the engine moves on
+    # what the reviewer saw and decided on: read before the hook and the engine act on the decision (and before
+    # anything is pending, so these reads flush nothing)
+    audit = _audit_data(instance, task, clean)
+    engine_data = hooks_for(instance.process_key).prepare(user, instance, task, task.form_key, clean)
     ready_before = run.ready_guids()
     run_step(run, task.task_guid, engine_data)
     decision = record_decision(instance, task, user, _acting_membership(user, task, instance),

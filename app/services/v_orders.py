@@ -12,6 +12,7 @@ from app.models.base import utcnow
 from app.services import files, messages, org_cache, row_id, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
+from app.services.instances import is_new
 
 PROCESS_KEY = 'v_order'
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -93,7 +94,8 @@ def _validate_order(user, instance, clean) -> dict:
     objects = _check_objects(user, clean['service_object_ids'], obj_errors)
     if obj_errors:
         errors['service_object_ids'] = obj_errors
-    attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+    attached = set() if is_new(instance) else set(db.session.scalars(
+        select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
     try:
         files.check_owned(user, clean.get('qualification_files', []), attached, field='qualification_files')
     except ValidationFailed as exc:
@@ -113,6 +115,8 @@ def order_for(instance) -> VOrder | None:
     service tasks and the audit, and the session's weak identity map alone would let it be fetched again."""
     memo = use_case_memo()
     order = memo.get(('v_order', instance.id)) if memo is not None else None
+    if order is None and is_new(instance):
+        return None
     if order is None or not inspect(order).persistent:
         order = db.session.scalar(select(VOrder).where(VOrder.instance_id == instance.id))
         if order is not None:
@@ -152,7 +156,8 @@ class VOrderHooks(ProcessHooks):
     def _publish(self, user, instance, task, clean):
         checked = _validate_order(user, instance, clean)
         street = org_cache.by_code(clean['street'])
-        order = order_for(instance) or VOrder(instance_id=instance.id, publisher_id=user.id)
+        earlier = order_for(instance)  # a resubmission edits the order it made the first time
+        order = earlier or VOrder(instance_id=instance.id, publisher_id=user.id)
         start, end = checked['start'], checked['end']
         for name in ('title', 'demand_type', 'category', 'service_item', 'address', 'volunteers_needed', 'needs'):
             setattr(order, name, clean[name])
@@ -163,7 +168,8 @@ class VOrderHooks(ProcessHooks):
         db.session.add(order)
         db.session.flush()
         remember_order(instance, order)
-        db.session.execute(VOrderObject.__table__.delete().where(VOrderObject.order_id == order.id))
+        if earlier is not None:
+            db.session.execute(VOrderObject.__table__.delete().where(VOrderObject.order_id == order.id))
         db.session.add_all(VOrderObject(order_id=order.id, service_object_id=o.id) for o in checked['objects'])
         _attach(instance, clean.get('qualification_files', []), checked['attached'])
         instance.title, instance.business_key = clean['title'], f'vo:{order.id}'
@@ -187,15 +193,15 @@ class VOrderHooks(ProcessHooks):
 
     def _add_acceptor(self, instance, volunteer, provider_id, note):
         order = order_for(instance)
-        if approved_count(order) >= order.volunteers_needed:
+        # read once, after the instance lock: the order's acceptors change only in steps of its locked instance
+        acceptors = order.volunteers
+        if sum(v.status == 'approved' for v in acceptors) >= order.volunteers_needed:
             raise Conflict(_l('该订单志愿者人数已满'))
         if volunteer.id == order.publisher_id:
             raise ValidationFailed({'volunteer': [_l('不能接自己发布的订单')]})
-        if db.session.scalar(select(VOrderVolunteer.id).where(VOrderVolunteer.order_id == order.id,
-                                                              VOrderVolunteer.user_id == volunteer.id)):
+        if any(v.user_id == volunteer.id for v in acceptors):
             raise ValidationFailed({'volunteer': [_l('%(name)s 已接过此订单', name=volunteer.display_name)]})
-        db.session.add(VOrderVolunteer(order_id=order.id, user_id=volunteer.id, via_provider_id=provider_id,
-                                       note=note or ''))
+        acceptors.append(VOrderVolunteer(user_id=volunteer.id, via_provider_id=provider_id, note=note or ''))
         return {'acceptor_id': volunteer.id}
 
     def _accept(self, user, instance, task, clean):
@@ -273,6 +279,8 @@ class VOrderHooks(ProcessHooks):
 
 def task_revision(instance) -> int:
     from app.models import Decision
+    if is_new(instance):
+        return 0
     return db.session.scalar(select(func.count()).select_from(Decision).where(
         Decision.instance_id == instance.id, Decision.bpmn_id == 'submit'))
 

@@ -19,6 +19,8 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from tests.benchmarks import ensure_database
+
 PASSWORD = 'demo1234'
 PROCESS_KEY = 'service_object_entry'
 STREETS = ['xicun', 'fengyuan', 'beijing', 'xinshi', 'shipai']
@@ -548,6 +550,7 @@ def main(argv=None) -> int:
     if not args.database_url.startswith('postgres'):
         print('PostgreSQL only: COPY is used for seeding', file=sys.stderr)
         return 2
+    ensure_database(args.database_url)
     # app.config reads DATABASE_URL when it is imported, so set it before importing the app
     os.environ['DATABASE_URL'] = args.database_url
     from app import create_app

@@ -25,6 +25,8 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from tests.benchmarks import ensure_database
+
 PASSWORD = 'demo1234'
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
 TARGET_PER_SECOND = 20
@@ -273,6 +275,7 @@ def main(argv=None) -> int:
     if not args.database_url.startswith('postgresql'):
         print('PostgreSQL only', file=sys.stderr)
         return 2
+    ensure_database(args.database_url)
     os.environ['DATABASE_URL'] = args.database_url
     from app import create_app
     app = create_app('testing')
