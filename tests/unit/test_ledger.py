@@ -88,6 +88,16 @@ def test_award_many_awards_every_volunteer_once(zhang, li):
     assert _count(LedgerEntry) == 2
 
 
+def test_award_many_with_one_volunteer_twice_pays_both_awards(zhang, li):
+    ledger.award(li, 1, key='award:8:li', reason='认证')  # li's account exists already, zhang's does not
+    ledger.award_many([(zhang, 3, 'award:9:zhang'), (li, 2, 'award:9:li'), (zhang, 4, 'award:9:zhang:2')],
+                      reason='认证', business_ref='v_order:9')
+    assert _points(zhang) == (7, 0, 7) and _points(li) == (3, 0, 3)
+    assert _system('issuance') == -10
+    assert _count(LedgerAccount) == 3 and _count(LedgerEntry) == 4
+    assert ledger_checks.check_invariants() == []
+
+
 def test_hold_then_post_spends_the_held_points(zhang):
     ledger.award(zhang, 10, key='award:1:zhang', reason='认证')
     h = ledger.hold(zhang, 4, key='gift:7', reason='赠予亲属兑换：冻结', business_ref='gift:7')
