@@ -1,4 +1,18 @@
 """Benchmark scripts (not tests): run on PostgreSQL, report tables for the closing notes."""
+import os
+import sys
+
+
+def bench_app(url: str):
+    """The app on the benchmark's PostgreSQL database, created when missing; None (and a message) for a URL that
+    is not PostgreSQL: the benchmarks measure the production database."""
+    if not url.startswith('postgresql'):
+        print('PostgreSQL only', file=sys.stderr)
+        return None
+    ensure_database(url)
+    os.environ['DATABASE_URL'] = url  # app.config reads DATABASE_URL when it is imported
+    from app import create_app
+    return create_app('testing')
 
 
 def ensure_database(url: str) -> None:

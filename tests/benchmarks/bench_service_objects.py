@@ -19,7 +19,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from tests.benchmarks import ensure_database
+from tests.benchmarks import bench_app
 
 PASSWORD = 'demo1234'
 PROCESS_KEY = 'service_object_entry'
@@ -547,14 +547,9 @@ def report(args, seeding, rows, info) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not args.database_url.startswith('postgres'):
-        print('PostgreSQL only: COPY is used for seeding', file=sys.stderr)
+    app = bench_app(args.database_url)
+    if app is None:
         return 2
-    ensure_database(args.database_url)
-    # app.config reads DATABASE_URL when it is imported, so set it before importing the app
-    os.environ['DATABASE_URL'] = args.database_url
-    from app import create_app
-    app = create_app('testing')
     rng = random.Random(args.seed)
     seeding = None
     if not args.reuse:

@@ -25,7 +25,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.benchmarks import ensure_database
+from tests.benchmarks import bench_app
 
 PASSWORD = 'demo1234'
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -272,13 +272,9 @@ def ledger_consistent(app) -> bool:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if not args.database_url.startswith('postgresql'):
-        print('PostgreSQL only', file=sys.stderr)
+    app = bench_app(args.database_url)
+    if app is None:
         return 2
-    ensure_database(args.database_url)
-    os.environ['DATABASE_URL'] = args.database_url
-    from app import create_app
-    app = create_app('testing')
     so_id = prepare(app, args.fresh)
     # no app context stays pushed: each test-client request gets its own, as on a real server (a shared
     # one would let Flask-Login's cached user in `g` act for every client)
