@@ -93,18 +93,19 @@ def _locked(*specs) -> list[LedgerAccount]:
     order: no deadlocks) with fresh counters; one statement when they all exist. One account per spec."""
     db.session.flush()
     keys = list(dict.fromkeys(key for key, _ in specs))
-
-    def fetch():
-        return {a.key: a for a in db.session.scalars(
-            select(LedgerAccount).where(LedgerAccount.key.in_(keys)).order_by(LedgerAccount.id)
-            .with_for_update().execution_options(populate_existing=True))}
-    found = fetch()
+    found = {a.key: a for a in _lock_where(LedgerAccount.key.in_(keys))}
     missing = {key: fields for key, fields in specs if key not in found}
     if missing:
         for key, fields in missing.items():
             _create(key, fields)
-        found = fetch()
+        found = {a.key: a for a in _lock_where(LedgerAccount.key.in_(keys))}
     return [found[key] for key, _ in specs]
+
+
+def _lock_where(condition) -> list[LedgerAccount]:
+    """SELECT ... FOR UPDATE the matching accounts in id order (no deadlocks), refreshing their counters."""
+    return list(db.session.scalars(select(LedgerAccount).where(condition).order_by(LedgerAccount.id)
+                                   .with_for_update().execution_options(populate_existing=True)))
 
 
 def account_for(user, point_type: str = ELDERLY_TIME) -> LedgerAccount:
@@ -131,11 +132,9 @@ def _check_amount(amount) -> None:
 
 
 def _lock(accounts) -> None:
-    """SELECT ... FOR UPDATE the accounts in id order (no deadlocks) and refresh their counters."""
+    """Lock accounts already loaded (see `_lock_where`)."""
     db.session.flush()
-    ids = sorted({a.id for a in accounts})
-    db.session.scalars(select(LedgerAccount).where(LedgerAccount.id.in_(ids)).order_by(LedgerAccount.id)
-                       .with_for_update().execution_options(populate_existing=True)).all()
+    _lock_where(LedgerAccount.id.in_({a.id for a in accounts}))
 
 
 def _merge(legs) -> list[tuple[LedgerAccount, int]]:

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
-from app.services import ledger, messages, org_cache, transaction, use_case_memo
+from app.services import ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, save_run
-from app.services.v_orders import approved_count
+from app.services.v_orders import approved_count, staffed
 from workflows import service_tasks
 
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
@@ -61,13 +61,11 @@ def _open(data, params):
 @service_tasks.register('order.acceptor_decided')
 def _acceptor_decided(data, params):
     order = _order(data)
-    acceptors = order.volunteers  # the instance is locked: nobody else changes them meanwhile
-    row = next(v for v in acceptors if v.user_id == data['acceptor_id'])
+    row = next(v for v in order.volunteers if v.user_id == data['acceptor_id'])
     row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
     row.decided_at = utcnow()
     _tell_acceptor(order, row, data.get('reason'))
-    staffed = sum(v.status == 'approved' for v in acceptors) >= order.volunteers_needed
-    return {'staffed': staffed, 'rounds': len(acceptors)}
+    return {'staffed': staffed(order), 'rounds': len(order.volunteers)}
 
 
 @service_tasks.register('order.expire_check')
@@ -143,11 +141,7 @@ def _award(data, params):
     points = math.floor(hours)
     approved = [v for v in order.volunteers if v.status == 'approved']
     reason = str(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours))
-    memo = use_case_memo()
-    # what check_correction read a moment ago in this use case (nothing was written in between), else read now
-    paid = memo.pop(('award_history', order.id), None) if memo is not None else None
-    if paid is None:
-        paid = award_history(order)
+    paid = award_history(order)
     first = []
     for v in approved:
         v.hours, v.points_awarded = hours, points
@@ -209,11 +203,7 @@ def _settle(order, v, points, entries, reason) -> None:
 def check_correction(order, hours: float) -> None:
     """Refuse (before the engine runs) a corrected certification that would take back points already spent."""
     points = math.floor(hours)
-    history = award_history(order)
-    memo = use_case_memo()
-    if memo is not None:  # the award service task of this same step reads it next
-        memo[('award_history', order.id)] = history
-    for user_id, entries in history.items():
+    for user_id, entries in award_history(order).items():
         paid = sum(_amount(e) for e, was_reversed in entries if not was_reversed)
         if points >= paid:
             continue

@@ -135,6 +135,12 @@ def approved_count(order) -> int:
         VOrderVolunteer.order_id == order.id, VOrderVolunteer.status == 'approved'))
 
 
+def staffed(order) -> bool:
+    """Enough acceptors approved, counted in `order.volunteers`. For the steps of the order's locked instance,
+    the only place its acceptors change, so the collection read after the lock is current."""
+    return sum(v.status == 'approved' for v in order.volunteers) >= order.volunteers_needed
+
+
 class VOrderHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer', 'station_admin'}
@@ -193,15 +199,13 @@ class VOrderHooks(ProcessHooks):
 
     def _add_acceptor(self, instance, volunteer, provider_id, note):
         order = order_for(instance)
-        # read once, after the instance lock: the order's acceptors change only in steps of its locked instance
-        acceptors = order.volunteers
-        if sum(v.status == 'approved' for v in acceptors) >= order.volunteers_needed:
+        if staffed(order):
             raise Conflict(_l('该订单志愿者人数已满'))
         if volunteer.id == order.publisher_id:
             raise ValidationFailed({'volunteer': [_l('不能接自己发布的订单')]})
-        if any(v.user_id == volunteer.id for v in acceptors):
+        if any(v.user_id == volunteer.id for v in order.volunteers):
             raise ValidationFailed({'volunteer': [_l('%(name)s 已接过此订单', name=volunteer.display_name)]})
-        acceptors.append(VOrderVolunteer(user_id=volunteer.id, via_provider_id=provider_id, note=note or ''))
+        order.volunteers.append(VOrderVolunteer(user_id=volunteer.id, via_provider_id=provider_id, note=note or ''))
         return {'acceptor_id': volunteer.id}
 
     def _accept(self, user, instance, task, clean):
