@@ -48,6 +48,26 @@ def label(obj: dict, key='title') -> str:
     return obj.get(key + '_en') if is_english() and obj.get(key + '_en') else obj.get(key, '')
 
 
+def required_when(form: dict, name: str) -> str:
+    """'（审核结果为“不通过”时必填）' for a field that an if/then rule of the form makes required; '' otherwise.
+    Without it such a field would be marked 选填 while its form refuses it empty (a rejection without a reason)."""
+    conditions = []
+    for rule in form.get('allOf', []):
+        if name not in rule.get('then', {}).get('required', []):
+            continue
+        for field, cond in rule.get('if', {}).get('properties', {}).items():
+            prop = form.get('properties', {}).get(field)
+            if prop is None or 'const' not in cond:
+                continue
+            names = dict(zip(prop.get('enum', []), prop.get('enumNames_en' if is_english() else 'enumNames') or []))
+            conditions.append(str(_l('%(field)s为“%(value)s”', field=label(prop),
+                                     value=names.get(cond['const'], cond['const']))))
+    if not conditions:
+        return ''
+    joined = str(_l('或')).join(conditions)
+    return str(_l('（%(conditions)s时必填）', conditions=joined))
+
+
 def option_list(prop: dict) -> list[tuple[str, str]]:
     """(value, label) pairs of an enum or a dynamic option source."""
     source = prop.get('x-options')

@@ -122,3 +122,29 @@ def test_order_page_shows_rating_certification_and_the_deadline(api, login):
     html = page.get(f'/orders/{order_id}').get_data(as_text=True)
     assert '陪同复诊两次' in html and '10 个工作日' not in html
     assert '<strong class="badge s-approved">已完成</strong>' in html
+
+
+def test_publish_review_page_says_when_each_conditional_field_is_required(api, login):
+    """The reason, the dispatch mode and the provider are refused empty under a condition: the labels say which,
+    instead of 选填, in both languages."""
+    import html
+    import re
+
+    from tests.web.test_v_order_lifecycle import order_data
+    inst = api('vol_zhang').post('/processes/v_order/instances',
+                                 json={'data': order_data([approved_object(api)])}).get_json()['instance']
+    review = open_task(api('station_xicun'), inst['id'])
+    station = login('station_xicun')
+
+    def labels(page):
+        return {m[0]: html.unescape(re.sub(r'<[^>]+>', '', m[1])) for m in re.findall(r'id="lbl-(\w+)">(.*?)</label>', page)}
+    zh = labels(station.get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True))
+    assert zh['reason'] == '审核意见 / 不通过原因（审核结果为“不通过”时必填）'
+    assert zh['dispatch_mode'] == '派单方式（审核结果为“通过”时必填）'
+    assert zh['provider'] == '服务商（派单方式为“派给服务商”时必填）'
+    assert not any('选填' in text for text in zh.values())
+    en = labels(station.get(f'/inbox/tasks/{review["id"]}?lang=en').get_data(as_text=True))
+    assert en['reason'] == 'Comment / reason for rejection (required when Decision is "Reject")'
+    # what the label promises, the form enforces
+    resp = station.post(f'/inbox/tasks/{review["id"]}/decide', data={'decision': 'reject'})
+    assert resp.status_code == 422 and '此项为必填项' in resp.get_data(as_text=True)
