@@ -15,6 +15,11 @@ class ProcessHooks:
         """Data handed to the engine for this completed form (may raise ValidationFailed)."""
         return clean
 
+    def problems(self, user, instance, task, form_key: str, valid: dict) -> dict:
+        """When the form already has errors: the domain rules' errors for the fields that are valid (`valid`),
+        checked without writing anything, so that one refused submission names every problem at once."""
+        return {}
+
     def display(self, instance) -> dict:
         """Business data a reviewer sees next to the task."""
         return {}

@@ -54,7 +54,9 @@ def start_instance(user, process_key: str, data: dict, present=None):
 def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     clean, errors = forms.validate(forms.get_form(task.form_key), payload)
     if errors:
-        raise ValidationFailed(errors)
+        valid = {k: v for k, v in clean.items() if k not in errors}
+        more = hooks_for(instance.process_key).problems(user, instance, task, task.form_key, valid)
+        raise ValidationFailed({**more, **errors})
     # taken first: nothing is pending yet, so this UPDATE flushes nothing and what the hook changes below goes to
     # the database with the step's own flush (one UPDATE of the instance)
     grabbed = db.session.execute(

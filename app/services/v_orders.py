@@ -79,19 +79,23 @@ def _check_objects(user, ids, errors) -> list[ServiceObject]:
     return objects
 
 
-def _validate_order(user, instance, clean) -> dict:
+def _order_problems(user, instance, clean) -> tuple[dict, dict]:
+    """({field: [messages]}, what was looked up) of the order's rules beyond its form, for the fields present in
+    `clean` (all of them when publishing; only the valid ones when the form already refused others)."""
     errors: dict = {}
-    start, end = _parse_time(clean['start_at']), _parse_time(clean['end_at'])
-    if end <= start:
+    start = _parse_time(clean['start_at']) if 'start_at' in clean else None
+    end = _parse_time(clean['end_at']) if 'end_at' in clean else None
+    if start and end and end <= start:
         errors['end_at'] = [_l('结束时间必须晚于开始时间')]
-    if start <= utcnow():
+    if start and start <= utcnow():
         errors['start_at'] = [_l('开始时间必须晚于当前时间')]
-    if clean['service_item'] in PROFESSIONAL_ITEMS and clean['category'] != 'professional':
+    item, category = clean.get('service_item'), clean.get('category')
+    if item in PROFESSIONAL_ITEMS and category == 'general':
         errors['service_item'] = [_l('该服务项目属于专业类养老志愿服务，请选择“专业类”')]
-    if clean['service_item'] not in PROFESSIONAL_ITEMS and clean['category'] == 'professional':
+    if item and item not in PROFESSIONAL_ITEMS and category == 'professional':
         errors['service_item'] = [_l('该服务项目属于通用型养老志愿服务，请选择“通用型”')]
     obj_errors: list = []
-    objects = _check_objects(user, clean['service_object_ids'], obj_errors)
+    objects = _check_objects(user, clean['service_object_ids'], obj_errors) if 'service_object_ids' in clean else []
     if obj_errors:
         errors['service_object_ids'] = obj_errors
     attached = set() if is_new(instance) else set(db.session.scalars(
@@ -100,9 +104,14 @@ def _validate_order(user, instance, clean) -> dict:
         files.check_owned(user, clean.get('qualification_files', []), attached, field='qualification_files')
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    return errors, {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+
+
+def _validate_order(user, instance, clean) -> dict:
+    errors, checked = _order_problems(user, instance, clean)
     if errors:
         raise ValidationFailed(errors)
-    return {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+    return checked
 
 
 def _attach(instance, ids, attached) -> None:
@@ -153,6 +162,9 @@ class VOrderHooks(ProcessHooks):
         if task.bpmn_id == 'certify_review' and clean.get('decision') == 'approve':
             self._check_award(instance)
         return handler(user, instance, task, clean) if handler else clean
+
+    def problems(self, user, instance, task, form_key, valid):
+        return _order_problems(user, instance, valid)[0] if form_key == 'v_order.json' else {}
 
     def _check_award(self, instance):
         from app.services.v_order_steps import check_correction

@@ -3,6 +3,7 @@ other fields' problems together; the good photos are kept for the retry; nothing
 Integer fields refuse 4.5 and "1.9" instead of truncating them."""
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from sqlalchemy import func, select
@@ -226,6 +227,24 @@ def test_api_fractional_volunteers_needed_is_refused_and_nothing_is_published(ap
         resp = vol.post('/processes/v_order/instances', json={'data': order_data([so], volunteers_needed=good)})
         assert resp.status_code == 201, (good, resp.get_json())
     assert set(db.session.scalars(select(VOrder.volunteers_needed))) == {2}
+
+
+def test_v_order_form_errors_and_order_rules_are_reported_together(api, row_counts):
+    """0 volunteers (the form) together with an end before the start, a category that does not fit the item and
+    an unapproved service object (the order's rules): one answer names all four, nothing is stored."""
+    so = approved_object(api)
+    vol = api('vol_zhang')
+    before = row_counts()
+    start = datetime.now(UTC) + timedelta(hours=2)
+    resp = vol.post('/processes/v_order/instances', json={'data': order_data(
+        [so, 999999], volunteers_needed=0, end_at=(start - timedelta(hours=1)).isoformat(), start_at=start.isoformat(),
+        category='professional', qualification_files=[])})
+    assert resp.status_code == 422
+    errors = resp.get_json()['errors']
+    assert set(errors) == {'volunteers_needed', 'end_at', 'service_item', 'service_object_ids', 'qualification_files'}
+    assert errors['end_at'] == ['结束时间必须晚于开始时间']
+    assert '999999' in errors['service_object_ids'][0]
+    assert row_counts() == before
 
 
 def test_activity_recruit_count_of_4_5_is_refused_on_the_page_and_the_api(login, api):
