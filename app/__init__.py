@@ -54,6 +54,7 @@ def register_blueprints(app):
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.api import bp as api_bp
     from app.blueprints.auth import bp as auth_bp
+    from app.blueprints.exports import bp as exports_bp
     from app.blueprints.i18n import bp as i18n_bp
     from app.blueprints.inbox import bp as inbox_bp
     from app.blueprints.messages import bp as messages_bp
@@ -69,6 +70,7 @@ def register_blueprints(app):
     app.register_blueprint(orders_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(shop_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(admin_bp, url_prefix='/admin')
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     csrf.exempt(api_bp)

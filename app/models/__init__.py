@@ -2,6 +2,7 @@
 from app.models.activity import Activity, ListVersion, SensitiveWord, UnitListEntry
 from app.models.audit import AuditLog, Decision
 from app.models.draft import WorkflowDraft
+from app.models.export import ExportJob
 from app.models.files import InstanceFile, StoredFile
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
 from app.models.message import Message
@@ -12,7 +13,7 @@ from app.models.v_order import VOrder, VOrderObject, VOrderVolunteer
 from app.models.workflow import HumanTask, HumanTaskScope, WorkflowInstance, WorkflowVersion
 
 __all__ = ['Activity', 'ListVersion', 'SensitiveWord', 'UnitListEntry',
-           'ApiToken', 'AuditLog', 'Decision', 'HumanTask', 'HumanTaskScope', 'InstanceFile', 'LedgerAccount',
+           'ApiToken', 'AuditLog', 'Decision', 'ExportJob', 'HumanTask', 'HumanTaskScope', 'InstanceFile', 'LedgerAccount',
            'LedgerEntry', 'LedgerHold', 'LedgerPosting', 'Membership', 'Message', 'OrgUnit', 'ServiceObject', 'StoredFile',
            'GiftRequest', 'ShopItem', 'ShopRedemption',
            'User',

@@ -30,6 +30,11 @@ def form_names() -> set[str]:
     return {f for f in os.listdir(current_app.config['FORMS_DIR']) if f.endswith('.json')}
 
 
+def file_field(form: dict) -> str | None:
+    """The name of the form's file-upload field, if it has one."""
+    return next((n for n, p in form['properties'].items() if 'x-file' in p), None)
+
+
 def get_form(form_key: str) -> dict:
     """The parsed definition of forms/<form_key>; NotFound for unknown names."""
     if not form_key or form_key not in form_names():

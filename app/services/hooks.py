@@ -24,6 +24,10 @@ class ProcessHooks:
         """Business data a reviewer sees next to the task."""
         return {}
 
+    def form_options(self, user, form_key: str) -> dict:
+        """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""
+        return {}
+
     def resubmit_values(self, instance) -> dict:
         """What a returned submission form is pre-filled with."""
         return self.display(instance)

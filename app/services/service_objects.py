@@ -151,8 +151,8 @@ def _area_paths(user) -> list[str]:
     return paths
 
 
-def library(user, view='approved', q=None, page=1, per_page=20):
-    """(rows, total) of the service-object library within the user's area."""
+def library_query(user, view='approved', q=None):
+    """Select of the service objects of the library within the user's area, newest first."""
     hh, rs = aliased(OrgUnit), aliased(OrgUnit)
     area = [or_(and_(hh.path >= lo, hh.path < hi), and_(rs.path >= lo, rs.path < hi))
             for lo, hi in map(path_range, _area_paths(user))]
@@ -165,9 +165,13 @@ def library(user, view='approved', q=None, page=1, per_page=20):
     if q:
         term = q.strip()[:50]
         cond = and_(cond, or_(ServiceObject.name.contains(term, autoescape=True), ServiceObject.id_number == term.upper()))
-    base = select(ServiceObject).join(hh, ServiceObject.household_street_id == hh.id).join(
-        rs, ServiceObject.residence_street_id == rs.id).where(cond)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(base.order_by(ServiceObject.id.desc()).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).all()
+    return select(ServiceObject).join(hh, ServiceObject.household_street_id == hh.id).join(
+        rs, ServiceObject.residence_street_id == rs.id).where(cond).order_by(ServiceObject.id.desc())
+
+
+def library(user, view='approved', q=None, page=1, per_page=20):
+    """(rows, total) of the service-object library within the user's area."""
+    base = library_query(user, view, q)
+    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
+    rows = db.session.scalars(base.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return rows, total

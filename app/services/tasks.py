@@ -28,6 +28,11 @@ def is_review(task: HumanTask) -> bool:
     return forms.is_review_form(task.form_key)
 
 
+def is_resubmission(task: HumanTask) -> bool:
+    """The submitter's own form, returned to them with a rejection (bpmn id 'submit' after the first round)."""
+    return task.bpmn_id == 'submit' and task.assignee_id is not None
+
+
 def start_instance(user, process_key: str, data: dict, present=None):
     """Start a case and complete its submission form in one transaction; 422 leaves nothing behind.
 
@@ -165,6 +170,8 @@ def claim(user, task_id) -> HumanTask:
     """Take a task so other reviewers see it is being handled."""
     with transaction():
         task = _visible_task(user, task_id, for_action=True)
+        if task.bpmn_id == 'accept':  # an open order goes to whoever accepts first: holding it would lock others out
+            raise Conflict(_l('接单任务不能认领，请直接接单'))
         n = db.session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == 'open',
             or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id))
@@ -178,6 +185,8 @@ def claim(user, task_id) -> HumanTask:
 def unclaim(user, task_id) -> HumanTask:
     with transaction():
         task = _visible_task(user, task_id, for_action=True)
+        if task.bpmn_id == 'accept':  # an open order goes to whoever accepts first: holding it would lock others out
+            raise Conflict(_l('接单任务不能认领，请直接接单'))
         n = db.session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == 'open', HumanTask.claimed_by_id == user.id)
             .values(claimed_by_id=None, claimed_at=None).execution_options(synchronize_session='fetch')).rowcount
@@ -188,6 +197,13 @@ def unclaim(user, task_id) -> HumanTask:
 
 def _reviewed_clause(user, decision):
     return (HumanTask.completed_by_id == user.id) & (HumanTask.decision == decision)
+
+
+def decided_clause(user, state):
+    """Tasks the user decided: all of them ('done'), or those approved / rejected ('approve' / 'reject')."""
+    if state in ('approve', 'reject'):
+        return _reviewed_clause(user, state)
+    return HumanTask.completed_by_id == user.id
 
 
 def _rows_in_order(page_ids) -> list[HumanTask]:
@@ -202,7 +218,7 @@ def _id_in(ids):
     return HumanTask.id.in_(ids)
 
 
-def _filters(stmt, process, q):
+def filter_tasks(stmt, process, q):
     if process:
         stmt = stmt.where(HumanTask.process_key == process)
     if q:
@@ -227,13 +243,10 @@ def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
             total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids))
             return _rows_in_order([r.id for r in page]), total
         mine = db.session.scalars(select(ids.c.id)).all()
-        matches = db.session.scalars(_filters(select(HumanTask.id).where(_id_in(mine), HumanTask.status == 'open'),
+        matches = db.session.scalars(filter_tasks(select(HumanTask.id).where(_id_in(mine), HumanTask.status == 'open'),
                                               process, q).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())).all()
         return _rows_in_order(matches[offset:offset + per_page]), len(matches)
-    cond = HumanTask.completed_by_id == user.id
-    if state in ('approve', 'reject'):
-        cond = _reviewed_clause(user, state)
-    base = _filters(select(HumanTask).where(cond), process, q)
+    base = filter_tasks(select(HumanTask).where(decided_clause(user, state)), process, q)
     total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(HumanTask.id).subquery()))
     rows = db.session.scalars(base.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
                               .limit(per_page).offset(offset)).all()

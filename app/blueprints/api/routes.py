@@ -9,7 +9,8 @@ from app.blueprints.api import schemas as s
 from app.blueprints.api.serializers import history_item, instance_view, service_object_item, task_item
 from app.blueprints.web import page_arg
 from app.extensions import limiter
-from app.services import catalog, files, ledger, service_objects, tasks, v_order_steps, v_orders
+from app.jobs.exports import schedule_export
+from app.services import catalog, exports, files, ledger, service_objects, tasks, v_order_steps, v_orders
 from app.services.auth import authenticate, issue_token
 from app.services.errors import Unauthorized
 from app.services.jurisdiction import can_act
@@ -111,11 +112,42 @@ def batch():
     return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'])})
 
 
+@bp.post('/exports')
+def export_request():
+    body = s.body(s.ExportRequest)
+    job = exports.request_export(g.api_user, body.pop('kind'), body, schedule_export)
+    return jsonify(exports.job_view(job)), 202
+
+
+@bp.get('/exports')
+def export_list():
+    rows, total = exports.my_exports(g.api_user, page_arg())
+    return jsonify({'items': [exports.job_view(j) for j in rows], 'total': total, 'page': page_arg()})
+
+
+@bp.get('/exports/<int:job_id>')
+def export_item(job_id):
+    return jsonify(exports.job_view(exports.get_export(g.api_user, job_id)))
+
+
+@bp.get('/exports/<int:job_id>/file')
+def export_download(job_id):
+    content, name = exports.export_file(g.api_user, job_id)
+    return send_file(BytesIO(content), mimetype=exports.XLSX, as_attachment=True, download_name=name)
+
+
 @bp.get('/service-objects')
 def service_object_list():
     view = 'all' if request.args.get('view') == 'all' else 'approved'
     rows, total = service_objects.library(g.api_user, view, request.args.get('q'), page_arg())
     return jsonify({'items': [service_object_item(o) for o in rows], 'total': total, 'page': page_arg()})
+
+
+@bp.get('/orders')
+def order_list():
+    """订单管理 as JSON: ?status=&q=&from=YYYY-MM-DD&to=YYYY-MM-DD&page= (403 without a back-office role)."""
+    rows, total = v_orders.search_orders(g.api_user, request.args, page_arg())
+    return jsonify({'items': [v_orders.order_view(o) for o in rows], 'total': total, 'page': page_arg()})
 
 
 @bp.get('/orders/<int:order_id>')

@@ -109,6 +109,19 @@ class ShopItemRequest(_Loose):
     provider_name = _text(load_default='', allow_none=True)
 
 
+class ExportRequest(_Loose):
+    """An export: its kind, the date range (YYYY-MM-DD, Beijing days) and the list's own filters."""
+    kind = fields.String(required=True, error_messages={**REQUIRED, **TEXT})
+    from_ = _text(data_key='from', attribute='from', load_default=None, allow_none=True)
+    to = _text(load_default=None, allow_none=True)
+    state = _text(load_default=None, allow_none=True)
+    view = _text(load_default=None, allow_none=True)
+    status = _text(load_default=None, allow_none=True)
+    process = _text(load_default=None, allow_none=True)
+    point_type = _text(load_default=None, allow_none=True)
+    q = _text(load_default=None, allow_none=True)
+
+
 class MigrationRequest(_Loose):
     from_version = fields.Integer(strict=True, required=True, error_messages=WHOLE)
     to_version = fields.Integer(strict=True, required=True, error_messages=WHOLE)

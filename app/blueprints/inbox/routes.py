@@ -10,6 +10,7 @@ from app.services import files, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
+PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose returned form the phone page corrects
 
 
 @bp.before_request
@@ -29,7 +30,11 @@ def index():
 
 @bp.get('/inbox/tasks/<int:task_id>')
 def task(task_id):
-    return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors={}, values={}, kept=[])
+    d = tasks.task_detail(current_user, task_id)
+    if d['can_act'] and tasks.is_resubmission(d['task']) and d['task'].process_key in PHONE_RESUBMIT:
+        # a returned submission is corrected on its own form, filled in with what was sent last time
+        return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id))
+    return render_template('inbox/task.html', d=d, errors={}, values={}, kept=[])
 
 
 @bp.post('/inbox/tasks/<int:task_id>/decide')

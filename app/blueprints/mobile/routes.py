@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
-from app.blueprints.web import form_values, page_arg, uploads
+from app.blueprints.web import file_uploads, form_values, page_arg, uploads
 from app.services import forms, submissions, tasks
 from app.services.errors import Conflict, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
@@ -21,10 +21,10 @@ def home():
     return render_template('mobile/home.html', rows=rows, total=total)
 
 
-def _form_page(values, errors, kept, action, title, status=200):
-    form = forms.get_form(FORM_KEY)
+def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None):
+    form = forms.get_form(form_key)
     return render_template('mobile/form.html', form=form, values=values, errors=errors, kept=kept,
-                           action=action, title=title), status
+                           action=action, title=title, options=options or {}), status
 
 
 @bp.get('/service-objects/new')
@@ -63,22 +63,29 @@ def _resubmit_task(instance_id):
     return inst, task
 
 
+def _resubmit_page(inst, task, values, errors, kept, status=200):
+    """The returned case's own submission form (a service object, a V-order...) with its choices."""
+    return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id), _('修改后重新提交'),
+                      status, form_key=task.form_key,
+                      options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key))
+
+
 @bp.get('/cases/<int:instance_id>/resubmit')
 def resubmit_form(instance_id):
-    inst, _task = _resubmit_task(instance_id)
+    inst, task = _resubmit_task(instance_id)
     values = tasks.hooks_for(inst.process_key).resubmit_values(inst)
-    return _form_page(values, {}, values.get('proof_files', []), url_for('mobile.resubmit', instance_id=inst.id),
-                      _('修改后重新提交'))
+    field = forms.file_field(forms.get_form(task.form_key))
+    return _resubmit_page(inst, task, values, {}, values.get(field, []) if field else [])
 
 
 @bp.post('/cases/<int:instance_id>/resubmit')
 def resubmit(instance_id):
     inst, task = _resubmit_task(instance_id)
-    values = form_values(forms.get_form(task.form_key))
+    form = forms.get_form(task.form_key)
+    values = form_values(form)
     try:
-        submissions.resubmit_with_files(current_user, task, values, uploads('proof_files_new'))
+        submissions.resubmit_with_files(current_user, task, values, file_uploads(form))
     except ValidationFailed as exc:
-        return _form_page(values, exc.errors, getattr(exc, 'kept_files', []),
-                          url_for('mobile.resubmit', instance_id=inst.id), _('修改后重新提交'), exc.status)
+        return _resubmit_page(inst, task, values, exc.errors, getattr(exc, 'kept_files', []), exc.status)
     flash(_('已重新提交，等待审核'), 'success')
     return redirect(url_for('mobile.case', instance_id=inst.id))

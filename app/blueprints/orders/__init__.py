@@ -1,6 +1,23 @@
-"""V-order pages: publish and follow on a phone, accept open orders, order detail with cancel/abort."""
+"""V-order pages: publish and follow on a phone, accept open orders, order detail with cancel/abort, and the
+back office's order list (订单管理)."""
 from flask import Blueprint
+from flask_login import current_user
+
+from app.services import v_orders
 
 bp = Blueprint('orders', __name__)
+
+
+@bp.app_template_global()
+def may_list_orders() -> bool:
+    """Whether the signed-in user has the back office's order list (the nav link)."""
+    return current_user.is_authenticated and v_orders.may_list_orders(current_user)
+
+
+bp.add_app_template_global(v_orders.approved_counts, 'order_approved_counts')
+bp.add_app_template_global(v_orders.certify_due_at, 'order_certify_due')
+bp.add_app_template_global(v_orders.status_tone, 'order_tone')
+bp.add_app_template_global(v_orders.service_period, 'order_period')
+bp.add_app_template_global(v_orders.beijing, 'beijing')
 
 from app.blueprints.orders import routes  # noqa: E402,F401

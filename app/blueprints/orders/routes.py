@@ -61,6 +61,18 @@ def accept(task_id):
     return redirect(url_for('orders.open_orders'))
 
 
+@bp.get('/orders')
+def index():
+    """订单管理: the orders of the user's unit, filtered; a bad filter is explained and the typed ones are kept."""
+    try:
+        rows, total = v_orders.search_orders(current_user, request.args, page_arg())
+        errors = {}
+    except ValidationFailed as exc:
+        rows, total, errors = [], 0, exc.errors
+    return render_template('orders/list.html', rows=rows, total=total, errors=errors, page=page_arg(),
+                           f=request.args, statuses=v_orders.LIST_FILTERS), 422 if errors else 200
+
+
 @bp.get('/orders/<int:order_id>')
 def detail(order_id):
     order = v_orders.visible_order(current_user, order_id)

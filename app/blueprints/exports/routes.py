@@ -1,0 +1,46 @@
+from io import BytesIO
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.exports import bp
+from app.blueprints.web import page_arg
+from app.jobs.exports import schedule_export
+from app.services import exports
+from app.services.errors import ValidationFailed
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+def _page(values, errors, status=200):
+    rows, total = exports.my_exports(current_user, page_arg())
+    return render_template('exports/index.html', rows=rows, total=total, page=page_arg(), values=values,
+                           errors=errors, kinds=exports.kinds_for(current_user),
+                           busy=any(exports.shown_status(j) in ('queued', 'running') for j in rows)), status
+
+
+@bp.get('/exports')
+def index():
+    return _page(request.args.to_dict(), {})
+
+
+@bp.post('/exports')
+def create():
+    values = request.form.to_dict()
+    try:
+        job = exports.request_export(current_user, values.pop('kind', ''), values, schedule_export)
+    except ValidationFailed as exc:
+        return _page(request.form.to_dict(), exc.errors, exc.status)
+    flash(_('已开始导出“%(title)s”，完成后可在此下载，也会收到站内信', title=exports.kind_title(job)), 'success')
+    return redirect(url_for('exports.index', _anchor=f'export-{job.id}'))
+
+
+@bp.get('/exports/<int:job_id>/download')
+def download(job_id):
+    content, name = exports.export_file(current_user, job_id)
+    return send_file(BytesIO(content), mimetype=exports.XLSX, as_attachment=True, download_name=name)

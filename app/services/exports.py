@@ -1,0 +1,272 @@
+"""Excel exports (SPEC §3): a user asks for a list as .xlsx with a date range; the file is written by a
+background job (inline without Redis) that reports its progress, and only its requester may download it.
+
+Each kind of export (app/services/export_kinds.py) says who may ask for it, which rows the user may see (the
+same scoping as the list it comes from), and how one row becomes cells. The job reads the row ids once, then
+the rows in chunks, committing its progress after each chunk, so the page can show how far it got."""
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import ExportJob, User
+from app.models.base import utcnow
+from app.services import forms, messages, row_id, transaction
+from app.services.errors import Forbidden, NotFound, ValidationFailed
+
+BEIJING = ZoneInfo('Asia/Shanghai')
+CHUNK = 500
+XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+MAX_ROWS = 200_000  # one sheet of an .xlsx holds 1,048,576 rows; beyond this a narrower date range is asked for
+MAX_DAYS = 3 * 366
+STALE_AFTER = timedelta(minutes=15)  # well past the rq job timeout (app.jobs.JOB_TIMEOUT, 5 minutes)
+STATUS_LABELS = {'queued': _l('排队中'), 'running': _l('生成中'), 'done': _l('已完成'), 'failed': _l('失败')}
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    key: str
+    title: object  # a lazy string: the file and sheet name
+    allowed: Callable[[User], bool]
+    ids: Callable[[User, dict], list[int]]  # the ids of the rows the user may see, in output order
+    columns: list  # lazy header strings
+    rows: Callable[[list[int]], list[list]]  # cells of those ids, same order
+    filters: tuple[str, ...] = ()  # query parameters the kind accepts besides the date range
+    date_label: object = field(default=_l('日期'))  # what the date range filters on, for the page
+
+
+KINDS: dict[str, ExportKind] = {}
+
+
+def register(kind: ExportKind) -> ExportKind:
+    KINDS[kind.key] = kind
+    return kind
+
+
+def kinds_for(user) -> list[ExportKind]:
+    return [k for k in KINDS.values() if k.allowed(user)]
+
+
+def _kind(user, key) -> ExportKind:
+    kind = KINDS.get(key)
+    if kind is None:
+        raise ValidationFailed({'kind': [_l('没有这种导出')]})
+    if not kind.allowed(user):
+        raise Forbidden(_l('您的账号不能导出该列表'))
+    return kind
+
+
+def _date(raw, name, errors) -> date | None:
+    if raw in (None, ''):
+        return None
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        errors[name] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
+        return None
+
+
+def clean_params(kind: ExportKind, raw: dict) -> dict:
+    """The filters of one request: the kind's own (text, trimmed) and the date range (`from`, `to`: Beijing
+    calendar days, inclusive). Bad dates are refused with field messages."""
+    errors: dict = {}
+    start, end = _date(raw.get('from'), 'from', errors), _date(raw.get('to'), 'to', errors)
+    if start and end and start > end:
+        errors['to'] = [_l('结束日期不能早于开始日期')]
+    elif start and end and (end - start).days > MAX_DAYS:
+        errors['to'] = [_l('日期范围不能超过 3 年，请分段导出')]
+    if errors:
+        raise ValidationFailed(errors)
+    params = {name: str(raw.get(name) or '').strip()[:50] for name in kind.filters if raw.get(name)}
+    if start:
+        params['from'] = start.isoformat()
+    if end:
+        params['to'] = end.isoformat()
+    return params
+
+
+def utc_bounds(params: dict) -> tuple[datetime | None, datetime | None]:
+    """[lo, hi) in UTC for the Beijing calendar days `from`..`to` (inclusive)."""
+    lo = hi = None
+    if params.get('from'):
+        lo = datetime.combine(date.fromisoformat(params['from']), time(), BEIJING).astimezone(UTC)
+    if params.get('to'):
+        hi = datetime.combine(date.fromisoformat(params['to']) + timedelta(days=1), time(), BEIJING).astimezone(UTC)
+    return lo, hi
+
+
+def in_range(column, params: dict):
+    """SQL conditions keeping `column` inside the request's date range (none when it has no range)."""
+    lo, hi = utc_bounds(params)
+    return [c for c in ((column >= lo) if lo else None, (column < hi) if hi else None) if c is not None]
+
+
+def beijing(value) -> str:
+    return value.astimezone(BEIJING).strftime('%Y-%m-%d %H:%M') if value else ''
+
+
+def request_export(user, kind_key: str, raw_params: dict, schedule: Callable[[int], None]) -> ExportJob:
+    """Queue an export of a list the user may see; the file is written after the commit (inline or by the
+    worker) in the language the user reads now. Refuses a range with more rows than one file should hold,
+    before anything is written. `schedule(job_id)` queues the job (app.jobs.exports.schedule_export: services do
+    not import jobs); it runs once this transaction has committed."""
+    kind = _kind(user, kind_key)
+    params = clean_params(kind, raw_params)
+    total = len(kind.ids(user, params))
+    if total > MAX_ROWS:
+        raise ValidationFailed({'to': [_l('该范围共 %(n)s 行，超过单个文件上限 %(max)s 行，请缩小日期范围',
+                                          n=total, max=MAX_ROWS)]})
+    lang = 'en' if forms.is_english() else 'zh'
+    with transaction():
+        job = ExportJob(user_id=user.id, kind=kind.key, params_json=json.dumps({**params, 'lang': lang}),
+                        status='queued', total_rows=total, created_at=utcnow())
+        db.session.add(job)
+        db.session.flush()
+        schedule(job.id)
+    return job
+
+
+def _progress(job_id: int, **values) -> None:
+    """Progress is committed at once (its own short transaction), so the export page sees it move."""
+    with transaction():
+        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values)
+                           .execution_options(synchronize_session=False))
+
+
+def run(job_id: int) -> bool:
+    """Write the file of one queued export; False when there is nothing to do (unknown, or already taken)."""
+    with transaction():
+        job = db.session.get(ExportJob, job_id, with_for_update=True)
+        if job is None or job.status != 'queued':
+            return False
+        job.status, job.started_at = 'running', utcnow()
+        user_id, kind_key, params = job.user_id, job.kind, json.loads(job.params_json)
+    try:
+        user = db.session.get(User, user_id)
+        kind = KINDS[kind_key]
+        with force_locale('en' if params.get('lang') == 'en' else 'zh_Hans_CN'):
+            title = str(kind.title)
+            content, count = _write(kind, user, params, job_id)
+            name = f'{title}_{datetime.now(BEIJING):%Y%m%d-%H%M}.xlsx'
+            with transaction():
+                job = db.session.get(ExportJob, job_id)
+                job.content, job.size, job.file_name = content, len(content), name
+                job.status, job.done_rows, job.total_rows, job.finished_at = 'done', count, count, utcnow()
+                messages.send([user_id], kind='info', title=str(_l('导出完成：%(title)s', title=title)),
+                               body=str(_l('共 %(n)s 行，点击下载', n=count)), link=f'/exports#export-{job_id}')
+    except Exception as exc:
+        db.session.rollback()
+        with transaction():
+            job = db.session.get(ExportJob, job_id)
+            job.status, job.error, job.finished_at = 'failed', str(exc)[:500] or exc.__class__.__name__, utcnow()
+            messages.send([user_id], kind='info', title=str(_l('导出失败：%(title)s', title=kind_title(job))),
+                          body=str(_l('请稍后重试，或缩小日期范围')), link=f'/exports#export-{job_id}')
+        raise
+    return True
+
+
+def _write(kind: ExportKind, user, params: dict, job_id: int) -> tuple[bytes, int]:
+    ids = kind.ids(user, params)
+    _progress(job_id, total_rows=len(ids))
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(str(kind.title)[:31])
+    bold = Font(bold=True)
+    sheet.append([_header_cell(sheet, str(text), bold) for text in kind.columns])
+    done = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        for row in kind.rows(chunk):
+            sheet.append(row)
+        done += len(chunk)  # the chunk's rows are not kept: the session holds unchanged rows weakly
+        _progress(job_id, done_rows=done)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), done
+
+
+def _header_cell(sheet, text, font):
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = font
+    return cell
+
+
+# ---------------------------------------------------------------- readers
+
+def my_exports(user, page: int = 1, per_page: int = 20) -> tuple[list[ExportJob], int]:
+    cond = ExportJob.user_id == user.id
+    total = db.session.scalar(select(func.count()).select_from(ExportJob).where(cond))
+    rows = db.session.scalars(select(ExportJob).where(cond).order_by(ExportJob.id.desc()).limit(per_page)
+                              .offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
+def get_export(user, job_id) -> ExportJob:
+    """One export of the user's own; NotFound for anybody else's (an export shows what its requester may see)."""
+    job = db.session.get(ExportJob, row_id(job_id)) if row_id(job_id) else None
+    if job is None or job.user_id != user.id:
+        raise NotFound()
+    return job
+
+
+def export_file(user, job_id) -> tuple[bytes, str]:
+    job = get_export(user, job_id)
+    if job.status != 'done':
+        raise NotFound(_l('文件还没有生成好'))
+    return job.content, job.file_name
+
+
+def params_of(job: ExportJob) -> dict:
+    return {k: v for k, v in json.loads(job.params_json or '{}').items() if k != 'lang'}
+
+
+def kind_title(job: ExportJob) -> str:
+    kind = KINDS.get(job.kind)
+    return str(kind.title) if kind else job.kind
+
+
+FILTER_NAMES = {'from': _l('开始日期'), 'to': _l('结束日期'), 'state': _l('审核状态'), 'view': _l('范围'),
+                'status': _l('订单状态'), 'process': _l('流程'), 'point_type': _l('积分类型'), 'q': _l('关键字')}
+STATE_NAMES = {'open': _l('未审核'), 'approve': _l('已通过'), 'reject': _l('未通过'), 'done': _l('已处理')}
+VIEW_NAMES = {'approved': _l('已通过（最新版本）'), 'all': _l('全部版本')}
+
+
+def filter_label(name: str, value: str) -> str:
+    """'审核状态：已通过' — one filter of an export as its requester chose it."""
+    from app.services import shop, v_orders
+    statuses = {**v_orders.STATUS_LABELS, 'overdue': _l('已逾期未认证')}
+    words = {'state': STATE_NAMES, 'view': VIEW_NAMES, 'status': statuses}.get(name, {})
+    shown = shop.point_label(value) if name == 'point_type' else words.get(value, value)
+    return str(_l('%(name)s：%(value)s', name=FILTER_NAMES.get(name, name), value=shown))
+
+
+def shown_status(job: ExportJob) -> str:
+    """The job's status, where a job still 'running' long after the worker's time limit counts as failed (its
+    worker was killed): the page stops waiting for it and the user asks again."""
+    if job.status == 'running' and job.started_at and utcnow() - job.started_at > STALE_AFTER:
+        return 'failed'
+    return job.status
+
+
+def job_view(job: ExportJob) -> dict:
+    total, status = job.total_rows or 0, shown_status(job)
+    return {'id': job.id, 'kind': job.kind, 'title': kind_title(job), 'params': params_of(job),
+            'status': status, 'status_label': str(STATUS_LABELS.get(status, status)),
+            'total_rows': job.total_rows, 'done_rows': job.done_rows,
+            'progress': 100 if job.status == 'done' else (int(job.done_rows * 100 / total) if total else 0),
+            'file_name': job.file_name or None, 'size': job.size,
+            'error': str(_l('导出失败，请稍后重试，或缩小日期范围')) if status == 'failed' else None,
+            'created_at': job.created_at.isoformat() if job.created_at else None,
+            'finished_at': job.finished_at.isoformat() if job.finished_at else None}
+
+
+from app.services import export_kinds  # noqa: E402,F401  (registers the kinds; it imports this module)
