@@ -29,7 +29,6 @@ from app.services.roles import role_label
 from app.services.step_names import step_name
 from app.services.validators import mask_id
 
-ORDER_ROLES = {'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin'}
 LEDGER_ROLES = {'association_admin', 'process_admin'}
 DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交')}
 TASK_STATES = {'open': _l('待处理'), 'completed': _l('已处理'), 'cancelled': _l('已撤销')}
@@ -121,7 +120,7 @@ register(ExportKind(
 # ---------------------------------------------------------------- V-orders (订单管理) and certifications
 
 def _oversees_orders(user) -> bool:
-    return bool(_roles(user) & ORDER_ROLES)
+    return v_orders.may_list_orders(user)
 
 
 def _order_query(user, p):

@@ -82,7 +82,7 @@ def clean_params(kind: ExportKind, raw: dict) -> dict:
     errors: dict = {}
     start, end = _date(raw.get('from'), 'from', errors), _date(raw.get('to'), 'to', errors)
     if start and end and start > end:
-        errors['to'] = [_l('结束日期不能早于开始日期')]
+        errors['from'] = [_l('开始日期不能晚于结束日期')]  # the words and field of the order list's filter
     elif start and end and (end - start).days > MAX_DAYS:
         errors['to'] = [_l('日期范围不能超过 3 年，请分段导出')]
     if errors:

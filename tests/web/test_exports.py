@@ -3,6 +3,7 @@ nobody else can download it; bad ranges are refused in Chinese and store nothing
 from datetime import timedelta
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -11,6 +12,13 @@ from app.models import ExportJob, Message, User
 from app.models.base import utcnow
 from app.services.exports import BEIJING
 from tests.web.conftest import submit
+
+
+@pytest.fixture(autouse=True)
+def jobs_inline(app, monkeypatch):
+    """The embedded default: no Redis, so the export job runs right after the request's commit (CI sets
+    REDIS_URL; tests/jobs/test_export_worker.py covers the worker)."""
+    monkeypatch.setitem(app.config, 'REDIS_URL', None)
 
 
 def _sheet(content: bytes) -> list[list]:
@@ -96,7 +104,7 @@ def test_library_export_masks_id_numbers_and_keeps_to_the_date_range(api):
 def test_bad_ranges_are_refused_in_chinese_and_store_nothing(api):
     station = api('station_xicun')
     r = station.post('/exports', json={'kind': 'tasks', 'from': '2026-12-05', 'to': '2026-12-01'})
-    assert r.status_code == 422 and r.get_json()['errors']['to'] == ['结束日期不能早于开始日期']
+    assert r.status_code == 422 and r.get_json()['errors']['from'] == ['开始日期不能晚于结束日期']
     r = station.post('/exports', json={'kind': 'tasks', 'from': '2026-13-01'})
     assert r.status_code == 422 and '日期格式不正确' in r.get_json()['errors']['from'][0]
     r = station.post('/exports', json={'kind': 'tasks', 'from': '2020-01-01', 'to': '2026-01-01'})
@@ -148,7 +156,7 @@ def test_the_page_keeps_input_and_explains_a_bad_range(login):
     r = web.post('/exports', data={'csrf_token': _csrf(web), 'kind': 'service_objects', 'from': '2026-12-05',
                                    'to': '2026-12-01', 'q': '王'})
     body = r.get_data(as_text=True)
-    assert r.status_code == 422 and '结束日期不能早于开始日期' in body
+    assert r.status_code == 422 and '开始日期不能晚于结束日期' in body
     assert 'value="2026-12-05"' in body and 'value="王"' in body and 'value="service_objects" selected' in body
     assert _jobs() == 0
 
