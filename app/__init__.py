@@ -27,6 +27,8 @@ def create_app(config=None, overrides=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
+    from app.jobs import install_inline_sweep
+    install_inline_sweep(app)
     return app
 
 

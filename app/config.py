@@ -20,6 +20,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     REDIS_URL = os.environ.get('REDIS_URL') or None
     TIMER_SWEEP_SECONDS = int(os.environ.get('TIMER_SWEEP_SECONDS', '60'))  # `flask worker` fires due timers
+    # without REDIS_URL no worker runs: the web process fires due timers after a request, at most this often (0: off)
+    INLINE_TIMER_SWEEP_SECONDS = int(os.environ.get('INLINE_TIMER_SWEEP_SECONDS', '60'))
     BABEL_DEFAULT_LOCALE = 'zh'
     BABEL_DEFAULT_TIMEZONE = 'Asia/Shanghai'
     BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, 'app', 'translations')
@@ -54,6 +56,7 @@ class Testing(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = 'memory://'
+    INLINE_TIMER_SWEEP_SECONDS = 0  # tests move clocks and fire timers themselves
     # fast hashing in tests only; production keeps argon2 defaults
     PASSWORD_HASH_FAST = True
 

@@ -65,3 +65,11 @@ def post_together(app, calls):
         t.join(60)
     assert not failures, failures
     return results
+
+
+def served_day() -> str:
+    """The Beijing calendar day on which a V-order moved into the past (travel_past_service: it ended an hour ago)
+    was served: the day a station certifies (certification dates must lie within the order's service days)."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+    return (datetime.now(UTC) - timedelta(hours=1)).astimezone(ZoneInfo('Asia/Shanghai')).date().isoformat()

@@ -1,5 +1,7 @@
 """Background jobs on rq queue 'timebank'; inline after the commit when REDIS_URL is not configured."""
 import logging
+import threading
+import time
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -70,3 +72,33 @@ def ensure_sweep(queue: Queue, interval: int) -> Job:
         pass
     return queue.enqueue(sweep_due_timers, job_id=SWEEP_JOB_ID, repeat=Repeat(times=10**6, interval=interval),
                          result_ttl=interval * 2, failure_ttl=86400, description='fire due workflow timers')
+
+
+_last_inline_sweep = 0.0
+_inline_sweep_lock = threading.Lock()
+
+
+def install_inline_sweep(app) -> None:
+    """The embedded default has no worker: after a request, fire the due workflow timers (order expiry, reminders,
+    overdue marks) at most once every INLINE_TIMER_SWEEP_SECONDS. With REDIS_URL the worker's sweep does it."""
+
+    @app.after_request
+    def _sweep_due_timers(response):
+        interval = app.config.get('INLINE_TIMER_SWEEP_SECONDS') or 0
+        if interval and not app.config.get('REDIS_URL'):
+            sweep_now_and_then(interval)
+        return response
+
+
+def sweep_now_and_then(interval: float) -> bool:
+    """Run the timer sweep unless one ran within `interval` seconds or is running now; True when it ran."""
+    global _last_inline_sweep
+    if time.monotonic() - _last_inline_sweep < interval or not _inline_sweep_lock.acquire(blocking=False):
+        return False
+    try:
+        _last_inline_sweep = time.monotonic()
+        from app.jobs.timers import sweep_due_timers
+        sweep_due_timers()  # its own app context and session: the request's are left as they are
+        return True
+    finally:
+        _inline_sweep_lock.release()

@@ -28,6 +28,10 @@ class ProcessHooks:
         """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""
         return {}
 
+    def task_values(self, instance, form_key: str) -> dict:
+        """What a task's form starts with: e.g. a certification the association sent back, to be corrected."""
+        return {}
+
     def resubmit_values(self, instance) -> dict:
         """What a returned submission form is pre-filled with."""
         return self.display(instance)

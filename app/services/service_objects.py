@@ -14,7 +14,7 @@ from app.services import files, org_cache
 from app.services.errors import ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.jurisdiction import path_range
-from app.services.validators import age_on, id_birth_date, id_gender, mask_id
+from app.services.validators import age_on, id_birth_date, id_gender, mask_id, mask_name
 from workflows import service_tasks
 
 PROCESS_KEY = 'service_object_entry'
@@ -44,7 +44,8 @@ def _check_duplicate(clean: dict, instance, errors: dict) -> None:
         ServiceObject.status.in_(['pending', 'approved'])).limit(1))
     if dup is not None:
         where = _l('服务对象库') if dup.status == 'approved' else _l('审核中的录入')
-        errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where, name=dup.name)]
+        errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where,
+                                  name=mask_name(dup.name))]
 
 
 def _insert_live(obj: ServiceObject, clean: dict, instance) -> None:

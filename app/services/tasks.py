@@ -264,7 +264,9 @@ def task_detail(user, task_id) -> dict:
             'data': hooks.display(task.instance), 'display_form': display_form(task.process_key),
             'history': instance_history(task.instance_id),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
-            'can_act': task.status == 'open' and can_act(user, task)}
+            'can_act': task.status == 'open' and can_act(user, task),
+            'options': hooks.form_options(user, task.form_key) if task.form_key else {},
+            'values': hooks.task_values(task.instance, task.form_key) if task.status == 'open' else {}}
 
 
 def instance_history(instance_id) -> list[dict]:

@@ -257,8 +257,9 @@ class VOrderHooks(ProcessHooks):
         return clean
 
     def _certify(self, user, instance, task, clean):
-        if clean['service_end_date'] < clean['service_start_date']:
-            raise ValidationFailed({'service_end_date': [_l('结束日期不能早于开始日期')]})
+        problems = certification_problems(order_for(instance), clean)
+        if problems:
+            raise ValidationFailed(problems)
         attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
         files.check_owned(user, clean['photos'], attached, field='photos')
         _attach(instance, clean['photos'], attached)
@@ -285,6 +286,7 @@ class VOrderHooks(ProcessHooks):
         data['location'] = f"{data['location']['lat']}, {data['location']['lng']}"
         data['start_at'], data['end_at'] = beijing(order.start_at), beijing(order.end_at)
         data['status'] = status_label(order)
+        data.update(_certification_display(order))
         data['acceptors'] = '；'.join(
             f'{v.user.display_name}（{ACCEPTANCE_LABELS.get(v.status, v.status)}）' + (f'：{v.note}' if v.note else '')
             for v in order.volunteers)
@@ -300,11 +302,78 @@ class VOrderHooks(ProcessHooks):
         return status_label(order) if order is not None else None
 
     def form_options(self, user, form_key):
-        return {'service_object_ids': object_choices(user)} if form_key == 'v_order.json' else {}
+        if form_key == 'v_order.json':
+            return {'service_object_ids': object_choices(user)}
+        if form_key == 'v_order_dispatch.json':
+            return {'volunteer': provider_volunteers(user)}
+        return {}
+
+    def task_values(self, instance, form_key):
+        """A certification the association sent back is corrected, not typed again (photos kept)."""
+        order = order_for(instance)
+        if form_key == 'v_order_certify.json' and order is not None and order.certification_json:
+            return json.loads(order.certification_json)
+        return {}
 
     def resubmit_values(self, instance):
         order = order_for(instance)
         return json.loads(order.data_json) if order else {}
+
+
+def certification_problems(order: VOrder, clean: dict) -> dict:
+    """What a certification may not say: dates outside the order's service days (Beijing) or in the future, more
+    hours per volunteer than the certified days hold, more volunteers or service objects than the order has."""
+    problems = {}
+    start, end = (date.fromisoformat(str(clean[k])[:10]) for k in ('service_start_date', 'service_end_date'))
+    first, last = order.start_at.astimezone(BEIJING).date(), order.end_at.astimezone(BEIJING).date()
+    today = utcnow().astimezone(BEIJING).date()
+    if end < start:
+        problems['service_end_date'] = [_l('结束日期不能早于开始日期')]
+    elif start < first or end > last:
+        problems['service_start_date'] = [_l('服务日期应在订单的服务时间内（%(first)s 至 %(last)s）', first=first,
+                                             last=last)]
+    elif end > today:
+        problems['service_end_date'] = [_l('不能认证尚未到来的日期')]
+    elif clean['service_hours'] > 24 * ((end - start).days + 1):
+        problems['service_hours'] = [_l('每位志愿者的服务时长不能超过所认证日期的总时长（%(h)s 小时）',
+                                        h=24 * ((end - start).days + 1))]
+    approved = approved_count(order)
+    if clean['volunteer_count'] > approved:
+        problems['volunteer_count'] = [_l('志愿者人数不能多于已确定的接单志愿者（%(n)s 人）', n=approved)]
+    objects = db.session.scalar(select(func.count()).select_from(VOrderObject).where(VOrderObject.order_id == order.id))
+    if clean['object_count'] > objects:
+        problems['object_count'] = [_l('服务对象人数不能多于订单中的服务对象（%(n)s 人）', n=objects)]
+    return problems
+
+
+def _certification_display(order: VOrder) -> dict:
+    """The rating and the certification as the association reviews them (the view form labels each item)."""
+    shown = {}
+    for key, stars in json.loads(order.rating_json or '{}').items():
+        if key.startswith('rating_') and isinstance(stars, int):
+            shown[key] = '★' * stars + '☆' * (5 - stars)
+        elif key == 'comment' and stars:
+            shown['rating_comment'] = stars
+    cert = json.loads(order.certification_json or '{}')
+    for key in ('person_times', 'object_count', 'volunteer_count', 'service_hours', 'summary', 'results', 'photos'):
+        if cert.get(key) not in (None, ''):
+            shown['cert_' + key] = cert[key]
+    if cert.get('service_start_date'):
+        shown['cert_period'] = f"{cert['service_start_date']} ~ {cert['service_end_date']}"
+    return shown
+
+
+def provider_volunteers(user) -> list[tuple[str, str]]:
+    """(username, label) of the volunteers of the providers this user administers: whom they may dispatch to."""
+    from app.models import Membership
+    ranges = [path_range(m.org_unit.path) for m in user.memberships if m.role == 'provider_admin']
+    if not ranges:
+        return []
+    rows = db.session.scalars(select(User).join(Membership, Membership.user_id == User.id).join(
+        OrgUnit, OrgUnit.id == Membership.org_unit_id).where(
+        Membership.role == 'volunteer', or_(*[and_(OrgUnit.path >= lo, OrgUnit.path < hi) for lo, hi in ranges]))
+        .distinct().order_by(User.id)).all()
+    return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]
 
 
 def task_revision(instance) -> int:

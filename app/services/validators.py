@@ -3,7 +3,7 @@ import re
 from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_RE = re.compile(r'^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$')
+_ID_RE = re.compile(r'^[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$')
 _MOBILE_RE = re.compile(r'^1[3-9]\d{9}$')
 
 
@@ -25,7 +25,7 @@ def id_birth_date(id_number: str) -> date | None:
 
 
 def is_valid_id(value: str, today: date | None = None) -> bool:
-    """Format, real birth date not in the future, and the check digit."""
+    """Format (born in 1900 or later: nobody older is alive), real birth date not in the future, check digit."""
     s = normalize_id(value)
     if not _ID_RE.match(s):
         return False
@@ -58,3 +58,8 @@ def is_valid_mobile(value: str) -> bool:
 def mask_id(id_number: str) -> str:
     """Show the first 4 and last 4 characters only (PIPL)."""
     return id_number[:4] + '*' * 10 + id_number[-4:] if len(id_number) == 18 else id_number
+
+
+def mask_name(name: str) -> str:
+    """李阿婆 -> 李**: enough for the submitter to recognise a person, not to learn a name from an ID number."""
+    return name[:1] + '*' * (len(name) - 1) if name else name

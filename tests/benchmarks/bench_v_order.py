@@ -154,7 +154,8 @@ class Lifecycle:
     def run(self, n, timings, queries):
         """One whole lifecycle; appends each step's seconds and SQL count."""
         u = self.users
-        today = datetime.now(UTC).date().isoformat()
+        from tests.helpers import served_day
+        today = served_day()
 
         def step(name, fn):
             q0, s0, t0 = self.counter.count, self.counter.seconds, time.perf_counter()

@@ -214,8 +214,8 @@ def test_certification_reminders_day_7_and_12_then_overdue_at_14(api, login, wit
     # the station can still certify; the association approves and no reminder follows
     run_worker(with_redis)
     assert len(_messages('station_xicun', 'reminder')) == 3
-    from tests.helpers import upload_png
-    today = utcnow().date().isoformat()
+    from tests.helpers import served_day, upload_png
+    today = served_day()
     complete(station, open_task(station, inst['id']), data={
         'service_start_date': today, 'service_end_date': today, 'person_times': 1, 'object_count': 1,
         'volunteer_count': 1, 'service_hours': 3, 'summary': '陪同复诊', 'results': '满意', 'photos': [upload_png(station)]})
@@ -227,8 +227,8 @@ def test_certification_reminders_day_7_and_12_then_overdue_at_14(api, login, wit
 def test_certified_in_time_no_reminder_is_sent(api, with_redis):
     inst = at_certification(api)
     station, gzva = api('station_xicun'), api('gzva')
-    from tests.helpers import upload_png
-    today = utcnow().date().isoformat()
+    from tests.helpers import served_day, upload_png
+    today = served_day()
     complete(station, open_task(station, inst['id']), data={
         'service_start_date': today, 'service_end_date': today, 'person_times': 1, 'object_count': 1,
         'volunteer_count': 1, 'service_hours': 2, 'summary': '陪同复诊', 'results': '满意', 'photos': [upload_png(station)]})

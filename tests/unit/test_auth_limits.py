@@ -37,6 +37,17 @@ def test_repeated_failed_logins_are_throttled(other_app):
     assert codes[-1] == 429
 
 
+def test_successful_logins_from_one_address_are_not_throttled(other_app):
+    """Volunteers signing in one after another at a station share its address: only failures count."""
+    limited = other_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN='3 per minute')
+    codes = [limited.test_client().post('/login', data={'username': name, 'password': 'demo1234'}).status_code
+             for name in ('vol_zhang', 'vol_li', 'vol_wang', 'station_xicun', 'gzva', 'vol_zhang')]
+    assert codes == [302] * 6
+    tokens = [limited.test_client().post('/api/v1/auth/token', json={'username': 'gzva', 'password': 'demo1234'})
+              .status_code for _ in range(5)]
+    assert tokens == [200] * 5
+
+
 def test_unknown_user_and_wrong_password_get_the_same_answer(client):
     a = client.post('/api/v1/auth/token', json={'username': 'nobody', 'password': 'x'})
     b = client.post('/api/v1/auth/token', json={'username': 'gzva', 'password': 'x'})

@@ -94,6 +94,7 @@ def test_api_duplicate_id_is_refused_while_pending_and_after_approval(api, row_c
     resp = start_entry(api('vol_li'), name='陈伯（重复）')
     assert resp.status_code == 422
     assert '已存在于审核中的录入' in resp.get_json()['errors']['id_number'][0]
+    assert '（陈*）' in resp.get_json()['errors']['id_number'][0]  # recognisable, but an ID number reveals no name
     assert row_counts() == before
     r = api('street_xicun').post(f'/tasks/{street_task}/complete', json={'decision': 'approve'})
     assert r.status_code == 200

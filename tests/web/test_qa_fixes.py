@@ -1,13 +1,15 @@
 """Found walking the app as its users: a rejected V-order is corrected on the phone with its own form, an open
 order cannot be locked by claiming its accept task, and nobody accepts an order whose service has started."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from app.extensions import db
 from app.models import VOrder
 from app.models.base import utcnow
 from app.services.exports import BEIJING
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data
+from tests.helpers import served_day, upload_png
+from tests.web.test_v_order_dispatch import RATINGS
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, travel_past_service
 
 
 def _rejected_order(api):
@@ -63,3 +65,80 @@ def test_nobody_accepts_an_order_whose_service_has_started(api):
     db.session.commit()
     r = li.post(f'/tasks/{open_task(li, inst["id"])["id"]}/complete', json={'data': {'note': '可以'}})
     assert r.status_code == 422 and r.get_json()['errors']['note'] == ['该订单的服务已开始，不能再接单']
+
+
+def _at_certification(api):
+    so = approved_object(api)
+    vol, station, li = api('vol_zhang'), api('station_xicun'), api('vol_li')
+    inst = vol.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(li, open_task(li, inst['id']), data={'note': '可以'})
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    travel_past_service(inst['id'])
+    complete(vol, open_task(vol, inst['id']), data={**RATINGS, 'rating_skill': 4, 'comment': '很耐心'})
+    return inst
+
+
+def _certificate(client, **overrides):
+    day = served_day()
+    data = {'service_start_date': day, 'service_end_date': day, 'person_times': 1, 'object_count': 1,
+            'volunteer_count': 1, 'service_hours': 3, 'summary': '陪同复诊顺利', 'results': '长者满意',
+            'photos': [upload_png(client)]}
+    return {**data, **overrides}
+
+
+def test_a_certification_must_fit_the_order(api):
+    inst = _at_certification(api)
+    station = api('station_xicun')
+    task = open_task(station, inst['id'])
+    day = date.fromisoformat(served_day())
+    cases = {'service_start_date': _certificate(station, service_start_date=(day - timedelta(days=3)).isoformat()),
+             'service_hours': _certificate(station, service_hours=30),
+             'volunteer_count': _certificate(station, volunteer_count=7),
+             'object_count': _certificate(station, object_count=2)}
+    for field, data in cases.items():
+        r = station.post(f'/tasks/{task["id"]}/complete', json={'data': data})
+        assert r.status_code == 422 and list(r.get_json()['errors']) == [field], (field, r.get_json())
+    assert '（1 人）' in station.post(f'/tasks/{task["id"]}/complete', json={'data': cases['volunteer_count']}
+                                      ).get_json()['errors']['volunteer_count'][0]
+    complete(station, task, data=_certificate(station))
+
+
+def test_the_association_sees_what_it_certifies_and_a_returned_certification_is_kept(api, login):
+    inst = _at_certification(api)
+    station, gzva = api('station_xicun'), api('gzva')
+    cert = _certificate(station)
+    complete(station, open_task(station, inst['id']), data=cert)
+    review = open_task(gzva, inst['id'])
+    page = login('gzva').get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True)
+    for text in ('认证·服务情况纪要', '陪同复诊顺利', '长者满意', '认证·每位志愿者服务时长（小时）',
+                 '评价·服务技能', '★★★★☆', '很耐心', f'/files/{cert["photos"][0]}'):
+        assert text in page, text
+    complete(gzva, review, decision='reject', reason='照片看不清')
+    again = open_task(station, inst['id'])
+    page = login('station_xicun').get(f'/inbox/tasks/{again["id"]}').get_data(as_text=True)
+    assert 'value="陪同复诊顺利"' in page or '>陪同复诊顺利</textarea>' in page
+    assert f'name="photos" value="{cert["photos"][0]}"' in page
+
+
+def test_a_provider_dispatches_only_to_its_own_volunteers(api, login):
+    so = approved_object(api)
+    vol, station, provider = api('vol_zhang'), api('station_xicun'), api('provider_a')
+    inst = vol.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
+    complete(station, open_task(station, inst['id']), decision='approve',
+             data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
+    task = open_task(provider, inst['id'])
+    page = login('provider_a').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
+    options = re.findall(r'<option value="(vol_[a-z]+)"', page)
+    assert options == ['vol_li']
+
+
+def test_an_id_number_of_someone_born_before_1900_is_refused(api):
+    from app.services.validators import id_check_digit, is_valid_id
+    old = '44010518000101300'
+    assert not is_valid_id(old + id_check_digit(old))
+    r = api('vol_zhang').post('/processes/service_object_entry/instances', json={'data': {
+        'id_number': old + id_check_digit(old)}})
+    assert r.status_code == 422 and 'id_number' in r.get_json()['errors']
+    fine = '44010519000101300'
+    assert is_valid_id(fine + id_check_digit(fine))

@@ -1,8 +1,7 @@
 """A provider dispatches a V-order to one of its volunteers: the volunteer is told by 站内信 with a link to
 the order, may open the order and its certification photos, and strangers still get 404."""
-from datetime import UTC, datetime
 
-from tests.helpers import upload_png
+from tests.helpers import served_day, upload_png
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, order_of, travel_past_service
 
 RATINGS = {k: 5 for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
@@ -53,7 +52,7 @@ def test_dispatched_volunteer_sees_the_certification_photos_strangers_do_not(api
     travel_past_service(inst['id'])
     complete(api('vol_zhang'), open_task(api('vol_zhang'), inst['id']), data=RATINGS)
     photo = upload_png(station, 'service-photo.png')
-    today = datetime.now(UTC).date().isoformat()
+    today = served_day()
     complete(station, open_task(station, inst['id']),
              data={'service_start_date': today, 'service_end_date': today, 'person_times': 1, 'object_count': 1,
                    'volunteer_count': 1, 'service_hours': 2, 'summary': '顺利', 'results': '满意', 'photos': [photo]})

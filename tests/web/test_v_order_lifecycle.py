@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.models import VOrder
-from tests.helpers import start_entry, upload_png
+from tests.helpers import served_day, start_entry, upload_png
 
 
 def approved_object(api, **overrides) -> int:
@@ -69,7 +69,7 @@ def test_provider_lifecycle_awards_points_once(api):
     complete(vol_zhang, open_task(vol_zhang, inst['id']), data=ratings)
     assert order_of(vol_zhang, inst)['status_label'] == '待认证'
     photo = upload_png(station)
-    today = datetime.now(UTC).date().isoformat()
+    today = served_day()
     cert = {'service_start_date': today, 'service_end_date': today, 'person_times': 1, 'object_count': 1,
             'volunteer_count': 1, 'service_hours': 3.5, 'summary': '陪同复诊顺利', 'results': '长者满意', 'photos': [photo]}
     complete(station, open_task(station, inst['id']), data=cert)

@@ -39,7 +39,7 @@ def test_publish_accept_and_cancel_through_pages(api, login):
 def test_station_certifies_with_photos_on_the_task_page(api, login):
     from io import BytesIO
 
-    from tests.helpers import png_bytes
+    from tests.helpers import png_bytes, served_day
     from tests.web.test_v_order_lifecycle import order_data, travel_past_service
     so = approved_object(api)
     publisher, station_api, vol_li = api('vol_zhang'), api('station_xicun'), api('vol_li')
@@ -59,7 +59,7 @@ def test_station_certifies_with_photos_on_the_task_page(api, login):
     assert '★' in login('vol_zhang').get(f'/inbox/tasks/{confirm["id"]}').get_data(as_text=True)
     complete(publisher, confirm, data=ratings)
     certify = open_task(station_api, inst['id'])
-    today = datetime.now(UTC).date().isoformat()
+    today = served_day()
     form = {'service_start_date': today, 'service_end_date': today, 'person_times': '1', 'object_count': '1',
             'volunteer_count': '1', 'service_hours': '0', 'summary': '顺利', 'results': '满意'}
     bad = station.post(f'/inbox/tasks/{certify["id"]}/decide', content_type='multipart/form-data',

@@ -6,7 +6,7 @@ from app.extensions import db
 from app.models import LedgerEntry, User, VOrder
 from app.services import transaction
 from app.services.instances import reset_instance
-from tests.helpers import upload_png
+from tests.helpers import served_day, upload_png
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, order_of, travel_past_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,9 +21,9 @@ def publish(client, so, **overrides):
 
 
 def certification(client, **overrides):
-    today = datetime.now(UTC).date().isoformat()
+    today = served_day()
     data = {'service_start_date': today, 'service_end_date': today, 'person_times': 2, 'object_count': 1,
-            'volunteer_count': 2, 'service_hours': 2.9, 'summary': '服务顺利', 'results': '长者满意',
+            'volunteer_count': 1, 'service_hours': 2.9, 'summary': '服务顺利', 'results': '长者满意',
             'photos': [upload_png(client)]}
     data.update(overrides)
     return data

@@ -27,7 +27,7 @@ def _instance_body(instance, status=200):
 
 
 @bp.post('/auth/token')
-@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'])
+@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'], deduct_when=lambda response: response.status_code != 200)
 def token():
     body = s.body(s.TokenRequest)
     user = authenticate(body['username'], body['password'])

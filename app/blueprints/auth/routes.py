@@ -24,7 +24,10 @@ def home():
 
 
 @bp.route('/login', methods=['GET', 'POST'])
-@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'], methods=['POST'])
+# only failed attempts count: volunteers signing in one after another behind a station's one address must not
+# lock each other out, while guessing passwords is still throttled
+@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'], methods=['POST'],
+               deduct_when=lambda response: response.status_code != 302)
 def login():
     if request.method == 'POST':
         user = authenticate(request.form.get('username', ''), request.form.get('password', ''))

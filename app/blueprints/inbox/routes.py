@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.inbox import bp
 from app.blueprints.web import file_uploads, form_values, page_arg
-from app.services import files, service_objects, submissions, tasks
+from app.services import files, forms, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
@@ -34,7 +34,9 @@ def task(task_id):
     if d['can_act'] and tasks.is_resubmission(d['task']) and d['task'].process_key in PHONE_RESUBMIT:
         # a returned submission is corrected on its own form, filled in with what was sent last time
         return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id))
-    return render_template('inbox/task.html', d=d, errors={}, values={}, kept=[])
+    values = d['values']
+    field = forms.file_field(d['form']) if d['form'] else None
+    return render_template('inbox/task.html', d=d, errors={}, values=values, kept=values.get(field, []) if field else [])
 
 
 @bp.post('/inbox/tasks/<int:task_id>/decide')
