@@ -22,3 +22,7 @@ class Message(db.Model):
 
 # the list (user, newest first) and the unread badge (user, read_at IS NULL) both use this index
 Index('ix_message_user_unread', Message.user_id, Message.read_at, Message.created_at)
+
+# a handled task's unread 新待办 messages are found by their link (messages.settle_task_messages)
+Index('ix_message_link_unread', Message.link, postgresql_where=Message.read_at.is_(None),
+      sqlite_where=Message.read_at.is_(None))

@@ -71,9 +71,21 @@ def recipients_for_task(task: HumanTask) -> list[int]:
 
 
 def task_link(task: HumanTask) -> str:
+    """Where a 新待办 message leads: a volunteer accepts an order from the phone list of open orders (the
+    fragment names the task, so its messages can be told apart), a submitter goes to their case."""
+    if task.bpmn_id == 'accept' and task.process_key == 'v_order':
+        return f'/m/orders/open#task-{task.id}'
     if task.assignee_id is not None:
         return f'/m/cases/{task.instance_id}'
     return f'/inbox/tasks/{task.id}'
+
+
+def settle_task_messages(task: HumanTask) -> None:
+    """The task is handled: its unread 新待办 messages are marked read for everyone who got them (the unread badge
+    counts what still waits for the reader, not what a colleague already did)."""
+    db.session.execute(update(Message).where(Message.link == task_link(task), Message.kind == 'task',
+                                             Message.read_at.is_(None))
+                       .values(read_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _has_decisions(instance_id: int) -> bool:

@@ -71,6 +71,7 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         .execution_options(synchronize_session='fetch')).rowcount
     if grabbed != 1:
         raise Conflict()
+    messages.settle_task_messages(task)
     # what the reviewer saw and decided on: read before the hook and the engine act on the decision (and before
     # anything is pending, so these reads flush nothing)
     audit = _audit_data(instance, task, clean)

@@ -153,6 +153,9 @@ def _award(data, params):
         _settle(order, v, points, entries, reason)
     if first:
         ledger.award_many(first, reason=reason, business_ref=f'v_order:{order.id}')
+        # stored in Chinese like every message; a repeated run pays nothing and sends nothing
+        messages.send([u.id for u, _n, _k in first], kind='info', link='/m/points',
+                      title=f'养老时间积分到账：+{points} 分（V订单「{order.title}」，{hours:g} 小时）')
     _finish(order, 'done')
     return {'awarded': points, 'volunteers': len(approved)}
 

@@ -142,3 +142,36 @@ def test_an_id_number_of_someone_born_before_1900_is_refused(api):
     assert r.status_code == 422 and 'id_number' in r.get_json()['errors']
     fine = '44010519000101300'
     assert is_valid_id(fine + id_check_digit(fine))
+
+
+def _unread(username):
+    from sqlalchemy import select
+
+    from app.models import Message, User
+    db.session.expire_all()
+    return db.session.scalars(select(Message).join(User, User.id == Message.user_id).where(
+        User.username == username, Message.read_at.is_(None))).all()
+
+
+def test_handled_tasks_leave_no_unread_messages_and_volunteers_are_sent_to_the_open_orders(api, login):
+    so = approved_object(api)
+    vol, station, li, wang = api('vol_zhang'), api('station_xicun'), api('vol_li'), api('vol_wang')
+    inst = vol.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
+    review = open_task(station, inst['id'])
+    assert [m.link for m in _unread('station_xicun')] == [f'/inbox/tasks/{review["id"]}']
+    complete(station, review, decision='approve', data={'dispatch_mode': 'open'})
+    assert _unread('station_xicun') == []  # the review is done: its 新待办 no longer waits for anybody
+    accept = open_task(li, inst['id'])
+    assert f'/m/orders/open#task-{accept["id"]}' in [m.link for m in _unread('vol_wang')]
+    page = login('vol_wang').get('/m/orders/open').get_data(as_text=True)
+    assert f'id="task-{accept["id"]}"' in page
+    complete(li, accept, data={'note': '可以'})
+    assert not [m for m in _unread('vol_wang') if m.link.endswith(f'#task-{accept["id"]}')]
+    assert wang.get('/messages?unread=1').status_code == 200
+
+
+def test_volunteers_hear_about_their_points(api):
+    from tests.web.test_v_order_lifecycle import test_provider_lifecycle_awards_points_once
+    test_provider_lifecycle_awards_points_once(api)
+    titles = [m.title for m in _unread('vol_li')]
+    assert any(t.startswith('养老时间积分到账：+3 分（V订单「陪陈伯复诊」，3.5 小时）') for t in titles), titles

@@ -20,4 +20,9 @@ bp.add_app_template_global(v_orders.status_tone, 'order_tone')
 bp.add_app_template_global(v_orders.service_period, 'order_period')
 bp.add_app_template_global(v_orders.beijing, 'beijing')
 
+
+@bp.app_template_global()
+def acceptance_label(status) -> str:
+    return str(v_orders.ACCEPTANCE_LABELS.get(status, status))
+
 from app.blueprints.orders import routes  # noqa: E402,F401
