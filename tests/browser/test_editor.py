@@ -48,6 +48,13 @@ def test_change_lane_role_publish_new_chain(api, new_page, shot):
     page.get_by_role('tab', name='版本').click()
     page.wait_for_selector('#versions tr[data-version="2"]')
     shot(page, 'published')
+    # published times read in Beijing time, like every other page (the API gives UTC)
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+    published = page.locator('#versions tr[data-version="2"] td').nth(1).inner_text()
+    now = datetime.now(UTC).astimezone(ZoneInfo('Asia/Shanghai'))
+    assert published.startswith(now.strftime('%Y-%m-%d %H:')) or published.startswith(now.strftime('%Y-%m-%d')), published
+    assert ' · admin' in published
 
     new_case = submit(vol, 2)
     for case in (older, new_case):

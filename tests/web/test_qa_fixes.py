@@ -175,3 +175,19 @@ def test_volunteers_hear_about_their_points(api):
     test_provider_lifecycle_awards_points_once(api)
     titles = [m.title for m in _unread('vol_li')]
     assert any(t.startswith('养老时间积分到账：+3 分（V订单「陪陈伯复诊」，3.5 小时）') for t in titles), titles
+
+
+def test_the_process_admin_starts_at_the_review_chains(login):
+    r = login('admin').get('/')
+    assert r.status_code == 302 and r.headers['Location'].endswith('/admin/processes')
+    assert login('station_xicun').get('/').headers['Location'].endswith('/inbox')
+
+
+def test_a_page_past_the_end_offers_the_way_back(login):
+    page = login('station_xicun').get('/inbox?page=99').get_data(as_text=True)
+    assert '回到最后一页' in page and '上一页' not in page
+
+
+def test_a_volunteer_reads_messages_in_the_phone_layout(login):
+    assert 'class="phone"' in login('vol_zhang').get('/messages').get_data(as_text=True)
+    assert 'class="phone"' not in login('station_xicun').get('/messages').get_data(as_text=True)

@@ -18,7 +18,10 @@ def _safe_next(target):
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for('auth.login'))
-    if any(m.role in REVIEW_ROLES for m in current_user.memberships):
+    roles = {m.role for m in current_user.memberships}
+    if roles == {'process_admin'}:  # no inbox of their own: the review chains are their work
+        return redirect(url_for('admin.processes'))
+    if roles & REVIEW_ROLES:
         return redirect(url_for('inbox.index'))
     return redirect(url_for('mobile.home'))
 

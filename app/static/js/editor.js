@@ -12,6 +12,15 @@
 
   function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
   function $(id) { return document.getElementById(id); }
+  // '2026-11-30 22:35': an ISO time from the API as users read times everywhere else (Beijing time)
+  function beijingTime(iso) {
+    if (!iso) { return ''; }
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return String(iso).slice(0, 16).replace('T', ' '); }
+    return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit',
+      day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }).format(d);
+  }
+
   function el(tag, attrs, children) {
     var e = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
@@ -399,7 +408,7 @@
         var list = el('div', { 'class': 'inst-list' });
         tbody.appendChild(el('tr', { 'data-version': v.version }, [
           el('td', { text: 'v' + v.version }),
-          el('td', { 'class': 'small', text: (v.published_at || '').slice(0, 16).replace('T', ' ') + (v.published_by ? ' · ' + v.published_by : '') }),
+          el('td', { 'class': 'small', text: beijingTime(v.published_at) + (v.published_by ? ' · ' + v.published_by : '') }),
           el('td', { 'class': 'running-count', text: String(v.running_instances) }),
           el('td', { 'class': 'small' }, [steps, list]),
           el('td', {}, [
