@@ -12,6 +12,7 @@ from app.services import forms, messages, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import (
+    is_new,
     latest_version,
     load_run,
     mark_new,
@@ -71,7 +72,8 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         .execution_options(synchronize_session='fetch')).rowcount
     if grabbed != 1:
         raise Conflict()
-    messages.settle_task_messages(task)
+    if not is_new(instance):  # a case started in this use case has told nobody about its first form yet
+        messages.settle_task_messages(task)
     # what the reviewer saw and decided on: read before the hook and the engine act on the decision (and before
     # anything is pending, so these reads flush nothing)
     audit = _audit_data(instance, task, clean)
