@@ -316,8 +316,17 @@ class VOrderHooks(ProcessHooks):
         return {}
 
     def resubmit_values(self, instance):
+        """What was sent, with its times as the form's Beijing-time fields show them (the data may hold UTC)."""
         order = order_for(instance)
-        return json.loads(order.data_json) if order else {}
+        if order is None:
+            return {}
+        data = json.loads(order.data_json)
+        for key in ('start_at', 'end_at'):
+            try:
+                data[key] = _parse_time(data[key]).astimezone(BEIJING).strftime('%Y-%m-%dT%H:%M')
+            except (KeyError, TypeError, ValueError):
+                pass
+        return data
 
 
 def certification_problems(order: VOrder, clean: dict) -> dict:

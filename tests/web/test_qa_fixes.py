@@ -28,6 +28,9 @@ def test_a_rejected_order_is_corrected_on_its_own_form_with_what_was_sent(api, l
     assert r.status_code == 302 and r.headers['Location'].endswith(f'/m/cases/{inst["id"]}/resubmit')
     page = web.get(f'/m/cases/{inst["id"]}/resubmit').get_data(as_text=True)
     assert 'name="title"' in page and 'value="陪陈伯复诊"' in page and 'id_number' not in page
+    sent = db.session.scalar(db.select(VOrder).where(VOrder.instance_id == inst['id']))
+    shown = sent.start_at.astimezone(BEIJING).strftime('%Y-%m-%dT%H:%M')  # the API sent UTC; the form shows Beijing
+    assert f'value="{shown}"' in page, shown
     assert re.search(rf'<option value="{so}"[^>]*selected', page) or re.search(rf'value="{so}"[^>]*checked', page)
     values = order_data([so], address='荔湾区西村街 1 号 3 栋 201')
     form = {k: v for k, v in values.items() if k not in ('location', 'service_object_ids')}
@@ -191,3 +194,11 @@ def test_a_page_past_the_end_offers_the_way_back(login):
 def test_a_volunteer_reads_messages_in_the_phone_layout(login):
     assert 'class="phone"' in login('vol_zhang').get('/messages').get_data(as_text=True)
     assert 'class="phone"' not in login('station_xicun').get('/messages').get_data(as_text=True)
+
+
+def test_the_order_list_exports_what_it_shows(login):
+    page = login('station_xicun').get('/orders?status=done&q=陪&from=2026-11-01&to=2026-11-30').get_data(as_text=True)
+    link = re.search(r'href="(/exports\?[^"]+)"', page).group(1).replace('&amp;', '&')
+    form = login('station_xicun').get(link).get_data(as_text=True)
+    assert 'value="orders" selected' in form and 'name="status" value="done"' in form
+    assert 'value="2026-11-01"' in form and 'value="2026-11-30"' in form and 'value="陪"' in form
