@@ -23,6 +23,7 @@ from app.models import ExportJob, User
 from app.models.base import utcnow
 from app.services import forms, messages, row_id, transaction
 from app.services.errors import Forbidden, NotFound, ValidationFailed
+from app.services.validators import typed_day
 
 BEIJING = ZoneInfo('Asia/Shanghai')
 CHUNK = 500
@@ -66,21 +67,11 @@ def _kind(user, key) -> ExportKind:
     return kind
 
 
-def _date(raw, name, errors) -> date | None:
-    if raw in (None, ''):
-        return None
-    try:
-        return date.fromisoformat(str(raw).strip())
-    except ValueError:
-        errors[name] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
-        return None
-
-
 def clean_params(kind: ExportKind, raw: dict) -> dict:
     """The filters of one request: the kind's own (text, trimmed) and the date range (`from`, `to`: Beijing
     calendar days, inclusive). Bad dates are refused with field messages."""
     errors: dict = {}
-    start, end = _date(raw.get('from'), 'from', errors), _date(raw.get('to'), 'to', errors)
+    start, end = typed_day(raw.get('from'), 'from', errors), typed_day(raw.get('to'), 'to', errors)
     if start and end and start > end:
         errors['from'] = [_l('开始日期不能晚于结束日期')]  # the words and field of the order list's filter
     elif start and end and (end - start).days > MAX_DAYS:
@@ -186,12 +177,20 @@ def _write(kind: ExportKind, user, params: dict, job_id: int) -> tuple[bytes, in
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         for row in kind.rows(chunk):
-            sheet.append(row)
+            sheet.append([_text_cell(sheet, v) if isinstance(v, str) and v.startswith('=') else v for v in row])
         done += len(chunk)  # the chunk's rows are not kept: the session holds unchanged rows weakly
         _progress(job_id, done_rows=done)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), done
+
+
+def _text_cell(sheet, text: str):
+    """Typed text stays text: a reason or name starting with '=' would otherwise be written as a formula that
+    Excel runs when the reviewer opens the file (formula injection)."""
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = 's'
+    return cell
 
 
 def _header_cell(sheet, text, font):

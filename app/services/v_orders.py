@@ -15,6 +15,7 @@ from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.instances import is_new
 from app.services.jurisdiction import path_range
+from app.services.validators import typed_day
 
 PROCESS_KEY = 'v_order'
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -596,23 +597,13 @@ def list_orders(user, status=None, q=None, start_from=None, start_to=None, page=
     return rows, total
 
 
-def _day(raw, field: str, errors: dict) -> date | None:
-    if not raw or not str(raw).strip():
-        return None
-    try:
-        return date.fromisoformat(str(raw).strip())
-    except ValueError:
-        errors[field] = [_l('日期格式不正确')]
-        return None
-
-
 def search_orders(user, args: Mapping, page=1, per_page=20):
     """`list_orders` from a list's query arguments as typed (status, q, from, to as YYYY-MM-DD); every bad filter
     is refused at once with field messages."""
     if not may_list_orders(user):
         raise Forbidden()
     errors: dict = {}
-    start_from, start_to = _day(args.get('from'), 'from', errors), _day(args.get('to'), 'to', errors)
+    start_from, start_to = typed_day(args.get('from'), 'from', errors), typed_day(args.get('to'), 'to', errors)
     status = args.get('status') or None
     if _filter_problems(status, start_from, start_to, errors):
         raise ValidationFailed(errors)

@@ -1,6 +1,8 @@
-"""Chinese resident ID numbers and mobile numbers."""
+"""Chinese resident ID numbers, mobile numbers, and calendar days typed into filters."""
 import re
 from datetime import date
+
+from flask_babel import lazy_gettext as _l
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_RE = re.compile(r'^[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$')
@@ -63,3 +65,14 @@ def mask_id(id_number: str) -> str:
 def mask_name(name: str) -> str:
     """李阿婆 -> 李**: enough for the submitter to recognise a person, not to learn a name from an ID number."""
     return name[:1] + '*' * (len(name) - 1) if name else name
+
+
+def typed_day(raw, field: str, errors: dict) -> date | None:
+    """A YYYY-MM-DD day typed into a filter (None when empty); an unreadable one adds a message under `field`."""
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        return date.fromisoformat(str(raw).strip())
+    except ValueError:
+        errors[field] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
+        return None

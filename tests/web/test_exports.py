@@ -209,3 +209,15 @@ def test_an_export_whose_worker_died_stops_showing_progress(api, login):
     assert body['status'] == 'failed' and '重试' in body['error']
     page = login('station_xicun').get('/exports').get_data(as_text=True)
     assert 'location.reload' not in page and '导出失败' in page
+
+
+def test_typed_text_that_looks_like_a_formula_stays_text(api):
+    vol, station = api('vol_zhang'), api('station_xicun')
+    submit(vol, 0)
+    task = station.get('/tasks?state=open').get_json()['items'][0]
+    evil = '=HYPERLINK("http://example.com/steal","点此查看")'
+    assert station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'reject', 'reason': evil}).status_code == 200
+    job = station.post('/exports', json={'kind': 'tasks', 'state': 'reject'}).get_json()
+    book = load_workbook(BytesIO(station.get(f'/exports/{job["id"]}/file').data))
+    cell = book.worksheets[0].cell(row=2, column=8)
+    assert cell.value == evil and cell.data_type == 's'

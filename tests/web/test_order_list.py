@@ -243,10 +243,11 @@ def test_a_bad_date_range_is_explained_and_the_filters_are_kept(world, login, ap
     assert resp.status_code == 422
     assert resp.get_json()['error'] == 'invalid' and resp.get_json()['errors'] == {'from': ['开始日期不能晚于结束日期']}
     both = client.get('/orders?to=12/01/2026&status=whatever').get_json()
-    assert both['errors'] == {'to': ['日期格式不正确'], 'status': ['订单状态无效']}, 'every problem at once'
+    unreadable_day = '日期格式不正确，应为 年-月-日，例如 2026-11-30'
+    assert both['errors'] == {'to': [unreadable_day], 'status': ['订单状态无效']}, 'every problem at once'
     assert client.get('/orders?from=0001-01-01&to=9999-12-31').get_json()['total'] == 3, 'extreme dates are no 500'
     en = api('station_xicun', lang='en').get('/orders?from=x').get_json()
-    assert en['errors'] == {'from': ['Invalid date']}
+    assert en['errors'] == {'from': ['Invalid date: use year-month-day, e.g. 2026-11-30']}
 
 
 def test_pages_of_twenty_keep_the_filters(world, login, api):
