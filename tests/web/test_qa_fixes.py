@@ -202,3 +202,18 @@ def test_the_order_list_exports_what_it_shows(login):
     form = login('station_xicun').get(link).get_data(as_text=True)
     assert 'value="orders" selected' in form and 'name="status" value="done"' in form
     assert 'value="2026-11-01"' in form and 'value="2026-11-30"' in form and 'value="陪"' in form
+
+
+def test_the_reason_of_a_rejection_goes_once_the_corrected_version_is_approved(api, login):
+    from tests.helpers import entry_data, start_entry
+    vol, station, street = api('vol_zhang'), api('station_xicun'), api('street_xicun')
+    inst = start_entry(vol).get_json()['instance']
+    complete(station, open_task(station, inst['id']), decision='reject', reason='证明材料不清晰')
+    page = login('vol_zhang')
+    assert '查看原因' in page.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
+    complete(vol, open_task(vol, inst['id']), data=entry_data([upload_png(vol)], name='陈伯'))
+    assert '查看原因' in page.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)  # returned, not yet re-reviewed
+    complete(station, open_task(station, inst['id']), decision='approve')
+    complete(street, open_task(street, inst['id']), decision='approve')
+    case = page.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
+    assert '查看原因' not in case and '证明材料不清晰' in case  # still in the history, no longer the outcome
