@@ -22,7 +22,7 @@ from app.models import (
     VOrder,
     VOrderVolunteer,
 )
-from app.services import forms, service_objects, shop, tasks, v_orders
+from app.services import forms, order_list, service_objects, shop, tasks, v_orders
 from app.services.exports import ExportKind, beijing, in_range, register
 from app.services.jurisdiction import open_task_ids
 from app.services.roles import role_label
@@ -120,11 +120,11 @@ register(ExportKind(
 # ---------------------------------------------------------------- V-orders (订单管理) and certifications
 
 def _oversees_orders(user) -> bool:
-    return v_orders.may_list_orders(user)
+    return order_list.may_list_orders(user)
 
 
 def _order_query(user, p):
-    return v_orders.orders_query(user, status=p.get('status') or None, q=p.get('q') or None)
+    return order_list.orders_query(user, status=p.get('status') or None, q=p.get('q') or None)
 
 
 def _order_ids(user, p) -> list[int]:

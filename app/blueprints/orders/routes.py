@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.orders import bp
 from app.blueprints.web import form_values, page_arg, uploads
-from app.services import forms, ledger, shop, submissions, tasks, v_order_steps, v_orders
+from app.services import forms, ledger, order_list, shop, submissions, tasks, v_order_steps, v_orders
 from app.services.errors import ServiceError, ValidationFailed
 
 FORM_KEY = 'v_order.json'
@@ -65,12 +65,12 @@ def accept(task_id):
 def index():
     """订单管理: the orders of the user's unit, filtered; a bad filter is explained and the typed ones are kept."""
     try:
-        rows, total = v_orders.search_orders(current_user, request.args, page_arg())
+        rows, total = order_list.search_orders(current_user, request.args, page_arg())
         errors = {}
     except ValidationFailed as exc:
         rows, total, errors = [], 0, exc.errors
     return render_template('orders/list.html', rows=rows, total=total, errors=errors, page=page_arg(),
-                           f=request.args, statuses=v_orders.LIST_FILTERS), 422 if errors else 200
+                           f=request.args, statuses=order_list.LIST_FILTERS), 422 if errors else 200
 
 
 @bp.get('/orders/<int:order_id>')
