@@ -39,6 +39,14 @@ def transaction():
         hook()
 
 
+def paged(stmt, page: int, per_page: int) -> tuple[list, int]:
+    """(rows of page `page`, how many rows the whole select has) for a select of entities in list order."""
+    from sqlalchemy import func, select
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(stmt.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return rows, total
+
+
 def use_case_memo() -> dict | None:
     """A dict that lives as long as the current use case's transaction (None outside one): rows that several
     steps of one use case read, kept so the session does not fetch them again."""
@@ -67,4 +75,4 @@ def after_commit(fn):
 
 
 __all__ = ['Conflict', 'Forbidden', 'NotFound', 'ServiceError', 'Unauthorized', 'ValidationFailed',
-           'abandon', 'after_commit', 'row_id', 'transaction', 'use_case_memo']
+           'abandon', 'after_commit', 'paged', 'row_id', 'transaction', 'use_case_memo']

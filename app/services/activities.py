@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Activity, Decision, HumanTask, OrgUnit, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, org_cache, sensitive_words, tasks, unit_lists
+from app.services import forms, org_cache, paged, sensitive_words, tasks, unit_lists
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from workflows import service_tasks
@@ -267,13 +267,10 @@ def published(q=None, page=1, per_page=20):
     cond = Activity.status == 'published'
     if q:
         cond = cond & Activity.title.contains(q.strip()[:50], autoescape=True)
-    total = db.session.scalar(select(func.count()).select_from(Activity).where(cond))
     ended = Activity.end_at < utcnow()
     order = (sql_case((ended, 1), else_=0), sql_case((ended, None), else_=Activity.start_at), Activity.start_at.desc(),
              Activity.id.desc())
-    rows = db.session.scalars(select(Activity).where(cond).order_by(*order)
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(Activity).where(cond).order_by(*order), page, per_page)
 
 
 def public_detail(activity_id) -> Activity:
@@ -288,10 +285,7 @@ def mine(user, page=1, per_page=20):
     newest = select(Activity.instance_id, func.max(Activity.version).label('v')).where(
         Activity.submitted_by_id == user.id).group_by(Activity.instance_id).subquery()
     base = select(Activity).join(newest, (Activity.instance_id == newest.c.instance_id) & (Activity.version == newest.c.v))
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(base.order_by(Activity.id.desc()).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(base.order_by(Activity.id.desc()), page, per_page)
 
 
 def publish(user, values: dict) -> WorkflowInstance:

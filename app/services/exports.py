@@ -16,12 +16,12 @@ from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import ExportJob, User
 from app.models.base import utcnow
-from app.services import forms, messages, row_id, transaction
+from app.services import forms, messages, paged, row_id, transaction
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.validators import typed_day
 
@@ -202,11 +202,7 @@ def _header_cell(sheet, text, font):
 # ---------------------------------------------------------------- readers
 
 def my_exports(user, page: int = 1, per_page: int = 20) -> tuple[list[ExportJob], int]:
-    cond = ExportJob.user_id == user.id
-    total = db.session.scalar(select(func.count()).select_from(ExportJob).where(cond))
-    rows = db.session.scalars(select(ExportJob).where(cond).order_by(ExportJob.id.desc()).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(ExportJob).where(ExportJob.user_id == user.id).order_by(ExportJob.id.desc()), page, per_page)
 
 
 def get_export(user, job_id) -> ExportJob:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Decision, HumanTask, Membership, Message, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
-from app.services import row_id, transaction
+from app.services import paged, row_id, transaction
 from app.services.errors import NotFound
 from workflows import service_tasks
 
@@ -130,10 +130,7 @@ def list_for(user, page: int = 1, per_page: int = 20, unread_only: bool = False)
     cond = Message.user_id == user.id
     if unread_only:
         cond = cond & Message.read_at.is_(None)
-    total = db.session.scalar(select(func.count()).select_from(Message).where(cond))
-    rows = db.session.scalars(select(Message).where(cond).order_by(Message.created_at.desc(), Message.id.desc())
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(Message).where(cond).order_by(Message.created_at.desc(), Message.id.desc()), page, per_page)
 
 
 def unread_reminders(user, limit: int = 3):

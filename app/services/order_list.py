@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, false, func, or_, select
 from app.extensions import db
 from app.models import OrgUnit, VOrder, VOrderVolunteer
 from app.models.base import utcnow
+from app.services import paged
 from app.services.errors import Forbidden, ValidationFailed
 from app.services.jurisdiction import path_range
 from app.services.v_orders import BEIJING, ORDER_LIST_ROLES, STATUS_LABELS, beijing, list_scope
@@ -83,11 +84,7 @@ def orders_query(user, status=None, q=None, start_from=None, start_to=None) -> S
 
 def list_orders(user, status=None, q=None, start_from=None, start_to=None, page=1, per_page=20):
     """(rows, total) of one page of `orders_query`."""
-    query = orders_query(user, status, q, start_from, start_to)
-    total = db.session.scalar(select(func.count()).select_from(
-        query.with_only_columns(VOrder.id).order_by(None).subquery()))
-    rows = db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(orders_query(user, status, q, start_from, start_to), page, per_page)
 
 
 def search_orders(user, args: Mapping, page=1, per_page=20):

@@ -11,11 +11,11 @@ import unicodedata
 
 import ahocorasick
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, ListVersion, SensitiveWord
-from app.services import transaction
+from app.services import paged, transaction
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 
 LIST_KEY = 'sensitive_words'
@@ -126,10 +126,7 @@ def list_words(user, q=None, page=1, per_page=50):
     """(rows, total) of the word list, newest first."""
     _require_association(user)
     cond = SensitiveWord.word.contains(q.strip()[:50], autoescape=True) if q else True
-    total = db.session.scalar(select(func.count()).select_from(SensitiveWord).where(cond))
-    rows = db.session.scalars(select(SensitiveWord).where(cond).order_by(SensitiveWord.id.desc())
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(SensitiveWord).where(cond).order_by(SensitiveWord.id.desc()), page, per_page)
 
 
 def add_words(user, words) -> list[dict]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, WorkflowInstance
 from app.models.base import utcnow
-from app.services import files, org_cache
+from app.services import files, org_cache, paged
 from app.services.errors import ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.jurisdiction import path_range
@@ -172,7 +172,4 @@ def library_query(user, view='approved', q=None):
 
 def library(user, view='approved', q=None, page=1, per_page=20):
     """(rows, total) of the service-object library within the user's area."""
-    base = library_query(user, view, q)
-    total = db.session.scalar(select(func.count()).select_from(base.order_by(None).subquery()))
-    rows = db.session.scalars(base.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(library_query(user, view, q), page, per_page)

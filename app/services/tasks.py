@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from app.extensions import db
 from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, messages, row_id, transaction
+from app.services import forms, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import (
@@ -311,10 +311,7 @@ def my_instances(user, process=None, page=1, per_page=20):
     cond = WorkflowInstance.submitter_id == user.id
     if process:
         cond = cond & (WorkflowInstance.process_key == process)
-    total = db.session.scalar(select(func.count()).select_from(WorkflowInstance).where(cond))
-    rows = db.session.scalars(select(WorkflowInstance).where(cond).order_by(WorkflowInstance.id.desc())
-                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(WorkflowInstance).where(cond).order_by(WorkflowInstance.id.desc()), page, per_page)
 
 
 def display_form(process_key) -> dict | None:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, inspect, or_, select
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, messages, org_cache, row_id, use_case_memo
+from app.services import files, messages, org_cache, paged, row_id, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.instances import is_new
@@ -471,11 +471,7 @@ def status_tone(order: VOrder) -> str:
 
 
 def my_orders(user, page=1, per_page=20):
-    cond = VOrder.publisher_id == user.id
-    total = db.session.scalar(select(func.count()).select_from(VOrder).where(cond))
-    rows = db.session.scalars(select(VOrder).where(cond).order_by(VOrder.id.desc()).limit(per_page)
-                              .offset((max(page, 1) - 1) * per_page)).all()
-    return rows, total
+    return paged(select(VOrder).where(VOrder.publisher_id == user.id).order_by(VOrder.id.desc()), page, per_page)
 
 
 def accepted_orders(user, limit=20) -> list[tuple[VOrder, str]]:
