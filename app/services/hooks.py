@@ -36,6 +36,11 @@ class ProcessHooks:
         """What a returned submission form is pre-filled with."""
         return self.display(instance)
 
+    def already_on_it(self, instance, task) -> set[int]:
+        """Users a new task need not be announced to although it is in their inbox (e.g. a volunteer who already
+        accepted the order, when its accept task opens again for the places left)."""
+        return set()
+
     def status_label(self, instance) -> str | None:
         """The process's own words for the case's state on lists (None: derive it from the open steps)."""
         return None

@@ -9,6 +9,7 @@ from app.models import Decision, HumanTask, Membership, Message, OrgUnit, User, 
 from app.models.base import utcnow
 from app.services import paged, row_id, transaction
 from app.services.errors import NotFound
+from app.services.hooks import hooks_for
 from workflows import service_tasks
 
 KINDS = ('task', 'decision', 'reminder', 'info')
@@ -104,7 +105,9 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
             continue
         subject = instance.title if instance is not None and instance.title else ''
         title = f'新待办：{task.title}' + (f' · {subject}' if subject else '')
-        count += len(send(recipients_for_task(task), kind='task', title=title, link=task_link(task)))
+        skip = hooks_for(task.process_key).already_on_it(instance, task) if instance is not None else set()
+        count += len(send([u for u in recipients_for_task(task) if u not in skip], kind='task', title=title,
+                          link=task_link(task)))
     return count
 
 

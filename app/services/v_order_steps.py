@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
+from app.models import HumanTask, LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
 from app.services import ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -58,21 +58,63 @@ def _open(data, params):
     return {'status': order.status}
 
 
+MAX_ACCEPTORS = 60  # acceptors one order may see, rejected ones included: no endless accept → reject loop
+
+
+def _inviting(order: VOrder) -> bool:
+    """An accept or provider-dispatch task of the order is open (the projection is current: each engine step of
+    the order's locked instance ends by writing it)."""
+    return db.session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == order.instance_id, HumanTask.status == 'open',
+        HumanTask.bpmn_id.in_(('accept', 'provider_dispatch'))).limit(1)) is not None
+
+
+def _may_reopen(order: VOrder) -> bool:
+    """Another volunteer may still take a place: places left after the approved and the waiting acceptors, the
+    service not yet started, and the order not worn out by rejections."""
+    taken = sum(v.status in ('pending', 'approved') for v in order.volunteers)
+    return taken < order.volunteers_needed and order.start_at > utcnow() and len(order.volunteers) < MAX_ACCEPTORS
+
+
+@service_tasks.register('order.acceptor_added')
+def _acceptor_added(data, params):
+    """An acceptor waits for the station's review; meanwhile the order stays open while places are left, so
+    several volunteers can accept and be reviewed at the same time."""
+    return {'more': _may_reopen(_order(data))}
+
+
 @service_tasks.register('order.acceptor_decided')
 def _acceptor_decided(data, params):
+    """Records the station's decision on one acceptor and says how this branch goes on: `staffed` (start the
+    service), `reopen` (a rejection freed a place nobody offers now), `settle` (nothing more can happen: the
+    start time passed or the order is worn out; start with whoever was approved or expire) or `wait` (another
+    branch decides: an acceptance is open or other acceptors wait for review)."""
     order = _order(data)
     row = next(v for v in order.volunteers if v.user_id == data['acceptor_id'])
     row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
     row.decided_at = utcnow()
     _tell_acceptor(order, row, data.get('reason'))
-    return {'staffed': staffed(order), 'rounds': len(order.volunteers)}
+    if staffed(order):
+        step = 'staffed'
+    elif _inviting(order):
+        step = 'wait'
+    elif _may_reopen(order):
+        step = 'reopen'
+    elif any(v.status == 'pending' for v in order.volunteers):
+        step = 'wait'
+    else:
+        step = 'settle'
+    return {'next': step, 'staffed': step == 'staffed', 'rounds': len(order.volunteers)}
 
 
 @service_tasks.register('order.expire_check')
 def _expire_check(data, params):
-    """Start time reached while waiting for acceptors: expire unless someone is confirmed; tell the publisher."""
+    """Start time reached (or nothing more can happen) while staffing: start with whoever was approved, wait for
+    acceptors still under review, or expire and tell the publisher."""
     from app.services import messages
     order = _order(data)
+    if any(v.status == 'pending' for v in order.volunteers):
+        return {'next': 'wait', 'staffed_any': False}
     staffed_any = approved_count(order) > 0
     if not staffed_any:
         _finish(order, 'expired')
@@ -83,7 +125,7 @@ def _expire_check(data, params):
         messages.send([order.publisher_id], kind='info', link=f'/orders/{order.id}',
                       title=str(_l('您发布的V订单「%(title)s」已过期：%(reason)s', title=order.title,
                                    reason=order.closed_reason)))
-    return {'staffed_any': staffed_any}
+    return {'next': 'start' if staffed_any else 'expired', 'staffed_any': staffed_any}
 
 
 @service_tasks.register('order.start')

@@ -101,6 +101,9 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     objects = _check_objects(user, clean['service_object_ids'], obj_errors) if 'service_object_ids' in clean else []
     if obj_errors:
         errors['service_object_ids'] = obj_errors
+    street = org_cache.unit(clean.get('street'))
+    if street is not None and street.id not in _area_street_ids(user) | _streets_of(objects):
+        errors['street'] = [_l('服务街道须在您的服务区域内，或是所选服务对象的户籍或居住街道')]
     attached = set() if is_new(instance) else set(db.session.scalars(
         select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
     try:
@@ -216,11 +219,14 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance)
         if staffed(order):
             raise Conflict(_l('该订单志愿者人数已满'))
+        if sum(v.status in ('pending', 'approved') for v in order.volunteers) >= order.volunteers_needed:
+            raise Conflict(_l('该订单的名额已被接满，正在等待社工站审核接单人'))
         if volunteer.id == order.publisher_id:
             raise ValidationFailed({'volunteer': [_l('不能接自己发布的订单')]})
         if any(v.user_id == volunteer.id for v in order.volunteers):
             raise ValidationFailed({'volunteer': [_l('%(name)s 已接过此订单', name=volunteer.display_name)]})
-        order.volunteers.append(VOrderVolunteer(user_id=volunteer.id, via_provider_id=provider_id, note=note or ''))
+        order.volunteers.append(VOrderVolunteer(user_id=volunteer.id, status='pending', via_provider_id=provider_id,
+                                                note=note or ''))
         return {'acceptor_id': volunteer.id}
 
     def _accept(self, user, instance, task, clean):
@@ -265,7 +271,8 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance)
         if order is None or instance.status != 'running':
             return
-        for bpmn_id in ready_bpmn_ids:
+        # acceptors are reviewed while the order stays open: an undispatched provider task shows 待派单 first
+        for bpmn_id in sorted(ready_bpmn_ids, key=lambda b: b != 'provider_dispatch'):
             if bpmn_id in READY_STATUS:
                 order.status = READY_STATUS[bpmn_id]
                 break
@@ -296,9 +303,13 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance)
         return status_label(order) if order is not None else None
 
+    def already_on_it(self, instance, task):
+        order = order_for(instance) if task.bpmn_id == 'accept' else None
+        return {v.user_id for v in order.volunteers} | {order.publisher_id} if order is not None else set()
+
     def form_options(self, user, form_key):
         if form_key == 'v_order.json':
-            return {'service_object_ids': object_choices(user)}
+            return {'service_object_ids': object_choices(user), 'street': street_choices(user)}
         if form_key == 'v_order_dispatch.json':
             return {'volunteer': provider_volunteers(user)}
         return {}
@@ -482,14 +493,35 @@ def accepted_orders(user, limit=20) -> list[tuple[VOrder, str]]:
     return [(order, str(ACCEPTANCE_LABELS.get(status, status))) for order, status in rows]
 
 
+def _area_street_ids(user) -> set[int]:
+    paths = area_paths(user)
+    return {u.id for u in org_cache.of_kind('street') if any(u.path.startswith(p) for p in paths)}
+
+
+def _streets_of(objects) -> set[int]:
+    return {o.household_street_id for o in objects} | {o.residence_street_id for o in objects}
+
+
+def _choosable_objects(user, limit=500) -> list[ServiceObject]:
+    """Approved service objects registered or living in the publisher's area, by name."""
+    ids = _area_street_ids(user)
+    return list(db.session.scalars(select(ServiceObject).where(
+        ServiceObject.status == 'approved',
+        or_(ServiceObject.household_street_id.in_(ids), ServiceObject.residence_street_id.in_(ids)))
+        .order_by(ServiceObject.name, ServiceObject.id).limit(limit)))
+
+
 def object_choices(user) -> list[tuple[int, str]]:
     """Approved service objects (latest versions) a publisher may order for."""
     from app.services.validators import mask_id
-    paths = area_paths(user)
-    rows = db.session.scalars(select(ServiceObject).where(ServiceObject.status == 'approved')
-                              .order_by(ServiceObject.name).limit(500))
-    return [(o.id, f'{o.name}（{mask_id(o.id_number)}，{o.household_street.name}）') for o in rows
-            if any(o.household_street.path.startswith(p) or o.residence_street.path.startswith(p) for p in paths)]
+    return [(o.id, f'{o.name}（{mask_id(o.id_number)}，{o.household_street.name}）') for o in _choosable_objects(user)]
+
+
+def street_choices(user) -> list[tuple[str, str]]:
+    """The streets an order may name: the publisher's area and where the elders they may order for are registered
+    or live (the form offers no street the server would refuse)."""
+    allowed = _area_street_ids(user) | _streets_of(_choosable_objects(user))
+    return [(u.code, f'{u.parent_name} · {u.name}') for u in org_cache.of_kind('street') if u.id in allowed]
 
 
 def open_for_volunteer(user, page=1, per_page=20):
@@ -501,18 +533,31 @@ def open_for_volunteer(user, page=1, per_page=20):
 
 
 def accept_order(user, task_id: int, note: str):
-    """A volunteer accepts from the open-orders list; a task gone meanwhile is explained by what became of the order."""
+    """A volunteer accepts from the open-orders list. Each acceptance replaces the order's accept task while places
+    are left, so a list shown a moment ago may name a task already gone: the order's current one is taken instead.
+    A task gone for good is explained by what became of the order."""
     from app.models import HumanTask
     from app.services.tasks import complete_task
-    try:
-        return complete_task(user, task_id, data={'note': note or ''})
-    except Conflict as exc:
-        task = db.session.get(HumanTask, task_id)
-        order = order_for(task.instance) if task is not None and task.bpmn_id == 'accept' else None
-        if order is None or exc.code != 'already_handled':
-            raise
-        if order.status == 'open' and approved_count(order) < order.volunteers_needed:
-            raise Conflict(_l('刚有其他志愿者接了这张订单，正在等待社工站审核，请稍后刷新再看')) from exc
-        if order.status in ('open', 'in_progress', 'to_certify', 'done'):
-            raise Conflict(_l('该订单志愿者人数已满，不能再接单')) from exc
-        raise Conflict(_l('该订单%(status)s，不能再接单', status=status_label(order))) from exc
+    for _ in range(3):
+        try:
+            return complete_task(user, task_id, data={'note': note or ''})
+        except Conflict as exc:
+            task = db.session.get(HumanTask, task_id)
+            order = order_for(task.instance) if task is not None and task.bpmn_id == 'accept' else None
+            if order is None or exc.code != 'already_handled':
+                raise
+            current = db.session.scalar(select(HumanTask.id).where(
+                HumanTask.instance_id == task.instance_id, HumanTask.bpmn_id == 'accept',
+                HumanTask.status == 'open', HumanTask.id != task_id).order_by(HumanTask.id.desc()).limit(1))
+            if current is None:
+                _explain_closed(order, exc)
+            task_id = current
+    raise Conflict(_l('接单的人太多，请稍后刷新再试'))
+
+
+def _explain_closed(order: VOrder, exc: Conflict):
+    if order.status == 'open' and approved_count(order) < order.volunteers_needed:
+        raise Conflict(_l('该订单的名额已被接满，正在等待社工站审核接单人，请稍后刷新再看')) from exc
+    if order.status in ('open', 'in_progress', 'to_certify', 'done'):
+        raise Conflict(_l('该订单志愿者人数已满，不能再接单')) from exc
+    raise Conflict(_l('该订单%(status)s，不能再接单', status=status_label(order))) from exc

@@ -1,6 +1,10 @@
 """V-order pages: a volunteer publishes on the phone form, another accepts from the open-orders page."""
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Message, User
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
 
 
@@ -84,7 +88,7 @@ def test_accepting_a_taken_full_or_cancelled_order_says_why(api, login):
     task_id = open_task(api('vol_wang'), inst['id'])['id']
     assert li.post(f'/m/orders/accept/{task_id}', data={'note': ''}).status_code == 302
     late = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
-    assert '刚有其他志愿者接了这张订单，正在等待社工站审核' in late
+    assert '该订单的名额已被接满，正在等待社工站审核接单人' in late
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     full = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
     assert '该订单志愿者人数已满，不能再接单' in full
@@ -96,6 +100,39 @@ def test_accepting_a_taken_full_or_cancelled_order_says_why(api, login):
     assert publisher.post(f'/orders/{order_id}/cancel', json={'reason': '家属已安排'}).status_code == 200
     gone = wang.post(f'/m/orders/accept/{task_id}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
     assert '该订单已取消，不能再接单' in gone
+
+
+def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
+    """Acceptors are reviewed while the order stays open: a list shown before someone else accepted still works
+    (the order's current accept task is taken), and the station reviews both acceptors in either order."""
+    from tests.web.test_v_order_rules import publish
+    so = approved_object(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
+    inst = publish(publisher, so, volunteers_needed=2)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    li, wang = login('vol_li'), login('vol_wang')
+    shown = open_task(api('vol_wang'), inst['id'])['id']  # both phones show the order now
+    assert li.post(f'/m/orders/accept/{shown}', data={'note': '我有空'}).status_code == 302
+    listing = li.get('/m/orders/open').get_data(as_text=True)
+    assert '陪陈伯复诊' in listing and '您已接此单' in listing, 'one place left: the order stays in the list'
+    unread = {u: [m.title for m in db.session.scalars(select(Message).join(User, User.id == Message.user_id).where(
+        User.username == u, Message.kind == 'task', Message.read_at.is_(None)))] for u in ('vol_li', 'vol_wang')}
+    db.session.remove()
+    assert unread == {'vol_li': [], 'vol_wang': ['新待办：志愿者接单 · 陪陈伯复诊']}, \
+        'the place left is announced again, not to the volunteer who already took one'
+    ok = wang.post(f'/m/orders/accept/{shown}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
+    assert '已接单，等待社工站审核' in ok, 'the list was stale; the current accept task of the order was taken'
+    reviews = [t for t in station.get('/tasks?state=open').get_json()['items']
+               if t['instance_id'] == inst['id'] and t['title'] == '接单人审核']
+    assert len(reviews) == 2, 'both acceptors wait for the station at the same time'
+    accepts = [t for t in api('vol_li').get('/tasks?state=open').get_json()['items'] if t['instance_id'] == inst['id']]
+    assert accepts == [], 'both places taken: nobody else may accept'
+    order = publisher.get(f'/orders/{int(inst["business_key"].split(":")[1])}').get_json()
+    assert order['status_label'] == '待接单' and order['volunteers_approved'] == 0
+    for t in reversed(reviews):
+        complete(station, t, decision='approve')
+    order = publisher.get(f'/orders/{order["id"]}').get_json()
+    assert order['status_label'] == '进行中' and order['volunteers_approved'] == 2
 
 
 def test_order_page_shows_rating_certification_and_the_deadline(api, login):

@@ -191,3 +191,19 @@ def test_start_time_passes_with_nobody_accepting_expires(api):
         run.fire_timers()
         save_run(instance, run)
     assert order_of(publisher, inst)['status_label'] == '已过期'
+
+
+def test_an_order_outside_the_publishers_street_is_refused_and_not_offered(api, login):
+    from sqlalchemy import func, select
+    so = approved_object(api)
+    station = api('station_xicun')
+    before = db.session.scalar(select(func.count()).select_from(VOrder))
+    resp = station.post('/processes/v_order/instances', json={'data': order_data([so], street='shipai')})
+    assert resp.status_code == 422
+    assert resp.get_json()['errors']['street'] == ['服务街道须在您的服务区域内，或是所选服务对象的户籍或居住街道']
+    assert db.session.scalar(select(func.count()).select_from(VOrder)) == before, 'nothing stored'
+    form = login('vol_zhang').get('/m/orders/new').get_data(as_text=True)
+    assert 'value="xicun"' in form and 'value="shipai"' not in form
+    assert 'value="xinshi"' in form, "the elder lives on 新市街: an order may go there"
+    lives = station.post('/processes/v_order/instances', json={'data': order_data([so], street='xinshi')})
+    assert lives.status_code == 201, lives.get_json()

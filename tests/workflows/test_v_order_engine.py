@@ -9,25 +9,43 @@ from workflows import InstanceRun, compile_diagram, service_tasks
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = {'submitter', 'station_admin', 'association_admin', 'provider_admin', 'volunteer'}
 FORMS = {p.name for p in (ROOT / 'forms').glob('*.json')}
-OPERATORS = ('order.reject', 'order.abandon', 'order.open', 'order.acceptor_decided', 'order.expire_check', 'order.start',
+OPERATORS = ('order.reject', 'order.abandon', 'order.open', 'order.acceptor_added', 'order.acceptor_decided',
+             'order.expire_check', 'order.start',
              'order.rated', 'order.certify_rejected', 'order.remind', 'order.award')
 
 
 class World:
-    """Stub business side: counts approved acceptors like the real service task does."""
+    """Stub business side: counts acceptors like the real service tasks do (pending ones hold a place; an accept
+    task is open after `order.open`, after an acceptance that left places, and after a reopening review)."""
 
     def __init__(self, needed):
-        self.needed, self.approved, self.rounds, self.calls = needed, 0, 0, []
+        self.needed, self.approved, self.pending, self.calls = needed, 0, 0, []
+        self.inviting, self.started = False, False
 
     def handler(self, name):
         def run(data, params):
             self.calls.append((name, params.get('kind')))
+            if name == 'order.open':
+                self.inviting = True
+            if name == 'order.acceptor_added':
+                self.pending += 1
+                self.inviting = self.approved + self.pending < self.needed and not self.started
+                return {'more': self.inviting}
             if name == 'order.acceptor_decided':
-                self.rounds += 1
+                self.pending -= 1
                 self.approved += data['decision'] == 'approve'
-                return {'staffed': self.approved >= self.needed, 'rounds': self.rounds}
+                if self.approved >= self.needed:
+                    step = 'staffed'
+                elif self.inviting:
+                    step = 'wait'
+                elif self.approved + self.pending < self.needed and not self.started:
+                    step, self.inviting = 'reopen', True
+                else:
+                    step = 'wait' if self.pending else 'settle'
+                return {'next': step}
             if name == 'order.expire_check':
-                return {'staffed_any': self.approved > 0}
+                self.started, self.inviting = True, False
+                return {'next': 'wait' if self.pending else 'start' if self.approved else 'expired'}
             return {}
         return run
 
@@ -63,9 +81,9 @@ class Driver:
         self.run = InstanceRun.start(spec, data, cache_key='vo')
 
     def step(self, bpmn_id, data=None):
-        ready = {t.bpmn_id: t for t in self.run.ready_tasks()}
-        assert bpmn_id in ready, f'{bpmn_id} not in {sorted(ready)}'
-        self.run.complete(ready[bpmn_id].guid, data or {})
+        ready = [t for t in self.run.ready_tasks() if t.bpmn_id == bpmn_id]
+        assert ready, f'{bpmn_id} not in {self.ready()}'
+        self.run.complete(ready[0].guid, data or {})
         self.run = InstanceRun.load(self.spec, self.run.dump(), cache_key='vo')
         return self
 
@@ -77,9 +95,14 @@ def test_open_dispatch_lifecycle_with_two_volunteers(world):
     d = Driver(compiled().spec_json, start_data())
     d.step('submit', {'revision': 1}).step('publish_review', {'decision': 'approve', 'dispatch_mode': 'open'})
     assert d.ready() == ['accept']
-    d.step('accept').step('acceptor_review', {'decision': 'approve'})
-    assert d.ready() == ['accept'], 'one of two volunteers: the order stays open'
-    d.step('accept').step('acceptor_review', {'decision': 'reject', 'reason': '资质不符'})
+    d.step('accept')
+    assert d.ready() == ['accept', 'acceptor_review'], 'the first acceptor is reviewed while the order stays open'
+    d.step('accept')
+    assert d.ready() == ['acceptor_review', 'acceptor_review'], 'two places, two acceptors under review'
+    d.step('acceptor_review', {'decision': 'approve'})
+    assert d.ready() == ['acceptor_review'], 'both places are taken: nobody else may accept'
+    d.step('acceptor_review', {'decision': 'reject', 'reason': '资质不符'})
+    assert d.ready() == ['accept'], 'the rejection frees a place: the order opens again'
     d.step('accept').step('acceptor_review', {'decision': 'approve'})
     assert d.ready() == ['confirm']
     d.step('confirm', {'rating_overall': 5}).step('certify', {'service_hours': 3})
@@ -138,3 +161,41 @@ def test_association_final_review_switched_on_by_editing_the_diagram(world):
     assert d.ready() == ['association_review']
     d.step('association_review', {'decision': 'approve'})
     assert d.ready() == ['accept']
+
+
+def test_provider_dispatches_several_volunteers_before_any_review(world):
+    d = Driver(compiled().spec_json, start_data())
+    d.step('submit', {'revision': 1}).step('publish_review', {'decision': 'approve', 'dispatch_mode': 'provider'})
+    d.step('provider_dispatch', {'volunteer': 'vol_li'})
+    assert d.ready() == ['acceptor_review', 'provider_dispatch']
+    d.step('provider_dispatch', {'volunteer': 'vol_wang'})
+    assert d.ready() == ['acceptor_review', 'acceptor_review']
+    d.step('acceptor_review', {'decision': 'approve'}).step('acceptor_review', {'decision': 'approve'})
+    assert d.ready() == ['confirm']
+
+
+def _two_places_one_acceptor_then_start_time(world):
+    d = Driver(compiled().spec_json, start_data())
+    d.step('submit', {'revision': 1}).step('publish_review', {'decision': 'approve', 'dispatch_mode': 'open'})
+    d.step('accept')
+    d.run.advance_clock(timedelta(hours=3))
+    d.run.fire_timers()
+    d.run = InstanceRun.load(d.spec, d.run.dump(), cache_key='vo')
+    assert d.ready() == ['acceptor_review'], 'the start time closes acceptance, not the review under way'
+    assert not d.run.is_completed()
+    return d
+
+
+def test_start_time_passes_during_a_review_and_the_approved_acceptor_serves(world):
+    d = _two_places_one_acceptor_then_start_time(world)
+    d.step('acceptor_review', {'decision': 'approve'})
+    assert d.ready() == ['confirm'], 'one of two places filled: the service starts with one volunteer'
+    d.step('confirm', {}).step('certify', {}).step('certify_review', {'decision': 'approve'})
+    assert d.run.is_completed()
+
+
+def test_start_time_passes_during_a_review_and_the_rejection_expires_the_order(world):
+    d = _two_places_one_acceptor_then_start_time(world)
+    d.step('acceptor_review', {'decision': 'reject', 'reason': '时间冲突'})
+    assert d.run.is_completed() and d.ready() == []
+    assert [n for n, _ in world.calls].count('order.expire_check') == 2

@@ -18,7 +18,7 @@ def _login():
 
 def _form_page(values, errors, kept, status=200):
     return render_template('orders/new.html', form=forms.get_form(FORM_KEY), values=values, errors=errors, kept=kept,
-                           options={'service_object_ids': v_orders.object_choices(current_user)}), status
+                           options=tasks.hooks_for(v_orders.PROCESS_KEY).form_options(current_user, FORM_KEY)), status
 
 
 @bp.get('/m/orders/new')
