@@ -24,6 +24,11 @@ class ProcessHooks:
         """Business data a reviewer sees next to the task."""
         return {}
 
+    def task_display(self, task, run=None) -> dict:
+        """What a reviewer sees next to this task: the case's data, plus what concerns this task alone (several
+        tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it."""
+        return self.display(task.instance)
+
     def form_options(self, user, form_key: str) -> dict:
         """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""
         return {}

@@ -76,7 +76,7 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         messages.settle_task_messages(task)
     # what the reviewer saw and decided on: read before the hook and the engine act on the decision (and before
     # anything is pending, so these reads flush nothing)
-    audit = _audit_data(instance, task, clean)
+    audit = _audit_data(instance, task, clean, run)
     engine_data = hooks_for(instance.process_key).prepare(user, instance, task, task.form_key, clean)
     ready_before = run.ready_guids()
     run_step(run, task.task_guid, engine_data)
@@ -100,9 +100,9 @@ def _acting_membership(user, task, instance):
     return found
 
 
-def _audit_data(instance, task, clean) -> dict:
+def _audit_data(instance, task, clean, run) -> dict:
     if is_review(task):
-        return {'form': clean, 'subject': hooks_for(instance.process_key).display(instance)}
+        return {'form': clean, 'subject': hooks_for(instance.process_key).task_display(task, run)}
     return clean
 
 
@@ -264,8 +264,8 @@ def task_detail(user, task_id) -> dict:
     mine = membership.org_unit.path if membership else None
     scope = [s.org_unit.name for s in task.scopes if mine and s.path.startswith(mine)]
     return {'task': task, 'form': forms.get_form(task.form_key) if task.form_key else None,
-            'data': hooks.display(task.instance), 'display_form': display_form(task.process_key),
-            'history': instance_history(task.instance_id),
+            'data': hooks.task_display(task) if task.status == 'open' else hooks.display(task.instance),
+            'display_form': display_form(task.process_key), 'history': instance_history(task.instance_id),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
             'can_act': task.status == 'open' and can_act(user, task),
             'options': hooks.form_options(user, task.form_key) if task.form_key else {},

@@ -294,6 +294,21 @@ class VOrderHooks(ProcessHooks):
             for v in order.volunteers)
         return data
 
+    def task_display(self, task, run=None):
+        """An acceptor review names the acceptor it decides on: several may wait for the station at once."""
+        data = self.display(task.instance)
+        if task.bpmn_id != 'acceptor_review' or not data:
+            return data
+        from app.services.instances import load_run
+        run = run or load_run(task.instance)
+        acceptor_id = next((t.data.get('acceptor_id') for t in run.ready_tasks() if t.guid == task.task_guid), None)
+        row = next((v for v in order_for(task.instance).volunteers if v.user_id == acceptor_id), None)
+        if row is not None:
+            provider = db.session.get(OrgUnit, row.via_provider_id) if row.via_provider_id else None
+            via = f'（{provider.name}派单）' if provider is not None else ''
+            data['acceptor_under_review'] = f'{row.user.display_name}{via}' + (f'：{row.note}' if row.note else '')
+        return data
+
     def may_view(self, user, instance) -> bool:
         order = order_for(instance)
         return order is not None and on_order_or_overseeing(user, order)
@@ -520,8 +535,10 @@ def object_choices(user) -> list[tuple[int, str]]:
 def street_choices(user) -> list[tuple[str, str]]:
     """The streets an order may name: the publisher's area and where the elders they may order for are registered
     or live (the form offers no street the server would refuse)."""
-    allowed = _area_street_ids(user) | _streets_of(_choosable_objects(user))
-    return [(u.code, f'{u.parent_name} · {u.name}') for u in org_cache.of_kind('street') if u.id in allowed]
+    own = _area_street_ids(user)
+    allowed = own | _streets_of(_choosable_objects(user))
+    streets = sorted((u for u in org_cache.of_kind('street') if u.id in allowed), key=lambda u: u.id not in own)
+    return [(u.code, f'{u.parent_name} · {u.name}') for u in streets]
 
 
 def open_for_volunteer(user, page=1, per_page=20):

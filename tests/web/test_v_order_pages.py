@@ -1,4 +1,5 @@
 """V-order pages: a volunteer publishes on the phone form, another accepts from the open-orders page."""
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -125,6 +126,10 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
     reviews = [t for t in station.get('/tasks?state=open').get_json()['items']
                if t['instance_id'] == inst['id'] and t['title'] == '接单人审核']
     assert len(reviews) == 2, 'both acceptors wait for the station at the same time'
+    station_page = login('station_xicun')
+    named = [re.search(r'本次审核的接单人</dt>\s*<dd[^>]*>([^<]*)<', station_page.get(f'/inbox/tasks/{t["id"]}')
+                       .get_data(as_text=True)) for t in reviews]
+    assert sorted(m.group(1).strip() for m in named) == ['李晓敏：我有空', '王小明'], 'each review names its acceptor'
     accepts = [t for t in api('vol_li').get('/tasks?state=open').get_json()['items'] if t['instance_id'] == inst['id']]
     assert accepts == [], 'both places taken: nobody else may accept'
     order = publisher.get(f'/orders/{int(inst["business_key"].split(":")[1])}').get_json()
@@ -133,6 +138,10 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
         complete(station, t, decision='approve')
     order = publisher.get(f'/orders/{order["id"]}').get_json()
     assert order['status_label'] == '进行中' and order['volunteers_approved'] == 2
+    from app.services.tasks import instance_history
+    history = instance_history(inst['id'])
+    audited = [h['data']['subject'].get('acceptor_under_review') for h in history if h['task'] == '接单人审核']
+    assert sorted(audited) == ['李晓敏：我有空', '王小明'], 'the audit keeps whom each decision was on'
 
 
 def test_order_page_shows_rating_certification_and_the_deadline(api, login):

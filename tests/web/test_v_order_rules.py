@@ -204,6 +204,7 @@ def test_an_order_outside_the_publishers_street_is_refused_and_not_offered(api, 
     assert db.session.scalar(select(func.count()).select_from(VOrder)) == before, 'nothing stored'
     form = login('vol_zhang').get('/m/orders/new').get_data(as_text=True)
     assert 'value="xicun"' in form and 'value="shipai"' not in form
+    assert form.index('value="xicun"') < form.index('value="xinshi"'), "the publisher's own street comes first"
     assert 'value="xinshi"' in form, "the elder lives on 新市街: an order may go there"
     lives = station.post('/processes/v_order/instances', json={'data': order_data([so], street='xinshi')})
     assert lives.status_code == 201, lives.get_json()
