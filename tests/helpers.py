@@ -40,31 +40,40 @@ def start_entry(api_client, **overrides):
     return api_client.post('/processes/service_object_entry/instances', json={'data': entry_data([fid], **overrides)})
 
 
-def post_together(app, calls):
-    """POST each (headers, path, json body) from its own thread, released together by a barrier; returns
-    [(status, json)] in call order. Each thread has its own app context, so its own database session."""
+def run_together(app, actions):
+    """Run each action(client, go) in its own thread, with its own test client and app context (so its own
+    database session); `go()` waits until every thread is ready, so the requests after it race. Returns the
+    actions' results in order."""
     import threading
-    barrier = threading.Barrier(len(calls), timeout=30)
-    results, failures = [None] * len(calls), []
+    barrier = threading.Barrier(len(actions), timeout=30)
+    results, failures = [None] * len(actions), []
 
-    def worker(i, headers, path, body):
+    def worker(i, action):
         try:
             with app.app_context():
-                client = app.test_client()
-                barrier.wait()
-                resp = client.post(path, json=body, headers=headers)
-                results[i] = (resp.status_code, resp.get_json())
+                results[i] = action(app.test_client(), barrier.wait)
         except Exception as exc:  # surfaced in the main thread
             failures.append(exc)
             barrier.abort()
 
-    threads = [threading.Thread(target=worker, args=(i, *c)) for i, c in enumerate(calls)]
+    threads = [threading.Thread(target=worker, args=(i, a)) for i, a in enumerate(actions)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
     assert not failures, failures
     return results
+
+
+def post_together(app, calls):
+    """POST each (headers, path, json body) at the same moment; returns [(status, json)] in call order."""
+    def post(headers, path, body):
+        def action(client, go):
+            go()
+            resp = client.post(path, json=body, headers=headers)
+            return resp.status_code, resp.get_json()
+        return action
+    return run_together(app, [post(*c) for c in calls])
 
 
 def served_day() -> str:
