@@ -199,6 +199,10 @@ class InstanceRun:
                                " not a READY human task")
         return task
 
+    def ready_value(self, task_guid: str, key: str):
+        """One value of a READY human task's data (a copy), without copying the rest; None when absent."""
+        return copy.deepcopy(self._find_ready(task_guid).data.get(key))
+
     def complete(self, task_guid: str, data: dict) -> None:
         """Merge form data into a READY human task, complete it and run the engine."""
         task = self._find_ready(task_guid)

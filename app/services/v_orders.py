@@ -14,6 +14,7 @@ from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.instances import is_new
 from app.services.jurisdiction import path_range
+from workflows import TaskNotReady
 
 PROCESS_KEY = 'v_order'
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -301,7 +302,10 @@ class VOrderHooks(ProcessHooks):
             return data
         from app.services.instances import load_run
         run = run or load_run(task.instance)
-        acceptor_id = next((t.data.get('acceptor_id') for t in run.ready_tasks() if t.guid == task.task_guid), None)
+        try:
+            acceptor_id = run.ready_value(task.task_guid, 'acceptor_id')
+        except TaskNotReady:  # the page of a task handled a moment ago: the case's data alone
+            return data
         row = next((v for v in order_for(task.instance).volunteers if v.user_id == acceptor_id), None)
         if row is not None:
             provider = db.session.get(OrgUnit, row.via_provider_id) if row.via_provider_id else None
