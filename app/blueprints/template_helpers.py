@@ -9,7 +9,7 @@ from app.services import forms, tasks, v_orders
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
-from app.services.step_names import step_name
+from app.services.step_names import step_name, step_with_subject
 from app.services.validators import mask_id
 
 DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交'), 'auto': _l('系统自动'),
@@ -75,4 +75,5 @@ def install(app):
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count)
     app.jinja_env.filters['step'] = step_name
+    app.jinja_env.filters['step_about'] = step_with_subject
     app.jinja_env.globals['js_strings'] = js_strings

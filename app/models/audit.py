@@ -15,6 +15,7 @@ class Decision(db.Model):
     human_task_id: Mapped[int | None] = mapped_column(ForeignKey('human_task.id'))
     bpmn_id: Mapped[str] = mapped_column(String(120))
     task_title: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str | None] = mapped_column(String(120))  # the task's subject (HumanTask.subject)
     lane: Mapped[str | None] = mapped_column(String(32))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey('app_user.id'))
     role: Mapped[str | None] = mapped_column(String(32))

@@ -63,6 +63,8 @@ class HumanTask(db.Model):
     process_key: Mapped[str] = mapped_column(String(64))
     bpmn_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(200))
+    # whom or what this one task is about when a case has several alike (the acceptor of an acceptor review)
+    subject: Mapped[str | None] = mapped_column(String(120))
     lane: Mapped[str | None] = mapped_column(String(32))
     form_key: Mapped[str | None] = mapped_column(String(120))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey('app_user.id'))

@@ -24,6 +24,11 @@ class ProcessHooks:
         """Business data a reviewer sees next to the task."""
         return {}
 
+    def task_subject(self, instance, ready) -> str | None:
+        """Whom or what a new task is about, when one case may have several alike open at once (shown next to
+        the step on lists and in the history, and searched); `ready` is the engine's READY task."""
+        return None
+
     def task_display(self, task, run=None) -> dict:
         """What a reviewer sees next to this task: the case's data, plus what concerns this task alone (several
         tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it."""

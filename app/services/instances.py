@@ -122,12 +122,15 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
     with db.session.no_autoflush:
         open_rows = {} if known else _reconcile_rows(instance, ready_guids)
         created = []
+        hooks = hooks_for(instance.process_key)
         for r in ready:
             if r.guid in open_rows:
                 continue
+            subject = hooks.task_subject(instance, r)
             row = HumanTask(task_guid=r.guid, instance_id=instance.id, process_key=instance.process_key,
-                            bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, lane=r.lane, form_key=r.form,
-                            due_at=r.due_at, created_at=now, search_text=instance.title[:400],
+                            bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, subject=subject, lane=r.lane,
+                            form_key=r.form, due_at=r.due_at, created_at=now,
+                            search_text=' '.join(filter(None, (instance.title, subject)))[:400],
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
             # a submitter's task has no scope rows; saying so spares a lazy load when it is shown
             row.scopes = [] if row.assignee_id else [
@@ -140,7 +143,7 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
         instance.stage = '、'.join(r.name or r.bpmn_id for r in ready)[:200]
         if run.is_completed() and instance.status == 'running':
             instance.status = 'completed'
-        hooks_for(instance.process_key).on_saved(instance, [r.bpmn_id for r in ready])
+        hooks.on_saved(instance, [r.bpmn_id for r in ready])
     try:
         db.session.flush()
     except StaleDataError as exc:
@@ -205,7 +208,7 @@ def close_scopes(instance_id: int) -> None:
 def record_decision(instance, task: HumanTask, user, membership, decision: str, reason, data: dict) -> Decision:
     """The audit row of one completed task: who, role, unit, decision, reason, data, version."""
     row = Decision(instance_id=instance.id, human_task_id=task.id if task else None,
-                   bpmn_id=task.bpmn_id, task_title=task.title, lane=task.lane,
+                   bpmn_id=task.bpmn_id, task_title=task.title, subject=task.subject, lane=task.lane,
                    actor_id=user.id if user else None, role=membership.role if membership else task.lane,
                    org_unit_id=membership.org_unit_id if membership else None, decision=decision,
                    reason=reason, data_json=json.dumps(data, ensure_ascii=False, default=str),

@@ -23,6 +23,12 @@ NAMES = [
 SEPARATOR = '、'
 
 
+def step_with_subject(value, subject=None) -> str:
+    """'接单人审核（李晓敏）': a step name in the current language, with whom the one task is about (if anyone)."""
+    name = step_name(value)
+    return gettext('%(step)s（%(subject)s）', step=name, subject=subject) if subject else name
+
+
 def step_name(value) -> str:
     """A step or process name in the current language; several steps joined by '、' each translated."""
     if not value:

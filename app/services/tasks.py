@@ -275,13 +275,15 @@ def task_detail(user, task_id) -> dict:
 def instance_history(instance_id) -> list[dict]:
     """Every decision of the case, oldest first, as plain rows (one query, no entity loading)."""
     rows = db.session.execute(
-        select(Decision.task_title, Decision.bpmn_id, Decision.lane, Decision.role, User.display_name,
-               OrgUnit.name, Decision.decision, Decision.reason, Decision.at, Decision.data_json, Decision.version)
+        select(Decision.task_title, Decision.subject, Decision.bpmn_id, Decision.lane, Decision.role,
+               User.display_name, OrgUnit.name, Decision.decision, Decision.reason, Decision.at, Decision.data_json,
+               Decision.version)
         .outerjoin(User, User.id == Decision.actor_id).outerjoin(OrgUnit, OrgUnit.id == Decision.org_unit_id)
         .where(Decision.instance_id == instance_id).order_by(Decision.id))
-    return [{'task': title, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor, 'org_unit': unit,
-             'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}'), 'version': version}
-            for title, bpmn_id, lane, role, actor, unit, decision, reason, at, data, version in rows]
+    return [{'task': title, 'subject': subject, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor,
+             'org_unit': unit, 'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}'),
+             'version': version}
+            for title, subject, bpmn_id, lane, role, actor, unit, decision, reason, at, data, version in rows]
 
 
 def visible_instance(user, instance_id) -> WorkflowInstance:

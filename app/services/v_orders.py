@@ -295,6 +295,12 @@ class VOrderHooks(ProcessHooks):
             for v in order.volunteers)
         return data
 
+    def task_subject(self, instance, ready):
+        if ready.bpmn_id != 'acceptor_review':
+            return None
+        acceptor = db.session.get(User, ready.data.get('acceptor_id') or 0)
+        return acceptor.display_name if acceptor is not None else None
+
     def task_display(self, task, run=None):
         """An acceptor review names the acceptor it decides on: several may wait for the station at once."""
         data = self.display(task.instance)

@@ -126,6 +126,11 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
     reviews = [t for t in station.get('/tasks?state=open').get_json()['items']
                if t['instance_id'] == inst['id'] and t['title'] == '接单人审核']
     assert len(reviews) == 2, 'both acceptors wait for the station at the same time'
+    assert sorted(t['subject'] for t in reviews) == ['李晓敏', '王小明'], 'the API names each review\'s acceptor'
+    inbox = login('station_xicun').get('/inbox').get_data(as_text=True)
+    assert '接单人审核（李晓敏）' in inbox and '接单人审核（王小明）' in inbox, 'the two rows can be told apart'
+    found = station.get('/tasks?state=open&q=王小明').get_json()['items']
+    assert [t['subject'] for t in found] == ['王小明'], 'the inbox search finds the acceptor'
     station_page = login('station_xicun')
     named = [re.search(r'本次审核的接单人</dt>\s*<dd[^>]*>([^<]*)<', station_page.get(f'/inbox/tasks/{t["id"]}')
                        .get_data(as_text=True)) for t in reviews]
@@ -142,6 +147,10 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
     history = instance_history(inst['id'])
     audited = [h['data']['subject'].get('acceptor_under_review') for h in history if h['task'] == '接单人审核']
     assert sorted(audited) == ['李晓敏：我有空', '王小明'], 'the audit keeps whom each decision was on'
+    page = publisher.get(f'/instances/{inst["id"]}').get_json()['history']
+    assert sorted(h['subject'] for h in page if h['task'] == '接单人审核') == ['李晓敏', '王小明']
+    shown = login('vol_zhang').get(f'/orders/{order["id"]}').get_data(as_text=True)
+    assert '接单人审核（李晓敏）' in shown and '接单人审核（王小明）' in shown, 'the history says whom each review was on'
 
 
 def test_order_page_shows_rating_certification_and_the_deadline(api, login):

@@ -8,7 +8,7 @@ def iso(dt):
 
 
 def task_item(t) -> dict:
-    return {'id': t.id, 'title': t.title, 'process_key': t.process_key, 'instance_id': t.instance_id,
+    return {'id': t.id, 'title': t.title, 'subject': t.subject, 'process_key': t.process_key, 'instance_id': t.instance_id,
             'instance_title': t.instance.title, 'lane': t.lane, 'lane_label': role_label(t.lane),
             'scope': [s.org_unit.code for s in t.scopes], 'status': t.status, 'decision': t.decision,
             'created_at': iso(t.created_at), 'due_at': iso(t.due_at),
@@ -16,7 +16,7 @@ def task_item(t) -> dict:
 
 
 def history_item(h) -> dict:
-    return {'task': h['task'], 'lane': h['lane'], 'actor': h['actor'], 'org_unit': h['org_unit'],
+    return {'task': h['task'], 'subject': h['subject'], 'lane': h['lane'], 'actor': h['actor'], 'org_unit': h['org_unit'],
             'decision': h['decision'], 'reason': h['reason'], 'at': iso(h['at'])}
 
 
