@@ -145,27 +145,36 @@ def complete_task(user, task_id, decision=None, reason=None, data=None, present=
         return present(instance) if present else instance
 
 
-def _case_title(user, task_id) -> str | None:
-    """The case title of a task the user may see, for the batch report; None for a forged or foreign id."""
+def _named(task: HumanTask | None) -> dict:
+    """What a batch result says about a task: its case and the step with whom it is about (接单人审核（李晓敏）)."""
+    if task is None:
+        return {'title': None, 'step': None, 'subject': None}
+    return {'title': task.instance.title, 'step': task.title, 'subject': task.subject}
+
+
+def _seen_task(user, task_id) -> HumanTask | None:
+    """The task if the user may see it, for the batch report; None for a forged or foreign id."""
     try:
-        return _visible_task(user, task_id).instance.title
+        return _visible_task(user, task_id)
     except NotFound:
         return None
 
 
 def batch_decide(user, task_ids, decision, reason=None) -> list[dict]:
     """Each task is decided in its own transaction; one failure does not undo the others. Each result names
-    the case (when the user may see it) and, for a failure, the reason in words."""
+    the case and the step (when the user may see them) and, for a failure, the reason in words."""
     results = []
     for task_id in list(dict.fromkeys(task_ids or []))[:200]:
         try:
-            instance = complete_task(user, task_id, decision=decision, reason=reason)
-            results.append({'task_id': task_id, 'ok': True, 'error': None, 'title': instance.title})
+            # the completed task is still in the session inside the transaction: named without another query
+            named = complete_task(user, task_id, decision=decision, reason=reason,
+                                  present=lambda _instance, tid=task_id: _named(db.session.get(HumanTask, row_id(tid))))
+            results.append({'task_id': task_id, 'ok': True, 'error': None, **named})
         except ServiceError as exc:
             errors = getattr(exc, 'errors', None)
             message = '；'.join(str(m) for msgs in errors.values() for m in msgs) if errors else str(exc.message)
             results.append({'task_id': task_id, 'ok': False, 'error': message, 'code': exc.code,
-                            'title': _case_title(user, task_id)})
+                            **_named(_seen_task(user, task_id))})
     return results
 
 

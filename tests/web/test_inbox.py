@@ -139,10 +139,11 @@ def test_batch_approve_reports_each_item_via_api(api):
     assert [results[i]['ok'] for i in ids] == [True, False, True]
     assert '已被处理' in results[ids[1]]['error'] and results[ids[1]]['code'] == 'already_handled'
     assert [results[i]['title'].startswith(name) for (_, i, name) in rows] == [True, True, True]
+    assert [(results[i]['step'], results[i]['subject']) for i in ids] == [('社工站初审', None)] * 3
     assert station.get('/tasks?state=open').get_json()['total'] == 0
     # a task of another street's inbox: refused like a forged id, without revealing whose case it is
     shipai = api('station_shipai').post('/tasks/batch', json={'task_ids': [ids[0], 999999], 'decision': 'approve'})
-    assert [(x['ok'], x['title']) for x in shipai.get_json()['results']] == [(False, None), (False, None)]
+    assert [(x['ok'], x['title'], x['step']) for x in shipai.get_json()['results']] == [(False, None, None)] * 2
     assert db.session.scalar(select(Decision.id).where(Decision.human_task_id == ids[1], Decision.decision == 'approve'))
     assert len(db.session.scalars(select(Decision).where(Decision.human_task_id == ids[1])).all()) == 1
 
