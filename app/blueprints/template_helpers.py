@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
 
-from app.services import forms, tasks, v_orders
+from app.services import forms, messages, tasks, v_orders
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
@@ -73,7 +73,9 @@ def install(app):
                                  role_label=role_label, mask_id=mask_id, get_form=forms.get_form,
                                  status_label=status_label,
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
-                                 order_status=v_orders.status_label, approved_count=v_orders.approved_count)
+                                 order_status=v_orders.status_label, approved_count=v_orders.approved_count,
+                                 task_link=messages.task_link)
+    app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject
     app.jinja_env.globals['js_strings'] = js_strings

@@ -1,4 +1,5 @@
 """Per-process business hooks: the domain side of a form task (validation, derived data, rows)."""
+from flask_babel import lazy_gettext as _l
 
 
 class ProcessHooks:
@@ -33,6 +34,10 @@ class ProcessHooks:
         """What a reviewer sees next to this task: the case's data, plus what concerns this task alone (several
         tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it."""
         return self.display(task.instance)
+
+    def reason_hint(self, task) -> str:
+        """What the reviewer is told under the reason box: who reads a rejection's reason and what it is for."""
+        return str(_l('不通过的原因会显示给提交人，请写清楚需要怎样修改。'))
 
     def form_options(self, user, form_key: str) -> dict:
         """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""

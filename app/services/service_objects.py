@@ -99,6 +99,12 @@ class ServiceObjectHooks(ProcessHooks):
         return {**clean, 'service_object_id': obj.id, 'revision': obj.version,
                 'street_scope': codes, 'station_scope': [station_code(c) for c in codes]}
 
+    def may_view(self, user, instance):
+        """Whoever finds the object in their library (服务对象库) may open its case: the association, the district,
+        a provider or a station of its streets, not only those who reviewed it."""
+        listed = library_query(user, 'all').where(ServiceObject.instance_id == instance.id).limit(1)
+        return db.session.scalar(listed.with_only_columns(ServiceObject.id)) is not None
+
     def display(self, instance):
         obj = latest_version(instance.id)
         if obj is None:

@@ -23,6 +23,7 @@ from app.services.instances import (
     save_run,
 )
 from app.services.jurisdiction import can_act, matching_membership, open_task_ids, seen_task_clause
+from app.services.step_names import step_name
 
 
 def is_review(task: HumanTask) -> bool:
@@ -126,15 +127,24 @@ def _visible_task(user, task_id, *, for_action=False, lock=False) -> HumanTask:
     raise NotFound()
 
 
-def complete_task(user, task_id, decision=None, reason=None, data=None, present=None):
+class NotBatchable(ServiceError):
+    status = 422
+    code = 'not_a_review'
+
+
+def complete_task(user, task_id, decision=None, reason=None, data=None, present=None, reviews_only=False):
     """Complete a task the user may act on; the loser of a race gets Conflict (409).
 
+    `reviews_only` (batches): a task that is a form of its own (accept an order, rate, certify) is refused, since
+    an approve/reject decision would be dropped and the form completed anyway.
     Returns the instance, or `present(instance)` rendered inside the transaction: the rows of the step are all
     loaded then, while after the commit every one of them would be read again."""
     with transaction():
         task = _visible_task(user, task_id, for_action=True, lock=True)
         if task.status != 'open':
             raise Conflict()
+        if reviews_only and not is_review(task):
+            raise NotBatchable(_l('“%(step)s”不是审核，不能批量处理，请打开任务单独办理', step=step_name(task.title)))
         if task.claimed_by_id and task.claimed_by_id != user.id:
             raise Conflict(_l('该任务已被其他审核人认领'))
         payload = dict(data or {})
@@ -167,15 +177,26 @@ def batch_decide(user, task_ids, decision, reason=None) -> list[dict]:
     for task_id in list(dict.fromkeys(task_ids or []))[:200]:
         try:
             # the completed task is still in the session inside the transaction: named without another query
-            named = complete_task(user, task_id, decision=decision, reason=reason,
+            named = complete_task(user, task_id, decision=decision, reason=reason, reviews_only=True,
                                   present=lambda _instance, tid=task_id: _named(db.session.get(HumanTask, row_id(tid))))
             results.append({'task_id': task_id, 'ok': True, 'error': None, **named})
         except ServiceError as exc:
-            errors = getattr(exc, 'errors', None)
-            message = '；'.join(str(m) for msgs in errors.values() for m in msgs) if errors else str(exc.message)
-            results.append({'task_id': task_id, 'ok': False, 'error': message, 'code': exc.code,
-                            **_named(_seen_task(user, task_id))})
+            task = _seen_task(user, task_id)
+            results.append({'task_id': task_id, 'ok': False, 'error': _failure_text(exc, task), 'code': exc.code,
+                            **_named(task)})
     return results
+
+
+def _failure_text(exc: ServiceError, task: HumanTask | None) -> str:
+    """Why one item of a batch failed, in words; a field's message names the field (意见：此项为必填项)."""
+    errors = getattr(exc, 'errors', None)
+    if not errors:
+        return str(exc.message)
+    form = forms.get_form(task.form_key) if task is not None and task.form_key else {}
+    fields = form.get('properties', {})
+    return str(_l('；')).join(str(_l('%(field)s：%(message)s', field=forms.label(fields[k]), message=m))
+                              if k in fields and forms.label(fields[k]) else str(m)
+                              for k, msgs in errors.items() for m in msgs)
 
 
 def claim(user, task_id) -> HumanTask:
@@ -278,6 +299,7 @@ def task_detail(user, task_id) -> dict:
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
             'can_act': task.status == 'open' and can_act(user, task),
             'options': hooks.form_options(user, task.form_key) if task.form_key else {},
+            'reason_hint': hooks.reason_hint(task),
             'values': hooks.task_values(task.instance, task.form_key) if task.status == 'open' else {}}
 
 

@@ -301,6 +301,11 @@ class VOrderHooks(ProcessHooks):
         acceptor = db.session.get(User, ready.data.get('acceptor_id') or 0)
         return acceptor.display_name if acceptor is not None else None
 
+    def reason_hint(self, task):
+        if task.bpmn_id == 'acceptor_review':
+            return str(_l('不通过的原因会告知该接单人和下单人，名额将重新开放给其他志愿者。'))
+        return super().reason_hint(task)
+
     def task_display(self, task, run=None):
         """An acceptor review names the acceptor it decides on: several may wait for the station at once."""
         data = self.display(task.instance)

@@ -120,3 +120,23 @@ def test_library_of_a_third_street_does_not_contain_it(api, login, street_case):
         html = login(username).get('/library?view=all').get_data(as_text=True)
         assert (street_case['name'] in html) == bool(expected), username
     assert api('street_shipai').get(f'/service-objects?view=all&q={street_case["name"]}').get_json()['total'] == 0
+
+
+def test_whoever_lists_an_object_in_the_library_may_open_its_case(api, login, street_case):
+    """The library's name links lead to the case for everyone the row is listed for, not only its reviewers:
+    the association, the district and a station of its residence street never held one of its tasks."""
+    assert api('street_xicun').post(f'/tasks/{street_case["task_id"]}/complete',
+                                    json={'decision': 'approve'}).status_code == 200
+    case_url = f'/cases/{street_case["instance_id"]}'
+    for username in ('gzva', 'district_liwan', 'station_xinshi', 'admin'):
+        page = login(username)
+        html = page.get('/library').get_data(as_text=True)
+        assert f'href="{case_url}"' in html, username
+        shown = page.get(case_url)
+        assert shown.status_code == 200 and street_case['name'] in shown.get_data(as_text=True), username
+        assert page.get(f'/files/{street_case["file_id"]}').status_code == 200, username
+        assert api(username).get(f'/instances/{street_case["instance_id"]}').status_code == 200, username
+    for username in ('street_shipai', 'station_shipai'):
+        assert login(username).get(case_url).status_code == 404, username
+        assert login(username).get(f'/files/{street_case["file_id"]}').status_code == 404, username
+        assert api(username).get(f'/instances/{street_case["instance_id"]}').status_code == 404, username

@@ -5,9 +5,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.inbox import bp
+from app.blueprints.template_helpers import decision_label
 from app.blueprints.web import file_uploads, form_values, page_arg
 from app.services import files, forms, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services.step_names import step_with_subject
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
 PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose returned form the phone page corrects
@@ -52,8 +54,16 @@ def decide(task_id):
         flash(str(exc.message), 'error')
         return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors={},
                                values=values, kept=[]), exc.status
-    flash(_('已提交'), 'success')
+    flash(_done_text(d['task'], values.get('decision')), 'success')
     return redirect(url_for('inbox.index'))
+
+
+def _done_text(task, decision) -> str:
+    """What the flash after a decision says: which step of which case, and the result."""
+    about = {'step': step_with_subject(task.title, task.subject), 'title': task.instance.title}
+    if tasks.is_review(task) and decision in ('approve', 'reject'):
+        return _('已提交：%(step)s · %(title)s，审核结果：%(result)s', **about, result=decision_label(decision))
+    return _('已提交：%(step)s · %(title)s', **about)
 
 
 @bp.post('/inbox/tasks/<int:task_id>/<any(claim, unclaim):action>')

@@ -1,0 +1,75 @@
+"""Batch decisions are for reviews only: a form of its own (accepting an order) is never completed by one."""
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Decision, VOrderVolunteer
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
+from tests.web.test_v_order_rules import publish
+
+
+def _open_order(api):
+    so = approved_object(api)
+    inst = publish(api('vol_zhang'), so)
+    complete(api('station_xicun'), open_task(api('station_xicun'), inst['id']), decision='approve',
+             data={'dispatch_mode': 'open'})
+    return inst, open_task(api('vol_wang'), inst['id'])
+
+
+def _acceptors():
+    return db.session.scalar(select(func.count()).select_from(VOrderVolunteer))
+
+
+def test_a_batch_rejection_does_not_accept_an_order(api, login):
+    inst, accept = _open_order(api)
+    assert accept['title'] == '志愿者接单'
+    page = login('vol_wang')
+    inbox = page.get('/inbox').get_data(as_text=True)
+    assert f'name="task_ids" value="{accept["id"]}"' not in inbox, 'no checkbox on a form of its own'
+    assert '需单独办理' in inbox and '批量不通过' not in inbox, 'nothing here can be batch-decided'
+    decisions = db.session.scalar(select(func.count()).select_from(Decision).where(Decision.instance_id == inst['id']))
+    html = page.post('/inbox/batch', data={'task_ids': [str(accept['id'])], 'decision': 'reject',
+                                           'reason': '不想接'}).get_data(as_text=True)
+    assert '成功 0 条，失败 1 条' in html and '“志愿者接单”不是审核，不能批量处理' in html
+    result = api('vol_wang').post('/tasks/batch', json={'task_ids': [accept['id']], 'decision': 'approve'}).get_json()
+    assert [(r['ok'], r['code']) for r in result['results']] == [(False, 'not_a_review')]
+    assert _acceptors() == 0, 'nobody became an acceptor'
+    assert db.session.scalar(select(func.count()).select_from(Decision).where(
+        Decision.instance_id == inst['id'])) == decisions, 'no decision recorded'
+    assert open_task(api('vol_wang'), inst['id'])['id'] == accept['id'], 'the order is still open to accept'
+
+
+def test_the_order_page_sends_a_volunteer_to_the_phone_list_to_accept(api, login):
+    inst, accept = _open_order(api)
+    order_id = int(inst['business_key'].split(':')[1])
+    html = login('vol_wang').get(f'/orders/{order_id}').get_data(as_text=True)
+    assert f'href="/m/orders/open#task-{accept["id"]}"' in html and '去处理：志愿者接单' in html
+
+
+def test_a_batch_failure_names_the_missing_field(api, login):
+    so = approved_object(api)
+    inst = publish(api('vol_zhang'), so)
+    review = open_task(api('station_xicun'), inst['id'])
+    html = login('station_xicun').post('/inbox/batch', data={'task_ids': [str(review['id'])], 'decision': 'approve'}
+                                       ).get_data(as_text=True)
+    assert '派单方式：此项为必填项' in html, 'the batch row says which field the review still needs'
+
+
+def test_the_task_page_says_what_was_decided_and_who_reads_a_reason(api, login, case_at_street):
+    inst_id, street_task = case_at_street()
+    page = login('street_xicun')
+    html = page.get(f'/inbox/tasks/{street_task}').get_data(as_text=True)
+    assert '为什么在我的待办中' in html and '审核流程第 1 版' in html
+    assert '不通过的原因会显示给提交人' in html
+    done = page.post(f'/inbox/tasks/{street_task}/decide', data={'decision': 'approve', 'reason': ''},
+                     follow_redirects=True).get_data(as_text=True)
+    assert '已提交：镇街终审 · ' in done and '审核结果：通过' in done, 'the flash names the step, the case and the result'
+    handled = page.get(f'/inbox/tasks/{street_task}').get_data(as_text=True)
+    assert '该任务已处理' in handled and '为什么在我的待办中' not in handled, 'a handled task is no longer "in my inbox"'
+
+
+def test_an_acceptor_review_says_the_acceptor_is_told(api, login):
+    inst, accept = _open_order(api)
+    complete(api('vol_wang'), accept, data={'note': ''})
+    review = open_task(api('station_xicun'), inst['id'])
+    html = login('station_xicun').get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True)
+    assert '不通过的原因会告知该接单人和下单人' in html and '请写清楚需要怎样修改' not in html
