@@ -39,6 +39,15 @@ class ProcessHooks:
         """What the reviewer is told under the reason box: who reads a rejection's reason and what it is for."""
         return str(_l('不通过的原因会显示给提交人，请写清楚需要怎样修改。'))
 
+    def not_yet(self, instance, task) -> str | None:
+        """Why a submitter's step cannot be done yet and from when (None: it can be done now), e.g. a V-order's
+        service is confirmed and rated once it has started. The step's own rule refuses it as well."""
+        return None
+
+    def done_message(self, task) -> str | None:
+        """What the submitter is told after doing one of their steps other than a resubmission (None: 已提交：<step>)."""
+        return None
+
     def form_options(self, user, form_key: str) -> dict:
         """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""
         return {}

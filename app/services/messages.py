@@ -14,33 +14,73 @@ from workflows import service_tasks
 
 KINDS = ('task', 'decision', 'reminder', 'info')
 DECISION_WORDS = {'approve': '已通过', 'reject': '不通过'}
+TITLE_MAX = 200  # message.title
 
 
-def _sent_keys() -> set:
-    """(user_id, link) pairs already messaged in the current transaction."""
+def _sent() -> dict:
+    """{(user_id, link): message} of the messages added in the current transaction."""
     session = db.session()
     info, tx = session.info, session.get_transaction()
     if tx is None:
-        return set()
+        return {}
     if info.get('_messages_tx') is not tx:
-        info['_messages_tx'], info['_messages_keys'] = tx, set()
-    return info['_messages_keys']
+        info['_messages_tx'], info['_messages_sent'], info['_messages_rejections'] = tx, {}, set()
+    return info['_messages_sent']
+
+
+def _rejections() -> set:
+    """(user_id, link) pairs of this transaction whose message tells of a rejection."""
+    _sent()
+    return db.session().info.get('_messages_rejections', set())
 
 
 def send(user_ids, *, kind: str, title: str, body: str = '', link: str = '') -> list[Message]:
     """Add one message per distinct user (no commit); a user gets one message per link per transaction."""
     if kind not in KINDS:
         raise ValueError(f'unknown message kind {kind!r}')
-    sent, now, rows = _sent_keys(), utcnow(), []
+    sent, now, rows = _sent(), utcnow(), []
     for uid in dict.fromkeys(u for u in user_ids if u is not None):
         if link and (uid, link) in sent:
             continue
-        sent.add((uid, link))
-        row = Message(user_id=uid, kind=kind, title=str(title)[:200], body=str(body or ''), link=link or '',
+        row = Message(user_id=uid, kind=kind, title=str(title)[:TITLE_MAX], body=str(body or ''), link=link or '',
                       created_at=now)
+        sent[(uid, link)] = row
         db.session.add(row)
         rows.append(row)
     return rows
+
+
+def _step(title, subject=None) -> str:
+    """'接单人审核（李晓敏）': the step and whom the one task is about (messages are stored in Chinese, so this is
+    step_names.step_with_subject without the translation)."""
+    return f'{title}（{subject}）' if subject else str(title or '')
+
+
+def _joined(first: str, second: str) -> str:
+    """'first；second' within a title's length, shortening the first part rather than losing the second."""
+    room = TITLE_MAX - len(second) - 1
+    if len(first) > room:
+        first = first[:max(room - 1, 0)] + '…'
+    return f'{first}；{second}'[:TITLE_MAX]
+
+
+def _announce_on_decision(user_ids, link: str, todo: str) -> tuple[set[int], int]:
+    """A reviewer's decision that hands the case back to its submitter (接单人审核 approved -> 确认完成并评价) has
+    already messaged them with this link in this transaction, and a user gets one message per link: that message
+    now also says what there is to do, and counts as the to-do (read once the task is handled). A rejection's
+    message stays as it is: it already asks for the corrected submission.
+
+    Returns (the users who already have a decision message with this link, how many of those now announce the task)."""
+    sent, rejected, told, merged = _sent(), _rejections(), set(), 0
+    for uid in user_ids:
+        row = sent.get((uid, link))
+        if row is None or row.kind != 'decision':
+            continue
+        told.add(uid)
+        if (uid, link) not in rejected:
+            row.kind, row.title = 'task', _joined(row.title, todo)
+            merged += 1
+    return told, merged
 
 
 def _ancestor_paths(paths) -> set[str]:
@@ -95,8 +135,8 @@ def _has_decisions(instance_id: int) -> bool:
 
 
 def notify_new_tasks(tasks, decided: bool | None = None) -> int:
-    """Tell everyone who may act on each new task; returns how many messages were added. `decided`: whether
-    the case has any decision yet, when the caller knows (None: ask the database)."""
+    """Tell everyone who may act on each new task; returns how many messages were added or now also announce
+    the task. `decided`: whether the case has any decision yet, when the caller knows (None: ask the database)."""
     count = 0
     for task in tasks:
         instance = db.session.get(WorkflowInstance, task.instance_id)
@@ -104,23 +144,31 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
         if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):
             continue
         subject = instance.title if instance is not None and instance.title else ''
-        title = f'新待办：{task.title}' + (f' · {subject}' if subject else '')
+        todo = f'新待办：{_step(task.title, task.subject)}'
         skip = hooks_for(task.process_key).already_on_it(instance, task) if instance is not None else set()
-        count += len(send([u for u in recipients_for_task(task) if u not in skip], kind='task', title=title,
-                          link=task_link(task)))
+        link = task_link(task)
+        users = [u for u in recipients_for_task(task) if u not in skip]
+        told, merged = _announce_on_decision(users, link, todo)
+        count += merged + len(send([u for u in users if u not in told], kind='task',
+                          title=todo + (f' · {subject}' if subject else ''), link=link))
     return count
 
 
 def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
-    """Tell the submitter about a reviewer's decision (never about their own actions)."""
+    """Tell the submitter about a reviewer's decision (never about their own actions); an acceptor review names
+    its acceptor (接单人审核（李晓敏）), so two decisions on one order can be told apart."""
     if decision.actor_id == instance.submitter_id or decision.decision == 'submit':
         return 0
     word = DECISION_WORDS.get(decision.decision, decision.decision)
-    title = f'您的提交「{instance.title or instance.process_key}」{decision.task_title}：{word}'
+    step = _step(decision.task_title, decision.subject)
+    title = f'您的提交「{instance.title or instance.process_key}」{step}：{word}'
     if decision.decision == 'reject' and decision.reason:
         title += f'，原因：{decision.reason}'
-    return len(send([instance.submitter_id], kind='decision', title=title, body=decision.reason or '',
-                    link=f'/m/cases/{instance.id}'))
+    link = f'/m/cases/{instance.id}'
+    rows = send([instance.submitter_id], kind='decision', title=title, body=decision.reason or '', link=link)
+    if decision.decision == 'reject':
+        _rejections().update((row.user_id, link) for row in rows)
+    return len(rows)
 
 
 def unread_count(user) -> int:

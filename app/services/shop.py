@@ -160,6 +160,23 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
     return row, True
 
 
+def redeem_quote(user, item_id) -> dict:
+    """个人兑换's confirmation step (writes nothing): the item, the volunteer's available points of its type now
+    and after one unit, and why `redeem` would refuse it now (None when it would not), checked in the same order."""
+    item = item_on_sale(item_id)
+    available = ledger.statement(user, 1, per_page=1, point_type=item.point_type)['available']
+    problem = None
+    if item.section == 'charity':
+        problem = _l('积分公益项目请使用“捐分”')
+    elif item.section == 'elderly_care' and self_redeem_problem(user):
+        problem = self_redeem_problem(user)
+    elif item.available < 1:
+        problem = _l('“%(name)s”库存不足，暂时无法兑换', name=item.name)
+    elif available < item.price:
+        problem = _l('可用积分不足：可用 %(a)s 分，需要 %(n)s 分', a=max(available, 0), n=item.price)
+    return {'item': item, 'available': available, 'after': available - item.price, 'problem': problem}
+
+
 def my_redemptions(user, limit: int = 50) -> list[ShopRedemption]:
     return list(db.session.scalars(select(ShopRedemption).where(ShopRedemption.user_id == user.id)
                                    .order_by(ShopRedemption.id.desc()).limit(limit)))

@@ -14,6 +14,7 @@ from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.instances import is_new
 from app.services.jurisdiction import path_range
+from app.services.step_names import step_name
 from workflows import TaskNotReady
 
 PROCESS_KEY = 'v_order'
@@ -300,6 +301,17 @@ class VOrderHooks(ProcessHooks):
             return None
         acceptor = db.session.get(User, ready.data.get('acceptor_id') or 0)
         return acceptor.display_name if acceptor is not None else None
+
+    def not_yet(self, instance, task):
+        if task is None or task.bpmn_id != 'confirm':
+            return None
+        order = order_for(instance)
+        if order is None or not order.start_at or order.start_at <= utcnow():
+            return None
+        return str(_l('服务开始后（%(time)s 起）可%(step)s', time=beijing(order.start_at), step=step_name(task.title)))
+
+    def done_message(self, task):
+        return str(_l('已确认完成并评价，等待社工站认证服务时数')) if task.bpmn_id == 'confirm' else None
 
     def reason_hint(self, task):
         if task.bpmn_id == 'acceptor_review':

@@ -273,9 +273,12 @@ def test_phone_redeem_and_donate_pages(login):
     page = login('vol_zhang')
     html = page.get('/m/shop?section=elderly_care').get_data(as_text=True)
     assert BATH in html and '赠予直系亲属' in html and '仅可使用养老时间积分' in html and PENDING_LIWAN not in html
-    token = html.split('name="request_token" value="')[1].split('"')[0]
+    # 个人兑换 opens a confirmation step (tests/web/test_shop_forms.py); its 确认兑换 form carries the token
+    confirm = page.get(f'/m/shop/items/{item(BATH).id}/redeem').get_data(as_text=True)
+    token = confirm.split('name="request_token" value="')[1].split('"')[0]
     for _ in range(2):  # a double tap
-        r = page.post(f'/m/shop/items/{item(BATH).id}/redeem', data={'request_token': token}, follow_redirects=True)
+        r = page.post(f'/m/shop/items/{item(BATH).id}/redeem', data={'request_token': token, 'confirm': '1'},
+                      follow_redirects=True)
     assert '该兑换已完成，未重复扣分' in r.get_data(as_text=True) and BATH in r.get_data(as_text=True)
     assert _count(ShopRedemption) == 1
     r = page.post('/m/shop/donate', data={'target': 'pool', 'amount': '5', 'point_type': 'service',

@@ -61,7 +61,7 @@ def test_station_certifies_with_photos_on_the_task_page(api, login):
     ratings = {k: 5 for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
                               'rating_efficiency')}
     confirm = open_task(publisher, inst['id'])
-    assert '★' in login('vol_zhang').get(f'/inbox/tasks/{confirm["id"]}').get_data(as_text=True)
+    assert '★' in login('vol_zhang').get(f'/inbox/tasks/{confirm["id"]}', follow_redirects=True).get_data(as_text=True)
     complete(publisher, confirm, data=ratings)
     certify = open_task(station_api, inst['id'])
     today = served_day()

@@ -12,7 +12,7 @@ from app.services.errors import Conflict, NotFound, ServiceError, ValidationFail
 from app.services.step_names import step_with_subject
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
-PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose returned form the phone page corrects
+PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose submitter steps the phone pages do
 
 
 @bp.before_request
@@ -33,8 +33,9 @@ def index():
 @bp.get('/inbox/tasks/<int:task_id>')
 def task(task_id):
     d = tasks.task_detail(current_user, task_id)
-    if d['can_act'] and tasks.is_resubmission(d['task']) and d['task'].process_key in PHONE_RESUBMIT:
-        # a returned submission is corrected on its own form, filled in with what was sent last time
+    if d['can_act'] and d['task'].assignee_id == current_user.id and d['task'].process_key in PHONE_RESUBMIT:
+        # a submitter's own step is done on the phone pages: a returned submission on its own form, filled in
+        # with what was sent last time; another step (确认完成并评价) there too, or its case says from when
         return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id))
     values = d['values']
     field = forms.file_field(d['form']) if d['form'] else None

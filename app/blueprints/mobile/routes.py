@@ -7,6 +7,7 @@ from app.blueprints.web import file_uploads, form_values, page_arg, uploads
 from app.services import forms, submissions, tasks
 from app.services.errors import Conflict, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
+from app.services.step_names import step_name
 
 
 @bp.before_request
@@ -21,10 +22,10 @@ def home():
     return render_template('mobile/home.html', rows=rows, total=total)
 
 
-def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None):
+def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None, rejection=None):
     form = forms.get_form(form_key)
     return render_template('mobile/form.html', form=form, values=values, errors=errors, kept=kept,
-                           action=action, title=title, options=options or {}), status
+                           action=action, title=title, options=options or {}, rejection=rejection), status
 
 
 @bp.get('/service-objects/new')
@@ -50,30 +51,60 @@ def cases():
     return render_template('mobile/cases.html', rows=rows, total=total, page=page_arg())
 
 
+def _my_task(instance_id):
+    """(case, the open task waiting for the current user on it, or None)."""
+    inst = tasks.visible_instance(current_user, instance_id)
+    return inst, next((t for t in tasks.open_tasks(inst.id) if t.assignee_id == current_user.id), None)
+
+
+def _not_yet(inst, task) -> str:
+    """Why the user's own step cannot be done yet and from when ('' when it can)."""
+    return (tasks.hooks_for(inst.process_key).not_yet(inst, task) if task is not None else None) or ''
+
+
 @bp.get('/cases/<int:instance_id>')
 def case(instance_id):
-    return render_template('mobile/case.html', **tasks.case_view(current_user, instance_id))
+    view = tasks.case_view(current_user, instance_id)
+    inst = view['inst']
+    task = next((t for t in view['open_tasks'] if t.assignee_id == current_user.id), None)
+    return render_template('mobile/case.html', **view, my_task=task,
+                           resubmission=task is not None and tasks.is_resubmission(task),
+                           waiting=_not_yet(inst, task))
 
 
 def _resubmit_task(instance_id):
-    inst = tasks.visible_instance(current_user, instance_id)
-    task = next((t for t in tasks.open_tasks(inst.id) if t.assignee_id == current_user.id), None)
+    inst, task = _my_task(instance_id)
     if task is None:
         raise Conflict(_('该记录当前无需修改'))
     return inst, task
 
 
+def _latest_rejection(inst):
+    """The reviewer's latest rejection (step, who, reason) while the case waits for its corrected version."""
+    reviews = [h for h in tasks.instance_history(inst.id) if h['decision'] in ('approve', 'reject')]
+    return reviews[-1] if reviews and reviews[-1]['decision'] == 'reject' else None
+
+
 def _resubmit_page(inst, task, values, errors, kept, status=200):
-    """The returned case's own submission form (a service object, a V-order...) with its choices."""
-    return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id), _('修改后重新提交'),
-                      status, form_key=task.form_key,
-                      options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key))
+    """The submitter's own step: the returned case's submission form (a service object, a V-order...) with its
+    choices and the reviewer's reason, or another step of theirs (确认完成并评价) under its own name."""
+    resubmission = tasks.is_resubmission(task)
+    return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id),
+                      _('修改后重新提交') if resubmission else step_name(task.title), status, form_key=task.form_key,
+                      options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key),
+                      rejection=_latest_rejection(inst) if resubmission else None)
 
 
 @bp.get('/cases/<int:instance_id>/resubmit')
 def resubmit_form(instance_id):
     inst, task = _resubmit_task(instance_id)
-    values = tasks.hooks_for(inst.process_key).resubmit_values(inst)
+    if _not_yet(inst, task):  # the case page says from when (no flash: it would say it twice)
+        return redirect(url_for('mobile.case', instance_id=inst.id))
+    hooks = tasks.hooks_for(inst.process_key)
+    if tasks.is_resubmission(task):
+        values = hooks.resubmit_values(inst)
+    else:
+        values = hooks.task_values(inst, task.form_key)
     field = forms.file_field(forms.get_form(task.form_key))
     return _resubmit_page(inst, task, values, {}, values.get(field, []) if field else [])
 
@@ -81,11 +112,16 @@ def resubmit_form(instance_id):
 @bp.post('/cases/<int:instance_id>/resubmit')
 def resubmit(instance_id):
     inst, task = _resubmit_task(instance_id)
+    resubmission = tasks.is_resubmission(task)
     form = forms.get_form(task.form_key)
     values = form_values(form)
     try:
         submissions.resubmit_with_files(current_user, task, values, file_uploads(form))
     except ValidationFailed as exc:
         return _resubmit_page(inst, task, values, exc.errors, getattr(exc, 'kept_files', []), exc.status)
-    flash(_('已重新提交，等待审核'), 'success')
+    if resubmission:
+        flash(_('已重新提交，等待审核'), 'success')
+    else:
+        done = tasks.hooks_for(inst.process_key).done_message(task)
+        flash(done or _('已提交：%(step)s', step=step_name(task.title)), 'success')
     return redirect(url_for('mobile.case', instance_id=inst.id))

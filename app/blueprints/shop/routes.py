@@ -7,6 +7,10 @@ from app.blueprints.web import form_values, uploads
 from app.services import forms, gifts, shop
 from app.services.errors import ServiceError, ValidationFailed
 
+# the fields of 登记新的兑换资源 and of the 公益池 allocation, as the pages post them
+ITEM_FIELDS = ('name', 'section', 'point_type', 'price', 'stock', 'district', 'provider_name', 'description')
+ALLOCATION_FIELDS = ('username', 'amount', 'reason')
+
 
 @bp.before_request
 @login_required
@@ -19,6 +23,10 @@ def _flash_error(exc: ServiceError) -> None:
     flash('；'.join(m for msgs in errors.values() for m in msgs) if errors else str(exc.message), 'error')
 
 
+def _posted(fields) -> dict:
+    return {k: request.form.get(k, '') for k in fields}
+
+
 @bp.get('/m/shop')
 def index():
     section = request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care'
@@ -27,14 +35,28 @@ def index():
                            points=shop.statements(current_user), totals=shop.project_totals())
 
 
+def _redeem_page(item_id, messages=(), status=200):
+    """个人兑换's confirmation step: what it costs and what is left; nothing is spent until 确认兑换 is tapped."""
+    quote = shop.redeem_quote(current_user, item_id)
+    # a refusal the quote already explains (stock, points, age) is said once
+    messages = [m for m in messages if str(m) != str(quote['problem'] or '')]
+    return render_template('shop/redeem.html', messages=messages, **quote), status
+
+
+@bp.get('/m/shop/items/<int:item_id>/redeem')
+def redeem_confirm(item_id):
+    return _redeem_page(item_id)
+
+
 @bp.post('/m/shop/items/<int:item_id>/redeem')
 def redeem(item_id):
+    if request.form.get('confirm') != '1':  # an older page's one-tap button: ask first, spend nothing
+        return _redeem_page(item_id)
     try:
         row, created = shop.redeem(current_user, item_id, request.form.get('request_token'))
-        flash(_('兑换成功，已扣除 %(n)s 积分', n=row.points) if created else _('该兑换已完成，未重复扣分'), 'success')
     except ValidationFailed as exc:
-        _flash_error(exc)
-        return redirect(url_for('shop.index', section=request.form.get('section', 'elderly_care')))
+        return _redeem_page(item_id, [m for msgs in exc.errors.values() for m in msgs], exc.status)
+    flash(_('兑换成功，已扣除 %(n)s 积分', n=row.points) if created else _('该兑换已完成，未重复扣分'), 'success')
     return redirect(url_for('shop.mine'))
 
 
@@ -76,47 +98,67 @@ def donate():
     return redirect(url_for('shop.index', section='charity'))
 
 
+def _review_page(status='pending', new_item=None, new_item_errors=None, decided=None, code=200):
+    """The review list with the 登记 form; after a refused submission the form it came from shows the
+    messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision)."""
+    return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
+                           districts=shop.districts(), new_item=new_item or {}, new_item_errors=new_item_errors or {},
+                           decided=decided), code
+
+
 @bp.get('/shop/review')
 def review():
-    status = request.args.get('status', 'pending')
-    return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
-                           districts=shop.districts())
+    return _review_page(request.args.get('status', 'pending'))
 
 
 @bp.post('/shop/review/<int:item_id>')
 def review_decide(item_id):
+    values = _posted(('decision', 'reason'))
     try:
-        shop.review_item(current_user, item_id, request.form.get('decision'), request.form.get('reason'))
-        flash(_('已提交审核结果'), 'success')
-    except (ValidationFailed, ServiceError) as exc:
+        shop.review_item(current_user, item_id, values['decision'], values['reason'])
+    except ValidationFailed as exc:
+        item = shop.reviewable_item(current_user, item_id)  # another district's item: 404, as for a decision
+        if item.status == 'pending':
+            return _review_page(decided=(item, values, exc.errors), code=exc.status)
+        flash(_('该兑换资源已审核，请刷新后查看'), 'error')
+    except ServiceError as exc:
         if exc.status in (403, 404):
             raise
         _flash_error(exc)
+    else:
+        flash(_('已提交审核结果'), 'success')
     return redirect(url_for('shop.review'))
 
 
 @bp.post('/shop/items')
 def create_item():
+    values = _posted(ITEM_FIELDS)
     try:
-        shop.create_item(current_user, request.form.to_dict())
-        flash(_('已登记，待区民政局审核后上架'), 'success')
+        shop.create_item(current_user, values)
     except ValidationFailed as exc:
-        _flash_error(exc)
+        return _review_page(new_item=values, new_item_errors=exc.errors, code=exc.status)
+    flash(_('已登记，待区民政局审核后上架'), 'success')
     return redirect(url_for('shop.review'))
+
+
+def _pool_page(values=None, errors=None, status=200):
+    return render_template('shop/pool.html', balance=shop.pool_balance(), volunteers=shop.volunteers(),
+                           values=values or {}, errors=errors or {}), status
 
 
 @bp.get('/shop/pool')
 def pool():
     shop.require_role(current_user, 'association_admin')
-    return render_template('shop/pool.html', balance=shop.pool_balance(), volunteers=shop.volunteers())
+    return _pool_page()
 
 
 @bp.post('/shop/pool/allocate')
 def pool_allocate():
-    f = request.form
+    values = _posted(ALLOCATION_FIELDS)
     try:
-        shop.allocate(current_user, f.get('username'), f.get('amount'), f.get('reason'), f.get('request_token'))
-        flash(_('已分配'), 'success')
+        shop.allocate(current_user, values['username'], values['amount'], values['reason'],
+                      request.form.get('request_token'))
     except ValidationFailed as exc:
-        _flash_error(exc)
+        return _pool_page(values, exc.errors, exc.status)
+    flash(_('已分配'), 'success')
     return redirect(url_for('shop.pool'))
