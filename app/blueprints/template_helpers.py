@@ -63,6 +63,10 @@ def js_strings() -> dict:
         'not_image': str(_l('“%(name)s”不是 %(types)s 图片')), 'too_big': str(_l('“%(name)s”超过 %(mb)s MB')),
         'issues_sep': str(_l('；')), 'selected': str(_l('已选 %(n)s 项')), 'select_hint': str(_l('勾选任务后可批量处理')),
         'select_first': str(_l('请先勾选要处理的任务')), 'reason_needed': str(_l('批量不通过时必须填写意见')),
+        'geo_wait': str(_l('正在定位，请稍候…')), 'geo_done': str(_l('已填入当前位置（误差约 %(m)s 米），可再修改')),
+        'geo_denied': str(_l('无法获取位置：请在手机设置中允许浏览器使用定位，或手动填写')),
+        'geo_failed': str(_l('定位失败，请到开阔处再试，或手动填写')),
+        'geo_outside': str(_l('当前位置不在本市服务范围内，请手动填写服务地点的位置')),
     }
 
 

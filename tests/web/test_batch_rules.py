@@ -73,3 +73,19 @@ def test_an_acceptor_review_says_the_acceptor_is_told(api, login):
     review = open_task(api('station_xicun'), inst['id'])
     html = login('station_xicun').get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True)
     assert '不通过的原因会告知该接单人和下单人' in html and '请写清楚需要怎样修改' not in html
+
+
+def test_the_reviewer_who_decides_sees_the_whole_id_number(api, login, case_at_street):
+    """The reviewer checks the ID number against the proof photo: in full on the open task; masked on lists, on
+    the handled task and on the case page."""
+    from app.services.validators import mask_id
+    from tests.helpers import ELDER_ID
+    inst_id, street_task = case_at_street()
+    page = login('street_xicun')
+    assert ELDER_ID in page.get(f'/inbox/tasks/{street_task}').get_data(as_text=True)
+    inbox = page.get('/inbox').get_data(as_text=True)
+    assert ELDER_ID not in inbox and mask_id(ELDER_ID) in inbox
+    page.post(f'/inbox/tasks/{street_task}/decide', data={'decision': 'approve', 'reason': ''})
+    for url in (f'/inbox/tasks/{street_task}', f'/cases/{inst_id}'):
+        html = page.get(url).get_data(as_text=True)
+        assert ELDER_ID not in html and mask_id(ELDER_ID) in html, url

@@ -111,6 +111,38 @@
     if ((input.files || []).length) update();
   });
 
+  // ---- 地图位置: "定位到当前位置" fills latitude and longitude from the phone's location (boxes stay editable)
+  $all('.geo').forEach(function (box) {
+    if (!navigator.geolocation) return;  // no button that cannot work
+    var form = box.closest('form');
+    var name = box.getAttribute('data-field');
+    var lat = form.elements[name + '.lat'];
+    var lng = form.elements[name + '.lng'];
+    var status = $('.geo-status', box);
+    var button = $('.geo-locate', box);
+    var num = function (attr) { return parseFloat(box.getAttribute(attr)); };
+    var say = function (key, vars) { status.textContent = t(key, vars); };
+    box.hidden = false;
+    button.addEventListener('click', function () {
+      button.disabled = true;
+      say('geo_wait');
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        button.disabled = false;
+        var la = pos.coords.latitude, lo = pos.coords.longitude;
+        if (la < num('data-lat-min') || la > num('data-lat-max') || lo < num('data-lng-min') || lo > num('data-lng-max')) {
+          say('geo_outside');
+          return;
+        }
+        lat.value = la.toFixed(6);
+        lng.value = lo.toFixed(6);
+        say('geo_done', {m: Math.round(pos.coords.accuracy || 0)});
+      }, function (err) {
+        button.disabled = false;
+        say(err && err.code === 1 ? 'geo_denied' : 'geo_failed');
+      }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 0});
+    });
+  });
+
   // ---- inbox: select all, "已选 N 项", a rejection needs a reason
   var batch = document.getElementById('batch-form');
   if (batch) {
