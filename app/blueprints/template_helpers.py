@@ -1,9 +1,20 @@
-"""Jinja globals: labels for form fields, options and decisions, and page links."""
+"""Jinja globals: labels for form fields, options and decisions, page links, and the punctuation of the page's
+language around them.
+
+Chinese pages write "状态：", "李晓敏（已确定）"; English ones "Status: ", "李晓敏 (Confirmed)". So templates never
+write full-width punctuation next to translated text: a label and its value take the `colon` filter
+(`{{ _('状态')|colon }}{{ value }}`), a text and its note in brackets the `paren` filter (`{{ v.name|paren(state) }}`),
+and a separator its own msgid (`{{ _('，') }}`, `join(_('、'))`); a phrase whose English words are ordered
+differently is one msgid with placeholders (`_('%(step)s（%(who)s）的意见：', ...)`).
+"""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from jinja2 import Undefined
+from markupsafe import Markup, escape
 
 from app.services import forms, messages, tasks, v_orders
 from app.services.roles import role_label
@@ -49,6 +60,19 @@ def url_with(**changes):
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def colon(label) -> Markup:
+    """'状态：' / 'Status: ': a label and the colon that introduces its value, in the page's language."""
+    return Markup(gettext('%(label)s：')) % {'label': label}
+
+
+def paren(text, note=None) -> Markup:
+    """'李晓敏（已确定）' / '李晓敏 (Confirmed)': a text and a note in brackets, in the page's language; the text
+    alone when there is no note (None, '' or undefined; 0 is a note)."""
+    if note is None or isinstance(note, Undefined) or note == '':
+        return escape(text)
+    return Markup(gettext('%(text)s（%(note)s）')) % {'text': text, 'note': note}
+
+
 def so_status(value):
     return str(STATUS_LABELS.get(value, value))
 
@@ -82,4 +106,6 @@ def install(app):
     app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject
+    app.jinja_env.filters['colon'] = colon
+    app.jinja_env.filters['paren'] = paren
     app.jinja_env.globals['js_strings'] = js_strings

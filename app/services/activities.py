@@ -150,7 +150,7 @@ def as_display(act: Activity) -> dict:
     on = unit_lists.flags(act.team_id)
     listed = _l('黑名单（不可免审）') if on['black'] else _l('白名单') if on['white'] else None
     return {'title': act.title, 'service_field': act.service_field, 'street': act.street.code, 'place': act.place,
-            'tags': '、'.join(labels.get(t, t) for t in tags_of(act)), 'start_at': beijing(act.start_at),
+            'tags': str(_l('、')).join(labels.get(t, t) for t in tags_of(act)), 'start_at': beijing(act.start_at),
             'end_at': beijing(act.end_at), 'recruit_count': act.recruit_count, 'description': act.description,
             'team_name': act.team.name, 'veterans_label': str(_l('是')) if act.is_veterans else None,
             'list_status': str(listed) if listed else None, 'activity_id': act.id, 'version': act.version,

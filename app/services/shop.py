@@ -9,13 +9,14 @@ import json
 import re
 import uuid
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import AuditLog, LedgerAccount, Membership, OrgUnit, ShopItem, ShopRedemption, User
+from app.models import AuditLog, LedgerAccount, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
 from app.models.base import utcnow
 from app.services import ledger, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -28,6 +29,7 @@ SECTIONS = {'goods': _l('物品兑换'), 'elderly_care': _l('养老服务兑换'
 POINT_TYPES = {'elderly_time': _l('养老时间积分'), 'service': _l('志愿服务积分')}
 ITEM_STATUSES = {'pending': _l('待审核'), 'approved': _l('已上架'), 'rejected': _l('未通过')}
 POOL = 'pool'
+REGISTRARS = ('district_admin', 'association_admin')  # who may register new resources
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
 
 
@@ -129,9 +131,9 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
 
     Elderly-care services only for volunteers aged 60+ today. The same token again returns the first
     redemption and charges nothing."""
+    item = item_on_sale(item_id)  # an item not on sale is a 404 whatever else was sent
     token = check_token(token)
     with transaction():
-        item = item_on_sale(item_id)
         found = _existing_redemption(user, token)
         if found is not None:
             return found, False
@@ -200,25 +202,63 @@ def _amount(value, field='amount') -> int:
     return amount
 
 
-def donate(user, target, amount, point_type, token):
-    """项目捐分 (target = a 积分公益 item id) or 公益池 (target = 'pool', elderly time points only)."""
-    token, amount = check_token(token), _amount(amount)
+def _donation_project(target) -> ShopItem | None:
+    """None for the 公益池, else the 积分公益 project on sale; any item not on sale is a 404, checked before the
+    amount so that a hidden item answers the same whatever else was sent."""
+    if str(target) == POOL:
+        return None
+    project = item_on_sale(target)
+    if project.section != 'charity':
+        raise ValidationFailed({'target': [_l('请选择积分公益项目或公益池')]})
+    return project
+
+
+def _donation_point_type(project: ShopItem | None, point_type) -> str:
     if point_type not in POINT_TYPES:
         raise ValidationFailed({'point_type': [_l('请选择积分类型')]})
+    if project is None and point_type != ledger.ELDERLY_TIME:
+        raise ValidationFailed({'point_type': [_l('只有养老时间积分可以捐入公益池')]})
+    if project is not None and project.point_type != point_type:
+        raise ValidationFailed({'point_type': [_l('该项目只接受%(kind)s', kind=point_label(project.point_type))]})
+    return point_type
+
+
+def donation_quote(user, target, amount, point_type) -> dict:
+    """积分公益's confirmation step (writes nothing): the project (None for the 公益池), the amount, the point type,
+    the volunteer's available points of that type now and after; refused (ValidationFailed) as `donate` would be."""
+    project = _donation_project(target)
+    amount = _amount(amount)
+    point_type = _donation_point_type(project, point_type)
+    available = ledger.statement(user, 1, per_page=1, point_type=point_type)['available']
+    if amount > available:
+        raise ValidationFailed({'amount': [_l('可用积分不足：可用 %(a)s 分，需要 %(n)s 分', a=max(available, 0), n=amount)]})
+    return {'target': POOL if project is None else str(project.id), 'project': project, 'amount': amount,
+            'point_type': point_type, 'available': available, 'after': available - amount}
+
+
+class Donation(NamedTuple):
+    entry: LedgerEntry
+    amount: int
+    created: bool  # False: this token's donation was already written (a double tap); nothing more was spent
+
+
+def donate(user, target, amount, point_type, token) -> Donation:
+    """项目捐分 (target = a 积分公益 item id) or 公益池 (target = 'pool', elderly time points only), once per token."""
+    project = _donation_project(target)
+    token, amount = check_token(token), _amount(amount)
+    point_type = _donation_point_type(project, point_type)
+    key = f'donate:{user.id}:{token}'
     with transaction():
-        if str(target) == POOL:
-            if point_type != ledger.ELDERLY_TIME:
-                raise ValidationFailed({'point_type': [_l('只有养老时间积分可以捐入公益池')]})
-            return ledger.donate(user, amount, key=f'donate:{user.id}:{token}', point_type=point_type,
-                                 reason='捐入公益池', business_ref=POOL, actor=user)
-        project = item_on_sale(target)
-        if project.section != 'charity':
-            raise ValidationFailed({'target': [_l('请选择积分公益项目或公益池')]})
-        if project.point_type != point_type:
-            raise ValidationFailed({'point_type': [_l('该项目只接受%(kind)s', kind=point_label(project.point_type))]})
-        return ledger.donate(user, amount, key=f'donate:{user.id}:{token}', point_type=point_type,
-                             to_kind='project', to_ref=f'shop_item:{project.id}', reason=f'项目捐分「{project.name}」',
-                             business_ref=f'shop_item:{project.id}', actor=user)
+        # only says which message to show: a concurrent second tap may miss it, the ledger key still charges once
+        created = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)) is None
+        if project is None:
+            entry = ledger.donate(user, amount, key=key, point_type=point_type, reason='捐入公益池',
+                                  business_ref=POOL, actor=user)
+        else:
+            entry = ledger.donate(user, amount, key=key, point_type=point_type, to_kind='project',
+                                  to_ref=f'shop_item:{project.id}', reason=f'项目捐分「{project.name}」',
+                                  business_ref=f'shop_item:{project.id}', actor=user)
+    return Donation(entry, amount, created)
 
 
 def pool_balance() -> int:
@@ -234,9 +274,9 @@ def project_totals() -> dict[int, int]:
     return {int(ref.split(':')[1]): balance for ref, balance in rows}
 
 
-def require_role(user, role):
-    """Forbidden unless the user holds `role` somewhere."""
-    if not any(m.role == role for m in user.memberships):
+def require_role(user, *roles):
+    """Forbidden unless the user holds one of `roles` somewhere."""
+    if not any(m.role in roles for m in user.memberships):
         raise Forbidden()
 
 
@@ -296,13 +336,13 @@ def reviewable_item(user, item_id) -> ShopItem:
 
 def review_item(user, item_id, decision, reason=None) -> ShopItem:
     """区民政局 approves (on sale) or rejects (with a reason) a pending resource, once."""
+    item = reviewable_item(user, item_id)  # another district's item is a 404 whatever was decided
     reason = (reason or '').strip()
     if decision not in ('approve', 'reject'):
         raise ValidationFailed({'decision': [_l('请选择通过或不通过')]})
     if decision == 'reject' and not reason:
         raise ValidationFailed({'reason': [_l('不通过时必须填写原因')]})
     with transaction():
-        item = reviewable_item(user, item_id)
         item = lock_item(item.id)
         if item.status != 'pending':
             raise Conflict(_l('该兑换资源已审核，请刷新后查看'))
@@ -316,9 +356,8 @@ def review_item(user, item_id, decision, reason=None) -> ShopItem:
 
 def create_item(user, values: dict) -> ShopItem:
     """A new resource, pending its district bureau's review (bureaus: own district; 广志协: any)."""
-    roles = {m.role: m for m in user.memberships}
-    if not roles.keys() & {'district_admin', 'association_admin'}:
-        raise Forbidden()
+    require_role(user, *REGISTRARS)
+    roles = {m.role for m in user.memberships}
     errors: dict = {}
     name = (values.get('name') or '').strip()
     if not 2 <= len(name) <= 80:

@@ -284,8 +284,9 @@ def test_phone_redeem_and_donate_pages(login):
     r = page.post('/m/shop/donate', data={'target': 'pool', 'amount': '5', 'point_type': 'service',
                                           'request_token': 'page-don-0001'}, follow_redirects=True)
     assert '只有养老时间积分可以捐入公益池' in r.get_data(as_text=True)
+    # 捐入公益池 asks first (tests/web/test_shop_donate.py); 确认捐赠 spends
     r = page.post('/m/shop/donate', data={'target': 'pool', 'amount': '5', 'point_type': 'elderly_time',
-                                          'request_token': 'page-don-0002'}, follow_redirects=True)
+                                          'request_token': 'page-don-0002', 'confirm': '1'}, follow_redirects=True)
     assert '捐分成功' in r.get_data(as_text=True)
     li = login('vol_li')
     r = li.post(f'/m/shop/items/{item(BATH).id}/redeem', data={'request_token': 'li-page-00001'}, follow_redirects=True)

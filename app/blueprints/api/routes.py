@@ -316,11 +316,13 @@ def shop_item(item_id):
 
 @bp.post('/shop/items')
 def shop_item_create():
+    shop.require_role(g.api_user, *shop.REGISTRARS)  # 403 before any message about the body
     return jsonify(shop.item_dict(shop.create_item(g.api_user, s.body(s.ShopItemRequest)))), 201
 
 
 @bp.post('/shop/items/<int:item_id>/redeem')
 def shop_redeem(item_id):
+    shop.item_on_sale(item_id)  # an item not on sale is a 404 whatever the body says
     row, created = shop.redeem(g.api_user, item_id, s.body(s.TokenOnlyRequest)['request_token'])
     return jsonify(shop.redemption_dict(row)), 201 if created else 200
 
@@ -332,6 +334,7 @@ def shop_review_list():
 
 @bp.post('/shop/items/<int:item_id>/review')
 def shop_review(item_id):
+    shop.reviewable_item(g.api_user, item_id)  # another district's item is a 404 whatever the body says
     body = s.body(s.ItemReviewRequest)
     return jsonify(shop.item_dict(shop.review_item(g.api_user, item_id, body['decision'], body['reason'])))
 
@@ -344,8 +347,8 @@ def _entry_item(e) -> dict:
 @bp.post('/shop/donations')
 def shop_donate():
     b = s.body(s.DonationRequest)
-    entry = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
-    return jsonify(_entry_item(entry)), 201
+    done = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
+    return jsonify(_entry_item(done.entry)), 201
 
 
 @bp.get('/shop/pool')
@@ -356,6 +359,7 @@ def shop_pool():
 
 @bp.post('/shop/pool/allocations')
 def shop_allocate():
+    shop.require_role(g.api_user, 'association_admin')  # 403 before any message about the body
     b = s.body(s.AllocationRequest)
     entry = shop.allocate(g.api_user, b['username'], b['amount'], b['reason'], b['request_token'])
     return jsonify(_entry_item(entry)), 201

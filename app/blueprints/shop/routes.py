@@ -10,6 +10,7 @@ from app.services.errors import ServiceError, ValidationFailed
 # the fields of 登记新的兑换资源 and of the 公益池 allocation, as the pages post them
 ITEM_FIELDS = ('name', 'section', 'point_type', 'price', 'stock', 'district', 'provider_name', 'description')
 ALLOCATION_FIELDS = ('username', 'amount', 'reason')
+DONATION_FIELDS = ('target', 'amount', 'point_type')
 
 
 @bp.before_request
@@ -23,16 +24,23 @@ def _flash_error(exc: ServiceError) -> None:
     flash('；'.join(m for msgs in errors.values() for m in msgs) if errors else str(exc.message), 'error')
 
 
-def _posted(fields) -> dict:
-    return {k: request.form.get(k, '') for k in fields}
+def _posted(fields, source=None) -> dict:
+    source = request.form if source is None else source
+    return {k: source.get(k, '') for k in fields}
+
+
+def _shop_page(section, donation=None, status=200):
+    """The catalogue; `donation` = a refused 积分公益 donation (target, amount typed, errors keyed by that card's
+    amount field), shown at the card it came from."""
+    age_note = shop.self_redeem_problem(current_user) if section == 'elderly_care' else None
+    return render_template('shop/index.html', section=section, items=shop.on_sale(section), age_note=age_note,
+                           points=shop.statements(current_user), totals=shop.project_totals(),
+                           donation=donation), status
 
 
 @bp.get('/m/shop')
 def index():
-    section = request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care'
-    age_note = shop.self_redeem_problem(current_user) if section == 'elderly_care' else None
-    return render_template('shop/index.html', section=section, items=shop.on_sale(section), age_note=age_note,
-                           points=shop.statements(current_user), totals=shop.project_totals())
+    return _shop_page(request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care')
 
 
 def _redeem_page(item_id, messages=(), status=200):
@@ -87,14 +95,40 @@ def mine():
                            gift_rows=gifts.mine(current_user))
 
 
+def _donation_refused(values, exc: ValidationFailed):
+    """The 积分公益 page again (422): every message at the amount of the card it came from, the amount kept."""
+    key = f"amount-{values['target']}"
+    donation = {'target': values['target'], 'amount': values['amount'],
+                'errors': {key: [m for msgs in exc.errors.values() for m in msgs]}}
+    return _shop_page('charity', donation, exc.status)
+
+
+def _donate_page(values):
+    """积分公益's confirmation step: what is given, which points, what is left; nothing is spent before 确认捐赠."""
+    try:
+        quote = shop.donation_quote(current_user, values['target'], values['amount'], values['point_type'])
+    except ValidationFailed as exc:
+        return _donation_refused(values, exc)
+    return render_template('shop/donate.html', **quote)
+
+
+@bp.get('/m/shop/donate')
+def donate_confirm():
+    return _donate_page(_posted(DONATION_FIELDS, request.args))
+
+
 @bp.post('/m/shop/donate')
 def donate():
-    f = request.form
+    values = _posted(DONATION_FIELDS)
+    if request.form.get('confirm') != '1':  # an older page's one-tap form: ask first, spend nothing
+        return _donate_page(values)
     try:
-        shop.donate(current_user, f.get('target'), f.get('amount'), f.get('point_type'), f.get('request_token'))
-        flash(_('捐分成功，感谢您的爱心'), 'success')
+        done = shop.donate(current_user, values['target'], values['amount'], values['point_type'],
+                           request.form.get('request_token'))
     except ValidationFailed as exc:
-        _flash_error(exc)
+        return _donation_refused(values, exc)
+    flash(_('捐分成功，已扣除 %(n)s 积分，感谢您的爱心', n=done.amount) if done.created
+          else _('该捐赠已完成，未重复扣分'), 'success')
     return redirect(url_for('shop.index', section='charity'))
 
 
