@@ -505,7 +505,14 @@ def order_view(order: VOrder) -> dict:
             'rating': json.loads(order.rating_json) if order.rating_json else None,
             'certification': json.loads(order.certification_json) if order.certification_json else None,
             'closed_reason': order.closed_reason, 'status_tone': status_tone(order),
-            'certify_due_at': due.isoformat() if (due := certify_due_at(order)) else None}
+            'certify_due_at': due.isoformat() if (due := certify_due_at(order)) else None,
+            'accepting_closed': accepting_closed(order)}
+
+
+def accepting_closed(order: VOrder) -> bool:
+    """The start time has come while acceptors are still under review: nobody new may accept (the order shows
+    待接单 until the station has decided, then starts with those approved or expires)."""
+    return order.status == 'open' and order.start_at is not None and order.start_at <= utcnow()
 
 
 def certify_due_at(order: VOrder) -> datetime | None:

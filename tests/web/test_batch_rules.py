@@ -89,3 +89,22 @@ def test_the_reviewer_who_decides_sees_the_whole_id_number(api, login, case_at_s
     for url in (f'/inbox/tasks/{street_task}', f'/cases/{inst_id}'):
         html = page.get(url).get_data(as_text=True)
         assert ELDER_ID not in html and mask_id(ELDER_ID) in html, url
+
+
+def test_an_order_past_its_start_with_an_acceptor_under_review_says_acceptance_closed(api, login):
+    from datetime import timedelta
+
+    from app.models import VOrder
+    from app.models.base import utcnow
+    inst, accept = _open_order(api)
+    complete(api('vol_wang'), accept, data={'note': ''})
+    order_id = int(inst['business_key'].split(':')[1])
+    publisher = api('vol_zhang')
+    assert publisher.get(f'/orders/{order_id}').get_json()['accepting_closed'] is False
+    order = db.session.get(VOrder, order_id)
+    order.start_at, order.end_at = utcnow() - timedelta(minutes=5), utcnow() + timedelta(hours=2)
+    db.session.commit()
+    view = publisher.get(f'/orders/{order_id}').get_json()
+    assert view['status_label'] == '待接单' and view['accepting_closed'] is True
+    html = login('vol_zhang').get(f'/orders/{order_id}').get_data(as_text=True)
+    assert '已到开始时间，停止接单；正在等待社工站审核已接单的志愿者' in html
