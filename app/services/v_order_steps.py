@@ -284,6 +284,8 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
             raise Conflict(_l('只有进行中的订单可以中止'))
         if action not in ('cancel', 'abort'):
             raise Forbidden()
+        waiting = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                             HumanTask.status == 'open')).all()
         run = load_run(instance)
         run.cancel()
         save_run(instance, run)
@@ -293,7 +295,21 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
         order.closed_reason = reason.strip()
         step = {'cancel': _l('取消订单'), 'abort': _l('中止订单')}[action]
         db.session.add(_history_row(instance, user, action, str(step), reason.strip()))
+        for task in waiting:  # its 新待办 (接单, 审核...) lead nowhere now
+            messages.settle_task_messages(task)
+        _tell_closed(order, user, action, reason.strip())
     return order
+
+
+def _tell_closed(order: VOrder, user, action: str, reason: str) -> None:
+    """The volunteers on the order (accepted or confirmed) and its publisher learn that it was cancelled or
+    aborted, by whom and why; the one who did it is not told."""
+    word = '取消' if action == 'cancel' else '中止'
+    who = user.display_name if user is not None else '系统'
+    title = f'V订单「{order.title}」已被{who}{word}，原因：{reason}'
+    people = [v.user_id for v in order.volunteers if v.status in ('pending', 'approved')] + [order.publisher_id]
+    messages.send([u for u in people if user is None or u != user.id], kind='info', title=title, body=reason,
+                  link=f'/orders/{order.id}')
 
 
 def _history_row(instance: WorkflowInstance, user, decision, title, reason):

@@ -345,6 +345,17 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance)
         return status_label(order) if order is not None else None
 
+    def decision_audience(self, instance, decision):
+        """A certification the association returned is corrected by the street's station, who may not have
+        published the order: they learn the reason with the returned 时数认证 (the publisher is told as well)."""
+        audience = super().decision_audience(instance, decision)
+        if decision.bpmn_id == 'certify_review' and decision.decision == 'reject':
+            from app.services.tasks import open_tasks
+            for task in open_tasks(instance.id):
+                if task.bpmn_id == 'certify':
+                    audience.update(dict.fromkeys(messages.recipients_for_task(task), messages.task_link(task)))
+        return audience
+
     def already_on_it(self, instance, task):
         order = order_for(instance) if task.bpmn_id == 'accept' else None
         return {v.user_id for v in order.volunteers} | {order.publisher_id} if order is not None else set()
@@ -377,9 +388,15 @@ class VOrderHooks(ProcessHooks):
         return data
 
 
+def _hours_since(moment: datetime) -> float:
+    """Whole tenths of an hour from `moment` until now (rounded down): the most a volunteer can have served."""
+    return max(0, int((utcnow() - moment).total_seconds() // 360)) / 10
+
+
 def certification_problems(order: VOrder, clean: dict) -> dict:
     """What a certification may not say: dates outside the order's service days (Beijing) or in the future, more
-    hours per volunteer than the certified days hold, more volunteers or service objects than the order has."""
+    hours per volunteer than the certified days hold or than have passed since the service started (points are
+    never awarded for time not yet served), more volunteers or service objects than the order has."""
     problems = {}
     start, end = (date.fromisoformat(str(clean[k])[:10]) for k in ('service_start_date', 'service_end_date'))
     first, last = order.start_at.astimezone(BEIJING).date(), order.end_at.astimezone(BEIJING).date()
@@ -394,6 +411,8 @@ def certification_problems(order: VOrder, clean: dict) -> dict:
     elif clean['service_hours'] > 24 * ((end - start).days + 1):
         problems['service_hours'] = [_l('每位志愿者的服务时长不能超过所认证日期的总时长（%(h)s 小时）',
                                         h=24 * ((end - start).days + 1))]
+    elif clean['service_hours'] > (served := _hours_since(order.start_at)):
+        problems['service_hours'] = [_l('服务开始至今只有 %(h)s 小时，不能认证尚未服务的时长', h=served)]
     approved = approved_count(order)
     if clean['volunteer_count'] > approved:
         problems['volunteer_count'] = [_l('志愿者人数不能多于已确定的接单志愿者（%(n)s 人）', n=approved)]
@@ -576,11 +595,15 @@ def street_choices(user) -> list[tuple[str, str]]:
 
 
 def open_for_volunteer(user, page=1, per_page=20):
-    """(rows of (task, order), total): orders of the volunteer's area waiting for acceptors."""
-    from app.services.tasks import list_tasks
-    tasks, total = list_tasks(user, 'open', PROCESS_KEY, None, page, per_page)
-    rows = [(t, order_for(t.instance)) for t in tasks if t.bpmn_id == 'accept']
-    return rows, total
+    """(rows of (task, order), total): orders of the volunteer's area waiting for acceptors. Only accept tasks are
+    paged and counted: the user's other open V-order steps (rating an order they published) are not on this list."""
+    from app.models import HumanTask
+    from app.services.jurisdiction import open_task_ids
+    mine = open_task_ids(user)
+    tasks, total = paged(select(HumanTask).where(HumanTask.id.in_(select(mine.c.id)), HumanTask.status == 'open',
+                                                 HumanTask.process_key == PROCESS_KEY, HumanTask.bpmn_id == 'accept')
+                         .order_by(HumanTask.created_at.desc(), HumanTask.id.desc()), page, per_page)
+    return [(t, order_for(t.instance)) for t in tasks], total
 
 
 def accept_order(user, task_id: int, note: str):

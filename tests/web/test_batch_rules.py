@@ -7,9 +7,12 @@ from tests.web.test_v_order_lifecycle import approved_object, complete, open_tas
 from tests.web.test_v_order_rules import publish
 
 
-def _open_order(api):
-    so = approved_object(api)
+def _open_order(api, so=None):
+    """An order of vol_zhang's open to the street's volunteers: (instance, the accept task); `so`: the approved
+    service object to order for (one is entered and approved when None)."""
+    so = so or approved_object(api)
     inst = publish(api('vol_zhang'), so)
+    inst['service_object_id'] = so
     complete(api('station_xicun'), open_task(api('station_xicun'), inst['id']), decision='approve',
              data={'dispatch_mode': 'open'})
     return inst, open_task(api('vol_wang'), inst['id'])
@@ -108,3 +111,48 @@ def test_an_order_past_its_start_with_an_acceptor_under_review_says_acceptance_c
     assert view['status_label'] == '待接单' and view['accepting_closed'] is True
     html = login('vol_zhang').get(f'/orders/{order_id}').get_data(as_text=True)
     assert '已到开始时间，停止接单；正在等待社工站审核已接单的志愿者' in html
+
+
+def test_open_orders_count_only_orders_to_accept(api, login):
+    """vol_zhang's own order waits for their rating: that step is not an order to accept, so the list neither
+    shows it nor counts it (the pager said 共 1 条 under 暂时没有可接的订单)."""
+    so = approved_object(api)
+    inst = publish(api('vol_zhang'), so)
+    station, vol_li = api('station_xicun'), api('vol_li')
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    assert open_task(api('vol_zhang'), inst['id'])['title'] == '确认完成并评价'
+    html = login('vol_zhang').get('/m/orders/open').get_data(as_text=True)
+    assert '暂时没有可接的订单' in html and '共 1 条' not in html
+    other = publish(api('vol_wang'), so)  # another order, open to the street's volunteers
+    complete(station, open_task(station, other['id']), decision='approve', data={'dispatch_mode': 'open'})
+    html = login('vol_zhang').get('/m/orders/open').get_data(as_text=True)
+    assert html.count('order-open" id="task-') == 1 and '共 1 条' in html
+
+
+def _unread(username):
+    from app.models import Message, User
+    rows = db.session.scalars(select(Message).join(User, User.id == Message.user_id).where(
+        User.username == username, Message.read_at.is_(None))).all()
+    return [(m.title, m.link) for m in rows]
+
+
+def test_aborting_an_order_tells_its_volunteer_and_cancelling_settles_the_offer(api):
+    inst, accept = _open_order(api)
+    order_id = int(inst['business_key'].split(':')[1])
+    complete(api('vol_li'), open_task(api('vol_li'), inst['id']), data={'note': ''})
+    complete(api('station_xicun'), open_task(api('station_xicun'), inst['id'], '接单人审核'), decision='approve')
+    resp = api('station_xicun').post(f'/orders/{order_id}/abort', json={'reason': '长者住院'})
+    assert resp.status_code == 200, resp.get_json()
+    told = 'V订单「陪陈伯复诊」已被西村街社工站中止，原因：长者住院'
+    assert (told, f'/orders/{order_id}') in _unread('vol_li'), 'the confirmed volunteer learns it will not happen'
+    assert (told, f'/orders/{order_id}') in _unread('vol_zhang'), 'so does the publisher'
+    assert not any('中止' in t for t, _ in _unread('station_xicun')), 'not the one who did it'
+
+    other, accept = _open_order(api, inst['service_object_id'])
+    assert any(link == f'/m/orders/open#task-{accept["id"]}' for _, link in _unread('vol_wang'))
+    other_id = int(other['business_key'].split(':')[1])
+    assert api('vol_zhang').post(f'/orders/{other_id}/cancel', json={'reason': '家属已安排'}).status_code == 200
+    assert not any(link == f'/m/orders/open#task-{accept["id"]}' for _, link in _unread('vol_wang')), \
+        'the offer to accept a cancelled order no longer waits unread'

@@ -1,0 +1,33 @@
+"""Points are never awarded for time not yet served: a certification may not claim more hours than have passed
+since the service started."""
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import VOrder
+from app.models.base import utcnow
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
+from tests.web.test_v_order_rules import RATINGS, certification, publish
+
+
+def test_a_certification_cannot_claim_hours_not_yet_served(api, row_counts):
+    so = approved_object(api)
+    publisher, station, vol_li = api('vol_zhang'), api('station_xicun'), api('vol_li')
+    inst = publish(publisher, so)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    complete(vol_li, open_task(vol_li, inst['id']))
+    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
+    order.start_at, order.end_at = utcnow() - timedelta(minutes=90), utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)  # the service has started: may be rated
+    task = open_task(station, inst['id'])
+    before = row_counts()
+    early = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=2.5)})
+    assert early.status_code == 422
+    assert early.get_json()['errors']['service_hours'] == ['服务开始至今只有 1.5 小时，不能认证尚未服务的时长']
+    assert row_counts() == before, 'nothing stored'
+    ok = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=1.5)})
+    assert ok.status_code == 200, ok.get_json()
+    assert db.session.scalar(select(func.count()).select_from(VOrder).where(VOrder.status == 'to_certify')) == 1
