@@ -81,7 +81,8 @@ def js_strings() -> dict:
     """Texts app.js writes into pages, in the page's language (placeholders like %(n)s filled in by app.js)."""
     return {
         'kept': str(_l('已保留 %(n)s 张')), 'picked': str(_l('已选择 %(n)s 张新照片')),
-        'none': str(_l('还没有选择照片（需要 %(min)s–%(max)s 张）')), 'sep': str(_l('，')),
+        'none': str(_l('还没有选择照片（需要 %(min)s–%(max)s 张）')),
+        'none_optional': str(_l('还没有选择照片（可选，最多 %(max)s 张）')), 'sep': str(_l('，')),
         'total': str(_l('%(parts)s，共 %(total)s 张（最多 %(max)s 张）')),
         'too_many': str(_l('最多 %(max)s 张，请减少 %(n)s 张')),
         'not_image': str(_l('“%(name)s”不是 %(types)s 图片')), 'too_big': str(_l('“%(name)s”超过 %(mb)s MB')),

@@ -74,28 +74,46 @@ def publishing_unit(user) -> OrgUnit | None:
     return next((m.org_unit for m in user.memberships if m.role in PUBLISHER_ROLES), None)
 
 
+def can_publish(user) -> bool:
+    """Only team and station administrators publish activities (the chain's start_roles)."""
+    return any(m.role in PUBLISHER_ROLES for m in user.memberships)
+
+
 def _root_code() -> str:
     return db.session.scalar(select(OrgUnit.code).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
 
 
-def _check(clean: dict) -> dict:
+def _problems(clean: dict) -> tuple[dict, dict]:
+    """(errors, times) of the domain rules for the fields present in `clean` (a field that failed the form's own
+    checks is left out), so one refused submission names every problem at once. Writes nothing."""
     errors: dict = {}
     clean['tags'], problems = parse_tags(clean.get('tags'))
     if problems:
         errors['tags'] = problems
-    start, end = parse_time(clean['start_at']), parse_time(clean['end_at'])
-    if end <= start:
+    times = {}
+    for name, key in (('start_at', 'start'), ('end_at', 'end')):
+        try:
+            times[key] = parse_time(clean[name]) if clean.get(name) else None
+        except (TypeError, ValueError):
+            times[key] = None
+    start, end = times['start'], times['end']
+    if start and end and end <= start:
         errors['end_at'] = [str(_l('结束时间须晚于开始时间'))]
-    if start < utcnow():
+    if start and start < utcnow():
         errors['start_at'] = [str(_l('开始时间不能早于现在'))]
     try:
-        sensitive_words.check_fields(clean, CHECKED_FIELDS)
+        sensitive_words.check_fields(clean, [f for f in CHECKED_FIELDS if f in clean])
     except ValidationFailed as exc:
         for name, msgs in exc.errors.items():
             errors.setdefault(name, []).extend(msgs)
+    return errors, times
+
+
+def _check(clean: dict) -> dict:
+    errors, times = _problems(clean)
     if errors:
         raise ValidationFailed(errors)
-    return {'start': start, 'end': end}
+    return times
 
 
 class ActivityHooks(ProcessHooks):
@@ -122,6 +140,9 @@ class ActivityHooks(ProcessHooks):
         root = _root_code()
         return {**clean, 'activity_id': act.id, 'revision': act.version, 'team_unit': team.code,
                 'review_scope': [root], 'veterans_scope': [root]}
+
+    def problems(self, user, instance, task, form_key, valid):
+        return _problems(dict(valid))[0] if form_key == FORM_KEY else {}
 
     def display(self, instance):
         act = latest(instance.id)
@@ -152,14 +173,19 @@ def as_display(act: Activity) -> dict:
     return {'title': act.title, 'service_field': act.service_field, 'street': act.street.code, 'place': act.place,
             'tags': str(_l('、')).join(labels.get(t, t) for t in tags_of(act)), 'start_at': beijing(act.start_at),
             'end_at': beijing(act.end_at), 'recruit_count': act.recruit_count, 'description': act.description,
-            'team_name': act.team.name, 'veterans_label': str(_l('是')) if act.is_veterans else None,
+            'team_name': act.team.name,
+            # shown once: the tag already says it; the row only for a veterans' team's activity without the tag
+            'veterans_label': str(_l('是')) if act.is_veterans and VETERANS_TAG not in tags_of(act) else None,
             'list_status': str(listed) if listed else None, 'activity_id': act.id, 'version': act.version,
             'status': act.status}
 
 
 def public_view(act: Activity) -> dict:
-    """What anyone may read about a published activity (no list status)."""
-    return {**as_display(act), 'list_status': None}
+    """What anyone may read about a published activity (no list status; the page's badge says it is a veterans'
+    activity, so neither the tag nor the row repeats it)."""
+    labels = tag_labels(forms.is_english())
+    tags = str(_l('、')).join(labels.get(t, t) for t in tags_of(act) if t != VETERANS_TAG)
+    return {**as_display(act), 'list_status': None, 'veterans_label': None, 'tags': tags}
 
 
 def as_dict(act: Activity) -> dict:

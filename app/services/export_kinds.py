@@ -6,7 +6,7 @@ a Beijing-time date range."""
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -60,11 +60,15 @@ def _labels(form_key: str, field: str) -> dict:
 # ---------------------------------------------------------------- review lists (待办审核)
 
 def _task_ids(user, p) -> list[int]:
+    """open: the tasks the user may act on now; approve / reject / done: those they decided; all: both."""
     state = p.get('state') or 'open'
+    mine_open = HumanTask.id.in_(select(open_task_ids(user).c.id)) & (HumanTask.status == 'open')
     if state == 'open':
-        stmt = select(HumanTask.id).where(HumanTask.id.in_(select(open_task_ids(user).c.id)),
-                                          HumanTask.status == 'open')
-        column = HumanTask.created_at
+        stmt, column = select(HumanTask.id).where(mine_open), HumanTask.created_at
+    elif state == 'all':
+        # an open task by its arrival, a handled one by the day it was handled (the page's date label)
+        column = func.coalesce(HumanTask.completed_at, HumanTask.created_at)
+        stmt = select(HumanTask.id).where(or_(mine_open, tasks.decided_clause(user, 'done')))
     else:
         stmt, column = select(HumanTask.id).where(tasks.decided_clause(user, state)), HumanTask.completed_at
     stmt = tasks.filter_tasks(stmt, p.get('process'), p.get('q'))
@@ -89,7 +93,7 @@ def _task_rows(ids) -> list[list]:
 
 register(ExportKind(
     key='tasks', title=_l('审核列表'), allowed=_reviewer, ids=_task_ids, rows=_task_rows,
-    filters=('state', 'q', 'process'), date_label=_l('到达日期（已处理的按处理日期）'),
+    filters=('state', 'q', 'process'), date_label=_l('到达日期（已处理的按处理日期）'), defaults={'state': 'open'},
     columns=[_l('任务编号'), _l('事项'), _l('步骤'), _l('角色'), _l('范围'), _l('状态'), _l('审核结果'),
              _l('审核意见'), _l('处理人'), _l('到达时间'), _l('处理时间'), _l('截止时间')]))
 

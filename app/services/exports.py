@@ -44,6 +44,7 @@ class ExportKind:
     rows: Callable[[list[int]], list[list]]  # cells of those ids, same order
     filters: tuple[str, ...] = ()  # query parameters the kind accepts besides the date range
     date_label: object = field(default=_l('日期'))  # what the date range filters on, for the page
+    defaults: dict = field(default_factory=dict)  # a filter's value when the request leaves it out (stored, shown)
 
 
 KINDS: dict[str, ExportKind] = {}
@@ -79,6 +80,7 @@ def clean_params(kind: ExportKind, raw: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     params = {name: str(raw.get(name) or '').strip()[:50] for name in kind.filters if raw.get(name)}
+    params = {**{k: v for k, v in kind.defaults.items() if not params.get(k)}, **params}
     if start:
         params['from'] = start.isoformat()
     if end:
@@ -231,7 +233,9 @@ def kind_title(job: ExportJob) -> str:
 
 FILTER_NAMES = {'from': _l('开始日期'), 'to': _l('结束日期'), 'state': _l('审核状态'), 'view': _l('范围'),
                 'status': _l('订单状态'), 'process': _l('流程'), 'point_type': _l('积分类型'), 'q': _l('关键字')}
-STATE_NAMES = {'open': _l('未审核'), 'approve': _l('已通过'), 'reject': _l('未通过'), 'done': _l('已处理')}
+STATE_NAMES = {'open': _l('未审核'), 'approve': _l('已通过'), 'reject': _l('未通过'), 'done': _l('已处理'),
+               'all': _l('全部')}
+TASK_STATE_CHOICES = ('open', 'approve', 'reject', 'all')  # the 审核列表's states the export page offers
 VIEW_NAMES = {'approved': _l('已通过（最新版本）'), 'all': _l('全部版本')}
 
 

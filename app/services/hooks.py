@@ -65,6 +65,12 @@ class ProcessHooks:
         accepted the order, when its accept task opens again for the places left)."""
         return set()
 
+    def decision_audience(self, instance, decision) -> dict[int, str]:
+        """Who is told of a reviewer's decision, and where each one's message leads (user id -> link): the
+        submitter, at their case. A process adds those who must act on what a rejection sent back, when they are
+        not the submitter (a certification the association returned goes back to the street's station)."""
+        return {instance.submitter_id: f'/m/cases/{instance.id}'}
+
     def status_label(self, instance) -> str | None:
         """The process's own words for the case's state on lists (None: derive it from the open steps)."""
         return None

@@ -35,12 +35,18 @@ def _rejections() -> set:
 
 
 def send(user_ids, *, kind: str, title: str, body: str = '', link: str = '') -> list[Message]:
-    """Add one message per distinct user (no commit); a user gets one message per link per transaction."""
+    """Add one message per distinct user (no commit); a user gets one message per link per transaction (a later
+    reminder with the same link replaces the earlier one's text)."""
     if kind not in KINDS:
         raise ValueError(f'unknown message kind {kind!r}')
     sent, now, rows = _sent(), utcnow(), []
     for uid in dict.fromkeys(u for u in user_ids if u is not None):
-        if link and (uid, link) in sent:
+        earlier = sent.get((uid, link)) if link else None
+        if earlier is not None:
+            if kind == 'reminder' and earlier.kind == 'reminder':
+                # reminders that fire together (day 7, day 12, overdue after an idle night) are one message
+                # naming the latest of them: an earlier, milder one must not hide that the deadline has passed
+                earlier.title, earlier.body = str(title)[:TITLE_MAX], str(body or '')
             continue
         row = Message(user_id=uid, kind=kind, title=str(title)[:TITLE_MAX], body=str(body or ''), link=link or '',
                       created_at=now)
@@ -156,19 +162,27 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
 
 def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
     """Tell the submitter about a reviewer's decision (never about their own actions); an acceptor review names
-    its acceptor (接单人审核（李晓敏）), so two decisions on one order can be told apart."""
-    if decision.actor_id == instance.submitter_id or decision.decision == 'submit':
+    its acceptor (接单人审核（李晓敏）), so two decisions on one order can be told apart. Whoever else must act
+    on what a rejection sent back (ProcessHooks.decision_audience) learns the reason with the returned step: their
+    message leads to that task and, announcing it as well, is read once the task is handled."""
+    if decision.decision == 'submit':
         return 0
+    audience = {uid: link for uid, link in hooks_for(instance.process_key).decision_audience(instance, decision).items()
+                if uid is not None and uid != decision.actor_id}
     word = DECISION_WORDS.get(decision.decision, decision.decision)
     step = _step(decision.task_title, decision.subject)
-    title = f'您的提交「{instance.title or instance.process_key}」{step}：{word}'
-    if decision.decision == 'reject' and decision.reason:
-        title += f'，原因：{decision.reason}'
-    link = f'/m/cases/{instance.id}'
-    rows = send([instance.submitter_id], kind='decision', title=title, body=decision.reason or '', link=link)
-    if decision.decision == 'reject':
-        _rejections().update((row.user_id, link) for row in rows)
-    return len(rows)
+    subject = instance.title or instance.process_key
+    reason = f'，原因：{decision.reason}' if decision.decision == 'reject' and decision.reason else ''
+    count = 0
+    for uid, link in audience.items():
+        title = (f'您的提交「{subject}」' if uid == instance.submitter_id else f'「{subject}」') + f'{step}：{word}{reason}'
+        rows = send([uid], kind='decision', title=title, body=decision.reason or '', link=link)
+        # the submitter's rejection asks for their corrected submission; anyone else's message is merged with
+        # the 新待办 of the returned task (notify_new_tasks), so that it counts as that to-do
+        if decision.decision == 'reject' and uid == instance.submitter_id and link == f'/m/cases/{instance.id}':
+            _rejections().update((row.user_id, link) for row in rows)
+        count += len(rows)
+    return count
 
 
 def unread_count(user) -> int:

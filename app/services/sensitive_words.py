@@ -130,35 +130,53 @@ def list_words(user, q=None, page=1, per_page=50):
 
 
 def add_words(user, words) -> list[dict]:
-    """Add words (duplicates after normalization are refused); one audit row per word.
-    Returns [{'id', 'word'}] (read before the commit expires the rows)."""
+    """Add words, all or none: a word already listed, or repeated in `words` (after normalization), is refused and
+    named; one audit row per word. Returns [{'id', 'word'}] (read before the commit expires the rows)."""
+    result = add_new_words(user, words, strict=True)
+    return result['added']
+
+
+def add_new_words(user, words, strict=False) -> dict:
+    """Add the new words of a pasted list; the ones already listed or repeated in the list are skipped and named
+    ({'added': [{'id', 'word'}], 'listed': [words], 'repeated': [words]}). A blank, symbols-only or too long line
+    refuses the whole list (ValidationFailed naming every such line); with `strict` a skipped word does too."""
     _require_association(user)
     words = [w.strip() for w in (words or []) if isinstance(w, str) and w.strip()]
     if not words:
         raise ValidationFailed({'word': [_l('请输入敏感词')]})
-    keys = []
+    keys, problems = [], []
     for word in words:
         key = normalize(word)
         if not key:
-            raise ValidationFailed({'word': [_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word)]})
-        if len(word) > MAX_WORD:
-            raise ValidationFailed({'word': [_l('敏感词不能超过 %(n)s 个字', n=MAX_WORD)]})
+            problems.append(_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word))
+        elif len(word) > MAX_WORD:
+            problems.append(_l('“%(w)s…”超过 %(n)s 个字，不能作为敏感词', w=word[:10], n=MAX_WORD))
         keys.append(key)
+    if problems:
+        raise ValidationFailed({'word': problems})
     with transaction():
         listed = _listed(keys)
-        added, seen = [], set()
+        added, seen, on_list, repeated = [], set(), [], []
         for word, key in zip(words, keys, strict=True):
-            if key in seen or key in listed:
-                raise ValidationFailed({'word': [_l('敏感词“%(w)s”已在列表中', w=word)]})
+            if key in listed:
+                on_list.append(word)
+                continue
+            if key in seen:
+                repeated.append(word)
+                continue
             seen.add(key)
             row = SensitiveWord(word=word, normalized=key, created_by_id=user.id)
             db.session.add(row)
             _audit(user, 'sensitive_word.add', word)
             added.append(row)
-        _bump()
-        db.session.flush()
+        if strict and (on_list or repeated):
+            raise ValidationFailed({'word': [*(_l('敏感词“%(w)s”已在列表中', w=w) for w in on_list),
+                                             *(_l('敏感词“%(w)s”重复输入了', w=w) for w in repeated)]})
+        if added:
+            _bump()
+            db.session.flush()
         added = [{'id': row.id, 'word': row.word} for row in added]
-    return added
+    return {'added': added, 'listed': on_list, 'repeated': repeated}
 
 
 def _listed(keys) -> set[str]:

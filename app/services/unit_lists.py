@@ -53,7 +53,14 @@ def _audit(user, action, unit, kind) -> None:
 
 
 def add(user, kind: str, code) -> UnitListEntry:
-    """Put a unit on a list; a blacklisted unit cannot be whitelisted (blacklist always wins)."""
+    """Put a unit on a list (see place())."""
+    return place(user, kind, code)[0]
+
+
+def place(user, kind: str, code) -> tuple[UnitListEntry, bool]:
+    """(entry, moved): put a unit on a list, never on both at once. A blacklisted unit cannot be whitelisted (it must
+    be taken off the blacklist first); blacklisting a whitelisted unit moves it: it leaves the whitelist (moved=True).
+    Both changes are audited."""
     _require_association(user)
     kind = _kind(kind)
     with transaction():
@@ -63,11 +70,16 @@ def add(user, kind: str, code) -> UnitListEntry:
             raise ValidationFailed({'org_unit': [_l('%(name)s 已在%(list)s中', name=unit.name, list=KINDS[kind])]})
         if kind == 'white' and on['black']:
             raise ValidationFailed({'org_unit': [_l('%(name)s 在黑名单中，不能加入白名单', name=unit.name)]})
+        moved = kind == 'black' and on['white']
+        if moved:
+            db.session.execute(UnitListEntry.__table__.delete().where(UnitListEntry.kind == 'white',
+                                                                      UnitListEntry.org_unit_id == unit.id))
+            _audit(user, 'unit_list.white.remove', unit, 'white')
         row = UnitListEntry(kind=kind, org_unit_id=unit.id, created_by_id=user.id)
         db.session.add(row)
         _audit(user, f'unit_list.{kind}.add', unit, kind)
         db.session.flush()
-    return row
+    return row, moved
 
 
 def remove(user, kind: str, code) -> None:

@@ -309,13 +309,14 @@ def test_my_activities_need_the_callers_own_token(api, client):
 def test_skip_step_refuses_a_blacklisted_team_even_if_a_diagram_routed_it_there(api):
     gzva = api('gzva')
     gzva.post('/unit-lists/white', json={'org_unit': 'team_a'})
-    gzva.post('/unit-lists/black', json={'org_unit': 'team_a'})
+    gzva.post('/unit-lists/black', json={'org_unit': 'team_a'})  # blacklisting also takes it off the whitelist
     inst = started(api('team_a'))
     data = {'instance_id': inst['id'], 'team_unit': 'team_a'}
     with pytest.raises(RuntimeError, match='黑名单'):
         service_tasks.call('activity.skip_review', data, {})
     db.session.rollback()
     delete(gzva, '/unit-lists/black', json={'org_unit': 'team_a'})
+    assert gzva.post('/unit-lists/white', json={'org_unit': 'team_a'}).status_code == 201
     db.session.expire_all()
     assert service_tasks.call('activity.skip_review', data, {}) == {'skipped': True}
     db.session.rollback()

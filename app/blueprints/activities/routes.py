@@ -40,13 +40,16 @@ def detail(activity_id):
 @login_required
 def mine():
     rows, total = activities.mine(current_user, page_arg())
-    return render_template('activities/mine.html', rows=rows, total=total, page=page_arg())
+    return render_template('activities/mine.html', rows=rows, total=total, page=page_arg(),
+                           can_publish=activities.can_publish(current_user))
 
 
 @bp.route('/activities/new', methods=['GET', 'POST'])
 @login_required
 def new():
     if request.method == 'GET':
+        if not activities.can_publish(current_user):  # say so before anything is typed; the POST is refused too
+            return render_template('activities/cannot_publish.html'), 403
         return _form({}, {}, url_for('activities.new'), _('发布志愿活动'))
     try:
         inst = activities.publish(current_user, _values())
@@ -80,17 +83,34 @@ def resubmit(instance_id):
 @bp.get('/activities/admin')
 @login_required
 def admin_lists():
+    return _admin_page()
+
+
+def _admin_page(words_text='', word_errors=(), status=200):
+    """gzva's page; after a refused word list it shows the typed text again with the messages at the field."""
     words, total = sensitive_words.list_words(current_user, request.args.get('q'), page_arg())
     changes, changes_total = unit_lists.changes(current_user)
     return render_template('activities/admin.html', words=words, total=total, page=page_arg(), q=request.args.get('q', ''),
                            white=unit_lists.entries(current_user, 'white'), black=unit_lists.entries(current_user, 'black'),
-                           units=unit_lists.candidates(), changes=changes, changes_total=changes_total)
+                           units=unit_lists.candidates(), changes=changes, changes_total=changes_total,
+                           words_text=words_text, word_errors=[str(m) for m in word_errors]), status
+
+
+def _skipped(result) -> list[str]:
+    sep = _('、')
+    notes = []
+    if result['listed']:
+        notes.append(_('已在列表中，未重复添加：%(words)s', words=sep.join(result['listed'])))
+    if result['repeated']:
+        notes.append(_('输入中重复，只添加一次：%(words)s', words=sep.join(dict.fromkeys(result['repeated']))))
+    return notes
 
 
 def _admin_action(fn, done):
     try:
         fn()
-        flash(done, 'success')
+        if done:
+            flash(done, 'success')
     except ValidationFailed as exc:
         flash('；'.join(m for msgs in exc.errors.values() for m in msgs), 'error')
     except ServiceError as exc:
@@ -103,8 +123,18 @@ def _admin_action(fn, done):
 @bp.post('/activities/admin/words')
 @login_required
 def admin_add_words():
-    words = request.form.get('words', '').splitlines()
-    return _admin_action(lambda: sensitive_words.add_words(current_user, words), _('已添加敏感词'))
+    text = request.form.get('words', '')
+    try:
+        result = sensitive_words.add_new_words(current_user, text.splitlines())
+    except ValidationFailed as exc:
+        return _admin_page(text, [m for msgs in exc.errors.values() for m in msgs], exc.status)
+    if not result['added']:
+        return _admin_page(text, [_('没有添加新的敏感词。'), *_skipped(result)], 422)
+    sep = _('、')
+    added = [w['word'] for w in result['added']]
+    flash(_('；').join([_('已添加敏感词 %(n)s 个：%(words)s', n=len(added), words=sep.join(added)), *_skipped(result)]),
+          'success')
+    return redirect(url_for('activities.admin_lists'))
 
 
 @bp.post('/activities/admin/words/delete')
@@ -116,7 +146,13 @@ def admin_remove_word():
 @bp.post('/activities/admin/lists/<any(white, black):kind>')
 @login_required
 def admin_add_unit(kind):
-    return _admin_action(lambda: unit_lists.add(current_user, kind, request.form.get('org_unit')), _('已加入名单'))
+    def place():
+        row, moved = unit_lists.place(current_user, kind, request.form.get('org_unit'))
+        if moved:  # a whitelisted unit that is blacklisted leaves the whitelist: never on both lists
+            flash(_('已将 %(name)s 加入黑名单，并移出白名单', name=row.org_unit.name), 'success')
+        else:
+            flash(_('已加入名单'), 'success')
+    return _admin_action(place, None)
 
 
 @bp.post('/activities/admin/lists/<any(white, black):kind>/delete')

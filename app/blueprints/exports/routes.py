@@ -20,7 +20,8 @@ def _login():
 def _page(values, errors, status=200):
     rows, total = exports.my_exports(current_user, page_arg())
     return render_template('exports/index.html', rows=rows, total=total, page=page_arg(), values=values,
-                           errors=errors, kinds=exports.kinds_for(current_user),
+                           errors=errors, kinds=exports.kinds_for(current_user), task_states=exports.TASK_STATE_CHOICES,
+                           state_names=exports.STATE_NAMES,
                            busy=any(exports.shown_status(j) in ('queued', 'running') for j in rows)), status
 
 

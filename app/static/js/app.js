@@ -73,7 +73,7 @@
       var parts = [];
       if (kept) parts.push(t('kept', {n: kept}));
       if (files.length) parts.push(t('picked', {n: files.length}));
-      if (!parts.length) status.textContent = t('none', {min: min, max: max});
+      if (!parts.length) status.textContent = t(min > 0 ? 'none' : 'none_optional', {min: min, max: max});
       else status.textContent = t('total', {parts: parts.join(t('sep')), total: total, max: max});
 
       var issues = [];

@@ -108,6 +108,10 @@
     elementRegistry.filter(function (e) { return e.type === 'bpmn:Lane'; }).forEach(function (lane) {
       var key = bo(lane).name;
       var ok = !!ROLE_LABEL[key];
+      // the badge names a known role: the lane's own label (the raw key) is hidden behind it
+      var text = elementRegistry.getGraphics(lane);
+      text = text && text.querySelector('.djs-visual text');
+      if (text) text.style.visibility = ok ? 'hidden' : '';
       laneOverlays.push(overlays.add(lane, 'lane-role', {
         position: { top: 4, left: 34 },
         html: '<div class="lane-role' + (ok ? '' : ' bad') + '" title="' + (key || '') + '">' +
