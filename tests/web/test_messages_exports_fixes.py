@@ -20,8 +20,8 @@ def _messages(username, **where):
     return found
 
 
-def _certified_order(api):
-    """vol_zhang's order, served by vol_li through provider_a, certified by the station: gzva's review waits."""
+def _rated_order(api):
+    """vol_zhang's order, served by vol_li through provider_a and rated: the station's certification waits."""
     so = approved_object(api)
     vol_zhang, station, provider = api('vol_zhang'), api('station_xicun'), api('provider_a')
     inst = vol_zhang.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
@@ -31,6 +31,12 @@ def _certified_order(api):
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     travel_past_service(inst['id'])
     complete(vol_zhang, open_task(vol_zhang, inst['id']), data=RATINGS)
+    return inst
+
+
+def _certified_order(api):
+    """The rated order, certified by the station: gzva's review waits."""
+    inst, station = _rated_order(api), api('station_xicun')
     today = served_day()
     cert = {'service_start_date': today, 'service_end_date': today, 'person_times': 1, 'object_count': 1,
             'volunteer_count': 1, 'service_hours': 3, 'summary': '陪同复诊顺利', 'results': '长者满意',
@@ -81,15 +87,7 @@ def test_reminders_firing_in_one_sweep_end_with_the_overdue_one(api, login):
     from app.models import HumanTask
     from app.services import timers, transaction
     from app.services.instances import load_run, lock_instance, save_run
-    so = approved_object(api)
-    vol_zhang, station, provider = api('vol_zhang'), api('station_xicun'), api('provider_a')
-    inst = vol_zhang.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
-    complete(station, open_task(station, inst['id']), decision='approve',
-             data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
-    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
-    travel_past_service(inst['id'])
-    complete(vol_zhang, open_task(vol_zhang, inst['id']), data=RATINGS)
+    inst = _rated_order(api)
     with transaction():
         instance = lock_instance(inst['id'])
         run = load_run(instance)
