@@ -96,7 +96,7 @@ def js_strings() -> dict:
 
 
 def install(app):
-    app.jinja_env.globals.update(field_order=forms.field_order, label=forms.label, option_list=forms.option_list,
+    app.jinja_env.globals.update(field_order=forms.field_order, label=forms.label, hint=forms.hint, option_list=forms.option_list,
                                  required_when=forms.required_when,
                                  option_label=option_label, decision_label=decision_label, url_with=url_with,
                                  role_label=role_label, mask_id=mask_id, get_form=forms.get_form,

@@ -2,12 +2,21 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask_babel import force_locale
+
 from app.extensions import db
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized, ValidationFailed
 
 _depth: ContextVar[int] = ContextVar('tx_depth', default=0)
 _after_commit: ContextVar[list | None] = ContextVar('tx_after_commit', default=None)
 _memo: ContextVar[dict | None] = ContextVar('tx_memo', default=None)
+
+
+def in_chinese(text) -> str:
+    """A record's text (a history row, a ledger reason, a closing reason) is stored in Chinese, the system's
+    language, whatever language the acting user's pages speak."""
+    with force_locale('zh'):
+        return str(text)
 
 
 @contextmanager

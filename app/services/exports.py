@@ -155,15 +155,15 @@ def run(job_id: int) -> bool:
                 job = db.session.get(ExportJob, job_id)
                 job.content, job.size, job.file_name = content, len(content), name
                 job.status, job.done_rows, job.total_rows, job.finished_at = 'done', count, count, utcnow()
-                messages.send([user_id], kind='info', title=str(_l('导出完成：%(title)s', title=title)),
-                               body=str(_l('共 %(n)s 行，点击下载', n=count)), link=f'/exports#export-{job_id}')
+                messages.send([user_id], kind='info', title=lambda: _l('导出完成：%(title)s', title=str(kind.title)),
+                              body=_l('共 %(n)s 行，点击下载', n=count), link=f'/exports/{job_id}/download')
     except Exception as exc:
         db.session.rollback()
         with transaction():
             job = db.session.get(ExportJob, job_id)
             job.status, job.error, job.finished_at = 'failed', str(exc)[:500] or exc.__class__.__name__, utcnow()
-            messages.send([user_id], kind='info', title=str(_l('导出失败：%(title)s', title=kind_title(job))),
-                          body=str(_l('请稍后重试，或缩小日期范围')), link=f'/exports#export-{job_id}')
+            messages.send([user_id], kind='info', title=lambda: _l('导出失败：%(title)s', title=kind_title(job)),
+                          body=_l('请稍后重试，或缩小日期范围'), link=f'/exports#export-{job_id}')
         raise
     return True
 

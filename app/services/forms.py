@@ -53,6 +53,11 @@ def label(obj: dict, key='title') -> str:
     return obj.get(key + '_en') if is_english() and obj.get(key + '_en') else obj.get(key, '')
 
 
+def hint(prop: dict) -> str | None:
+    """A field's hint in the user's language; none on English pages where the form has no English hint."""
+    return prop.get('x-hint_en') if is_english() else prop.get('x-hint')
+
+
 def required_when(form: dict, name: str) -> str:
     """'（审核结果为“不通过”时必填）' for a field that an if/then rule of the form makes required; '' otherwise.
     Without it such a field would be marked 选填 while its form refuses it empty (a rejection without a reason)."""

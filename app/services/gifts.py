@@ -8,6 +8,7 @@ the hold service task then runs in the same transaction and cannot fail.
 """
 import json
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -164,7 +165,7 @@ def _gift(data) -> GiftRequest:
     return db.session.get(GiftRequest, data['gift_id'])
 
 
-def _tell_volunteer(gift: GiftRequest, title: str, body: str = '') -> None:
+def _tell_volunteer(gift: GiftRequest, title: messages.Text, body: str = '') -> None:
     # same link as the generic decision message, so the volunteer gets this one instead of both
     messages.send([gift.volunteer_id], kind='decision', title=title, body=body, link=f'/m/cases/{gift.instance_id}')
 
@@ -207,8 +208,8 @@ def _approve(data, params):
     provider = item.provider_name or '服务机构'
     gift.logistics = f'{provider}将在 3 个工作日内联系受赠人{gift.relative_name}（{gift.relative_phone}）安排服务'
     gift.instance.outcome = 'approved'
-    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换已通过审核，已扣除 {gift.points} 积分',
-                    gift.logistics)
+    _tell_volunteer(gift, _l('您为%(name)s申请的「%(item)s」赠予兑换已通过审核，已扣除 %(points)s 积分',
+                             name=gift.relative_name, item=gift.item.name, points=gift.points), gift.logistics)
     return {'status': 'approved'}
 
 
@@ -222,8 +223,11 @@ def _reject(data, params):
     _release(gift, f'赠予兑换「{gift.item.name}」未通过审核，解冻积分')
     gift.status, gift.reason, gift.decided_at, gift.logistics = 'rejected', reason, utcnow(), NO_LOGISTICS
     gift.instance.outcome = 'rejected'
-    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换未通过审核，冻结的 {gift.points} 积分已解冻'
-                    + (f'，原因：{reason}' if reason else ''), reason)
+    def title():
+        text = _('您为%(name)s申请的「%(item)s」赠予兑换未通过审核，冻结的 %(points)s 积分已解冻', name=gift.relative_name,
+                 item=gift.item.name, points=gift.points)
+        return text + _('，原因：%(reason)s', reason=reason) if reason else text
+    _tell_volunteer(gift, title, reason)
     return {'status': 'rejected'}
 
 
@@ -241,7 +245,8 @@ def _expire(data, params):
     db.session.add(Decision(instance_id=instance.id, bpmn_id='expire', task_title='广志协审核（逾期）',
                             lane='association_admin', role='association_admin', decision='auto', reason=why,
                             version=instance.version.version, data_json=json.dumps({'gift_id': gift.id}), at=utcnow()))
-    _tell_volunteer(gift, f'您为{gift.relative_name}申请的「{gift.item.name}」赠予兑换{why}', why)
+    _tell_volunteer(gift, _l('您为%(name)s申请的「%(item)s」赠予兑换超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻',
+                             name=gift.relative_name, item=gift.item.name, days=EXPIRY_DAYS), why)
     return {'status': 'expired'}
 
 

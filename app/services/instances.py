@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Decision, HumanTask, HumanTaskScope, OrgUnit, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
-from app.services import forms, messages, org_cache, use_case_memo
+from app.services import forms, in_chinese, messages, org_cache, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.roles import LANE_ROLES
@@ -229,7 +229,7 @@ def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> Workfl
             raise Conflict(_l('无法回退到该步骤：%(msg)s', msg=str(exc))) from exc
         instance.status = 'running'
         save_run(instance, run)
-        db.session.add(Decision(instance_id=instance.id, bpmn_id=bpmn_id, task_title=str(_l('回退到此步骤')),
+        db.session.add(Decision(instance_id=instance.id, bpmn_id=bpmn_id, task_title=in_chinese(_l('回退到此步骤')),
                                 lane=None, actor_id=actor.id if actor else None, decision='reset', reason=reason,
                                 data_json='{}', version=instance.version.version, at=utcnow()))
     return instance

@@ -1,7 +1,13 @@
 """In-app messages (站内信): new tasks to the lane's users, decisions to the submitter, reminders.
 
 Messages are rows added inside the caller's transaction: a rolled-back decision leaves no message.
-Their text is stored in Chinese (the recipient's language is not known when the row is written)."""
+The recipient's language is not known when the row is written, so a text built by the app is stored in both:
+Chinese in `title`/`body`, English in `title_en`/`body_en`; pages and the API show the reader's language. A
+caller passes such a text as a function that builds it in the current language (`lambda: _('…', ...)`) or as a
+lazy string; a plain string (a reviewer's reason) is the same in both languages."""
+from collections.abc import Callable
+
+from flask_babel import LazyString, force_locale, gettext, pgettext
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -10,11 +16,30 @@ from app.models.base import utcnow
 from app.services import paged, row_id, transaction
 from app.services.errors import NotFound
 from app.services.hooks import hooks_for
+from app.services.step_names import step_with_subject
 from workflows import service_tasks
 
 KINDS = ('task', 'decision', 'reminder', 'info')
-DECISION_WORDS = {'approve': '已通过', 'reject': '不通过'}
 TITLE_MAX = 200  # message.title
+
+Text = str | LazyString | Callable[[], str] | tuple  # see the module's docstring; a tuple is (Chinese, English)
+
+
+def in_both(text: Text | None) -> tuple[str, str | None]:
+    """(Chinese, English or None when it reads the same) of a message text."""
+    if text is None:
+        return '', None
+    if isinstance(text, tuple):
+        zh, en = text
+        return str(zh or ''), (str(en) if en and str(en) != str(zh) else None)
+    if isinstance(text, LazyString) or callable(text):
+        build = text if callable(text) and not isinstance(text, LazyString) else text.__str__
+        with force_locale('zh'):
+            zh = str(build())
+        with force_locale('en'):
+            en = str(build())
+        return zh, (en if en != zh else None)
+    return str(text), None
 
 
 def _sent() -> dict:
@@ -34,43 +59,46 @@ def _rejections() -> set:
     return db.session().info.get('_messages_rejections', set())
 
 
-def send(user_ids, *, kind: str, title: str, body: str = '', link: str = '') -> list[Message]:
+def _cut(text: str | None) -> str | None:
+    return text[:TITLE_MAX] if text else text
+
+
+def send(user_ids, *, kind: str, title: Text, body: Text = '', link: str = '') -> list[Message]:
     """Add one message per distinct user (no commit); a user gets one message per link per transaction (a later
     reminder with the same link replaces the earlier one's text)."""
     if kind not in KINDS:
         raise ValueError(f'unknown message kind {kind!r}')
+    users = list(dict.fromkeys(u for u in user_ids if u is not None))
+    if not users:
+        return []
+    (title, title_en), (body, body_en) = in_both(title), in_both(body)
+    title, title_en = _cut(title), _cut(title_en)
     sent, now, rows = _sent(), utcnow(), []
-    for uid in dict.fromkeys(u for u in user_ids if u is not None):
+    for uid in users:
         earlier = sent.get((uid, link)) if link else None
         if earlier is not None:
             if kind == 'reminder' and earlier.kind == 'reminder':
                 # reminders that fire together (day 7, day 12, overdue after an idle night) are one message
                 # naming the latest of them: an earlier, milder one must not hide that the deadline has passed
-                earlier.title, earlier.body = str(title)[:TITLE_MAX], str(body or '')
+                earlier.title, earlier.title_en, earlier.body, earlier.body_en = title, title_en, body, body_en
             continue
-        row = Message(user_id=uid, kind=kind, title=str(title)[:TITLE_MAX], body=str(body or ''), link=link or '',
-                      created_at=now)
+        row = Message(user_id=uid, kind=kind, title=title, title_en=title_en, body=body, body_en=body_en,
+                      link=link or '', created_at=now)
         sent[(uid, link)] = row
         db.session.add(row)
         rows.append(row)
     return rows
 
 
-def _step(title, subject=None) -> str:
-    """'接单人审核（李晓敏）': the step and whom the one task is about (messages are stored in Chinese, so this is
-    step_names.step_with_subject without the translation)."""
-    return f'{title}（{subject}）' if subject else str(title or '')
-
-
-def _joined(first: str, second: str) -> str:
+def _joined(first: str, second: str, glue: str = '；') -> str:
     """'first；second' within a title's length, shortening the first part rather than losing the second."""
-    room = TITLE_MAX - len(second) - 1
+    room = TITLE_MAX - len(second) - len(glue)
     if len(first) > room:
         first = first[:max(room - 1, 0)] + '…'
-    return f'{first}；{second}'[:TITLE_MAX]
+    return f'{first}{glue}{second}'[:TITLE_MAX]
 
 
-def _announce_on_decision(user_ids, link: str, todo: str) -> tuple[set[int], int]:
+def _announce_on_decision(user_ids, link: str, todo: tuple[str, str | None]) -> tuple[set[int], int]:
     """A reviewer's decision that hands the case back to its submitter (接单人审核 approved -> 确认完成并评价) has
     already messaged them with this link in this transaction, and a user gets one message per link: that message
     now also says what there is to do, and counts as the to-do (read once the task is handled). A rejection's
@@ -84,7 +112,9 @@ def _announce_on_decision(user_ids, link: str, todo: str) -> tuple[set[int], int
             continue
         told.add(uid)
         if (uid, link) not in rejected:
-            row.kind, row.title = 'task', _joined(row.title, todo)
+            row.kind, row.title = 'task', _joined(row.title, todo[0])
+            if row.title_en or todo[1]:
+                row.title_en = _joined(row.title_en or row.title, todo[1] or todo[0], '; ')
             merged += 1
     return told, merged
 
@@ -150,13 +180,13 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
         if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):
             continue
         subject = instance.title if instance is not None and instance.title else ''
-        todo = f'新待办：{_step(task.title, task.subject)}'
+        todo = in_both(lambda t=task: gettext('新待办：%(step)s', step=step_with_subject(t.title, t.subject)))
         skip = hooks_for(task.process_key).already_on_it(instance, task) if instance is not None else set()
         link = task_link(task)
         users = [u for u in recipients_for_task(task) if u not in skip]
         told, merged = _announce_on_decision(users, link, todo)
-        count += merged + len(send([u for u in users if u not in told], kind='task',
-                          title=todo + (f' · {subject}' if subject else ''), link=link))
+        title = tuple(f'{t} · {subject}' if subject and t else t for t in todo)
+        count += merged + len(send([u for u in users if u not in told], kind='task', title=title, link=link))
     return count
 
 
@@ -169,13 +199,10 @@ def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
         return 0
     audience = {uid: link for uid, link in hooks_for(instance.process_key).decision_audience(instance, decision).items()
                 if uid is not None and uid != decision.actor_id}
-    word = DECISION_WORDS.get(decision.decision, decision.decision)
-    step = _step(decision.task_title, decision.subject)
     subject = instance.title or instance.process_key
-    reason = f'，原因：{decision.reason}' if decision.decision == 'reject' and decision.reason else ''
     count = 0
     for uid, link in audience.items():
-        title = (f'您的提交「{subject}」' if uid == instance.submitter_id else f'「{subject}」') + f'{step}：{word}{reason}'
+        title = in_both(lambda own=uid == instance.submitter_id: _decision_title(decision, subject, own))
         rows = send([uid], kind='decision', title=title, body=decision.reason or '', link=link)
         # the submitter's rejection asks for their corrected submission; anyone else's message is merged with
         # the 新待办 of the returned task (notify_new_tasks), so that it counts as that to-do
@@ -183,6 +210,18 @@ def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
             _rejections().update((row.user_id, link) for row in rows)
         count += len(rows)
     return count
+
+
+def _decision_title(decision: Decision, subject: str, own: bool) -> str:
+    """'您的提交「…」社工站初审：不通过，原因：…' in the current language."""
+    values = {'subject': subject, 'step': step_with_subject(decision.task_title, decision.subject),
+              'word': {'approve': pgettext('decision', '已通过'),
+                       'reject': pgettext('decision', '不通过')}.get(decision.decision, decision.decision)}
+    title = (gettext('您的提交「%(subject)s」%(step)s：%(word)s', **values) if own
+             else gettext('「%(subject)s」%(step)s：%(word)s', **values))
+    if decision.decision == 'reject' and decision.reason:
+        title += gettext('，原因：%(reason)s', reason=decision.reason)
+    return title
 
 
 def unread_count(user) -> int:
@@ -260,9 +299,9 @@ def remind(data: dict, params: dict) -> dict:
     link = f'/inbox/tasks/{task.id}' if task else (f'/cases/{instance_id}' if instance_id else '')
     subject = db.session.scalar(select(WorkflowInstance.title).where(WorkflowInstance.id == instance_id)) \
         if instance_id else None
-    title = str(params.get('title') or '提醒')
-    if subject:
-        title = f'{title} · {subject}'
-    sent = send(users_in_scope(role, paths), kind='reminder', title=title, body=str(params.get('body') or ''),
-                link=link)
+    def title():  # a title typed in the diagram reads in English where the catalogue knows it
+        text = gettext(str(params.get('title'))) if params.get('title') else gettext('提醒')
+        return f'{text} · {subject}' if subject else text
+    body = (lambda: gettext(str(params['body']))) if params.get('body') else ''
+    sent = send(users_in_scope(role, paths), kind='reminder', title=title, body=body, link=link)
     return {'sent': len(sent)}

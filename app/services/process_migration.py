@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Decision, HumanTask, HumanTaskScope, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
-from app.services import transaction
+from app.services import in_chinese, transaction
 from app.services.errors import NotFound, ValidationFailed
 from app.services.instances import _spec_json, load_run, lock_instance, save_run, scope_units
 from app.services.process_admin import ADMIN_ROLE, _audit, _known_key, _version, require_admin
@@ -74,8 +74,8 @@ def _apply(user, instance: WorkflowInstance, old: WorkflowVersion, new: Workflow
     _reproject_open_rows(instance, run)
     save_run(instance, run)
     db.session.add(Decision(instance_id=instance.id, bpmn_id='-', lane=None, actor_id=user.id, role=ADMIN_ROLE,
-                            task_title=str(_l('流程版本迁移 v%(a)d → v%(b)d', a=old.version, b=new.version)),
-                            decision='migrate', reason=str(_l('管理员迁移到新版本')),
+                            task_title=in_chinese(_l('流程版本迁移 v%(a)d → v%(b)d', a=old.version, b=new.version)),
+                            decision='migrate', reason=in_chinese(_l('管理员迁移到新版本')),
                             data_json=json.dumps({'from_version': old.version, 'to_version': new.version}),
                             version=new.version, at=utcnow()))
 

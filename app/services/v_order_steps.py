@@ -2,13 +2,14 @@
 import json
 import math
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
-from app.services import ledger, messages, org_cache, transaction
+from app.services import in_chinese, ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, save_run
 from app.services.v_orders import approved_count, staffed
@@ -21,11 +22,11 @@ REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快
 
 def _tell_acceptor(order: VOrder, row: VOrderVolunteer, reason) -> None:
     """The volunteer who accepted (or was dispatched) learns the station's decision on them."""
-    # stored text, like every message: written in the users' language, not the reviewer's UI language
-    if row.status == 'approved':
-        title = f'接单人审核通过：您已确定为V订单「{order.title}」的服务志愿者'
-    else:
-        title = f'接单人审核未通过：V订单「{order.title}」' + (f'，原因：{reason}' if reason else '')
+    def title():
+        if row.status == 'approved':
+            return _('接单人审核通过：您已确定为V订单「%(title)s」的服务志愿者', title=order.title)
+        text = _('接单人审核未通过：V订单「%(title)s」', title=order.title)
+        return text + _('，原因：%(reason)s', reason=reason) if reason else text
     messages.send([row.user_id], kind='decision', title=title, body=reason or '', link=f'/orders/{order.id}')
 
 
@@ -118,13 +119,13 @@ def _expire_check(data, params):
     staffed_any = approved_count(order) > 0
     if not staffed_any:
         _finish(order, 'expired')
-        order.closed_reason = str(_l('开始时间已到仍无人接单，订单自动过期'))
-        row = _history_row(order.instance, None, 'auto', str(_l('订单过期')), order.closed_reason)
+        order.closed_reason = in_chinese(_l('开始时间已到仍无人接单，订单自动过期'))
+        row = _history_row(order.instance, None, 'auto', in_chinese(_l('订单过期')), order.closed_reason)
         row.bpmn_id = 'expire_check'
         db.session.add(row)
         messages.send([order.publisher_id], kind='info', link=f'/orders/{order.id}',
-                      title=str(_l('您发布的V订单「%(title)s」已过期：%(reason)s', title=order.title,
-                                   reason=order.closed_reason)))
+                      title=_l('您发布的V订单「%(title)s」已过期：%(reason)s', title=order.title,
+                               reason=_l('开始时间已到仍无人接单，订单自动过期')))
     return {'next': 'start' if staffed_any else 'expired', 'staffed_any': staffed_any}
 
 
@@ -165,7 +166,7 @@ def _remind(data, params):
     if kind == 'overdue':
         order.overdue = True
         recipients += _users_in('association_admin', station.path)
-    messages.send(recipients, kind='reminder', title=str(REMINDERS[kind] % {'title': order.title}),
+    messages.send(recipients, kind='reminder', title=lambda: str(REMINDERS[kind]) % {'title': order.title},
                   link=f'/orders/{order.id}')
     order.reminders_json = json.dumps(sent + [kind])
     return {'sent': True}
@@ -182,7 +183,7 @@ def _award(data, params):
     hours = float(cert.get('service_hours') or 0)
     points = math.floor(hours)
     approved = [v for v in order.volunteers if v.status == 'approved']
-    reason = str(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours))
+    reason = in_chinese(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours))
     paid = award_history(order)
     first = []
     for v in approved:
@@ -195,9 +196,10 @@ def _award(data, params):
         _settle(order, v, points, entries, reason)
     if first:
         ledger.award_many(first, reason=reason, business_ref=f'v_order:{order.id}')
-        # stored in Chinese like every message; a repeated run pays nothing and sends nothing
+        # a repeated run pays nothing and sends nothing
         messages.send([u.id for u, _n, _k in first], kind='info', link='/m/points',
-                      title=f'养老时间积分到账：+{points} 分（V订单「{order.title}」，{hours:g} 小时）')
+                      title=_l('养老时间积分到账：+%(points)s 分（V订单「%(title)s」，%(hours)s 小时）', points=points,
+                               title=order.title, hours=f'{hours:g}'))
     _finish(order, 'done')
     return {'awarded': points, 'volunteers': len(approved)}
 
@@ -239,7 +241,7 @@ def _settle(order, v, points, entries, reason) -> None:
                      business_ref=f'v_order:{order.id}')
         return
     for e in active:
-        ledger.reverse(e.id, reason=str(_l('V订单「%(title)s」时数认证更正', title=order.title)))
+        ledger.reverse(e.id, reason=in_chinese(_l('V订单「%(title)s」时数认证更正', title=order.title)))
     if points > 0:
         ledger.award(v.user, points, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
                      business_ref=f'v_order:{order.id}')
@@ -294,7 +296,7 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
         _finish(order, status)
         order.closed_reason = reason.strip()
         step = {'cancel': _l('取消订单'), 'abort': _l('中止订单')}[action]
-        db.session.add(_history_row(instance, user, action, str(step), reason.strip()))
+        db.session.add(_history_row(instance, user, action, in_chinese(step), reason.strip()))
         for task in waiting:  # its 新待办 (接单, 审核...) lead nowhere now
             messages.settle_task_messages(task)
         _tell_closed(order, user, action, reason.strip())
@@ -304,9 +306,11 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
 def _tell_closed(order: VOrder, user, action: str, reason: str) -> None:
     """The volunteers on the order (accepted or confirmed) and its publisher learn that it was cancelled or
     aborted, by whom and why; the one who did it is not told."""
-    word = '取消' if action == 'cancel' else '中止'
-    who = user.display_name if user is not None else '系统'
-    title = f'V订单「{order.title}」已被{who}{word}，原因：{reason}'
+    def title():
+        who = user.display_name if user is not None else _('系统')
+        if action == 'cancel':
+            return _('V订单「%(title)s」已被%(who)s取消，原因：%(reason)s', title=order.title, who=who, reason=reason)
+        return _('V订单「%(title)s」已被%(who)s中止，原因：%(reason)s', title=order.title, who=who, reason=reason)
     people = [v.user_id for v in order.volunteers if v.status in ('pending', 'approved')] + [order.publisher_id]
     messages.send([u for u in people if user is None or u != user.id], kind='info', title=title, body=reason,
                   link=f'/orders/{order.id}')

@@ -245,10 +245,11 @@ class VOrderHooks(ProcessHooks):
                                         for m in volunteer.memberships):
             raise ValidationFailed({'volunteer': [_l('只能派给本服务商的志愿者')]})
         added = self._add_acceptor(instance, volunteer, provider.id, clean.get('note'))
-        # the volunteer holds no task of the order: tell them (stored in Chinese like every message)
+        # the volunteer holds no task of the order: tell them
         messages.send([volunteer.id], kind='task', link=f'/orders/{order.id}',
-                      title=f'服务商「{provider.name}」已为您派单：V订单「{order.title}」'
-                            f'（{beijing(order.start_at)}，{order.street.name}），等待社工站审核',
+                      title=_l('服务商「%(provider)s」已为您派单：V订单「%(title)s」（%(start)s，%(street)s），等待社工站审核',
+                               provider=provider.name, title=order.title, start=beijing(order.start_at),
+                               street=order.street.name),
                       body=clean.get('note') or '')
         return {**clean, **added}
 

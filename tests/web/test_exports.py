@@ -147,8 +147,12 @@ def test_the_page_asks_downloads_and_messages_the_requester(api, login):
     assert f.status_code == 200 and 'attachment' in f.headers['Content-Disposition']
     assert len(_sheet(f.data)) == 2
     station = db.session.scalar(select(User).where(User.username == 'station_xicun'))
-    titles = db.session.scalars(select(Message.title).where(Message.user_id == station.id)).all()
-    assert '导出完成：审核列表' in titles
+    done = db.session.scalars(select(Message).where(Message.user_id == station.id, Message.title == '导出完成：审核列表')).one()
+    assert done.title_en == 'Export ready: Review list', done.title_en
+    # its 点击下载 means what it says: opening the message downloads the file
+    opened = web.get(f'/messages/{done.id}', follow_redirects=True)
+    assert opened.status_code == 200 and 'attachment' in opened.headers['Content-Disposition']
+    assert opened.data == f.data
 
 
 def test_the_page_keeps_input_and_explains_a_bad_range(login):

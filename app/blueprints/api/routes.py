@@ -250,7 +250,7 @@ from app.services import messages  # noqa: E402
 
 
 def _message_item(m) -> dict:
-    return {'id': m.id, 'kind': m.kind, 'title': m.title, 'body': m.body, 'link': m.link,
+    return {'id': m.id, 'kind': m.kind, 'title': m.shown_title, 'body': m.shown_body, 'link': m.link,
             'created_at': m.created_at.isoformat() if m.created_at else None, 'read': m.read_at is not None}
 
 

@@ -19,7 +19,7 @@ def unread_badge():
 def flash_reminders(sender, user, **extra):
     rows, total = messages.unread_reminders(user)
     for row in rows:
-        flash(_('提醒：%(title)s', title=row.title), 'warning')
+        flash(_('提醒：%(title)s', title=row.shown_title), 'warning')
     if total > len(rows):
         flash(_('还有 %(n)s 条未读提醒，请到消息中心查看', n=total - len(rows)), 'warning')
 
