@@ -26,6 +26,7 @@ def create_app(config=None, overrides=None):
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_response_headers(app)
     register_cli(app)
     from app.jobs import install_inline_sweep
     install_inline_sweep(app)
@@ -63,6 +64,7 @@ def register_blueprints(app):
     from app.blueprints.mobile import bp as mobile_bp
     from app.blueprints.orders import bp as orders_bp
     from app.blueprints.shop import bp as shop_bp
+    from app.blueprints.teams import bp as teams_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(i18n_bp)
@@ -73,6 +75,7 @@ def register_blueprints(app):
     app.register_blueprint(activities_bp)
     app.register_blueprint(shop_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(teams_bp)
     app.register_blueprint(admin_bp, url_prefix='/admin')
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     csrf.exempt(api_bp)
@@ -84,6 +87,25 @@ def register_errorhandlers(app):
 
     install(app)
     install_helpers(app)
+
+
+def register_response_headers(app):
+    from flask import request
+
+    from app.extensions import retry_after_seconds
+
+    @app.after_request
+    def common_headers(response):
+        """Every response is taken as the type it says (uploads are served with their proven type); a 429 says
+        when to try again; an API 401 says which credentials it wants (RFC 6750)."""
+        response.headers['X-Content-Type-Options'] = 'nosniff'
+        if response.status_code == 429 and 'Retry-After' not in response.headers:
+            response.headers['Retry-After'] = str(retry_after_seconds() or 60)
+        if response.status_code == 401 and request.path.startswith('/api/'):
+            sent = request.headers.get('Authorization', '').lower().startswith('bearer ')
+            response.headers.setdefault('WWW-Authenticate', 'Bearer realm="api"'
+                                        + (', error="invalid_token"' if sent and request.endpoint != 'api.token' else ''))
+        return response
 
 
 def register_cli(app):

@@ -109,6 +109,7 @@ def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
             parsed_ids.add(bpmn_id)
             problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators, bad_lanes))
     problems.extend(_check_unreachable(parsed, parsed_ids))
+    problems.extend(_check_dead_ends(parsed, parsed_ids))
     return problems
 
 
@@ -131,6 +132,31 @@ def _check_unreachable(parsed: _Parsed, parsed_ids: set[str]) -> list[Problem]:
             found.append(parsed.problem(el_id, f"script task {el_id} is not allowed; use a service task"))
         else:
             found.append(parsed.problem(el_id, f"{tag} {el_id} cannot be reached from the start event"))
+    return found
+
+
+def _check_dead_ends(parsed: _Parsed, parsed_ids: set[str]) -> list[Problem]:
+    """Every process needs an end event and every step other than an end event a way out: a step whose
+    outgoing flow was deleted (with the end event it led to) would end its branch silently."""
+    found = []
+    containers = [el for el in parsed.root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess")
+                  if el.get("id") in parsed.process_ids or el.get("id") in parsed_ids]
+    for container in containers:
+        nodes = [el for el in container if isinstance(el.tag, str) and el.tag.split("}")[-1] in _FLOW_NODES]
+        if not nodes:
+            continue
+        if not any(el.tag == f"{{{BPMN_NS}}}endEvent" for el in nodes):
+            found.append(parsed.problem(container.get("id"), f"process {container.get('id')} has no end event"))
+        sources = {flow.get("sourceRef") for flow in container.iter(f"{{{BPMN_NS}}}sequenceFlow")}
+        for el in nodes:
+            el_id, tag = el.get("id"), el.tag.split("}")[-1]
+            if tag == "endEvent" or el_id in sources or el_id not in parsed_ids:  # unreachable: reported already
+                continue
+            if tag == "subProcess" and el.get("triggeredByEvent") == "true":  # an event subprocess has no flows
+                continue
+            if tag == "boundaryEvent" and el.find(f"{{{BPMN_NS}}}compensateEventDefinition") is not None:
+                continue
+            found.append(parsed.problem(el_id, f"{tag} {el_id} has no outgoing sequence flow; name: {el.get('name') or ''}"))
     return found
 
 

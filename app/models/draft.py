@@ -1,5 +1,5 @@
 """Diagram drafts: an administrator's saved, not yet published edit of a process."""
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.extensions import db
@@ -17,6 +17,8 @@ class WorkflowDraft(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey('app_user.id'))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     published_version_id: Mapped[int | None] = mapped_column(ForeignKey('workflow_version.id'))
+    # the published version number the edit started from: publishing is refused once a newer one exists
+    base_version: Mapped[int | None] = mapped_column(Integer)
 
     created_by = relationship('User')
     published_version = relationship('WorkflowVersion')

@@ -1,5 +1,5 @@
 """Organisation tree, users, memberships and API tokens."""
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,6 +30,8 @@ class User(db.Model):
     home_unit_id: Mapped[int | None] = mapped_column(ForeignKey('org_unit.id'))
     guardian_json: Mapped[str | None] = mapped_column(db.Text)
     active: Mapped[bool] = mapped_column(default=True)
+    # set for accounts created by a team's batch import (initial password from the ID number): changed at first login
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
     # loaded when asked for: the signed-in user's are loaded with it (auth), while users loaded as the actors or
@@ -56,6 +58,7 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'), index=True)
     role: Mapped[str] = mapped_column(String(32))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey('org_unit.id'))
+    created_at = mapped_column(UTCDateTime, default=utcnow)  # when the person joined the unit (team rosters)
 
     user = relationship('User', back_populates='memberships')
     org_unit = relationship('OrgUnit', lazy='joined')
@@ -73,3 +76,7 @@ class ApiToken(db.Model):
 
 
 Index('ix_org_unit_parent', OrgUnit.parent_id)
+# a team's batch import matches its rows to existing people by ID number or phone; rosters list a unit's members
+Index('ix_app_user_id_number', User.id_number)
+Index('ix_app_user_phone', User.phone)
+Index('ix_membership_unit_role', Membership.org_unit_id, Membership.role)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -26,6 +26,20 @@ def _ph():
 
 def hash_password(password: str) -> str:
     return _ph().hash(password)
+
+
+def hash_initial_password(password: str) -> str:
+    """The hash of an imported account's initial password (the last 6 characters of its ID number, stored in clear
+    beside it): a costly hash would protect nothing and keep a 2,000-row import waiting for minutes. The owner
+    replaces it at first login with a password hashed the usual way."""
+    return _fast_hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _ph().verify(user.password_hash, password or '')
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -62,3 +76,12 @@ def user_for_token(raw: str) -> User | None:
     if token is None or token.expires_at <= utcnow() or not token.user.is_active:
         return None
     return token.user
+
+
+def revoke_token(raw: str) -> bool:
+    """Sign a token out (its row is deleted); False when it was not a stored token."""
+    if not raw or len(raw) > 200:
+        return False
+    with transaction():
+        return db.session.execute(delete(ApiToken).where(ApiToken.token_hash == _digest(raw))
+                                  .execution_options(synchronize_session=False)).rowcount > 0

@@ -40,6 +40,11 @@ class Forbidden(ServiceError):
         return _l('您没有执行此操作的权限')
 
 
+class PasswordChangeRequired(Forbidden):
+    """The account still has its initial password: the web page asks for a new one first."""
+    code = 'password_change_required'
+
+
 class Unauthorized(ServiceError):
     status = 401
     code = 'unauthorized'

@@ -10,7 +10,8 @@ from app.services.errors import NotFound, ValidationFailed
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {'png': 'image/png', 'jpeg': 'image/jpeg', 'gif': 'image/gif', 'bmp': 'image/bmp'}
-_EXTENSIONS = {'png': 'png', 'jpg': 'jpeg', 'jpeg': 'jpeg', 'gif': 'gif', 'bmp': 'bmp'}
+# names an image may be sent under; the bytes decide which image type it is
+_EXTENSIONS = {'png', 'jpg', 'jpeg', 'jpe', 'jfif', 'gif', 'bmp'}
 
 
 def sniff(content: bytes) -> str | None:
@@ -32,11 +33,22 @@ def check_upload(filename: str, content: bytes, field='file') -> str:
         raise ValidationFailed({field: [_l('文件“%(name)s”超过 10 MB', name=filename)]}, status=413)
     if not content:
         raise ValidationFailed({field: [_l('文件“%(name)s”是空文件', name=filename)]})
+    ext = extension(filename)
+    if ext is not None and ext not in _EXTENSIONS:
+        raise ValidationFailed({field: [_l('文件“%(name)s”的扩展名不是图片（只接受 gif/bmp/jpeg/jpg/png），'
+                                           '请选择图片文件', name=filename)]})
     kind = sniff(content)
-    ext = _EXTENSIONS.get(filename.rsplit('.', 1)[-1].lower()) if '.' in filename else None
-    if kind is None or (ext and ext != kind):
+    if kind is None:
         raise ValidationFailed({field: [_l('文件“%(name)s”不是 gif/bmp/jpeg/jpg/png 图片', name=filename)]})
+    # a PNG named .jpg is still an image: the bytes decide its type (stored and served as what it is)
     return kind
+
+
+def extension(filename: str) -> str | None:
+    """The lower-case extension of the name a file was sent under (its folder path dropped), None without one."""
+    name = (filename or '').replace('\\', '/').rsplit('/', 1)[-1]
+    stem, dot, ext = name.rpartition('.')
+    return ext.strip().lower() if dot and stem.strip() else None
 
 
 def display_name(filename: str) -> str:
@@ -49,11 +61,17 @@ def display_name(filename: str) -> str:
     return name or 'upload'
 
 
+def _stored_name(filename: str, kind: str) -> str:
+    """display_name, with the proven type's extension added to a name that has none (a phone's "blob")."""
+    name = display_name(filename)
+    return name if extension(name) else f'{name[:115]}.{"jpg" if kind == "jpeg" else kind}'
+
+
 def add_upload(user, filename: str, content: bytes, field='file') -> StoredFile:
     """Validate and add (not commit) a stored file owned by `user`."""
     kind = check_upload(filename, content, field)
     row = StoredFile(sha256=hashlib.sha256(content).hexdigest(), size=len(content),
-                     content_type=IMAGE_TYPES[kind], original_name=display_name(filename),
+                     content_type=IMAGE_TYPES[kind], original_name=_stored_name(filename, kind),
                      content=content, uploaded_by_id=user.id)
     db.session.add(row)
     db.session.flush()

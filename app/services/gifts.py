@@ -53,15 +53,17 @@ def _duplicate(gift: GiftRequest) -> Conflict:
 
 
 def _check_relative(user, clean) -> dict:
-    """Field messages for the relative and the proof; the volunteer's identity comes from the account."""
+    """Field messages for the relative and the proof, of the fields present in `clean` (the volunteer's identity
+    comes from the account)."""
     errors: dict = {}
-    relative_id = normalize_id(clean['relative_id_number'])
-    if user.id_number and relative_id == normalize_id(user.id_number):
-        errors['relative_id_number'] = [_l('不能填写您本人的身份证号码，请填写受赠亲属的身份证号码')]
-    else:
-        problem = shop.age_problem(relative_id, who='relative')
-        if problem:
-            errors['relative_id_number'] = [problem]
+    if clean.get('relative_id_number'):
+        relative_id = normalize_id(clean['relative_id_number'])
+        if user.id_number and relative_id == normalize_id(user.id_number):
+            errors['relative_id_number'] = [_l('不能填写您本人的身份证号码，请填写受赠亲属的身份证号码')]
+        else:
+            problem = shop.age_problem(relative_id, who='relative')
+            if problem:
+                errors['relative_id_number'] = [problem]
     try:
         files.check_owned(user, clean.get('kinship_files') or [], (), field='kinship_files')
     except ValidationFailed as exc:
@@ -69,39 +71,71 @@ def _check_relative(user, clean) -> dict:
     return errors
 
 
+def _giftable(item_id, errors: dict) -> ShopItem | None:
+    """The item if it may be given (on sale, elderly care); else None, with the reason added to `errors`."""
+    item = db.session.get(ShopItem, item_id) if row_id(item_id) else None
+    if item is None or item.status != 'approved':
+        errors['item_id'] = [_l('该兑换项目不存在或尚未上架')]
+    elif item.section != 'elderly_care':
+        errors['item_id'] = [_l('只有“养老服务兑换”的项目可以赠予直系亲属')]
+    else:
+        return item
+    return None
+
+
+def _item_problems(user, item: ShopItem, available: int, clean: dict, errors: dict) -> ledger.InsufficientPoints | None:
+    """Adds to `errors` what stops this item going to this relative now (a pending request for the same relative,
+    no unit left); returns the points shortfall (None when `available` pays the price)."""
+    if 'relative_id_number' not in errors and clean.get('relative_id_number') and db.session.scalar(
+            select(GiftRequest.id).where(
+                GiftRequest.volunteer_id == user.id, GiftRequest.item_id == item.id, GiftRequest.status == 'pending',
+                GiftRequest.relative_id_number == normalize_id(clean['relative_id_number'])).limit(1)):
+        errors['relative_id_number'] = [_l('您已为这位亲属申请兑换“%(name)s”，正在审核中，请勿重复提交', name=item.name)]
+    if item.available < 1:
+        errors['item_id'] = [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]
+    return ledger.InsufficientPoints(max(available, 0), item.price) if available < item.price else None
+
+
 class GiftHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer'}
     display_form = VIEW_KEY
 
+    def problems(self, user, instance, task, form_key, valid):
+        """With other field errors: the relative's age / own ID, the proof, the item and the points too, read
+        without locking or writing, so that one refused submission names every problem."""
+        if form_key != FORM_KEY:
+            return {}
+        errors = _check_relative(user, valid)
+        item = _giftable(valid.get('item_id'), errors) if 'item_id' in valid else None
+        if item is not None:
+            available = ledger.statement(user, 1, per_page=1, point_type=item.point_type)['available']
+            short = _item_problems(user, item, available, valid, errors)
+            if short is not None:
+                errors.update(short.errors)
+        return errors
+
     def prepare(self, user, instance, task, form_key, clean):
         if form_key != FORM_KEY:
             return clean
         errors = _check_relative(user, clean)
-        item = db.session.get(ShopItem, clean['item_id'])
-        if item is None or item.status != 'approved':
-            errors['item_id'] = [_l('该兑换项目不存在或尚未上架')]
-        elif item.section != 'elderly_care':
-            errors['item_id'] = [_l('只有“养老服务兑换”的项目可以赠予直系亲属')]
+        item = _giftable(clean['item_id'], errors)
+        short, token = None, clean.get('request_token')
+        if item is not None:
+            # accounts first, then the item (the order every points use case follows)
+            account = shop.lock_account(user, item.point_type)
+            item = shop.lock_item(item.id)
+            earlier = _by_token(user, token)
+            if earlier is not None:
+                raise _duplicate(earlier)
+            short = _item_problems(user, item, account.available, clean, errors)
+        if short is not None:
+            if not errors:
+                raise short  # the shortfall alone keeps its own code (insufficient_points)
+            errors.update(short.errors)
         if errors:
             raise ValidationFailed(errors)
-        token = clean.get('request_token')
-        # accounts first, then the item (the order every points use case follows)
-        account = shop.lock_account(user, item.point_type)
-        item = shop.lock_item(item.id)
-        earlier = _by_token(user, token)
-        if earlier is not None:
-            raise _duplicate(earlier)
         relative_id = normalize_id(clean['relative_id_number'])
-        if db.session.scalar(select(GiftRequest.id).where(
-                GiftRequest.volunteer_id == user.id, GiftRequest.item_id == item.id, GiftRequest.status == 'pending',
-                GiftRequest.relative_id_number == relative_id).limit(1)):
-            raise ValidationFailed({'relative_id_number': [
-                _l('您已为这位亲属申请兑换“%(name)s”，正在审核中，请勿重复提交', name=item.name)]})
-        if item.available < 1:
-            raise ValidationFailed({'item_id': [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]})
-        if account.available < item.price:
-            raise ledger.InsufficientPoints(max(account.available, 0), item.price)
         gift = GiftRequest(instance_id=instance.id, item_id=item.id, volunteer_id=user.id, request_token=token,
                            relative_name=clean['relative_name'], relation=clean['relation'],
                            relative_phone=clean['relative_phone'], relative_id_number=relative_id,
@@ -287,3 +321,30 @@ def gift_form_context(user, item_id) -> dict:
         raise NotFound(_l('只有“养老服务兑换”的项目可以赠予直系亲属'))
     return {'item': item, 'volunteer_name': user.display_name, 'volunteer_id_number': user.id_number or '—',
             'statement': ledger.statement(user, per_page=1, point_type=item.point_type)}
+
+
+def _ended_own(user, gift_id) -> GiftRequest | None:
+    """The user's own request that ended without the gift (rejected or expired), or None."""
+    gift = db.session.get(GiftRequest, row_id(gift_id)) if row_id(gift_id) else None
+    if gift is None or gift.volunteer_id != user.id or gift.status not in ('rejected', 'expired'):
+        return None
+    return gift
+
+
+def again_item(user, instance) -> GiftRequest | None:
+    """重新申请 on the volunteer's own case page: the ended request of this case when its item can still be given."""
+    gift = for_instance(instance.id) if instance.process_key == PROCESS_KEY else None
+    gift = _ended_own(user, gift.id) if gift is not None else None
+    if gift is None or gift.item.status != 'approved' or gift.item.section != 'elderly_care':
+        return None
+    return gift
+
+
+def again_values(user, gift_id, item_id) -> dict:
+    """What a new gift form starts with when it comes from 重新申请: the relative's details of the user's own ended
+    request for the same item (not the proof files); {} for anything else."""
+    gift = _ended_own(user, gift_id)
+    if gift is None or gift.item_id != item_id:
+        return {}
+    return {'relative_name': gift.relative_name, 'relation': gift.relation, 'relative_phone': gift.relative_phone,
+            'relative_id_number': gift.relative_id_number}

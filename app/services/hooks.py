@@ -39,6 +39,19 @@ class ProcessHooks:
         """What the reviewer is told under the reason box: who reads a rejection's reason and what it is for."""
         return str(_l('不通过的原因会显示给提交人，请写清楚需要怎样修改。'))
 
+    def batch_defaults(self, task, decision) -> dict:
+        """What a batch decision fills in on this review's form beyond the decision and the reason (the batch
+        request's own `data` takes precedence), e.g. how a V-order approved in a batch is dispatched."""
+        return {}
+
+    def batch_done(self, task, decision) -> str | None:
+        """What a batch result says was done with this task, read once it is decided (None: 已通过 / 未通过)."""
+        return None
+
+    def batch_hint(self, task) -> str | None:
+        """What the inbox's batch bar says, when it lists this review, about deciding it in a batch."""
+        return None
+
     def not_yet(self, instance, task) -> str | None:
         """Why a submitter's step cannot be done yet and from when (None: it can be done now), e.g. a V-order's
         service is confirmed and rated once it has started. The step's own rule refuses it as well."""

@@ -218,10 +218,17 @@ def record_decision(instance, task: HumanTask, user, membership, decision: str, 
 
 
 def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> WorkflowInstance:
-    """Operator's recovery: make the latest completed `bpmn_id` task READY again (audited)."""
+    """Operator's recovery: make the latest completed `bpmn_id` task READY again (process admins only, audited)."""
     from app.services import transaction
+    from app.services.process_admin import require_admin
+    require_admin(actor)
+    reason = (reason or '').strip() if isinstance(reason, str) else ''
+    if not reason:
+        raise ValidationFailed({'reason': [_l('请填写回退原因')]})
     with transaction():
         instance = lock_instance(instance_id)
+        if instance.status == 'cancelled':
+            raise Conflict(_l('该案件已撤销或终止，不能回退'), code='cancelled')
         run = load_run(instance)
         try:
             run.reset_to(bpmn_id)
@@ -230,6 +237,6 @@ def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> Workfl
         instance.status = 'running'
         save_run(instance, run)
         db.session.add(Decision(instance_id=instance.id, bpmn_id=bpmn_id, task_title=in_chinese(_l('回退到此步骤')),
-                                lane=None, actor_id=actor.id if actor else None, decision='reset', reason=reason,
+                                lane=None, actor_id=actor.id, decision='reset', reason=reason,
                                 data_json='{}', version=instance.version.version, at=utcnow()))
     return instance

@@ -5,6 +5,7 @@ import os
 import re
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, Wor
 from app.models.base import utcnow
 from app.services import forms, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
-from app.services.instances import _spec_json, deploy
+from app.services.instances import _spec_json, deploy, load_run, reset_instance
 from app.services.roles import LANE_ROLES, ROLES
 from workflows import DeploymentError, Problem, check_expression, lint, parse_xml
 from workflows.deployment import BPMN_NS
@@ -104,8 +105,10 @@ def overview(user) -> list[dict]:
     result = []
     for key in process_keys():
         latest = _version(key)
+        # a draft based on an older version can no longer be published: it is not counted as pending work
+        live = WorkflowDraft.base_version.is_(None) | (WorkflowDraft.base_version >= (latest.version if latest else 0))
         drafts = db.session.scalar(select(func.count()).select_from(WorkflowDraft).where(
-            WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None)))
+            WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None), live))
         result.append({'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
                        'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
                        'drafts': drafts})
@@ -248,6 +251,10 @@ _PATTERNS = [
     (r'(?:exclusive|inclusive) gateway (\S+) has no default flow', lambda m: _l(
         '分支 %(id)s 没有默认路径：所有条件都不满足时流程会卡住，请把一条出线设为默认', id=m[1])),
     (r'process has no start event|No start event found', lambda m: _l('流程没有开始事件')),
+    (r'process (\S+) has no end event', lambda m: _l(
+        '流程 %(id)s 没有结束事件：请至少添加一个结束事件，并把最后一步连到它', id=m[1])),
+    (r'(\w+) (\S+) has no outgoing sequence flow; name: (.*)$', lambda m: _l(
+        '“%(name)s”（%(id)s）没有出口：流程走到这里会中断，请把它连到下一步或结束事件', name=m[3] or m[2], id=m[2])),
     (r'schema error: (.*)', lambda m: _l('不符合 BPMN 规范：%(msg)s', msg=m[1])),
     (r'malformed XML: (.*)', lambda m: _l('XML 格式错误，无法读取：%(msg)s', msg=m[1])),
     (r'DOCTYPE and ENTITY', lambda m: _l('文件含有 DOCTYPE/ENTITY 声明（可能是 XML 炸弹或外部实体），已拒绝')),
@@ -349,21 +356,66 @@ def _draft(key: str, draft_id) -> WorkflowDraft:
     return draft
 
 
-def save_draft(user, key: str, xml: bytes) -> tuple[WorkflowDraft, list[dict]]:
-    """Store a draft with its problems (unreadable XML is refused and nothing is stored)."""
+def _base_version(key: str, base_version, latest: WorkflowVersion | None) -> int | None:
+    """The published version an edit started from; the latest one when the caller does not say."""
+    if base_version in (None, ''):
+        return latest.version if latest else None
+    number = row_id(base_version) if not isinstance(base_version, bool) else None
+    exists = number and db.session.scalar(select(func.count()).select_from(WorkflowVersion).where(
+        WorkflowVersion.process_key == key, WorkflowVersion.version == number))
+    if not exists:
+        raise ValidationFailed({'base_version': [
+            _l('基础版本 %(v)s 不存在，请填写该流程已发布的版本号', v=str(base_version)[:20])]})
+    return number
+
+
+def _own_open_draft(user, key: str, draft_id) -> WorkflowDraft | None:
+    """The caller's own unpublished draft `draft_id` of `key` (locked), which a new save replaces; else None."""
+    number = row_id(draft_id) if draft_id not in (None, '') and not isinstance(draft_id, bool) else None
+    if number is None:
+        return None
+    draft = db.session.scalar(select(WorkflowDraft).where(WorkflowDraft.id == number).with_for_update()
+                              .execution_options(populate_existing=True))
+    if draft is None or draft.process_key != key or draft.created_by_id != user.id or draft.published_version_id:
+        return None
+    return draft
+
+
+def save_draft(user, key: str, xml: bytes, base_version=None, replace=None) -> tuple[WorkflowDraft, list[dict]]:
+    """Store a draft with its problems (unreadable XML is refused and nothing is stored).
+
+    `base_version`: the published version the edit started from (the latest when not given); publishing is refused
+    once a newer version exists. `replace`: the id of the caller's own unpublished draft this save supersedes (the
+    editor page saves over its draft, so checking and publishing do not pile up drafts); otherwise a new draft."""
     require_admin(user)
     _known_key(key)
     problems, _root = validate(key, xml)
     latest = _version(key)
+    base = _base_version(key, base_version, latest)
     with transaction():
-        draft = WorkflowDraft(process_key=key, xml=xml, problems_json=json.dumps(problems, ensure_ascii=False),
-                              created_by_id=user.id, created_at=utcnow())
-        db.session.add(draft)
+        draft = _own_open_draft(user, key, replace)
+        if draft is None:
+            draft = WorkflowDraft(process_key=key, created_by_id=user.id)
+            db.session.add(draft)
+        draft.xml, draft.base_version, draft.created_at = xml, base, utcnow()
+        draft.problems_json = json.dumps(problems, ensure_ascii=False)
         db.session.flush()
         _audit(user, 'process.draft', f'{key} draft {draft.id}', {
-            'draft_id': draft.id, 'base_version': latest.version if latest else None, 'problems': len(problems),
+            'draft_id': draft.id, 'base_version': base, 'problems': len(problems),
             'diff': diff_xml(latest.bpmn_xml if latest else None, xml)})
     return draft, problems
+
+
+def _refuse_stale(key: str, draft: WorkflowDraft) -> None:
+    """A draft edited from an older version would silently undo what was published since: refuse it (409)."""
+    latest = _version(key)
+    if draft.base_version is None or latest is None or latest.version <= draft.base_version:
+        return
+    raise Conflict(_l('%(user)s 已于 %(at)s 发布了版本 v%(v)d，而本草稿是在 v%(base)d 上修改的，发布会覆盖 v%(v)d 的修改，'
+                      '因此未发布。请打开最新版本重新修改后再发布。',
+                      user=latest.published_by.display_name if latest.published_by else _l('系统'),
+                      at=format_datetime(latest.published_at, 'yyyy-MM-dd HH:mm') if latest.published_at else '-',
+                      v=latest.version, base=draft.base_version), code='stale_draft')
 
 
 def publish(user, key: str, draft_id) -> WorkflowVersion:
@@ -372,6 +424,7 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
     draft = _draft(key, draft_id)
     if draft.published_version_id:
         raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
+    _refuse_stale(key, draft)
     problems, _root = validate(key, draft.xml)
     if problems:
         raise ProblemsFound(problems)
@@ -381,6 +434,7 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
                                   .execution_options(populate_existing=True))
         if draft.published_version_id:
             raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
+        _refuse_stale(key, draft)
         latest = _version(key)
         try:
             version = deploy(key, draft.xml, user)
@@ -394,6 +448,43 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
             'draft_id': draft.id, 'version': version.version, 'previous_version': latest.version if latest else None,
             'diff': diff_xml(latest.bpmn_xml if latest else None, draft.xml)})
     return version
+
+
+# ---------------------------------------------------------------- operator recovery
+
+MAX_RESET_REASON = 500
+
+
+def reset_steps(user, instance_id) -> list[dict]:
+    """The completed user-task steps a process admin may send a case back to, latest first."""
+    require_admin(user)
+    instance = db.session.get(WorkflowInstance, row_id(instance_id)) if row_id(instance_id) else None
+    if instance is None:
+        raise NotFound()
+    if instance.status == 'cancelled':
+        return []
+    titles = dict(db.session.execute(select(HumanTask.bpmn_id, HumanTask.title).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == 'completed')).all())
+    done = [b for b in reversed(load_run(instance).completed_bpmn_ids()) if b in titles]
+    return [{'bpmn_id': b, 'title': titles[b]} for b in dict.fromkeys(done)]
+
+
+def reset_case(user, instance_id, bpmn_id, reason, confirmed) -> tuple[WorkflowInstance, str]:
+    """Send a case back to one of its completed steps (reason and confirmation required); the step's title."""
+    steps = {s['bpmn_id']: s['title'] for s in reset_steps(user, instance_id)}
+    reason = reason.strip() if isinstance(reason, str) else ''
+    errors = {}
+    if bpmn_id not in steps:
+        errors['bpmn_id'] = [_l('请选择要回退到的步骤（只能选择该案件已完成的审核/填写步骤）')]
+    if not reason:
+        errors['reason'] = [_l('请填写回退原因')]
+    elif len(reason) > MAX_RESET_REASON:
+        errors['reason'] = [_l('回退原因不能超过 %(n)d 个字', n=MAX_RESET_REASON)]
+    if not confirmed:
+        errors['confirm'] = [_l('请勾选确认：回退后，该步骤之后的处理将作废，需要重新办理')]
+    if errors:
+        raise ValidationFailed(errors)
+    return reset_instance(user, row_id(instance_id), bpmn_id, reason), steps[bpmn_id]
 
 
 def version_diff(user, key: str, a, b) -> dict:

@@ -33,6 +33,14 @@ def normalize(text: str) -> str:
                    if unicodedata.category(c)[0] not in _DROPPED_CATEGORIES and c not in _VARIATION_SELECTORS)
 
 
+def _too_broad(key: str) -> bool:
+    """A single Latin (or Greek, Cyrillic) letter or digit: nearly every text contains it. One Chinese character
+    is a real word and stays allowed."""
+    if len(key) != 1:
+        return False
+    return key.isdigit() or unicodedata.name(key, '').split(' ')[0] in ('LATIN', 'GREEK', 'CYRILLIC')
+
+
 def build_automaton(words) -> ahocorasick.Automaton:
     """An automaton over the normalized words; each key maps to the word as 广志协 entered it."""
     automaton = ahocorasick.Automaton()
@@ -149,6 +157,9 @@ def add_new_words(user, words, strict=False) -> dict:
         key = normalize(word)
         if not key:
             problems.append(_l('“%(w)s”只包含空格或符号，不能作为敏感词', w=word))
+        elif _too_broad(key):
+            problems.append(_l('“%(w)s”只有一个字母或数字，几乎所有文字都会被拦截，不能作为敏感词；请输入完整的词（单个汉字可以）',
+                               w=word))
         elif len(word) > MAX_WORD:
             problems.append(_l('“%(w)s…”超过 %(n)s 个字，不能作为敏感词', w=word[:10], n=MAX_WORD))
         keys.append(key)

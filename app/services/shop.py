@@ -16,9 +16,19 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import AuditLog, LedgerAccount, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
+from app.models import (
+    AuditLog,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerPosting,
+    Membership,
+    OrgUnit,
+    ShopItem,
+    ShopRedemption,
+    User,
+)
 from app.models.base import utcnow
-from app.services import ledger, row_id, transaction
+from app.services import ledger, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.validators import age_on, is_valid_id
 
@@ -29,7 +39,10 @@ SECTIONS = {'goods': _l('物品兑换'), 'elderly_care': _l('养老服务兑换'
 POINT_TYPES = {'elderly_time': _l('养老时间积分'), 'service': _l('志愿服务积分')}
 ITEM_STATUSES = {'pending': _l('待审核'), 'approved': _l('已上架'), 'rejected': _l('未通过')}
 POOL = 'pool'
-REGISTRARS = ('district_admin', 'association_admin')  # who may register new resources
+# who may register new resources: the district bureaus, each for its own district (SPEC §2.3); 广志协 does not
+REGISTRARS = ('district_admin',)
+POOL_HISTORY_PAGE = 20
+ALLOCATION_REASON = '公益池分配：'  # the ledger reason of an allocation starts so, then what 广志协 typed
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
 
 
@@ -281,25 +294,58 @@ def require_role(user, *roles):
 
 
 def allocate(actor, username, amount, reason, token):
-    """广志协 allocates 公益池 points to a volunteer (audited; once per token)."""
+    """广志协 allocates 公益池 points to a volunteer (audited, the volunteer is told; once per token)."""
     require_role(actor, 'association_admin')
     token, amount = check_token(token), _amount(amount)
     reason = (reason or '').strip()
     if not reason:
         raise ValidationFailed({'reason': [_l('请填写分配原因')]})
-    with transaction():
-        user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
-        if user is None or not any(m.role == 'volunteer' for m in user.memberships):
-            raise ValidationFailed({'username': [_l('找不到该志愿者')]})
-        key = f'allocate:{token}'
-        entry = ledger.allocate(user, amount, key=key, reason=f'公益池分配：{reason[:200]}', business_ref=POOL,
-                                actor=actor)
-        # the ledger locked the pool account: a repeated token finds the first call's audit row here
-        if not db.session.scalar(select(AuditLog.id).where(AuditLog.action == 'pool.allocate', AuditLog.target == key)):
-            db.session.add(AuditLog(actor_id=actor.id, action='pool.allocate', target=key, at=utcnow(),
-                                    detail_json=json.dumps({'volunteer': user.username, 'amount': amount,
-                                                            'reason': reason, 'entry_id': entry.id}, ensure_ascii=False)))
+    try:
+        with transaction():
+            user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
+            if user is None or not any(m.role == 'volunteer' for m in user.memberships):
+                raise ValidationFailed({'username': [_l('找不到该志愿者')]})
+            key = f'allocate:{token}'
+            entry = ledger.allocate(user, amount, key=key, reason=f'{ALLOCATION_REASON}{reason[:200]}',
+                                    business_ref=POOL, actor=actor)
+            # the ledger locked the pool account: a repeated token finds the first call's audit row here
+            if not db.session.scalar(select(AuditLog.id).where(AuditLog.action == 'pool.allocate',
+                                                               AuditLog.target == key)):
+                db.session.add(AuditLog(actor_id=actor.id, action='pool.allocate', target=key, at=utcnow(),
+                                        detail_json=json.dumps({'volunteer': user.username, 'amount': amount,
+                                                                'reason': reason, 'entry_id': entry.id},
+                                                               ensure_ascii=False)))
+                messages.send([user.id], kind='info', link='/m/points',
+                              title=_l('广志协从公益池分配给您 %(n)s 养老时间积分', n=amount),
+                              body=_l('分配原因：%(reason)s', reason=reason[:200]))
+    except ledger.InsufficientPoints as exc:  # the pool's shortfall, not the reviewer's own points
+        # keyed 'points' as the ledger's own refusal was (API clients); the page shows it at the amount
+        raise ValidationFailed({'points': [_l('公益池余额不足：余额 %(a)s 分，本次要分配 %(n)s 分，请减少分配的积分',
+                                              a=exc.available, n=exc.needed)]}) from None
     return entry
+
+
+def pool_history(page: int = 1, per_page: int = POOL_HISTORY_PAGE) -> tuple[list[dict], int]:
+    """(rows of one page, how many in all) of what went into and out of the 公益池, newest first: each row says
+    whether it was a donation ('in') or an allocation ('out'), the volunteer, who allocated it, when, how many
+    points and why (the reason 广志协 typed)."""
+    pool = db.session.scalar(select(LedgerAccount).where(
+        LedgerAccount.key == ledger.system_key('donation_pool', ledger.ELDERLY_TIME)))
+    if pool is None:
+        return [], 0
+    stmt = (select(LedgerEntry).join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+            .where(LedgerPosting.account_id == pool.id).order_by(LedgerEntry.id.desc()))
+    entries, total = paged(stmt, page, per_page)
+    rows = []
+    for e in entries:
+        mine = sum(p.amount for p in e.postings if p.account_id == pool.id)
+        other = next((p.account for p in e.postings if p.account_id != pool.id), None)
+        volunteer = other.owner if other is not None else None
+        out = mine < 0
+        rows.append({'direction': 'out' if out else 'in', 'amount': abs(mine), 'at': e.created_at,
+                     'volunteer': volunteer, 'by': e.created_by if out else None,
+                     'reason': e.reason.removeprefix(ALLOCATION_REASON) if out else '', 'entry_id': e.id})
+    return rows, total
 
 
 # ---------------------------------------------------------------- district review of resources
@@ -355,9 +401,8 @@ def review_item(user, item_id, decision, reason=None) -> ShopItem:
 
 
 def create_item(user, values: dict) -> ShopItem:
-    """A new resource, pending its district bureau's review (bureaus: own district; 广志协: any)."""
+    """A new resource of the bureau's own district, pending that district's review."""
     require_role(user, *REGISTRARS)
-    roles = {m.role for m in user.memberships}
     errors: dict = {}
     name = (values.get('name') or '').strip()
     if not 2 <= len(name) <= 80:
@@ -382,8 +427,7 @@ def create_item(user, values: dict) -> ShopItem:
                                                        OrgUnit.kind == 'district'))
     if district is None:
         errors['district'] = [_l('请选择所属区')]
-    elif 'association_admin' not in roles and not any(
-            district.path.startswith(m.org_unit.path) for m in user.memberships if m.role == 'district_admin'):
+    elif not any(district.path.startswith(m.org_unit.path) for m in user.memberships if m.role in REGISTRARS):
         errors['district'] = [_l('只能登记本区的兑换资源')]
     if errors:
         raise ValidationFailed(errors)
@@ -407,6 +451,12 @@ def volunteers() -> list[User]:
 
 def districts() -> list[OrgUnit]:
     return list(db.session.scalars(select(OrgUnit).where(OrgUnit.kind == 'district').order_by(OrgUnit.id)))
+
+
+def districts_for(user) -> list[OrgUnit]:
+    """The districts `user` may register resources for (登记新的兑换资源 offers only these)."""
+    paths = [m.org_unit.path for m in user.memberships if m.role in REGISTRARS]
+    return [d for d in districts() if any(d.path.startswith(p) for p in paths)]
 
 
 # ---------------------------------------------------------------- statement

@@ -22,7 +22,14 @@ from app.services.instances import (
     run_step,
     save_run,
 )
-from app.services.jurisdiction import can_act, matching_membership, open_task_ids, seen_task_clause
+from app.services.jurisdiction import (
+    can_act,
+    in_lane,
+    matching_membership,
+    may_see_task,
+    open_task_ids,
+    seen_task_clause,
+)
 from app.services.step_names import step_name
 
 
@@ -108,8 +115,9 @@ def _audit_data(instance, task, clean, run) -> dict:
 
 
 def _visible_task(user, task_id, *, for_action=False, lock=False) -> HumanTask:
-    """The task if the user may see it (act on it, with for_action); NotFound otherwise. `lock`: its instance
-    row is locked for this transaction and loaded with its engine state in the same round trip."""
+    """The task if the user may see it (`may_see_task`), or with for_action may try to act on it (`in_lane`: a
+    task done a moment ago is then 409, the order they published refused by its own rule); NotFound otherwise.
+    `lock`: its instance row is locked for this transaction and loaded with its engine state in the same round trip."""
     if row_id(task_id) is None:
         raise NotFound()
     if lock:
@@ -122,7 +130,7 @@ def _visible_task(user, task_id, *, for_action=False, lock=False) -> HumanTask:
         task = db.session.get(HumanTask, row_id(task_id), options=[joinedload(HumanTask.scopes)])
     if task is None:
         raise NotFound()
-    if can_act(user, task) or (not for_action and task.completed_by_id == user.id):
+    if in_lane(user, task) if for_action else may_see_task(user, task):
         return task
     raise NotFound()
 
@@ -146,7 +154,7 @@ def complete_task(user, task_id, decision=None, reason=None, data=None, present=
         if reviews_only and not is_review(task):
             raise NotBatchable(_l('“%(step)s”不是审核，不能批量处理，请打开任务单独办理', step=step_name(task.title)))
         if task.claimed_by_id and task.claimed_by_id != user.id:
-            raise Conflict(_l('该任务已被其他审核人认领'))
+            raise _claimed_by_other()
         payload = dict(data or {})
         if is_review(task):
             payload.update(decision=decision, reason=reason)
@@ -170,21 +178,53 @@ def _seen_task(user, task_id) -> HumanTask | None:
         return None
 
 
-def batch_decide(user, task_ids, decision, reason=None) -> list[dict]:
+def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]:
     """Each task is decided in its own transaction; one failure does not undo the others. Each result names
-    the case and the step (when the user may see them) and, for a failure, the reason in words."""
+    the case and the step (when the user may see them) and says what was done (`done`: 已通过，开放给志愿者接单)
+    or, for a failure, the reason in words.
+
+    `data`: more of each review's form (e.g. {'dispatch_mode': 'open'}) on top of what its process fills in for a
+    batch (`batch_defaults`), checked against each task's own form; a form without such a field ignores it."""
     results = []
     for task_id in list(dict.fromkeys(task_ids or []))[:200]:
         try:
             # the completed task is still in the session inside the transaction: named without another query
             named = complete_task(user, task_id, decision=decision, reason=reason, reviews_only=True,
-                                  present=lambda _instance, tid=task_id: _named(db.session.get(HumanTask, row_id(tid))))
+                                  data=_batch_data(task_id, decision, data),
+                                  present=lambda _instance, tid=task_id: _batch_done(
+                                      db.session.get(HumanTask, row_id(tid)), decision))
             results.append({'task_id': task_id, 'ok': True, 'error': None, **named})
         except ServiceError as exc:
             task = _seen_task(user, task_id)
             results.append({'task_id': task_id, 'ok': False, 'error': _failure_text(exc, task), 'code': exc.code,
-                            **_named(task)})
+                            'done': None, **_named(task)})
     return results
+
+
+def _batch_data(task_id, decision, data) -> dict:
+    """The form data a batch decides one task with: its process's batch defaults, then the request's `data`.
+    Read before the task is locked and checked: complete_task refuses a task the user may not act on."""
+    task = db.session.get(HumanTask, row_id(task_id)) if row_id(task_id) is not None else None
+    defaults = hooks_for(task.process_key).batch_defaults(task, decision) if task is not None else {}
+    return {**defaults, **(data or {})}
+
+
+def _batch_done(task: HumanTask, decision) -> dict:
+    """A decided task of a batch: its names and what was done."""
+    done = hooks_for(task.process_key).batch_done(task, decision)
+    return {**_named(task), 'done': done or str(_l('已通过') if decision == 'approve' else _l('未通过'))}
+
+
+def batch_hints(rows) -> list[str]:
+    """What the inbox's batch bar says about the open reviews listed (each text once), e.g. that V-orders
+    approved in a batch are opened to volunteers."""
+    hints: list[str] = []
+    for task in rows:
+        if task.status == 'open' and is_review(task):
+            hint = hooks_for(task.process_key).batch_hint(task)
+            if hint and hint not in hints:
+                hints.append(hint)
+    return hints
 
 
 def _failure_text(exc: ServiceError, task: HumanTask | None) -> str:
@@ -199,32 +239,56 @@ def _failure_text(exc: ServiceError, task: HumanTask | None) -> str:
                               for k, msgs in errors.items() for m in msgs)
 
 
+def _claimed_by_other() -> Conflict:
+    return Conflict(_l('该任务已被其他审核人认领，请等对方办理或取消认领后再处理'), code='claimed_by_other')
+
+
+def _not_claimable(task) -> Conflict | None:
+    if task.bpmn_id == 'accept':  # an open order goes to whoever accepts first: holding it would lock others out
+        return Conflict(_l('接单任务不能认领，请直接接单'), code='not_claimable')
+    return None
+
+
+def _why_not_claimed(user, task_id, *, unclaiming=False) -> Conflict:
+    """Why a claim's (an unclaim's) conditional UPDATE changed nothing: the task was handled meanwhile, someone
+    else holds it, or (unclaiming) nobody does."""
+    status, holder = db.session.execute(select(HumanTask.status, HumanTask.claimed_by_id)
+                                        .where(HumanTask.id == task_id)).one()
+    if status != 'open':
+        return Conflict()
+    if not unclaiming:
+        return _claimed_by_other()
+    if holder is not None:
+        return Conflict(_l('该任务由其他审核人认领，只有认领人本人可以取消认领'), code='not_claimed_by_you')
+    return Conflict(_l('您没有认领该任务，无需取消认领'), code='not_claimed_by_you')
+
+
 def claim(user, task_id) -> HumanTask:
     """Take a task so other reviewers see it is being handled."""
     with transaction():
         task = _visible_task(user, task_id, for_action=True)
-        if task.bpmn_id == 'accept':  # an open order goes to whoever accepts first: holding it would lock others out
-            raise Conflict(_l('接单任务不能认领，请直接接单'))
+        if (refused := _not_claimable(task)) is not None:
+            raise refused
         n = db.session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == 'open',
             or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id))
             .values(claimed_by_id=user.id, claimed_at=utcnow())
             .execution_options(synchronize_session='fetch')).rowcount
         if n != 1:
-            raise Conflict(_l('该任务已被处理或已被他人认领'))
+            raise _why_not_claimed(user, task.id)
     return task
 
 
 def unclaim(user, task_id) -> HumanTask:
     with transaction():
         task = _visible_task(user, task_id, for_action=True)
-        if task.bpmn_id == 'accept':  # an open order goes to whoever accepts first: holding it would lock others out
-            raise Conflict(_l('接单任务不能认领，请直接接单'))
+        if (refused := _not_claimable(task)) is not None:
+            raise refused
         n = db.session.execute(update(HumanTask).where(
             HumanTask.id == task.id, HumanTask.status == 'open', HumanTask.claimed_by_id == user.id)
             .values(claimed_by_id=None, claimed_at=None).execution_options(synchronize_session='fetch')).rowcount
         if n != 1:
-            raise Conflict(_l('您没有认领该任务'))
+            raise _why_not_claimed(user, task.id, unclaiming=True)
     return task
 
 
@@ -318,7 +382,8 @@ def instance_history(instance_id) -> list[dict]:
 
 
 def visible_instance(user, instance_id) -> WorkflowInstance:
-    """The case if the user submitted it, holds/held one of its tasks, or the process lets them see it (a
+    """The case if the user submitted it, holds/held one of its tasks (`seen_task_clause`: a reviewer's unit in any
+    state, a volunteer's offer only while it is open or when they took it), or the process lets them see it (a
     volunteer a provider dispatched a V-order to); NotFound otherwise."""
     instance = db.session.get(WorkflowInstance, row_id(instance_id)) if row_id(instance_id) else None
     if instance is None:

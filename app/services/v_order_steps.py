@@ -12,7 +12,7 @@ from app.models.base import utcnow
 from app.services import in_chinese, ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, save_run
-from app.services.v_orders import approved_count, staffed
+from app.services.v_orders import approved_count, staffed, status_label
 from workflows import service_tasks
 
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
@@ -261,6 +261,7 @@ def check_correction(order, hours: float) -> None:
 
 
 WITHDRAWABLE = {'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch'}
+ENDED = {'done', 'cancelled', 'expired', 'aborted', 'abandoned'}  # nothing is left to cancel or abort
 
 
 def may_manage(user, order) -> bool:
@@ -280,6 +281,9 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
             raise NotFound()
         instance = lock_instance(order.instance_id)
         db.session.refresh(order)
+        if order.status in ENDED:
+            raise Conflict(_l('订单已结束（%(status)s），不能取消', status=status_label(order)) if action == 'cancel'
+                           else _l('订单已结束（%(status)s），不能中止', status=status_label(order)))
         if action == 'cancel' and (order.status not in WITHDRAWABLE or approved_count(order)):
             raise Conflict(_l('订单已有志愿者或已开始，不能取消；进行中的订单请使用“中止”'))
         if action == 'abort' and order.status not in ('in_progress',):

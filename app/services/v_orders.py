@@ -172,7 +172,31 @@ class VOrderHooks(ProcessHooks):
         return handler(user, instance, task, clean) if handler else clean
 
     def problems(self, user, instance, task, form_key, valid):
-        return _order_problems(user, instance, valid)[0] if form_key == 'v_order.json' else {}
+        if form_key == 'v_order.json':
+            return _order_problems(user, instance, valid)[0]
+        if form_key == 'v_order_certify.json':
+            return _certify_problems(user, instance, valid)[0]
+        return {}
+
+    def batch_defaults(self, task, decision):
+        """A publish review approved in a batch opens the order to volunteers: offering it to a service provider
+        means choosing the provider, on the task's own page (or with `provider` in the batch's data)."""
+        return {'dispatch_mode': 'open'} if task.bpmn_id == 'publish_review' and decision == 'approve' else {}
+
+    def batch_done(self, task, decision):
+        order = order_for(task.instance) if task.bpmn_id == 'publish_review' and decision == 'approve' else None
+        if order is None:
+            return None
+        if order.status == 'open':
+            return str(_l('已通过，开放给志愿者接单'))
+        if order.status == 'awaiting_dispatch' and order.provider is not None:
+            return str(_l('已通过，派给服务商「%(provider)s」', provider=order.provider.name))
+        return str(_l('已通过，订单状态：%(status)s', status=status_label(order)))
+
+    def batch_hint(self, task):
+        if task.bpmn_id == 'publish_review':
+            return str(_l('批量通过的订单将开放给志愿者接单；需派给服务商的订单请单独办理'))
+        return None
 
     def _check_award(self, instance):
         from app.services.v_order_steps import check_correction
@@ -261,11 +285,9 @@ class VOrderHooks(ProcessHooks):
         return clean
 
     def _certify(self, user, instance, task, clean):
-        problems = certification_problems(order_for(instance), clean)
+        problems, attached = _certify_problems(user, instance, clean)
         if problems:
             raise ValidationFailed(problems)
-        attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
-        files.check_owned(user, clean['photos'], attached, field='photos')
         _attach(instance, clean['photos'], attached)
         order_for(instance).certification_json = json.dumps(clean, ensure_ascii=False)
         return clean
@@ -394,32 +416,56 @@ def _hours_since(moment: datetime) -> float:
     return max(0, int((utcnow() - moment).total_seconds() // 360)) / 10
 
 
+def _certify_problems(user, instance, clean) -> tuple[dict, set]:
+    """({field: [messages]}, the files already on the case) of a certification's rules and its photos, for the
+    fields present in `clean` (only the valid ones when the form already refused others); writes nothing."""
+    problems = certification_problems(order_for(instance), clean)
+    attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+    try:
+        files.check_owned(user, clean.get('photos') or [], attached, field='photos')
+    except ValidationFailed as exc:
+        problems.update(exc.errors)
+    return problems, attached
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(str(value)[:10]) if value not in (None, '') else None
+
+
 def certification_problems(order: VOrder, clean: dict) -> dict:
     """What a certification may not say: dates outside the order's service days (Beijing) or in the future, more
     hours per volunteer than the certified days hold or than have passed since the service started (points are
-    never awarded for time not yet served), more volunteers or service objects than the order has."""
+    never awarded for time not yet served), more volunteers or service objects than the order has. Every rule
+    is checked that the fields present in `clean` allow, so that one answer names every problem."""
     problems = {}
-    start, end = (date.fromisoformat(str(clean[k])[:10]) for k in ('service_start_date', 'service_end_date'))
+    start, end = _day(clean.get('service_start_date')), _day(clean.get('service_end_date'))
     first, last = order.start_at.astimezone(BEIJING).date(), order.end_at.astimezone(BEIJING).date()
     today = utcnow().astimezone(BEIJING).date()
-    if end < start:
+    days = None
+    outside = _l('服务日期应在订单的服务时间内（%(first)s 至 %(last)s）', first=first, last=last)
+    if start and end and end < start:
         problems['service_end_date'] = [_l('结束日期不能早于开始日期')]
-    elif start < first or end > last:
-        problems['service_start_date'] = [_l('服务日期应在订单的服务时间内（%(first)s 至 %(last)s）', first=first,
-                                             last=last)]
-    elif end > today:
-        problems['service_end_date'] = [_l('不能认证尚未到来的日期')]
-    elif clean['service_hours'] > 24 * ((end - start).days + 1):
-        problems['service_hours'] = [_l('每位志愿者的服务时长不能超过所认证日期的总时长（%(h)s 小时）',
-                                        h=24 * ((end - start).days + 1))]
-    elif clean['service_hours'] > (served := _hours_since(order.start_at)):
-        problems['service_hours'] = [_l('服务开始至今只有 %(h)s 小时，不能认证尚未服务的时长', h=served)]
-    approved = approved_count(order)
-    if clean['volunteer_count'] > approved:
+    else:
+        if start and not first <= start <= last:
+            problems['service_start_date'] = [outside]
+        if end and not first <= end <= last:
+            problems['service_end_date'] = [outside]
+        elif end and end > today:
+            problems['service_end_date'] = [_l('不能认证尚未到来的日期')]
+        days = (end - start).days + 1 if start and end else None
+    hours = clean.get('service_hours')
+    if hours is not None:
+        if days and hours > 24 * days:
+            problems['service_hours'] = [_l('每位志愿者的服务时长不能超过所认证日期的总时长（%(h)s 小时）', h=24 * days)]
+        elif hours > (served := _hours_since(order.start_at)):
+            problems['service_hours'] = [_l('服务开始至今只有 %(h)s 小时，不能认证尚未服务的时长', h=served)]
+    if clean.get('volunteer_count') is not None and clean['volunteer_count'] > (approved := approved_count(order)):
         problems['volunteer_count'] = [_l('志愿者人数不能多于已确定的接单志愿者（%(n)s 人）', n=approved)]
-    objects = db.session.scalar(select(func.count()).select_from(VOrderObject).where(VOrderObject.order_id == order.id))
-    if clean['object_count'] > objects:
-        problems['object_count'] = [_l('服务对象人数不能多于订单中的服务对象（%(n)s 人）', n=objects)]
+    if clean.get('object_count') is not None:
+        objects = db.session.scalar(select(func.count()).select_from(VOrderObject).where(
+            VOrderObject.order_id == order.id))
+        if clean['object_count'] > objects:
+            problems['object_count'] = [_l('服务对象人数不能多于订单中的服务对象（%(n)s 人）', n=objects)]
     return problems
 
 

@@ -250,3 +250,48 @@ def test_versions_migration_and_instance_viewer(api, new_page, shot):
     text = page.locator('main').inner_text()
     assert 'v2' in text and '流程版本迁移 v1 → v2' in text and '社工站初审' in text
     shot(page, 'instance-viewer')
+
+
+def test_unsaved_edits_are_kept_unless_confirmed_and_a_stale_edit_is_not_published(api, new_page):
+    """Opening a version or uploading a file over unpublished edits asks first; publishing an edit of v1 after
+    someone else published v2 is refused with who/when and what to do, and v2 stays the latest."""
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    admin = api('admin')
+    other = admin.client.post('/api/v1/processes/service_object_entry/drafts', data=BASE,
+                              headers={**admin.headers, 'Content-Type': 'application/xml'})
+    assert admin.post(f'/processes/service_object_entry/drafts/{other.get_json()["draft_id"]}/publish').status_code == 201
+
+    select_element(page, 'Lane_street_admin')
+    page.get_by_label('审核角色').select_option('association_admin')
+    page.wait_for_selector('.lane-role:text("广志协")')
+    dialogs, answer = [], {'accept': False}
+
+    def on_dialog(d):
+        dialogs.append(d.message)
+        d.accept() if answer['accept'] else d.dismiss()
+    page.on('dialog', on_dialog)
+
+    page.get_by_role('tab', name='版本').click()
+    page.locator('#versions tr[data-version="1"] button', has_text='打开').click()
+    assert len(dialogs) == 1 and '尚未发布的修改' in dialogs[0] and 'v1' in dialogs[0]
+    assert page.locator('.lane-role:text("广志协")').count() == 1            # kept
+    upload(page, BASE, 'other.bpmn')
+    assert len(dialogs) == 2 and 'other.bpmn' in dialogs[1]
+    assert page.locator('.lane-role:text("广志协")').count() == 1
+
+    answer['accept'] = True
+    page.get_by_role('button', name='发布为新版本').click()
+    page.wait_for_selector('#ed-status.bad:has-text("请打开最新版本重新修改")')
+    assert 'v2' in page.locator('#ed-status').inner_text()
+    assert [v['version'] for v in admin.get('/processes/service_object_entry/versions').get_json()] == [2, 1]
+
+    page.locator('#versions tr[data-version="2"] button', has_text='打开').click()
+    page.wait_for_selector('#ed-source:has-text("v2")')
+    assert page.locator('.lane-role:text("广志协")').count() == 0            # replaced, after the confirm
+    page.get_by_role('tab', name='元素属性').click()
+    select_element(page, 'Lane_street_admin')
+    page.get_by_label('审核角色').select_option('association_admin')
+    page.get_by_role('button', name='发布为新版本').click()
+    page.wait_for_selector('#ed-status.ok:has-text("v3")')

@@ -145,6 +145,7 @@ def test_district_bureau_puts_its_own_resources_on_sale(new_page, shot):
     expect(desk.locator('table.list')).to_contain_text('康复理疗体验')
     shot(desk, 'district-approved')
 
+    award('vol_zhang', 60)  # the gift link is offered when the points pay for it
     phone = new_page('phone')
     login_as(phone, 'vol_zhang')
     phone.goto('/m/shop?section=elderly_care')
@@ -159,7 +160,6 @@ def test_district_bureau_puts_its_own_resources_on_sale(new_page, shot):
     shot(phone, 'phone-shop-over-60')
 
     # 个人兑换 asks first: what is spent and what is left; cancelling spends nothing
-    award('vol_zhang', 60)
     card.get_by_role('button', name='个人兑换').click()
     expect(phone.locator('h1')).to_have_text('确认兑换')
     expect(phone.locator('.quote-available')).to_have_text('60')

@@ -52,9 +52,9 @@ def test_a_batch_failure_names_the_missing_field(api, login):
     so = approved_object(api)
     inst = publish(api('vol_zhang'), so)
     review = open_task(api('station_xicun'), inst['id'])
-    html = login('station_xicun').post('/inbox/batch', data={'task_ids': [str(review['id'])], 'decision': 'approve'}
-                                       ).get_data(as_text=True)
-    assert '派单方式：此项为必填项' in html, 'the batch row says which field the review still needs'
+    html = login('station_xicun').post('/inbox/batch', data={'task_ids': [str(review['id'])], 'decision': 'reject',
+                                                             'reason': ' '}).get_data(as_text=True)
+    assert '审核意见 / 不通过原因：此项为必填项' in html, 'the batch row says which field the review still needs'
 
 
 def test_the_task_page_says_what_was_decided_and_who_reads_a_reason(api, login, case_at_street):

@@ -24,7 +24,7 @@ def test_malformed_json_bodies_never_cause_a_500(api):
     posts = [(vol, '/processes/service_object_entry/instances'), (vol, '/processes/v_order/instances'),
              (api('vol_li'), '/processes/relative_gift/instances'), (api('team_a'), '/processes/activity_publish/instances'),
              (station, '/tasks/batch'), (gzva, '/sensitive-words'), (gzva, '/unit-lists/white'),
-             (gzva, '/shop/pool/allocations'), (vol, '/shop/donations'), (gzva, '/shop/items'),
+             (gzva, '/shop/pool/allocations'), (vol, '/shop/donations'), (api('district_liwan'), '/shop/items'),
              (vol, '/shop/items/1/redeem'), (api('district_liwan'), '/shop/items/1/review'), (vol, '/orders/1/cancel'),
              (admin, '/processes/service_object_entry/migrations'), (vol, '/auth/token')]
     task = station.get('/tasks?state=open').get_json()['items'][0]

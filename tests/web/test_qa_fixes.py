@@ -52,9 +52,10 @@ def test_an_accept_task_cannot_be_claimed(api):
     vol, station, li = api('vol_zhang'), api('station_xicun'), api('vol_li')
     inst = vol.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
     complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    task = open_task(vol, inst['id'])
-    r = vol.post(f'/tasks/{task["id"]}/claim')
+    task = open_task(li, inst['id'])  # not the publisher's: nobody is offered their own order
+    r = li.post(f'/tasks/{task["id"]}/claim')
     assert r.status_code == 409 and r.get_json()['message'] == '接单任务不能认领，请直接接单'
+    assert r.get_json()['error'] == 'not_claimable'
     complete(li, open_task(li, inst['id']), data={'note': '可以'})
 
 

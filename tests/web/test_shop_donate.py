@@ -231,8 +231,9 @@ def test_donation_pages_in_english(login):
 
 def _private_charity_project():
     """A 积分公益 project registered but not yet on sale."""
-    item_row = shop.create_item(user('gzva'), {'name': '长者助洁公益项目', 'section': 'charity', 'point_type': 'elderly_time',
-                                               'price': '0', 'stock': '0', 'district': 'liwan'})
+    item_row = shop.create_item(user('district_liwan'), {'name': '长者助洁公益项目', 'section': 'charity',
+                                                         'point_type': 'elderly_time', 'price': '0', 'stock': '0',
+                                                         'district': 'liwan'})
     item_id = item_row.id
     db.session.remove()
     return item_id

@@ -34,10 +34,11 @@ def get_versions(user, key):
 
 def post_draft(user, key):
     try:
-        draft, problems = pa.save_draft(user, key, _xml_body())
+        draft, problems = pa.save_draft(user, key, _xml_body(), request.args.get('base_version'),
+                                        request.args.get('replace'))
     except pa.ProblemsFound as exc:
         return _problems(exc)
-    return jsonify({'draft_id': draft.id, 'problems': problems}), 201
+    return jsonify({'draft_id': draft.id, 'base_version': draft.base_version, 'problems': problems}), 201
 
 
 def post_publish(user, key, draft_id):

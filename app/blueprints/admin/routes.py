@@ -1,5 +1,6 @@
 """Editor and viewer pages plus the editor's JSON calls (same handlers as the bearer API)."""
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.admin import bp
@@ -7,7 +8,8 @@ from app.blueprints.admin import json_views as jv
 from app.blueprints.errors import is_api_path
 from app.extensions import login_manager
 from app.services import process_admin, process_migration
-from app.services.errors import Unauthorized
+from app.services.errors import Conflict, Unauthorized, ValidationFailed
+from app.services.step_names import step_name
 
 
 @bp.before_request
@@ -36,7 +38,28 @@ def editor(key):
 
 @bp.get('/instances/<int:instance_id>')
 def instance(instance_id):
-    return render_template('admin/instance.html', v=process_migration.instance_view(current_user, instance_id))
+    return _instance_page(instance_id)
+
+
+def _instance_page(instance_id, form=None, errors=None, status=200):
+    """The case viewer with its recovery form; after a refused reset, the typed reason and the messages."""
+    return render_template('admin/instance.html', v=process_migration.instance_view(current_user, instance_id),
+                           steps=process_admin.reset_steps(current_user, instance_id), form=form or {},
+                           errors=errors or {}), status
+
+
+@bp.post('/instances/<int:instance_id>/reset')
+def instance_reset(instance_id):
+    form = request.form
+    try:
+        instance, step = process_admin.reset_case(current_user, instance_id, form.get('bpmn_id'), form.get('reason'),
+                                                  form.get('confirm'))
+    except ValidationFailed as exc:
+        return _instance_page(instance_id, form, exc.errors, exc.status)
+    except Conflict as exc:
+        return _instance_page(instance_id, form, {'form': [str(exc.message)]}, exc.status)
+    flash(_('已回退到“%(step)s”。当前步骤：%(now)s', step=step_name(step), now=step_name(instance.stage) or _('无')), 'success')
+    return redirect(url_for('admin.instance', instance_id=instance_id))
 
 
 @bp.get('/api/processes/<key>/bpmn')

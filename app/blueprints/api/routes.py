@@ -1,20 +1,23 @@
 """API endpoints; each parses, calls one service, serialises."""
 from io import BytesIO
 
-from flask import current_app, g, jsonify, request, send_file
+from flask import g, jsonify, request, send_file
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 
 from app.blueprints.api import bp
 from app.blueprints.api import schemas as s
-from app.blueprints.api.serializers import history_item, instance_view, service_object_item, task_item
+from app.blueprints.api.serializers import history_item, instance_view, iso, service_object_item, task_item
 from app.blueprints.web import page_arg
-from app.extensions import limiter
+from app.extensions import login_throttle, retry_after_seconds
 from app.jobs.exports import schedule_export
 from app.services import catalog, exports, files, ledger, service_objects, tasks, v_order_steps, v_orders
-from app.services.auth import authenticate, issue_token
-from app.services.errors import Unauthorized
+from app.services.auth import authenticate, issue_token, revoke_token
+from app.services.errors import PasswordChangeRequired, Unauthorized, ValidationFailed
 from app.services.jurisdiction import can_act
 from app.services.order_list import search_orders
+from app.services.status import status_label
 
 
 def _case_body(instance) -> dict:
@@ -27,15 +30,39 @@ def _instance_body(instance, status=200):
     return jsonify(_case_body(instance)), status
 
 
+def _username_tried() -> str:
+    payload = request.get_json(silent=True)
+    name = payload.get('username') if isinstance(payload, dict) else None
+    return name if isinstance(name, str) else ''
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(exc):
+    """429 with how long to wait (also in the Retry-After header)."""
+    wait = retry_after_seconds()
+    message = _('登录失败次数过多，请 %(n)s 秒后再试', n=wait) if wait else _('尝试次数过多，请稍后再试')
+    return jsonify({'error': 'too_many_requests', 'message': message, 'retry_after': wait}), 429
+
+
 @bp.post('/auth/token')
-@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'], deduct_when=lambda response: response.status_code != 200)
+# only wrong credentials (401) count, per username and address, with a higher ceiling per address (extensions)
+@login_throttle(_username_tried, failed=lambda response: response.status_code == 401)
 def token():
     body = s.body(s.TokenRequest)
     user = authenticate(body['username'], body['password'])
     if user is None:
         raise Unauthorized(_l('用户名或密码错误'))
+    if user.must_change_password:  # the initial password (from the ID number) opens the password page only
+        raise PasswordChangeRequired(_l('您还在使用初始密码：请先在网页登录并修改密码，再使用接口'))
     raw, expires = issue_token(user)
     return jsonify({'token': raw, 'expires_at': expires.isoformat()})
+
+
+@bp.delete('/auth/token')
+def token_revoke():
+    """Sign out: the token this request carries stops working at once (other tokens of the user stay)."""
+    revoke_token(request.headers.get('Authorization', '').partition(' ')[2].strip())
+    return '', 204
 
 
 @bp.get('/me')
@@ -53,6 +80,9 @@ def processes():
 
 @bp.post('/files')
 def upload():
+    """One file per request (a client uploads each file, then submits the ids); more `file` parts are refused."""
+    if len(request.files.getlist('file')) > 1:
+        raise ValidationFailed({'file': [_l('一次只能上传一个文件，请逐个上传')]})
     f = request.files.get('file')
     row = files.upload(g.api_user, f.filename if f else '', f.read() if f else b'')
     return jsonify({'id': row.id, 'sha256': row.sha256, 'size': row.size, 'content_type': row.content_type}), 201
@@ -68,6 +98,22 @@ def download(file_id):
 def start(key):
     body = s.body(s.StartRequest)
     return jsonify(tasks.start_instance(g.api_user, key, body['data'], present=_case_body)), 201
+
+
+def _instance_item(inst) -> dict:
+    open_rows = tasks.open_tasks(inst.id)
+    return {'id': inst.id, 'process_key': inst.process_key, 'process_name': inst.version.name,
+            'version': inst.version.version, 'status': inst.status, 'outcome': inst.outcome,
+            'status_label': status_label(inst, open_rows), 'title': inst.title, 'stage': inst.stage,
+            'business_key': inst.business_key, 'created_at': iso(inst.created_at),
+            'open_tasks': [task_item(t) for t in open_rows]}
+
+
+@bp.get('/instances')
+def instance_list():
+    """我的提交: ?mine=1 (the only view: the caller's own submissions, newest first) &process=<key>&page=<n>."""
+    rows, total = tasks.my_instances(g.api_user, request.args.get('process') or None, page_arg())
+    return jsonify({'items': [_instance_item(i) for i in rows], 'total': total, 'page': page_arg()})
 
 
 @bp.get('/instances/<int:instance_id>')
@@ -110,7 +156,8 @@ def complete(task_id):
 @bp.post('/tasks/batch')
 def batch():
     body = s.body(s.BatchRequest)
-    return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'])})
+    return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'],
+                                                  body['data'])})
 
 
 @bp.post('/exports')
@@ -257,8 +304,13 @@ def _message_item(m) -> dict:
 @bp.get('/messages')
 def message_list():
     rows, total = messages.list_for(g.api_user, page_arg(), unread_only=request.args.get('unread') == '1')
-    return jsonify({'items': [_message_item(m) for m in rows], 'total': total,
+    return jsonify({'items': [_message_item(m) for m in rows], 'total': total, 'page': page_arg(),
                     'unread': messages.unread_count(g.api_user)})
+
+
+@bp.post('/messages/read-all')
+def message_read_all():
+    return jsonify({'marked': messages.mark_all_read(g.api_user), 'unread': 0})
 
 
 @bp.post('/messages/<int:message_id>/read')
@@ -340,14 +392,25 @@ def shop_review(item_id):
 
 
 def _entry_item(e) -> dict:
-    return {'id': e.id, 'kind': e.kind, 'point_type': e.point_type, 'reason': e.reason,
-            'business_ref': e.business_ref, 'at': e.created_at.isoformat() if e.created_at else None}
+    """A ledger entry; `amount` is the points it moved (its legs sum to zero: the positive side)."""
+    return {'id': e.id, 'kind': e.kind, 'amount': sum(p.amount for p in e.postings if p.amount > 0),
+            'point_type': e.point_type, 'reason': e.reason, 'business_ref': e.business_ref,
+            'at': e.created_at.isoformat() if e.created_at else None}
+
+
+def _points_as_amount(exc: ValidationFailed):
+    """The services name a shortfall `points`; the request's field is `amount`."""
+    exc.errors = {'amount' if k == 'points' else k: v for k, v in exc.errors.items()}
+    return exc
 
 
 @bp.post('/shop/donations')
 def shop_donate():
     b = s.body(s.DonationRequest)
-    done = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
+    try:
+        done = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
+    except ValidationFailed as exc:
+        raise _points_as_amount(exc) from None
     return jsonify(_entry_item(done.entry)), 201
 
 
@@ -361,7 +424,10 @@ def shop_pool():
 def shop_allocate():
     shop.require_role(g.api_user, 'association_admin')  # 403 before any message about the body
     b = s.body(s.AllocationRequest)
-    entry = shop.allocate(g.api_user, b['username'], b['amount'], b['reason'], b['request_token'])
+    try:
+        entry = shop.allocate(g.api_user, b['username'], b['amount'], b['reason'], b['request_token'])
+    except ValidationFailed as exc:
+        raise _points_as_amount(exc) from None
     return jsonify(_entry_item(entry)), 201
 
 

@@ -1,55 +1,100 @@
-"""marshmallow schemas for API payloads, with messages in the caller's language."""
+"""marshmallow schemas for API payloads, with messages in the caller's language.
+
+Every schema derives from `_Loose`, which gives each field (and the fields inside lists and mappings) the Chinese
+messages of `FIELD_MESSAGES` wherever the field keeps marshmallow's English default; `load` turns nested errors
+(a list's items) into readable lines such as "第 1 项：任务编号应为整数"."""
+import math
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from app.services.errors import ValidationFailed
 
-REQUIRED = {'required': _l('此项为必填项'), 'null': _l('此项不能为空'), 'invalid': _l('格式不正确')}
+# marshmallow's own messages by field class and error key, replaced by these when a field sets none of its own
+FIELD_MESSAGES = {
+    fields.Field: {'required': _l('此项为必填项'), 'null': _l('此项不能为空'), 'validator_failed': _l('格式不正确')},
+    fields.String: {'invalid': _l('应为文字'), 'invalid_utf8': _l('应为文字')},
+    fields.Number: {'invalid': _l('应为数字'), 'too_large': _l('数字过大')},
+    fields.Integer: {'invalid': _l('请输入整数')},
+    fields.Boolean: {'invalid': _l('应为 true 或 false')},
+    fields.Mapping: {'invalid': _l('应为 JSON 对象')},
+    fields.List: {'invalid': _l('应为列表')},
+    fields.Tuple: {'invalid': _l('应为列表')},
+}
+
+
+def _library_default(field, key):
+    return next((cls.default_error_messages[key] for cls in type(field).__mro__
+                 if key in getattr(cls, 'default_error_messages', {})), None)
+
+
+def localise(field) -> None:
+    """Replace the English defaults of `field` and of the fields inside it with FIELD_MESSAGES."""
+    ours = {}
+    for cls in reversed(type(field).__mro__):
+        ours.update(FIELD_MESSAGES.get(cls, {}))
+    for key, message in ours.items():
+        if key in field.error_messages and field.error_messages[key] is _library_default(field, key):
+            field.error_messages[key] = message
+    inner = [getattr(field, 'inner', None), getattr(field, 'key_field', None), getattr(field, 'value_field', None),
+             *getattr(field, 'tuple_fields', ())]
+    for sub in inner:
+        if sub is not None:
+            localise(sub)
+
+
+class _Loose(Schema):
+    """Unknown keys are ignored; every field speaks the caller's language."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    error_messages = {'type': _l('请求体应为 JSON 对象'), 'unknown': _l('不支持的字段')}
+
+    def on_bind_field(self, field_name, field_obj):
+        localise(field_obj)
+
+
+class WholeNumber(fields.Integer):
+    """An integer; a number with a fraction (1.5) is refused rather than cut to 1."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise self.make_error('invalid')
+        return super()._validated(value)
+
+
 DECISION = validate.OneOf(['approve', 'reject'], error=_l('审核结果只能是 approve 或 reject'))
+TASK_ID = {'invalid': _l('任务编号应为整数'), 'null': _l('任务编号不能为空')}
+BATCH_SIZE = [validate.Length(min=1, error=_l('请至少选择一个任务')),
+              validate.Length(max=200, error=_l('一次最多处理 200 个任务，请分批提交'))]
 
 
-class TokenRequest(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    username = fields.String(required=True, error_messages=REQUIRED)
-    password = fields.String(required=True, error_messages=REQUIRED)
+class TokenRequest(_Loose):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
 
 
-class StartRequest(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    data = fields.Dict(required=True, error_messages=REQUIRED)
+class StartRequest(_Loose):
+    data = fields.Dict(required=True)
 
 
-class CompleteRequest(Schema):
-    class Meta:
-        unknown = EXCLUDE
+class CompleteRequest(_Loose):
     decision = fields.String(load_default=None, validate=DECISION)
     reason = fields.String(load_default=None, allow_none=True)
     data = fields.Dict(load_default=dict)
 
 
-class BatchRequest(Schema):
-    class Meta:
-        unknown = EXCLUDE
-    task_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=200),
-                           error_messages=REQUIRED)
-    decision = fields.String(required=True, validate=DECISION, error_messages=REQUIRED)
+class BatchRequest(_Loose):
+    task_ids = fields.List(WholeNumber(error_messages=TASK_ID), required=True, validate=BATCH_SIZE)
+    decision = fields.String(required=True, validate=DECISION)
     reason = fields.String(load_default=None, allow_none=True)
-
-
-TEXT = {'invalid': _l('应为文字'), 'null': _l('此项不能为空')}
-WHOLE = {'invalid': _l('请输入整数'), 'null': _l('此项不能为空'), 'required': _l('此项为必填项')}
+    data = fields.Dict(load_default=dict)  # more of each review's form, e.g. {"dispatch_mode": "open"}
 
 
 def _text(**kw):
-    return fields.String(error_messages=TEXT, **kw)
-
-
-class _Loose(Schema):
-    class Meta:
-        unknown = EXCLUDE
+    return fields.String(**kw)
 
 
 class ReasonRequest(_Loose):
@@ -70,7 +115,7 @@ class TokenOnlyRequest(_Loose):
 
 
 class ItemReviewRequest(_Loose):
-    decision = fields.String(load_default=None, allow_none=True, validate=DECISION, error_messages=TEXT)
+    decision = fields.String(load_default=None, allow_none=True, validate=DECISION)
     reason = _text(load_default=None, allow_none=True)
 
 
@@ -85,14 +130,14 @@ class _Target(fields.Field):
 
 class DonationRequest(_Loose):
     target = _Target(load_default=None, allow_none=True)
-    amount = fields.Integer(strict=True, load_default=None, allow_none=True, error_messages=WHOLE)
+    amount = fields.Integer(strict=True, load_default=None, allow_none=True)
     point_type = _text(load_default='elderly_time')
     request_token = _text(load_default=None, allow_none=True)
 
 
 class AllocationRequest(_Loose):
     username = _text(load_default=None, allow_none=True)
-    amount = fields.Integer(strict=True, load_default=None, allow_none=True, error_messages=WHOLE)
+    amount = fields.Integer(strict=True, load_default=None, allow_none=True)
     reason = _text(load_default=None, allow_none=True)
     request_token = _text(load_default=None, allow_none=True)
 
@@ -111,7 +156,7 @@ class ShopItemRequest(_Loose):
 
 class ExportRequest(_Loose):
     """An export: its kind, the date range (YYYY-MM-DD, Beijing days) and the list's own filters."""
-    kind = fields.String(required=True, error_messages={**REQUIRED, **TEXT})
+    kind = fields.String(required=True)
     from_ = _text(data_key='from', attribute='from', load_default=None, allow_none=True)
     to = _text(load_default=None, allow_none=True)
     state = _text(load_default=None, allow_none=True)
@@ -123,9 +168,9 @@ class ExportRequest(_Loose):
 
 
 class MigrationRequest(_Loose):
-    from_version = fields.Integer(strict=True, required=True, error_messages=WHOLE)
-    to_version = fields.Integer(strict=True, required=True, error_messages=WHOLE)
-    dry_run = fields.Boolean(load_default=True, error_messages={'invalid': _l('应为 true 或 false')})
+    from_version = fields.Integer(strict=True, required=True)
+    to_version = fields.Integer(strict=True, required=True)
+    dry_run = fields.Boolean(load_default=True)
 
 
 class ConditionRequest(_Loose):
@@ -152,6 +197,19 @@ def load(schema_cls, payload) -> dict:
         return _raise(exc.messages)
 
 
+def _lines(messages) -> list[str]:
+    """marshmallow's messages of one field as readable lines: a list item's problem is told by its place
+    ("第 2 项：此项不能为空"), a mapping key's by its name."""
+    if isinstance(messages, dict):
+        lines = []
+        for key, sub in messages.items():
+            where = _l('第 %(n)s 项', n=key + 1) if isinstance(key, int) else key
+            lines += [str(_l('%(where)s：%(problem)s', where=where, problem=line)) for line in _lines(sub)]
+        return lines
+    if isinstance(messages, (list, tuple)):
+        return [line for m in messages for line in _lines(m)]
+    return [str(messages)]
+
+
 def _raise(messages):
-    flat = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in messages.items()}
-    raise ValidationFailed(flat)
+    raise ValidationFailed({field: _lines(problems) for field, problems in messages.items()})

@@ -1,10 +1,13 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
-from app.extensions import limiter
+from app.extensions import login_throttle, retry_after_seconds
 from app.services.auth import authenticate
+from app.services.errors import ValidationFailed
+from app.services.volunteers import PASSWORD_MIN, change_initial_password
 
 REVIEW_ROLES = {'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin',
                 'veterans_admin', 'team_admin', 'process_admin'}
@@ -27,18 +30,45 @@ def home():
 
 
 @bp.route('/login', methods=['GET', 'POST'])
-# only failed attempts count: volunteers signing in one after another behind a station's one address must not
-# lock each other out, while guessing passwords is still throttled
-@limiter.limit(lambda: current_app.config['RATELIMIT_LOGIN'], methods=['POST'],
-               deduct_when=lambda response: response.status_code != 302)
+# only failed attempts count (the form shown again, 200), per username and address: volunteers signing in one
+# after another behind a station's one address do not lock each other out, while guessing passwords is throttled
+@login_throttle(lambda: request.form.get('username', ''), methods=['POST'],
+                failed=lambda response: request.method == 'POST' and response.status_code == 200)
 def login():
     if request.method == 'POST':
         user = authenticate(request.form.get('username', ''), request.form.get('password', ''))
         if user:
             login_user(user, remember=bool(request.form.get('remember')))
+            if user.must_change_password:
+                return redirect(url_for('auth.change_password', next=_safe_next(request.args.get('next'))))
             return redirect(_safe_next(request.args.get('next')) or url_for('auth.home'))
         flash(_('用户名或密码错误'), 'error')
     return render_template('auth/login.html', username=request.form.get('username', ''))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(exc):
+    """Too many failed logins (the only limit here): the form again with the username kept and how long to wait (429)."""
+    wait = retry_after_seconds() or 60
+    flash(_('登录失败次数过多，请 %(n)s 秒后再试；忘记密码请联系管理员重置', n=wait), 'error')
+    return render_template('auth/login.html', username=request.form.get('username', '')), 429
+
+
+@bp.route('/password', methods=['GET', 'POST'])
+@login_required
+def change_password():
+    """首次登录修改密码: the initial password (last 6 of the ID number) is replaced before anything else. Only then:
+    changing a password otherwise asks for the current one, which this page does not."""
+    if not current_user.must_change_password:
+        return redirect(url_for('auth.home'))
+    if request.method == 'POST':
+        try:
+            change_initial_password(current_user, request.form.get('password', ''), request.form.get('confirm', ''))
+        except ValidationFailed as exc:
+            return render_template('auth/password.html', errors=exc.errors, min_length=PASSWORD_MIN), 422
+        flash(_('密码已修改，以后请用新密码登录'), 'success')
+        return redirect(_safe_next(request.args.get('next')) or url_for('auth.home'))
+    return render_template('auth/password.html', errors={}, min_length=PASSWORD_MIN)
 
 
 @bp.post('/logout')

@@ -26,8 +26,9 @@ def index():
     state = request.args.get('state', 'open')
     rows, total = tasks.list_tasks(current_user, STATES.get(state, 'open'), request.args.get('process'),
                                    request.args.get('q'), page_arg())
+    hints = tasks.batch_hints(rows) if state == 'open' else []
     return render_template('inbox/index.html', rows=rows, total=total, state=state, q=request.args.get('q', ''),
-                           page=page_arg())
+                           page=page_arg(), batch_hints=hints)
 
 
 @bp.get('/inbox/tasks/<int:task_id>')

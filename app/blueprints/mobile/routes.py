@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
-from app.services import forms, submissions, tasks
+from app.services import forms, gifts, submissions, tasks
 from app.services.errors import Conflict, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
 from app.services.step_names import step_name
@@ -67,9 +67,11 @@ def case(instance_id):
     view = tasks.case_view(current_user, instance_id)
     inst = view['inst']
     task = next((t for t in view['open_tasks'] if t.assignee_id == current_user.id), None)
+    again = gifts.again_item(current_user, inst) if task is None else None  # a refused gift: 重新申请
     return render_template('mobile/case.html', **view, my_task=task,
                            resubmission=task is not None and tasks.is_resubmission(task),
-                           waiting=_not_yet(inst, task))
+                           waiting=_not_yet(inst, task),
+                           again_url=url_for('shop.gift_form', item_id=again.item_id, again=again.id) if again else None)
 
 
 def _resubmit_task(instance_id):

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.shop import bp
-from app.blueprints.web import form_values, uploads
+from app.blueprints.web import form_values, page_arg, uploads
 from app.services import forms, gifts, shop
 from app.services.errors import ServiceError, ValidationFailed
 
@@ -75,7 +75,9 @@ def _gift_page(item_id, values, errors, kept, status=200):
 
 @bp.get('/m/shop/items/<int:item_id>/gift')
 def gift_form(item_id):
-    return _gift_page(item_id, {'request_token': shop.new_token()}, {}, [])
+    """The gift form; from 重新申请 (?again=<gift id>) it starts with the relative's details of that request."""
+    again = gifts.again_values(current_user, request.args.get('again'), item_id) if request.args.get('again') else {}
+    return _gift_page(item_id, {**again, 'request_token': shop.new_token()}, {}, [])
 
 
 @bp.post('/m/shop/items/<int:item_id>/gift')
@@ -136,8 +138,8 @@ def _review_page(status='pending', new_item=None, new_item_errors=None, decided=
     """The review list with the 登记 form; after a refused submission the form it came from shows the
     messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision)."""
     return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
-                           districts=shop.districts(), new_item=new_item or {}, new_item_errors=new_item_errors or {},
-                           decided=decided), code
+                           districts=shop.districts_for(current_user), new_item=new_item or {},
+                           new_item_errors=new_item_errors or {}, decided=decided), code
 
 
 @bp.get('/shop/review')
@@ -176,8 +178,10 @@ def create_item():
 
 
 def _pool_page(values=None, errors=None, status=200):
+    history, total = shop.pool_history(page_arg())
     return render_template('shop/pool.html', balance=shop.pool_balance(), volunteers=shop.volunteers(),
-                           values=values or {}, errors=errors or {}), status
+                           values=values or {}, errors=errors or {}, history=history, total=total, page=page_arg(),
+                           per_page=shop.POOL_HISTORY_PAGE), status
 
 
 @bp.get('/shop/pool')

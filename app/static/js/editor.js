@@ -9,6 +9,10 @@
   var FORM_NAMES = cfg.options.forms.map(function (f) { return f.name; });
   var modeler, canvas, modeling, moddle, overlays, elementRegistry, selection;
   var problemIds = [], versionList = [], dirty = false, laneOverlays = [];
+  // changed: the canvas differs from what was opened or published (a saved draft cannot be reopened here);
+  // baseVersion: the latest published version the admin knew of when the canvas was loaded (publishing is refused
+  // once a newer one exists); draftId: this page's own draft, which every save replaces instead of adding one
+  var changed = false, baseVersion = cfg.version, draftId = null;
 
   function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
   function $(id) { return document.getElementById(id); }
@@ -319,6 +323,7 @@
       refreshLaneBadges();
       problemIds = [];
       dirty = false;
+      changed = false;
       if (label) $('ed-source').textContent = label;
       renderProps(null);
     });
@@ -330,12 +335,25 @@
       return importXml(r.body, v ? fmt(T.loaded, { v: v }) : '');
     }).then(function () { status(''); }, function (e) { status(T.error + e.message, 'bad'); });
   }
+  function draftPath() {
+    var q = [];
+    if (baseVersion) q.push('base_version=' + baseVersion);
+    if (draftId) q.push('replace=' + draftId);
+    return '/drafts' + (q.length ? '?' + q.join('&') : '');
+  }
+  // opening an older version (to roll back) is fine: the base stays the latest version the admin was shown
+  function openVersion(v) {
+    if (changed && !window.confirm(fmt(T.discardOpen, { v: v }))) return;
+    baseVersion = versionList.length ? versionList[0].version : v;
+    loadVersion(v);
+  }
   function saveDraft() {
     status(T.saving);
     return modeler.saveXML({ format: true }).then(function (res) {
-      return api('/drafts', { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: res.xml });
+      return api(draftPath(), { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: res.xml });
     }).then(function (r) {
       if (r.status === 201) {
+        draftId = r.body.draft_id;
         showProblems(r.body.problems);
         dirty = false;
         if (r.body.problems.length) { status(fmt(T.savedProblems, { id: r.body.draft_id, n: r.body.problems.length }), 'bad'); showTab('problems'); }
@@ -357,6 +375,10 @@
         if (p.status === 201) {
           status(fmt(T.published, { v: p.body.version }), 'ok');
           $('ed-source').textContent = fmt(T.loaded, { v: p.body.version });
+          baseVersion = p.body.version; draftId = null; changed = false;
+          loadVersions();
+        } else if (p.status === 409) {  // published meanwhile (by someone else) or already published
+          status(p.body.message || String(p.status), 'bad');
           loadVersions();
         } else {
           showProblems(p.body.problems || []);
@@ -367,14 +389,16 @@
     });
   }
   function upload(file) {
+    if (changed && !window.confirm(fmt(T.discardUpload, { name: file.name }))) return;
     file.text().then(function (text) {
-      return api('/drafts', { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: text }).then(function (r) {
+      return api(draftPath(), { method: 'POST', headers: { 'Content-Type': 'application/xml' }, body: text }).then(function (r) {
         if (r.status !== 201) {
           showProblems(r.body.problems || []);
           status(fmt(T.uploadRefused, { name: file.name }) + (r.body.message || r.status), 'bad');
           showTab('problems');
           return;
         }
+        draftId = r.body.draft_id;
         var show = function () {
           showProblems(r.body.problems);
           if (r.body.problems.length) {
@@ -416,7 +440,7 @@
           el('td', { 'class': 'running-count', text: String(v.running_instances) }),
           el('td', { 'class': 'small' }, [steps, list]),
           el('td', {}, [
-            el('button', { type: 'button', 'class': 'link', text: T.open, onclick: function () { loadVersion(v.version); } }), ' ',
+            el('button', { type: 'button', 'class': 'link', text: T.open, onclick: function () { openVersion(v.version); } }), ' ',
             el('a', { href: cfg.api + '/bpmn?version=' + v.version + '&download=1', text: T.download }), ' ',
             v.running_instances ? el('button', { type: 'button', 'class': 'link', text: T.instances, onclick: function () { showInstances(v.version, list); } }) : null])]));
       });
@@ -505,6 +529,7 @@
     modeler.on('selection.changed', function (e) { renderProps(e.newSelection.length === 1 ? e.newSelection[0] : null); });
     modeler.on('commandStack.changed', function () {
       dirty = true;
+      changed = true;
       refreshLaneBadges();
       var current = selection.get();
       var active = document.activeElement;
