@@ -244,16 +244,52 @@ class InstanceRun:
         """Return the BPMN ids of completed tasks in completion order."""
         return [t.task_spec.bpmn_id for t in self._completed()]
 
+    def completed_values(self, bpmn_id: str, key: str) -> list:
+        """The `key` values of the completed `bpmn_id` tasks' data (copies), in completion order; absent ones left out."""
+        return [copy.deepcopy(t.data[key]) for t in self._completed(bpmn_id) if key in t.data]
+
     def ready_bpmn_ids(self) -> list[str]:
         """Return the BPMN ids of READY human tasks."""
         return [t.bpmn_id for t in self.ready_tasks()]
 
     def reset_to(self, bpmn_id: str) -> None:
-        """Rewind to the latest completed task with `bpmn_id`, making it READY again."""
+        """Rewind to the latest completed task with `bpmn_id`, making it READY again.
+
+        Any failure is an EngineError (the caller rolls back). Two gaps of SpiffWorkflow 3.2.0's
+        `reset_from_task_id` are closed here: the tasks it removes stay registered as waiting events (a timer
+        of a branch cut off by the reset, e.g. the start-time timer of an accept task in a parallel branch,
+        whose parent is gone: the next `refresh_timers` fails on it), and a finished workflow keeps
+        `completed` set, so it would still read as finished and skip its waiting-task updates."""
         done = self._completed(bpmn_id)
         if not done:
             raise TaskNotReady(f"no completed task {bpmn_id} to reset to")
-        self._advance(lambda: self.workflow.reset_from_task_id(done[-1].id))
+
+        def reset():
+            self.workflow.reset_from_task_id(done[-1].id)
+            self._forget_removed_events()
+            self._reopen()
+
+        try:
+            self._advance(reset)
+        except EngineError:
+            raise
+        except Exception as exc:  # a library error here must not reach the user as a crash
+            raise EngineError(f"[{bpmn_id}] {type(exc).__name__}: {exc}") from exc
+
+    def _forget_removed_events(self) -> None:
+        """Unregister waiting event tasks that are no longer in their workflow's task tree."""
+        manager = self.workflow.event_manager
+        live = {id(self.workflow)} | {id(sp) for sp in self.workflow.subprocesses.values()}
+        for task_id, task in list(manager.tasks.items()):
+            if id(task.workflow) not in live or task.workflow.tasks.get(task_id) is not task:
+                manager.tasks.pop(task_id, None)
+
+    def _reopen(self) -> None:
+        """Mark the workflow and its subprocesses unfinished again where a reset left tasks to do."""
+        for workflow in (self.workflow, *self.workflow.subprocesses.values()):
+            if workflow.completed:
+                workflow.completed = False
+                workflow.is_completed()  # recomputed: set again only when nothing is left to do
 
     def cancel(self) -> None:
         """Cancel every open task and end the instance (withdraw, abort)."""

@@ -86,6 +86,7 @@ def js_strings() -> dict:
         'total': str(_l('%(parts)s，共 %(total)s 张（最多 %(max)s 张）')),
         'too_many': str(_l('最多 %(max)s 张，请减少 %(n)s 张')),
         'not_image': str(_l('“%(name)s”不是 %(types)s 图片')), 'too_big': str(_l('“%(name)s”超过 %(mb)s MB')),
+        'not_added': str(_l('%(problem)s，未加入')),
         'issues_sep': str(_l('；')), 'selected': str(_l('已选 %(n)s 项')), 'select_hint': str(_l('勾选任务后可批量处理')),
         'select_first': str(_l('请先勾选要处理的任务')), 'reason_needed': str(_l('批量不通过时必须填写意见')),
         'geo_wait': str(_l('正在定位，请稍候…')), 'geo_done': str(_l('已填入当前位置（误差约 %(m)s 米），可再修改')),

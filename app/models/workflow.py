@@ -75,6 +75,8 @@ class HumanTask(db.Model):
     completed_at = mapped_column(UTCDateTime)
     decision: Mapped[str | None] = mapped_column(String(16))
     search_text: Mapped[str] = mapped_column(String(400), default='')
+    # a hash of the full ID number the case is about, so a reviewer finds it by that number without it being stored here
+    id_key: Mapped[str | None] = mapped_column(String(64))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     due_at = mapped_column(UTCDateTime)
 
@@ -87,6 +89,7 @@ class HumanTask(db.Model):
 Index('ix_human_task_inbox', HumanTask.lane, HumanTask.status, HumanTask.created_at)
 Index('ix_human_task_assignee', HumanTask.assignee_id, HumanTask.status)
 Index('ix_human_task_done', HumanTask.completed_by_id, HumanTask.completed_at)
+Index('ix_human_task_id_key', HumanTask.id_key)
 
 
 class HumanTaskScope(db.Model):

@@ -96,6 +96,14 @@ class ProcessHooks:
     def on_saved(self, instance, ready_bpmn_ids: list[str]) -> None:
         """Called after every engine step is stored (keep business status in step with the diagram)."""
 
+    def reset_refusal(self, instance, bpmn_id: str) -> str | None:
+        """Why an operator may not send the case back to the completed step `bpmn_id` (None: they may)."""
+        return None
+
+    def on_reset(self, instance, run, step: str, reason: str) -> None:
+        """An operator's reset rewound the engine to `step` (before it is stored): undo the process's own rows of
+        what the reset withdrew, and tell whoever that concerns beyond the submitter."""
+
 
 _HOOKS: dict[str, ProcessHooks] = {}
 

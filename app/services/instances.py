@@ -1,5 +1,7 @@
 """The bridge between engine runs and our rows: deploy, start, load, save + project, audit."""
+import hashlib
 import json
+import re
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,7 @@ from app.services import forms, in_chinese, messages, org_cache, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.roles import LANE_ROLES
+from app.services.step_names import step_name
 from workflows import DeploymentError, EngineError, InstanceRun, TaskNotReady, compile_diagram
 from workflows.projection import project, scope_codes
 
@@ -102,6 +105,31 @@ def scope_units(ready) -> list[OrgUnit]:
     return org_cache.by_codes(scope_codes(ready)) or [org_cache.root()]
 
 
+# a masked ID number in a title (4401**********2499, validators.mask_id): the inbox search keeps its last 4 only
+_MASKED_ID = re.compile(r'[0-9]{4}\*{10}([0-9X]{4})', re.IGNORECASE)
+ID_FIELDS = ('id_number', 'relative_id_number')  # the ID numbers a case is about: an elder's, a relative's
+
+
+def searchable(text: str) -> str:
+    """Text as the inbox search sees it: a masked ID number stands as its last 4 characters, so a search for its
+    first digits (4401, every Guangzhou number) or for its stars does not match every case."""
+    return _MASKED_ID.sub(r'\1', text or '')
+
+
+def id_search_key(id_number) -> str | None:
+    """What a task row keeps to be found by a full ID number: a hash of the normalised number, never the number."""
+    number = str(id_number or '').strip().upper()
+    return hashlib.sha256(f'cn-id:{number}'.encode()).hexdigest() if number else None
+
+
+def task_search(instance: WorkflowInstance, subject: str | None, data: dict) -> dict:
+    """A new task row's search columns: its case title and subject (`search_text`) and the full ID number of the
+    person the case is about, from the task's data (`id_key`)."""
+    number = next((data[k] for k in ID_FIELDS if isinstance(data.get(k), str) and data[k].strip()), None)
+    return {'search_text': searchable(' '.join(filter(None, (instance.title, subject))))[:400],
+            'id_key': id_search_key(number)}
+
+
 def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = False,
              ready_before: set[str] | None = None, completed: str | None = None,
              notify: bool = True) -> list[HumanTask]:
@@ -130,7 +158,7 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
             row = HumanTask(task_guid=r.guid, instance_id=instance.id, process_key=instance.process_key,
                             bpmn_id=r.bpmn_id, title=r.name or r.bpmn_id, subject=subject, lane=r.lane,
                             form_key=r.form, due_at=r.due_at, created_at=now,
-                            search_text=' '.join(filter(None, (instance.title, subject)))[:400],
+                            **task_search(instance, subject, r.data),
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
             # a submitter's task has no scope rows; saying so spares a lazy load when it is shown
             row.scopes = [] if row.assignee_id else [
@@ -218,7 +246,11 @@ def record_decision(instance, task: HumanTask, user, membership, decision: str, 
 
 
 def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> WorkflowInstance:
-    """Operator's recovery: make the latest completed `bpmn_id` task READY again (process admins only, audited)."""
+    """Operator's recovery: make the latest completed `bpmn_id` task READY again (process admins only, audited).
+
+    The case runs again (a finished one too: its outcome is cleared, a V-order's status follows its open step);
+    the tasks the reset withdrew are marked so (their pages say by whom and why) and their 新待办 settled; the
+    submitter learns where the case went back to and why, and the reopened tasks are announced as usual."""
     from app.services import transaction
     from app.services.process_admin import require_admin
     require_admin(actor)
@@ -229,14 +261,58 @@ def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> Workfl
         instance = lock_instance(instance_id)
         if instance.status == 'cancelled':
             raise Conflict(_l('该案件已撤销或终止，不能回退'), code='cancelled')
+        step = reset_step_title(instance.id, bpmn_id)
+        hooks = hooks_for(instance.process_key)
+        refusal = hooks.reset_refusal(instance, bpmn_id)
+        if refusal:
+            raise Conflict(refusal, code='reset_refused')
         run = load_run(instance)
         try:
             run.reset_to(bpmn_id)
         except TaskNotReady as exc:
-            raise Conflict(_l('无法回退到该步骤：%(msg)s', msg=str(exc))) from exc
-        instance.status = 'running'
-        save_run(instance, run)
+            raise Conflict(_l('无法回退到“%(step)s”：该案件没有已完成的这一步骤，请刷新页面后重新选择', step=step),
+                           code='reset_refused') from exc
+        except EngineError as exc:
+            current_app.logger.exception('reset of instance %s to %s failed', instance.id, bpmn_id)
+            raise Conflict(_l('无法回退到“%(step)s”：流程无法从该步骤重新开始（%(msg)s）。案件没有任何改动，请选择其他步骤，'
+                              '或联系技术支持', step=step, msg=str(exc)), code='reset_failed') from exc
+        now = utcnow()
+        was_open = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                   HumanTask.status == 'open')))
+        instance.status, instance.outcome = 'running', None
+        hooks.on_reset(instance, run, step, reason)
+        created = save_run(instance, run, notify=False)
+        for task in was_open:
+            if task.status == 'cancelled':  # withdrawn by this reset: its page names the reset's history row
+                task.decision, task.completed_at = 'reset', now
+                messages.settle_task_messages(task)
         db.session.add(Decision(instance_id=instance.id, bpmn_id=bpmn_id, task_title=in_chinese(_l('回退到此步骤')),
                                 lane=None, actor_id=actor.id, decision='reset', reason=reason,
-                                data_json='{}', version=instance.version.version, at=utcnow()))
+                                data_json='{}', version=instance.version.version, at=now))
+        if instance.submitter_id != actor.id:
+            messages.send([instance.submitter_id], kind='decision', body=reason, link=f'/m/cases/{instance.id}',
+                          title=lambda: _l('您的提交「%(subject)s」已被管理员退回到“%(step)s”重新办理，原因：%(reason)s',
+                                           subject=instance.title or instance.process_key, step=step_name(step),
+                                           reason=reason))
+        messages.notify_new_tasks(created)
     return instance
+
+
+def reset_step_title(instance_id: int, bpmn_id: str) -> str:
+    """The title of a case's step as its task rows name it (the id when it has none)."""
+    return db.session.scalar(select(HumanTask.title).where(HumanTask.instance_id == instance_id,
+                                                           HumanTask.bpmn_id == bpmn_id)
+                             .order_by(HumanTask.id.desc()).limit(1)) or bpmn_id
+
+
+def withdrawal(task: HumanTask) -> dict | None:
+    """For a task an operator's reset withdrew: who reset the case, when, to which step and why."""
+    if task.status != 'cancelled' or task.decision != 'reset' or task.completed_at is None:
+        return None
+    row = db.session.scalar(select(Decision).where(Decision.instance_id == task.instance_id,
+                                                   Decision.decision == 'reset', Decision.at >= task.completed_at)
+                            .order_by(Decision.id).limit(1))
+    if row is None:
+        return None
+    return {'actor': row.actor.display_name if row.actor else None, 'at': row.at, 'reason': row.reason,
+            'step': reset_step_title(task.instance_id, row.bpmn_id)}

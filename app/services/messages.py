@@ -50,6 +50,7 @@ def _sent() -> dict:
         return {}
     if info.get('_messages_tx') is not tx:
         info['_messages_tx'], info['_messages_sent'], info['_messages_rejections'] = tx, {}, set()
+        info['_messages_carried'] = set()
     return info['_messages_sent']
 
 
@@ -157,12 +158,38 @@ def task_link(task: HumanTask) -> str:
     return f'/inbox/tasks/{task.id}'
 
 
-def settle_task_messages(task: HumanTask) -> None:
+def _standing_offer(task: HumanTask) -> bool:
+    """A V-order's accept task: one offer to the street's volunteers that stands while places are left, although
+    each acceptance replaces the task by a successor."""
+    return task.bpmn_id == 'accept' and task.process_key == 'v_order'
+
+
+def _carried_over() -> set:
+    """Ids of this transaction's new tasks whose offer was carried over from the task they replace."""
+    _sent()
+    return db.session().info.get('_messages_carried', set())
+
+
+def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None = None) -> None:
     """The task is handled: its unread 新待办 messages are marked read for everyone who got them (the unread badge
-    counts what still waits for the reader, not what a colleague already did)."""
-    db.session.execute(update(Message).where(Message.link == task_link(task), Message.kind == 'task',
-                                             Message.read_at.is_(None))
-                       .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    counts what still waits for the reader, not what a colleague already did).
+
+    A standing offer that the same step replaced by its successor (`successors`: the tasks the step opened) is
+    not over: its unread messages now lead to the successor and stay unread, and notify_new_tasks tells nobody
+    again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read."""
+    unread = (Message.link == task_link(task), Message.kind == 'task', Message.read_at.is_(None))
+    successor = next((t for t in successors if _standing_offer(task) and t.instance_id == task.instance_id
+                      and t.bpmn_id == task.bpmn_id and t.id is not None), None) if successors else None
+    if successor is None:
+        db.session.execute(update(Message).where(*unread)
+                           .values(read_at=utcnow()).execution_options(synchronize_session=False))
+        return
+    if handled_by is not None:
+        db.session.execute(update(Message).where(*unread, Message.user_id == handled_by)
+                           .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    db.session.execute(update(Message).where(*unread)
+                       .values(link=task_link(successor)).execution_options(synchronize_session=False))
+    _carried_over().add(successor.id)
 
 
 def _has_decisions(instance_id: int) -> bool:
@@ -173,8 +200,10 @@ def _has_decisions(instance_id: int) -> bool:
 def notify_new_tasks(tasks, decided: bool | None = None) -> int:
     """Tell everyone who may act on each new task; returns how many messages were added or now also announce
     the task. `decided`: whether the case has any decision yet, when the caller knows (None: ask the database)."""
-    count = 0
+    count, carried = 0, _carried_over()
     for task in tasks:
+        if task.id in carried:  # its offer was already made, and now leads here (settle_task_messages)
+            continue
         instance = db.session.get(WorkflowInstance, task.instance_id)
         # the first submit form is being filled in by its submitter right now: nothing to announce
         if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):

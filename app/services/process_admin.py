@@ -15,6 +15,7 @@ from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, Wor
 from app.models.base import utcnow
 from app.services import forms, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
+from app.services.hooks import hooks_for
 from app.services.instances import _spec_json, deploy, load_run, reset_instance
 from app.services.roles import LANE_ROLES, ROLES
 from workflows import DeploymentError, Problem, check_expression, lint, parse_xml
@@ -456,7 +457,13 @@ MAX_RESET_REASON = 500
 
 
 def reset_steps(user, instance_id) -> list[dict]:
-    """The completed user-task steps a process admin may send a case back to, latest first."""
+    """The completed user-task steps a process admin may send a case back to, latest first (steps the process
+    refuses, e.g. a V-order's acceptance once points were paid, are left out)."""
+    return [s for s in _reset_candidates(user, instance_id) if not s['refusal']]
+
+
+def _reset_candidates(user, instance_id) -> list[dict]:
+    """Every completed user-task step of the case, latest first, with why it may not be reset to (or None)."""
     require_admin(user)
     instance = db.session.get(WorkflowInstance, row_id(instance_id)) if row_id(instance_id) else None
     if instance is None:
@@ -466,16 +473,19 @@ def reset_steps(user, instance_id) -> list[dict]:
     titles = dict(db.session.execute(select(HumanTask.bpmn_id, HumanTask.title).where(
         HumanTask.instance_id == instance.id, HumanTask.status == 'completed')).all())
     done = [b for b in reversed(load_run(instance).completed_bpmn_ids()) if b in titles]
-    return [{'bpmn_id': b, 'title': titles[b]} for b in dict.fromkeys(done)]
+    hooks = hooks_for(instance.process_key)
+    return [{'bpmn_id': b, 'title': titles[b], 'refusal': hooks.reset_refusal(instance, b)} for b in dict.fromkeys(done)]
 
 
 def reset_case(user, instance_id, bpmn_id, reason, confirmed) -> tuple[WorkflowInstance, str]:
     """Send a case back to one of its completed steps (reason and confirmation required); the step's title."""
-    steps = {s['bpmn_id']: s['title'] for s in reset_steps(user, instance_id)}
+    candidates = {s['bpmn_id']: s for s in _reset_candidates(user, instance_id)}
     reason = reason.strip() if isinstance(reason, str) else ''
     errors = {}
-    if bpmn_id not in steps:
+    if bpmn_id not in candidates:
         errors['bpmn_id'] = [_l('请选择要回退到的步骤（只能选择该案件已完成的审核/填写步骤）')]
+    elif candidates[bpmn_id]['refusal']:
+        errors['bpmn_id'] = [candidates[bpmn_id]['refusal']]
     if not reason:
         errors['reason'] = [_l('请填写回退原因')]
     elif len(reason) > MAX_RESET_REASON:
@@ -484,7 +494,7 @@ def reset_case(user, instance_id, bpmn_id, reason, confirmed) -> tuple[WorkflowI
         errors['confirm'] = [_l('请勾选确认：回退后，该步骤之后的处理将作废，需要重新办理')]
     if errors:
         raise ValidationFailed(errors)
-    return reset_instance(user, row_id(instance_id), bpmn_id, reason), steps[bpmn_id]
+    return reset_instance(user, row_id(instance_id), bpmn_id, reason), candidates[bpmn_id]['title']
 
 
 def version_diff(user, key: str, a, b) -> dict:

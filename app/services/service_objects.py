@@ -48,6 +48,16 @@ def _check_duplicate(clean: dict, instance, errors: dict) -> None:
                                   name=mask_name(dup.name))]
 
 
+def _check_files(user, instance, ids, errors: dict) -> set:
+    """Adds an error when a proof file is neither the user's nor already on this case; returns the case's files."""
+    attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
+    try:
+        files.check_owned(user, ids, allowed_extra=attached)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    return attached
+
+
 def _insert_live(obj: ServiceObject, clean: dict, instance) -> None:
     """Insert the new version; a same-ID entry committed meanwhile (the unique live index) is a field error."""
     try:
@@ -67,17 +77,26 @@ class ServiceObjectHooks(ProcessHooks):
     start_roles = {'volunteer', 'station_admin'}
     display_form = FORM_KEY
 
+    def problems(self, user, instance, task, form_key, valid):
+        """With other field errors: the gender and age against the ID number, an ID number already entered and
+        photos that are not the user's, read without writing, so that one refused submission names every problem."""
+        if form_key != FORM_KEY:
+            return {}
+        errors: dict = {}
+        if 'id_number' in valid:
+            _check_identity(dict(valid), errors)
+            _check_duplicate(valid, instance, errors)
+        if valid.get('proof_files'):
+            _check_files(user, instance, valid['proof_files'], errors)
+        return errors
+
     def prepare(self, user, instance, task, form_key, clean):
         if form_key != FORM_KEY:
             return clean
         errors: dict = {}
         _check_identity(clean, errors)
         _check_duplicate(clean, instance, errors)
-        attached = set(db.session.scalars(select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
-        try:
-            files.check_owned(user, clean['proof_files'], allowed_extra=attached)
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
+        attached = _check_files(user, instance, clean['proof_files'], errors)
         if errors:
             raise ValidationFailed(errors)
         streets = {u.code: u for u in org_cache.by_codes([clean['household_street'], clean['residence_street']])}

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -30,7 +30,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import ledger, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.validators import age_on, is_valid_id
+from app.services.validators import age_on, is_valid_id, is_valid_mobile, normalize_mobile
 
 BEIJING = ZoneInfo('Asia/Shanghai')
 MIN_AGE = 60
@@ -443,10 +443,73 @@ def create_item(user, values: dict) -> ShopItem:
     return item
 
 
-def volunteers() -> list[User]:
-    """Volunteers 广志协 may allocate pool points to."""
-    return list(db.session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                   .where(Membership.role == 'volunteer').distinct().order_by(User.id)))
+# ---------------------------------------------------------------- the 公益池's volunteer picker
+
+_LISTED = re.compile(r'^(.*?)\s*[（(]\s*([^（）()]+?)\s*[）)]$')  # 张建国（vol_zhang）, as the lists show a volunteer
+SUGGESTIONS = 10
+
+
+def _volunteers(*conds):
+    """Select of the users holding a volunteer membership (those 广志协 may allocate pool points to)."""
+    return select(User).where(exists(select(Membership.id).where(Membership.user_id == User.id,
+                                                                 Membership.role == 'volunteer')), *conds)
+
+
+def find_volunteer(typed) -> User:
+    """The one volunteer meant by what 广志协 typed: a username, a mobile number, a name, or 姓名（用户名） as the
+    suggestions and the history show it. ValidationFailed at `username` when nobody or several people match."""
+    text = ' '.join(str(typed or '').split())[:80]
+    if not text:
+        raise ValidationFailed({'username': [_l('请填写志愿者的手机号码、姓名或用户名')]})
+    listed = _LISTED.match(text)
+    for username in [text] + ([listed.group(2)] if listed else []):
+        found = db.session.scalars(_volunteers(User.username == username).limit(1)).first()
+        if found is not None:
+            return found
+    if is_valid_mobile(text):
+        phone = normalize_mobile(text)
+        same = list(db.session.scalars(_volunteers(User.phone == phone).order_by(User.id).limit(2)))
+        if len(same) > 1:
+            raise ValidationFailed({'username': [_l('有多位志愿者登记了手机号码 %(phone)s，请改填用户名', phone=phone)]})
+    else:
+        same = list(db.session.scalars(_volunteers(User.display_name == text).order_by(User.id).limit(2)))
+        if len(same) > 1:
+            raise ValidationFailed({'username': [_l('有多位志愿者叫“%(name)s”，请改填要分配的那一位的手机号码', name=text)]})
+    if same:
+        return same[0]
+    raise ValidationFailed({'username': [_l('找不到志愿者“%(typed)s”：请核对手机号码、姓名或用户名（只能分配给已登记的志愿者）',
+                                            typed=text)]})
+
+
+def suggest_volunteers(actor, q) -> list[dict]:
+    """Up to SUGGESTIONS volunteers whose name, username or mobile number contains `q` (广志协 only), for the
+    picker's list: each as 姓名（用户名）, which `find_volunteer` reads back, with the mobile number."""
+    require_role(actor, 'association_admin')
+    term = ' '.join(str(q or '').split())[:50]
+    if not term:
+        return []
+    listed = _LISTED.match(term)
+    term = listed.group(2) if listed else term
+    cond = or_(User.display_name.contains(term, autoescape=True), User.username.contains(term, autoescape=True))
+    digits = normalize_mobile(term)
+    if digits.isdigit():
+        cond = or_(cond, User.phone.contains(digits, autoescape=True))
+    rows = db.session.scalars(_volunteers(cond).order_by(User.display_name, User.id).limit(SUGGESTIONS))
+    return [{'value': f'{u.display_name}（{u.username}）', 'name': u.display_name, 'username': u.username,
+             'phone': u.phone or ''} for u in rows]
+
+
+def allocation_problems(amount, reason) -> dict:
+    """What is wrong with the amount and the reason of an allocation, read without allocating: the page names
+    them together with a volunteer it could not find."""
+    errors: dict = {}
+    try:
+        _amount(amount)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if not (reason or '').strip():
+        errors['reason'] = [_l('请填写分配原因')]
+    return errors
 
 
 def districts() -> list[OrgUnit]:

@@ -1,8 +1,9 @@
 """Inbox use cases: start a case, list / open / claim / complete tasks, batch decisions."""
 import json
+import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ARRAY, Integer, any_, bindparam, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
@@ -12,6 +13,7 @@ from app.services import forms, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import (
+    id_search_key,
     is_new,
     latest_version,
     load_run,
@@ -21,6 +23,7 @@ from app.services.instances import (
     record_decision,
     run_step,
     save_run,
+    searchable,
 )
 from app.services.jurisdiction import (
     can_act,
@@ -31,6 +34,8 @@ from app.services.jurisdiction import (
     seen_task_clause,
 )
 from app.services.step_names import step_name
+
+_FULL_ID = re.compile(r'[0-9]{17}[0-9X]')
 
 
 def is_review(task: HumanTask) -> bool:
@@ -80,8 +85,6 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         .execution_options(synchronize_session='fetch')).rowcount
     if grabbed != 1:
         raise Conflict()
-    if not is_new(instance):  # a case started in this use case has told nobody about its first form yet
-        messages.settle_task_messages(task)
     # what the reviewer saw and decided on: read before the hook and the engine act on the decision (and before
     # anything is pending, so these reads flush nothing)
     audit = _audit_data(instance, task, clean, run)
@@ -94,6 +97,9 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     # the decision first (it supersedes a resubmit task's message to the same person), then the new tasks;
     # the recipients' lookup must not flush the first message alone: both go in one INSERT with the next read
     with db.session.no_autoflush:
+        if not is_new(instance):  # a case started in this use case has told nobody about its first form yet
+            # after the step: an accept task's offer moves on to the successor the step opened, if any
+            messages.settle_task_messages(task, created, handled_by=user.id)
         messages.notify_decision(instance, decision)
         messages.notify_new_tasks(created, decided=True)
 
@@ -315,11 +321,29 @@ def _id_in(ids):
     return HumanTask.id.in_(ids)
 
 
+def full_id_number(q) -> str | None:
+    """The search text as a full 18-character ID number (spaces dropped, x upper-cased), None when it is not one."""
+    compact = re.sub(r'\s+', '', q or '').upper()
+    return compact if _FULL_ID.fullmatch(compact) else None
+
+
+def partial_id_number(q) -> bool:
+    """A search for 5 to 17 digits: the start or the middle of an ID number, which the lists never match (they show
+    only its last 4 characters), so the page says to type all 18 or the last 4."""
+    compact = re.sub(r'\s+', '', q or '').upper()
+    return bool(re.fullmatch(r'[0-9]{5,17}X?', compact)) and not full_id_number(compact)
+
+
 def filter_tasks(stmt, process, q):
+    """The process filter and the search: a full ID number matches the case about that person exactly (by the hash
+    in `id_key`, an index lookup); any other text is looked for in the case title and subject, in which a masked ID
+    number stands as its last 4 characters (so 2499 finds 4401**********2499, and 4401 or * does not find them all)."""
     if process:
         stmt = stmt.where(HumanTask.process_key == process)
-    if q:
-        stmt = stmt.where(HumanTask.search_text.contains(q.strip()[:50], autoescape=True))
+    if q and q.strip():
+        if (number := full_id_number(q)) is not None:
+            return stmt.where(HumanTask.id_key == id_search_key(number))
+        stmt = stmt.where(HumanTask.search_text.contains(searchable(q.strip())[:50], autoescape=True))
     return stmt
 
 
@@ -348,6 +372,44 @@ def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
     rows = db.session.scalars(base.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
                               .limit(per_page).offset(offset)).all()
     return rows, total
+
+
+def tab_counts(user, state, total, process=None, q=None) -> dict:
+    """How many tasks each inbox tab ('open', 'approve', 'reject') lists with the same filter; the shown tab's is
+    `total`. The decided ones come from one grouped COUNT over the user's decisions (ix_human_task_done)."""
+    counts = {'open': 0, 'approve': 0, 'reject': 0, state: total}
+    decided = filter_tasks(select(HumanTask.decision, func.count()).where(
+        HumanTask.completed_by_id == user.id, HumanTask.decision.in_(('approve', 'reject'))), process, q)
+    counts.update({k: n for k, n in db.session.execute(decided.group_by(HumanTask.decision)) if k != state})
+    if state != 'open':
+        counts['open'] = list_tasks(user, 'open', process, q, per_page=1)[1]
+    return counts
+
+
+def next_open_task(user, process=None, q=None, after=None) -> int | None:
+    """The id of the task to do next in the user's open list with the same filter: the first one listed after task
+    `after` (the one just decided), else the first of the list. Tasks another reviewer claimed and the user's own
+    submission forms are skipped: they are not a review the user can do now."""
+    ids = open_task_ids(user)
+    mine = db.session.scalars(select(ids.c.id)).all()
+    stmt = filter_tasks(select(HumanTask.id).where(
+        _id_in(mine), HumanTask.status == 'open', HumanTask.assignee_id.is_(None),
+        or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id)), process, q)
+    stmt = stmt.order_by(HumanTask.created_at.desc(), HumanTask.id.desc()).limit(1)
+    done = db.session.get(HumanTask, row_id(after)) if row_id(after) is not None else None
+    if done is not None:
+        later = db.session.scalar(stmt.where(or_(HumanTask.created_at < done.created_at, and_(
+            HumanTask.created_at == done.created_at, HumanTask.id < done.id))))
+        if later is not None:
+            return later
+    return db.session.scalar(stmt)
+
+
+def named_tasks(user, task_ids) -> dict[int, dict]:
+    """{task id: its case and step (`_named`)} for the tasks of a batch result the user may see (one query)."""
+    ids = [i for i in (row_id(t) for t in task_ids) if i is not None]
+    rows = db.session.scalars(select(HumanTask).where(HumanTask.id.in_(ids))).all() if ids else []
+    return {t.id: _named(t) for t in rows if may_see_task(user, t)}
 
 
 def task_detail(user, task_id) -> dict:

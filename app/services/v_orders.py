@@ -293,6 +293,8 @@ class VOrderHooks(ProcessHooks):
         return clean
 
     def on_saved(self, instance, ready_bpmn_ids):
+        if 'accept' not in ready_bpmn_ids:
+            _settle_withdrawn_offers(instance)
         order = order_for(instance)
         if order is None or instance.status != 'running':
             return
@@ -379,6 +381,39 @@ class VOrderHooks(ProcessHooks):
                     audience.update(dict.fromkeys(messages.recipients_for_task(task), messages.task_link(task)))
         return audience
 
+    def reset_refusal(self, instance, bpmn_id):
+        """Once points were paid, a reset may only redo the rating and the certification (the award then settles
+        the difference): an earlier step could drop or reject a volunteer who keeps the points."""
+        from app.services.v_order_steps import award_history
+        order = order_for(instance)
+        if order is None:
+            return None
+        if bpmn_id in ('accept', 'provider_dispatch') and order.start_at is not None and order.start_at <= utcnow():
+            return str(_l('服务开始时间已过，不能再回退到接单或派单步骤（可回退到“社工站发布审核”等更早的步骤）'))
+        if bpmn_id in ('confirm', 'certify', 'certify_review') or not award_history(order):
+            return None
+        return str(_l('该订单已发放积分，只能回退到“确认完成并评价”“时数认证”或“广志协认证审核”（重新认证后积分按差额结算）'))
+
+    def on_reset(self, instance, run, step, reason):
+        """An acceptance the reset undid is withdrawn (the volunteer may accept again, and is told); an acceptor
+        whose review is open again waits for it."""
+        order = order_for(instance)
+        if order is None:
+            return
+        kept = set(run.completed_values('accept', 'acceptor_id') + run.completed_values('provider_dispatch', 'acceptor_id'))
+        reviewing = {t.data.get('acceptor_id') for t in run.ready_tasks() if t.bpmn_id == 'acceptor_review'}
+        withdrawn = []
+        for row in list(order.volunteers):
+            if row.user_id not in kept:
+                withdrawn.append(row.user_id)
+                order.volunteers.remove(row)
+                db.session.delete(row)
+            elif row.user_id in reviewing:
+                row.status, row.decided_at = 'pending', None
+        messages.send(withdrawn, kind='info', link=f'/orders/{order.id}', body=reason, title=lambda: _l(
+            'V订单「%(title)s」已被管理员回退到“%(step)s”，您的接单已撤销，原因：%(reason)s',
+            title=order.title, step=step_name(step), reason=reason))
+
     def already_on_it(self, instance, task):
         order = order_for(instance) if task.bpmn_id == 'accept' else None
         return {v.user_id for v in order.volunteers} | {order.publisher_id} if order is not None else set()
@@ -409,6 +444,16 @@ class VOrderHooks(ProcessHooks):
             except (KeyError, TypeError, ValueError):
                 pass
         return data
+
+
+def _settle_withdrawn_offers(instance) -> None:
+    """An accept task the engine withdrew in this step (the start time came: the order expires, or starts with
+    whoever was approved) leaves no offer waiting unread. Only rows save_run has just cancelled are looked at (no
+    query); an accepted one is settled, or its offer carried over, by the acceptance (messages.settle_task_messages)."""
+    from app.models import HumanTask
+    for row in [o for o in db.session.dirty if isinstance(o, HumanTask)]:
+        if row.instance_id == instance.id and row.bpmn_id == 'accept' and 'open' in inspect(row).attrs.status.history.deleted:
+            messages.settle_task_messages(row)
 
 
 def _hours_since(moment: datetime) -> float:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import AuditLog, Membership, OrgUnit, User
 from app.models.base import utcnow
-from app.services import paged, transaction
+from app.services import org_cache, paged, transaction
 from app.services.auth import hash_initial_password, hash_password, password_matches
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.jurisdiction import path_range
@@ -46,6 +46,15 @@ def _areas(user) -> list[str]:
 
 def may_manage_teams(user) -> bool:
     return any(m.role in MANAGER_ROLES for m in user.memberships)
+
+
+def manages_teams(user) -> bool:
+    """Whether `managed_teams(user)` is not empty, read from the cached organisation tree: no query beyond the
+    user's memberships (the menu asks on every page; a station whose street has no team gets no 团队志愿者 link)."""
+    if not may_manage_teams(user):
+        return False
+    areas = _areas(user)
+    return any(team.path.startswith(p) for team in org_cache.of_kind('team') for p in areas)
 
 
 def managed_teams(user) -> list[OrgUnit]:

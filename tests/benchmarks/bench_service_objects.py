@@ -155,6 +155,7 @@ class Seeder:
 
     def _clone_rows(self, tpl, ids, new_idn, new_name, created_at):
         """Rows of one clone of `tpl`; `ids` hands out the next id per table."""
+        from app.services.instances import id_search_key, searchable
         from app.services.validators import age_on, mask_id
         guid_map: dict[str, str] = {}
         shift = created_at - tpl['created_at']
@@ -190,7 +191,8 @@ class Seeder:
                                       'name': new_name, 'data_json': sub(r['data_json'])})
                                  for r in tpl['rows']['service_object']]
         out['human_task'] = [fix({**r, 'id': task_ids[r['id']], 'instance_id': iid, 'task_guid': sub(r['task_guid']),
-                                  'search_text': title if r['search_text'] else ''})
+                                  'search_text': searchable(title) if r['search_text'] else '',
+                                  'id_key': id_search_key(new_idn) if r.get('id_key') else None})
                              for r in tpl['rows']['human_task']]
         out['human_task_scope'] = [fix({**r, 'id': ids('human_task_scope'), 'human_task_id': task_ids[r['human_task_id']]})
                                    for r in tpl['rows']['human_task_scope']]

@@ -61,7 +61,7 @@ def test_the_inbox_batch_bar_explains_publish_reviews(api, login, case_at_street
     insts, reviews = _orders(api, 2)
     inbox = page.get('/inbox').get_data(as_text=True)
     assert BATCH_HINT in inbox and f'name="task_ids" value="{reviews[0]}"' in inbox
-    html = page.post('/inbox/batch', data={'task_ids': [str(t) for t in reviews], 'decision': 'approve'}
+    html = page.post('/inbox/batch', follow_redirects=True, data={'task_ids': [str(t) for t in reviews], 'decision': 'approve'}
                      ).get_data(as_text=True)
     assert '成功 2 条，失败 0 条' in html and html.count('已通过，开放给志愿者接单') == 2, html
     assert [_order(i).status for i in insts] == ['open'] * 2

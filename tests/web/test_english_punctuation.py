@@ -130,7 +130,8 @@ def activity_pages(api, login) -> dict:
 
 
 def batch_result(client, task_ids, lang='') -> str:
-    resp = client.post('/inbox/batch' + lang, data={'task_ids': [str(i) for i in task_ids], 'decision': 'approve'})
+    resp = client.post('/inbox/batch' + lang, data={'task_ids': [str(i) for i in task_ids], 'decision': 'approve'},
+                       follow_redirects=True)
     assert resp.status_code == 200
     return resp.get_data(as_text=True)
 

@@ -71,7 +71,8 @@ def test_third_street_gets_404_everywhere_and_changes_nothing(api, login, street
     assert page.get(f'/cases/{iid}').status_code == 404
     assert page.get(f'/m/cases/{iid}').status_code == 404
     assert page.get(f'/files/{fid}').status_code == 404
-    result = page.post('/inbox/batch', data={'task_ids': [str(tid)], 'decision': 'approve'}).get_data(as_text=True)
+    result = page.post('/inbox/batch', data={'task_ids': [str(tid)], 'decision': 'approve'},
+                       follow_redirects=True).get_data(as_text=True)
     assert '成功 0 条，失败 1 条' in result
 
     assert row_counts() == before

@@ -171,7 +171,7 @@ def test_batch_from_the_inbox_page(api, login):
     html = page.get('/inbox').get_data(as_text=True)
     assert f'赠予李大爷：{BATH}' in html
     ids = [str(review_task(api('gzva'), i['id'])['id']) for i in insts]
-    r = page.post('/inbox/batch', data={'task_ids': ids, 'decision': 'approve'})
+    r = page.post('/inbox/batch', follow_redirects=True, data={'task_ids': ids, 'decision': 'approve'})
     assert r.status_code == 200 and '成功 2 条，失败 0 条' in r.get_data(as_text=True)
     assert points(zhang) == (55, 0, 55)
 

@@ -299,7 +299,7 @@ def test_phone_redeem_and_donate_pages(login):
 def test_pool_page_for_the_association_only(login):
     assert login('vol_li').get('/shop/pool').status_code == 403
     html = login('gzva').get('/shop/pool').get_data(as_text=True)
-    assert '公益池余额' in html and 'vol_li' in html
+    assert '公益池余额' in html and 'id="f-username" name="username" type="text"' in html  # typed, with suggestions
 
 
 def _card(html, name):

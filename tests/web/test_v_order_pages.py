@@ -139,7 +139,7 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
     assert accepts == [], 'both places taken: nobody else may accept'
     order = publisher.get(f'/orders/{int(inst["business_key"].split(":")[1])}').get_json()
     assert order['status_label'] == '待接单' and order['volunteers_approved'] == 0
-    done = station_page.post('/inbox/batch', data={'task_ids': [str(t['id']) for t in reversed(reviews)],
+    done = station_page.post('/inbox/batch', follow_redirects=True, data={'task_ids': [str(t['id']) for t in reversed(reviews)],
                                                   'decision': 'approve'}).get_data(as_text=True)
     assert '成功 2 条，失败 0 条' in done
     assert '接单人审核（李晓敏）' in done and '接单人审核（王小明）' in done, 'the batch result names whom each row was on'

@@ -1,13 +1,13 @@
 from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.inbox import bp
 from app.blueprints.template_helpers import decision_label
-from app.blueprints.web import file_uploads, form_values, page_arg
-from app.services import files, forms, service_objects, submissions, tasks
+from app.blueprints.web import MAX_PAGE, file_uploads, form_values, page_arg
+from app.services import files, forms, instances, row_id, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.step_names import step_with_subject
 
@@ -21,14 +21,35 @@ def _login():
     return None
 
 
+def _list_context(values, prefix='') -> dict:
+    """The inbox list a page was opened from (tab, search, page, process filter), carried through the task page and
+    its forms (fields named list_state...) so that a reviewer comes back to the same list."""
+    ctx = {'state': values.get(prefix + 'state'), 'q': (values.get(prefix + 'q') or '').strip()[:100],
+           'page': min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE), 'process': values.get(prefix + 'process')}
+    ok = {'state': ctx['state'] in STATES and ctx['state'] != 'open', 'page': ctx['page'] > 1}  # not the defaults
+    return {k: v for k, v in ctx.items() if v and ok.get(k, True)}
+
+
 @bp.get('/inbox')
 def index():
-    state = request.args.get('state', 'open')
-    rows, total = tasks.list_tasks(current_user, STATES.get(state, 'open'), request.args.get('process'),
-                                   request.args.get('q'), page_arg())
-    hints = tasks.batch_hints(rows) if state == 'open' else []
-    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=request.args.get('q', ''),
-                           page=page_arg(), batch_hints=hints)
+    ctx = _list_context(request.args)
+    state, q, process = ctx.get('state', 'open'), ctx.get('q', ''), ctx.get('process')
+    rows, total = tasks.list_tasks(current_user, STATES[state], process, q, page_arg())
+    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=q, page=page_arg(), ctx=ctx,
+                           batch_hints=tasks.batch_hints(rows) if state == 'open' else [],
+                           counts=tasks.tab_counts(current_user, STATES[state], total, process, q),
+                           partial_id=tasks.partial_id_number(q), done=row_id(request.args.get('done')))
+
+
+@bp.get('/inbox/next')
+def next_task():
+    """办理下一件: the next open task of the list the reviewer works through (after task ?after=)."""
+    ctx = {k: v for k, v in _list_context(request.args).items() if k != 'state'}  # the open list
+    found = tasks.next_open_task(current_user, ctx.get('process'), ctx.get('q'), request.args.get('after'))
+    if found is None:
+        flash(_('这个列表中已没有其他可办理的待办任务'), 'success')
+        return redirect(url_for('inbox.index', **ctx))
+    return redirect(url_for('inbox.task', task_id=found, **ctx))
 
 
 @bp.get('/inbox/tasks/<int:task_id>')
@@ -40,24 +61,28 @@ def task(task_id):
         return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id))
     values = d['values']
     field = forms.file_field(d['form']) if d['form'] else None
-    return render_template('inbox/task.html', d=d, errors={}, values=values, kept=values.get(field, []) if field else [])
+    return render_template('inbox/task.html', d=d, errors={}, values=values, kept=values.get(field, []) if field else [],
+                           withdrawn=instances.withdrawal(d['task']), ctx=_list_context(request.args))
 
 
 @bp.post('/inbox/tasks/<int:task_id>/decide')
 def decide(task_id):
     d = tasks.task_detail(current_user, task_id)
-    values = form_values(d['form'])
+    values, ctx = form_values(d['form']), _list_context(request.form, 'list_')
     try:
         submissions.complete_with_files(current_user, d['task'], values, file_uploads(d['form']))
     except ValidationFailed as exc:
         return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors=exc.errors,
-                               values=values, kept=getattr(exc, 'kept_files', [])), exc.status
+                               values=values, kept=getattr(exc, 'kept_files', []), ctx=ctx), exc.status
     except Conflict as exc:  # someone was first or holds the claim: show the task as it is now, not a dead end
         flash(str(exc.message), 'error')
-        return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors={},
-                               values=values, kept=[]), exc.status
+        d = tasks.task_detail(current_user, task_id)
+        return render_template('inbox/task.html', d=d, errors={}, values=values, kept=[],
+                               withdrawn=instances.withdrawal(d['task']), ctx=ctx), exc.status
     flash(_done_text(d['task'], values.get('decision')), 'success')
-    return redirect(url_for('inbox.index'))
+    if request.form.get('then') == 'next':  # 提交并办理下一件
+        return redirect(url_for('inbox.next_task', after=task_id, **ctx))
+    return redirect(url_for('inbox.index', done=task_id, **ctx))  # the same list, offering 办理下一件
 
 
 def _done_text(task, decision) -> str:
@@ -77,14 +102,46 @@ def claim(task_id, action):
         raise
     except ServiceError as exc:
         flash(str(exc.message), 'error')
-    return redirect(url_for('inbox.task', task_id=task_id))
+    return redirect(url_for('inbox.task', task_id=task_id, **_list_context(request.form, 'list_')))
 
 
 @bp.post('/inbox/batch')
 def batch():
     ids = [int(i) for i in request.form.getlist('task_ids') if i.isdigit()]
     results = tasks.batch_decide(current_user, ids, request.form.get('decision'), request.form.get('reason'))
-    return render_template('inbox/batch_result.html', results=results, decision=request.form.get('decision'))
+    # post-redirect-get: a reload shows this result again instead of running the batch a second time
+    session['inbox_batch'] = _packed(results, request.form.get('decision'), _list_context(request.form, 'list_'))
+    return redirect(url_for('inbox.batch_result', lang=request.args.get('lang')))  # a ?lang= the form was sent with
+
+
+@bp.get('/inbox/batch')
+def batch_result():
+    packed = session.get('inbox_batch')
+    if not packed or packed.get('u') != current_user.id:
+        flash(_('没有可显示的批量处理结果，请在待办列表中勾选任务后再批量处理'), 'error')
+        return redirect(url_for('inbox.index'))
+    return render_template('inbox/batch_result.html', results=_unpacked(packed), decision=packed['d'], ctx=packed['c'])
+
+
+def _packed(results, decision, ctx) -> dict:
+    """A batch's result as the session cookie keeps it (small: up to 200 items): per item its task id, success,
+    the index of its text (texts are shared: most items say the same) and whether the page named its case."""
+    texts: list[str] = []
+    items = []
+    for r in results:
+        text = str(r['error'] or r['done'] or '')
+        if text not in texts:
+            texts.append(text)
+        items.append([r['task_id'], int(bool(r['ok'])), texts.index(text), int(bool(r['title']))])
+    return {'u': current_user.id, 'd': decision, 'c': ctx, 't': texts, 'r': items}
+
+
+def _unpacked(packed) -> list[dict]:
+    """The result rows again, each case and step named as now (one query)."""
+    names = tasks.named_tasks(current_user, [tid for tid, _ok, _t, named in packed['r'] if named])
+    blank = {'title': None, 'step': None, 'subject': None}
+    return [{'task_id': tid, 'ok': bool(ok), 'error': None if ok else packed['t'][t], 'done': packed['t'][t] if ok else None,
+             **names.get(tid, blank)} for tid, ok, t, named in packed['r']]
 
 
 @bp.get('/library')

@@ -179,9 +179,8 @@ def create_item():
 
 def _pool_page(values=None, errors=None, status=200):
     history, total = shop.pool_history(page_arg())
-    return render_template('shop/pool.html', balance=shop.pool_balance(), volunteers=shop.volunteers(),
-                           values=values or {}, errors=errors or {}, history=history, total=total, page=page_arg(),
-                           per_page=shop.POOL_HISTORY_PAGE), status
+    return render_template('shop/pool.html', balance=shop.pool_balance(), values=values or {}, errors=errors or {},
+                           history=history, total=total, page=page_arg(), per_page=shop.POOL_HISTORY_PAGE), status
 
 
 @bp.get('/shop/pool')
@@ -190,11 +189,24 @@ def pool():
     return _pool_page()
 
 
+@bp.get('/shop/pool/volunteers')
+def pool_volunteers():
+    """The picker's suggestions (JSON) for what is typed in the 志愿者 box: name, username or mobile number."""
+    return {'items': shop.suggest_volunteers(current_user, request.args.get('q', ''))}
+
+
 @bp.post('/shop/pool/allocate')
 def pool_allocate():
+    """The volunteer is typed (mobile number, name or username): one who cannot be told apart is said at the box,
+    together with the amount's and the reason's problems."""
+    shop.require_role(current_user, 'association_admin')
     values = _posted(ALLOCATION_FIELDS)
     try:
-        shop.allocate(current_user, values['username'], values['amount'], values['reason'],
+        try:
+            volunteer = shop.find_volunteer(values['username'])
+        except ValidationFailed as exc:
+            raise ValidationFailed({**exc.errors, **shop.allocation_problems(values['amount'], values['reason'])}) from None
+        shop.allocate(current_user, volunteer.username, values['amount'], values['reason'],
                       request.form.get('request_token'))
     except ValidationFailed as exc:
         return _pool_page(values, exc.errors, exc.status)

@@ -10,8 +10,8 @@ bp = Blueprint('teams', __name__)
 
 @bp.app_template_global()
 def team_nav():
-    """(href, label, current) desktop link of this area for the signed-in user."""
-    if not current_user.is_authenticated or not volunteers.may_manage_teams(current_user):
+    """(href, label, current) desktop link of this area for the signed-in user: only when they manage a team."""
+    if not current_user.is_authenticated or not volunteers.manages_teams(current_user):
         return []
     return [(url_for('teams.index'), _('团队志愿者'), (request.endpoint or '').startswith('teams.'))]
 

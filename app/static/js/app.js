@@ -65,10 +65,37 @@
     var maxSize = parseInt(box.dataset.maxSize, 10) || 10485760;
     var accept = (box.dataset.accept || '').split(',').filter(Boolean);
     var urls = [];
+    var refused = [];  // what was wrong with the files just picked that were left out
+
+    // what is wrong with a picked file (null: an image within the size limit)
+    function fault(f) {
+      var ext = (f.name.split('.').pop() || '').toLowerCase();
+      if (accept.length && accept.indexOf(ext) < 0) return t('not_image', {name: f.name, types: accept.join('/')});
+      if (f.size > maxSize) return t('too_big', {name: f.name, mb: Math.round(maxSize / 1048576)});
+      return null;
+    }
+    function accepted() {
+      return Array.prototype.slice.call(input.files || []).filter(function (f) { return !fault(f); });
+    }
+
+    // a picked file that is not an image or too large is left out of the form (where the browser allows it),
+    // is not counted as a photo, and the message says it was not added
+    function pick() {
+      var files = Array.prototype.slice.call(input.files || []);
+      refused = files.map(fault).filter(Boolean).map(function (why) { return t('not_added', {problem: why}); });
+      if (refused.length && window.DataTransfer) {
+        try {
+          var dt = new DataTransfer();
+          accepted().forEach(function (f) { dt.items.add(f); });
+          input.files = dt.files;
+        } catch (err) { /* an old browser sends every file: the server refuses the bad ones in words */ }
+      }
+      update();
+    }
 
     function update() {
       var kept = $all('input[type=checkbox]:checked', box).length;
-      var files = Array.prototype.slice.call(input.files || []);
+      var files = accepted();
       var total = kept + files.length;
       var parts = [];
       if (kept) parts.push(t('kept', {n: kept}));
@@ -78,11 +105,7 @@
 
       var issues = [];
       if (total > max) issues.push(t('too_many', {max: max, n: total - max}));
-      files.forEach(function (f) {
-        var ext = (f.name.split('.').pop() || '').toLowerCase();
-        if (accept.length && accept.indexOf(ext) < 0) issues.push(t('not_image', {name: f.name, types: accept.join('/')}));
-        else if (f.size > maxSize) issues.push(t('too_big', {name: f.name, mb: Math.round(maxSize / 1048576)}));
-      });
+      issues = issues.concat(refused);
       problem.textContent = issues.join(t('issues_sep'));
       problem.hidden = !issues.length;
 
@@ -106,9 +129,40 @@
         previews.appendChild(fig);
       });
     }
-    input.addEventListener('change', update);
+    input.addEventListener('change', pick);
     box.addEventListener('change', function (e) { if (e.target.type === 'checkbox') update(); });
-    if ((input.files || []).length) update();
+    if ((input.files || []).length) pick();
+  });
+
+  // ---- a text box that suggests matches as one types (公益池's volunteer): <input list=… data-suggest=URL>;
+  // the server reads back what is typed, so without this script the box still works
+  $all('input[data-suggest]').forEach(function (input) {
+    var list = document.getElementById(input.getAttribute('list'));
+    if (!list || !window.fetch) return;
+    var timer = null;
+    var asked = '';
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (!q || q === asked) return;
+      timer = setTimeout(function () {
+        asked = q;
+        fetch(input.dataset.suggest + '?q=' + encodeURIComponent(q),
+              {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+          .then(function (r) { return r.ok ? r.json() : {items: []}; })
+          .then(function (data) {
+            if (input.value.trim() !== q) return;  // an answer to what was typed before
+            list.textContent = '';
+            (data.items || []).forEach(function (item) {
+              var opt = document.createElement('option');
+              opt.value = item.value;
+              opt.label = item.phone || item.value;
+              list.appendChild(opt);
+            });
+          })
+          .catch(function () { /* no suggestions: what is typed is still checked on submit */ });
+      }, 250);
+    });
   });
 
   // ---- 地图位置: "定位到当前位置" fills latitude and longitude from the phone's location (boxes stay editable)
