@@ -73,6 +73,16 @@ class ProcessHooks:
         """What a returned submission form is pre-filled with."""
         return self.display(instance)
 
+    def offer_link(self, task) -> str | None:
+        """Where a 新待办 message about a task offered to many people leads, when not its task page (a V-order's
+        accept task: the phone list of open orders); None: the usual task page or submitter's case."""
+        return None
+
+    def standing_offer(self, task) -> bool:
+        """The task is one offer that a step replaces by a successor while it stands (a V-order's accept task while
+        places are left): its unread messages then follow the successor instead of being settled and sent again."""
+        return False
+
     def already_on_it(self, instance, task) -> set[int]:
         """Users a new task need not be announced to although it is in their inbox (e.g. a volunteer who already
         accepted the order, when its accept task opens again for the places left)."""

@@ -149,19 +149,14 @@ def recipients_for_task(task: HumanTask) -> list[int]:
 
 
 def task_link(task: HumanTask) -> str:
-    """Where a 新待办 message leads: a volunteer accepts an order from the phone list of open orders (the
-    fragment names the task, so its messages can be told apart), a submitter goes to their case."""
-    if task.bpmn_id == 'accept' and task.process_key == 'v_order':
-        return f'/m/orders/open#task-{task.id}'
+    """Where a 新待办 message leads: where its process offers the task to many people (ProcessHooks.offer_link,
+    e.g. a V-order's phone list of open orders), else a submitter's case or the task page."""
+    offer = hooks_for(task.process_key).offer_link(task)
+    if offer:
+        return offer
     if task.assignee_id is not None:
         return f'/m/cases/{task.instance_id}'
     return f'/inbox/tasks/{task.id}'
-
-
-def _standing_offer(task: HumanTask) -> bool:
-    """A V-order's accept task: one offer to the street's volunteers that stands while places are left, although
-    each acceptance replaces the task by a successor."""
-    return task.bpmn_id == 'accept' and task.process_key == 'v_order'
 
 
 def _carried_over() -> set:
@@ -178,8 +173,9 @@ def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None 
     not over: its unread messages now lead to the successor and stay unread, and notify_new_tasks tells nobody
     again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read."""
     unread = (Message.link == task_link(task), Message.kind == 'task', Message.read_at.is_(None))
-    successor = next((t for t in successors if _standing_offer(task) and t.instance_id == task.instance_id
-                      and t.bpmn_id == task.bpmn_id and t.id is not None), None) if successors else None
+    standing = successors and hooks_for(task.process_key).standing_offer(task)
+    successor = next((t for t in successors if t.instance_id == task.instance_id and t.bpmn_id == task.bpmn_id
+                      and t.id is not None), None) if standing else None
     if successor is None:
         db.session.execute(update(Message).where(*unread)
                            .values(read_at=utcnow()).execution_options(synchronize_session=False))

@@ -163,6 +163,14 @@ class VOrderHooks(ProcessHooks):
     start_roles = {'volunteer', 'station_admin'}
     display_form = 'v_order_view.json'
 
+    def offer_link(self, task):
+        # volunteers accept from the phone list of open orders; the fragment names the task, so that the messages
+        # of one offer can be told apart and follow it (standing_offer)
+        return f'/m/orders/open#task-{task.id}' if task.bpmn_id == 'accept' else None
+
+    def standing_offer(self, task):
+        return task.bpmn_id == 'accept'
+
     def prepare(self, user, instance, task, form_key, clean):
         handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
                    'v_order_accept.json': self._accept, 'v_order_dispatch.json': self._dispatch,

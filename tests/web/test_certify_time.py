@@ -7,17 +7,13 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import VOrder
 from app.models.base import utcnow
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
-from tests.web.test_v_order_rules import RATINGS, certification, publish
+from tests.web.test_v_order_lifecycle import complete, open_task
+from tests.web.test_v_order_rules import RATINGS, certification, staffed_order
 
 
 def test_a_certification_cannot_claim_hours_not_yet_served(api, row_counts):
-    so = approved_object(api)
-    publisher, station, vol_li = api('vol_zhang'), api('station_xicun'), api('vol_li')
-    inst = publish(publisher, so)
-    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    complete(vol_li, open_task(vol_li, inst['id']))
-    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    inst = staffed_order(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
     order.start_at, order.end_at = utcnow() - timedelta(minutes=90), utcnow() + timedelta(minutes=30)
     db.session.commit()

@@ -46,13 +46,9 @@ def test_new_task_message_in_english_on_the_page(api, login):
 
 
 def test_an_order_aborted_by_an_english_reader_tells_the_others_in_their_language(api):
-    from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data
-    so = approved_object(api)
-    inst = api('vol_zhang').post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
-    station, vol_li = api('station_xicun'), api('vol_li')
-    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    complete(vol_li, open_task(vol_li, inst['id']))
-    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    from tests.web.test_v_order_rules import staffed_order
+    inst = staffed_order(api)
+    vol_li = api('vol_li')
     order_id = int(inst['business_key'].split(':')[1])
     resp = api('station_xicun', lang='en').post(f'/orders/{order_id}/abort', json={'reason': '长者住院'})
     assert resp.status_code == 200, resp.get_json()

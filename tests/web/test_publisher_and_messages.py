@@ -12,7 +12,7 @@ from app.models import Message, User, VOrder
 from app.services.v_orders import beijing
 from tests.web.conftest import submit
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, travel_past_service
-from tests.web.test_v_order_rules import publish
+from tests.web.test_v_order_rules import publish, staffed_order
 
 RATINGS = {k: '5' for k in ('rating_overall', 'rating_arrangement', 'rating_effect', 'rating_attitude', 'rating_skill',
                             'rating_efficiency')}
@@ -25,23 +25,8 @@ def _messages(username, **where):
     return db.session.scalars(select(Message).where(*cond).order_by(Message.id)).all()
 
 
-def _staffed_order(api, needed=1):
-    """An order of vol_zhang's with its acceptors (李晓敏, then 王小明) approved by the station: the publisher's
-    确认完成并评价 is open. Returns the instance."""
-    so = approved_object(api)
-    publisher, station = api('vol_zhang'), api('station_xicun')
-    inst = publish(publisher, so, volunteers_needed=needed)
-    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    for volunteer in ('vol_li', 'vol_wang')[:needed]:
-        client = api(volunteer)
-        complete(client, open_task(client, inst['id']))
-    for _ in range(needed):
-        complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
-    return inst
-
-
 def test_publisher_is_told_to_confirm_and_rate_once_the_last_acceptor_is_approved(api):
-    inst = _staffed_order(api)
+    inst = staffed_order(api)
     case = f'/m/cases/{inst["id"]}'
     about_case = _messages('vol_zhang', link=case)
     assert [m.title for m in about_case] == ['您的提交「陪陈伯复诊」社工站发布审核：已通过',
@@ -56,7 +41,7 @@ def test_publisher_is_told_to_confirm_and_rate_once_the_last_acceptor_is_approve
 
 
 def test_acceptor_reviews_name_the_acceptor_in_every_message(api):
-    inst = _staffed_order(api, needed=2)
+    inst = staffed_order(api, needed=2)
     station = sorted(m.title for m in _messages('station_xicun', kind='task') if '接单人审核' in m.title)
     assert station == ['新待办：接单人审核（李晓敏） · 陪陈伯复诊', '新待办：接单人审核（王小明） · 陪陈伯复诊']
     # the station took the newer acceptance first (王小明): approving the other one, 李晓敏, staffed the order
@@ -76,7 +61,7 @@ def test_a_rejected_order_still_gets_one_message_with_the_reason(api):
 
 
 def test_before_the_service_starts_the_case_page_says_when_rating_becomes_possible(api, login):
-    inst = _staffed_order(api)
+    inst = staffed_order(api)
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
     start = beijing(order.start_at)
     phone = login('vol_zhang')
@@ -97,7 +82,7 @@ def test_before_the_service_starts_the_case_page_says_when_rating_becomes_possib
 
 
 def test_confirm_and_rate_goes_by_its_own_name_not_as_a_resubmission(api, login):
-    inst = _staffed_order(api)
+    inst = staffed_order(api)
     travel_past_service(inst['id'])
     phone = login('vol_zhang')
     page = phone.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
@@ -149,7 +134,7 @@ def test_empty_order_form_counts_every_listed_item_and_each_link_has_a_target(ap
 
 
 def test_rating_errors_link_to_their_stars(api, login):
-    inst = _staffed_order(api)
+    inst = staffed_order(api)
     travel_past_service(inst['id'])
     html = login('vol_zhang').post(f'/m/cases/{inst["id"]}/resubmit', data={}).get_data(as_text=True)
     count, targets = _summary(html)
@@ -160,7 +145,7 @@ def test_rating_errors_link_to_their_stars(api, login):
 
 def test_once_the_service_has_started_the_step_is_offered(api, login):
     """An order whose start passed a minute ago is ready to rate (no waiting note)."""
-    inst = _staffed_order(api)
+    inst = staffed_order(api)
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
     order.start_at = order.start_at - timedelta(hours=2, minutes=1)
     db.session.commit()

@@ -8,7 +8,7 @@ from app.services import process_admin
 from app.services.errors import Conflict
 from app.services.instances import reset_instance
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_of, travel_past_service
-from tests.web.test_v_order_rules import RATINGS, certification, certified, publish
+from tests.web.test_v_order_rules import RATINGS, certification, certified, publish, staffed_order
 from workflows import InstanceRun
 
 REASON = '派单方式选错，重新审核'
@@ -82,12 +82,8 @@ def test_after_a_reset_to_the_acceptance_the_volunteer_may_accept_again_and_the_
 
 
 def test_an_order_in_progress_goes_back_to_the_acceptor_review(api, login):
-    so = approved_object(api)
-    publisher, station, vol_li = api('vol_zhang'), api('station_xicun'), api('vol_li')
-    inst = publish(publisher, so)
-    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
-    complete(vol_li, open_task(vol_li, inst['id']))
-    complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    inst = staffed_order(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
     assert order_of(publisher, inst)['status_label'] == '进行中'
     assert set(offered(inst['id'])) == {'submit', 'publish_review', 'accept', 'acceptor_review'}
     travel_past_service(inst['id'])  # nobody can accept once the service has started

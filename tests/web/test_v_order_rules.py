@@ -20,6 +20,21 @@ def publish(client, so, **overrides):
     return resp.get_json()['instance']
 
 
+def staffed_order(api, needed=1):
+    """An order of vol_zhang's, open to volunteers, with its acceptors (李晓敏, then 王小明) approved by the station:
+    it is 进行中 and the publisher's 确认完成并评价 is open. Returns the instance."""
+    so = approved_object(api)
+    publisher, station = api('vol_zhang'), api('station_xicun')
+    inst = publish(publisher, so, volunteers_needed=needed)
+    complete(station, open_task(station, inst['id']), decision='approve', data={'dispatch_mode': 'open'})
+    for volunteer in ('vol_li', 'vol_wang')[:needed]:
+        client = api(volunteer)
+        complete(client, open_task(client, inst['id']))
+    for _ in range(needed):
+        complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
+    return inst
+
+
 def certification(client, **overrides):
     today = served_day()
     data = {'service_start_date': today, 'service_end_date': today, 'person_times': 2, 'object_count': 1,
