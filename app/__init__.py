@@ -89,16 +89,43 @@ def register_errorhandlers(app):
     install_helpers(app)
 
 
+def csp_nonce():
+    """The per-request nonce that lets the page's own inline scripts run under the Content-Security-Policy."""
+    import secrets
+
+    from flask import g
+    if 'csp_nonce' not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce):
+    """Scripts only from this site (or the page's own inline scripts with this request's nonce), no plugins, no
+    framing by other sites, forms post only here; styles may be inline (bpmn-js draws with style attributes)."""
+    return (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+
 def register_response_headers(app):
     from flask import request
 
     from app.extensions import retry_after_seconds
 
+    app.jinja_env.globals['csp_nonce'] = csp_nonce
+
     @app.after_request
     def common_headers(response):
-        """Every response is taken as the type it says (uploads are served with their proven type); a 429 says
-        when to try again; an API 401 says which credentials it wants (RFC 6750)."""
+        """Every response is taken as the type it says (uploads are served with their proven type) and may not be
+        framed by another site; scripts run only from this site; a page is never kept in the browser's cache
+        (a station's shared computer must not show the last user's cases after logout via Back), static files
+        excepted; a 429 says when to try again; an API 401 says which credentials it wants (RFC 6750)."""
         response.headers['X-Content-Type-Options'] = 'nosniff'
+        response.headers['X-Frame-Options'] = 'DENY'
+        response.headers['Referrer-Policy'] = 'same-origin'
+        response.headers['Content-Security-Policy'] = content_security_policy(csp_nonce())
+        if request.endpoint != 'static':
+            response.headers['Cache-Control'] = 'no-store'
         if response.status_code == 429 and 'Retry-After' not in response.headers:
             response.headers['Retry-After'] = str(retry_after_seconds() or 60)
         if response.status_code == 401 and request.path.startswith('/api/'):

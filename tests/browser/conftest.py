@@ -68,17 +68,26 @@ def browser(playwright_instance):
 @pytest.fixture
 def new_page(browser, live_server):
     """new_page('phone'|'desktop') -> a Page in a fresh context (own cookies) with base_url set."""
-    contexts = []
+    contexts, refused = [], []
+
+    def _console(msg):
+        if 'Content Security Policy' in msg.text:
+            refused.append(msg.text)
 
     def _new(kind='phone'):
         ctx = browser.new_context(base_url=live_server, **(PHONE if kind == 'phone' else DESKTOP))
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+        page.on('console', _console)
+        return page
 
     yield _new
     for ctx in contexts:
         ctx.close()
+    # every page of every browser test runs under the site's Content-Security-Policy: nothing the pages need
+    # (their scripts, the diagram editor, photos, the map) may be refused by it
+    assert not refused, refused
 
 
 @pytest.fixture
