@@ -458,8 +458,13 @@ MAX_RESET_REASON = 500
 
 def reset_steps(user, instance_id) -> list[dict]:
     """The completed user-task steps a process admin may send a case back to, latest first (steps the process
-    refuses, e.g. a V-order's acceptance once points were paid, are left out)."""
+    refuses, e.g. a V-order's acceptance once points were paid, are left out: see refused_reset_steps)."""
     return [s for s in _reset_candidates(user, instance_id) if not s['refusal']]
+
+
+def refused_reset_steps(user, instance_id) -> list[dict]:
+    """The completed steps a case may not be sent back to, each with why, so the page does not hide them."""
+    return [s for s in _reset_candidates(user, instance_id) if s['refusal']]
 
 
 def _reset_candidates(user, instance_id) -> list[dict]:

@@ -103,6 +103,11 @@ def test_a_finished_order_sent_back_to_certification_runs_again_and_pays_once(ap
     assert vol_li.get('/me/points').get_json()['balance'] == 3
     # once points were paid, only the rating and the certification may be redone (the award settles them)
     assert offered(inst['id']) == ['certify_review', 'certify', 'confirm']
+    # the steps it may not go back to are named on the page with why, not silently left out of the choice
+    page = login('admin').get(f'/admin/instances/{inst["id"]}').get_data(as_text=True)
+    refused_part = page.split('不能回退的已完成步骤', 1)[1]
+    assert '<strong>接单人审核</strong>：该订单已发放积分' in refused_part
+    assert '<strong>时数认证</strong>' not in refused_part
     refused = reset_on_page(login, inst['id'], 'acceptor_review')
     assert refused.status_code == 422 and '该订单已发放积分' in refused.get_data(as_text=True)
 

@@ -134,6 +134,9 @@ def test_a_decision_returns_to_the_same_list_and_offers_the_next_task(api, login
     station.post('/tasks/batch', json={'task_ids': [t for t, _, _ in cases], 'decision': 'approve'})
     empty = page.get('/inbox/next', query_string={'q': '长者'}, follow_redirects=True).get_data(as_text=True)
     assert '这个列表中已没有其他可办理的待办任务' in empty
+    # back on the list after the last decision: no 办理下一件 leading nowhere, the list says it is done
+    finished = page.get('/inbox', query_string={'q': '长者', 'done': cases[0][0]}).get_data(as_text=True)
+    assert '本列表的待办任务已全部办理完毕' in finished and '办理下一件' not in finished
 
 
 # --------------------------------------------------------------------------- 4. counts and past the end

@@ -44,7 +44,8 @@ def instance(instance_id):
 def _instance_page(instance_id, form=None, errors=None, status=200):
     """The case viewer with its recovery form; after a refused reset, the typed reason and the messages."""
     return render_template('admin/instance.html', v=process_migration.instance_view(current_user, instance_id),
-                           steps=process_admin.reset_steps(current_user, instance_id), form=form or {},
+                           steps=process_admin.reset_steps(current_user, instance_id),
+                           refused=process_admin.refused_reset_steps(current_user, instance_id), form=form or {},
                            errors=errors or {}), status
 
 
