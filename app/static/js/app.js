@@ -12,6 +12,22 @@
     });
   }
 
+  // ---- desktop header: when the menu does not fit beside the brand and the tools (English, a role with many
+  // entries), it takes a row of its own under them instead of wrapping into a narrow column of three rows
+  var top = $('header.top'), nav = $('.mainnav');
+  function fitHeader() {
+    if (!top || !nav) return;
+    top.classList.remove('two-rows');
+    var links = $all('a', nav);
+    if (window.innerWidth <= 700 || links.length < 2) return;
+    top.classList.toggle('two-rows', links[links.length - 1].offsetTop > links[0].offsetTop);
+  }
+  fitHeader();
+  window.addEventListener('load', fitHeader);  // web fonts change the widths
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(fitHeader);
+  var fitTimer = null;
+  window.addEventListener('resize', function () { clearTimeout(fitTimer); fitTimer = setTimeout(fitHeader, 100); });
+
   // ---- 大字模式 (large-font mode for elderly users): remembered in a cookie the server reads too
   var elder = document.getElementById('elder-toggle');
   if (elder) {
@@ -25,6 +41,7 @@
       document.cookie = 'big=' + (on ? '1' : '0') + ';path=/;max-age=31536000;samesite=lax';
       document.body.classList.toggle('elder', on);
       sync();
+      fitHeader();
     });
   }
 
