@@ -8,6 +8,8 @@ from app.models.base import UTCDateTime, utcnow
 
 class VOrder(db.Model):
     __tablename__ = 'v_order'
+    # a repeat of one filled-in publish form (its hidden request_token) is answered with the first order
+    __table_args__ = (UniqueConstraint('publisher_id', 'request_token', name='uq_v_order_request_token'),)
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey('workflow_instance.id'), unique=True)
     publisher_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
@@ -34,6 +36,7 @@ class VOrder(db.Model):
     rating_json: Mapped[str | None] = mapped_column(Text)
     certification_json: Mapped[str | None] = mapped_column(Text)
     data_json: Mapped[str] = mapped_column(Text, default='{}')
+    request_token: Mapped[str | None] = mapped_column(String(64))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)  # every UPDATE of the order

@@ -35,21 +35,33 @@ def hash_initial_password(password: str) -> str:
     return _fast_hasher.hash(password)
 
 
-def password_matches(user: User, password: str) -> bool:
+def _verifies(password_hash: str, password: str) -> bool:
     try:
-        return _ph().verify(user.password_hash, password or '')
+        return _ph().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _spellings(user: User, password: str) -> tuple[str, ...]:
+    """The password as typed, and while the initial password (the ID number's last 6, whose check letter is an
+    upper-case X) is still to be changed, with x read as X: phone keyboards type a lower-case x."""
+    password = password or ''
+    if user.must_change_password and 'x' in password:
+        return password, password.replace('x', 'X')
+    return (password,)
+
+
+def password_matches(user: User, password: str) -> bool:
+    return any(_verifies(user.password_hash, p) for p in _spellings(user, password))
 
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost either way)."""
     user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
-    try:
-        _ph().verify(user.password_hash if user else _DUMMY_HASH, password or '')
-    except (VerificationError, InvalidHashError):
+    if user is None:
+        _verifies(_DUMMY_HASH, password or '')
         return None
-    return user if user and user.is_active else None
+    return user if password_matches(user, password) and user.is_active else None
 
 
 def _digest(raw: str) -> str:

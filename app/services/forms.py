@@ -2,6 +2,7 @@
 import json
 import math
 import os
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -15,7 +16,7 @@ from app.extensions import db
 from app.models import Membership, User
 from app.services import org_cache
 from app.services.errors import NotFound
-from app.services.validators import is_valid_id, is_valid_mobile, normalize_id, normalize_mobile
+from app.services.validators import clean_text, half_width, is_valid_id, is_valid_mobile, normalize_id, normalize_mobile
 
 _UNIT_SOURCES = {'streets': 'street', 'providers': 'provider'}
 
@@ -113,8 +114,11 @@ def _number(value) -> Decimal | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    text = half_width(value).strip() if isinstance(value, str) else str(value)
+    if isinstance(value, str) and re.search('[eE]', text):
+        return None  # "1e1" typed into 服务时长 is not read as 10 hours
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         return None
     return number if number.is_finite() else None
@@ -145,7 +149,7 @@ def _float(value, errors) -> float | None:
 def _check_string(prop, value, errors):
     if not isinstance(value, str):
         value = str(value)
-    value = value.strip()
+    value = clean_text(value, multiline=True)
     fmt = prop.get('format')
     if fmt == 'cn-id-card':
         value = normalize_id(value)
@@ -156,15 +160,29 @@ def _check_string(prop, value, errors):
         if not is_valid_mobile(value):
             errors.append(_l('手机号码应为 11 位数字，以 1 开头'))
     elif fmt in ('date', 'date-time'):
+        value = half_width(value)
         try:
             (date if fmt == 'date' else datetime).fromisoformat(value)
         except ValueError:
-            errors.append(_l('日期格式不正确'))
+            errors.append(_date_problem(value, fmt))
     if 'maxLength' in prop and len(value) > prop['maxLength']:
         errors.append(_l('不能超过 %(n)s 个字', n=prop['maxLength']))
     if 'minLength' in prop and len(value) < prop['minLength']:
         errors.append(_l('至少需要 %(n)s 个字', n=prop['minLength']))
     return value
+
+
+def _date_problem(value: str, fmt: str):
+    """Why a typed day or time was not read: a day that does not exist (2月30日) or the wrong way of writing it."""
+    shape = re.match(r'^([0-9]{4})-([0-9]{2})-([0-9]{2})', value)
+    if shape:
+        try:
+            date(*map(int, shape.groups()))
+        except ValueError:
+            return _l('日期不存在：%(day)s 这一天没有，请检查月份和日期', day=shape.group(0))
+    if fmt == 'date':
+        return _l('日期格式不正确，应为 年-月-日，例如 2026-11-30')
+    return _l('时间格式不正确，应为 年-月-日 时:分，例如 2026-11-30 09:00')
 
 
 def _check_value(prop, value, errors):
@@ -176,7 +194,7 @@ def _check_value(prop, value, errors):
         if any(n is None or n != n.to_integral_value() or not 0 < n < 2**31 for n in numbers):  # row ids
             errors.append(_l('文件编号无效') if spec else _l('请选择有效的选项'))
             return items
-        items = [int(n) for n in numbers]
+        items = list(dict.fromkeys(int(n) for n in numbers))  # the same photo or object chosen twice counts once
         lo, hi = spec.get('minItems', prop.get('minItems', 0)), spec.get('maxItems', prop.get('maxItems', 10**6))
         if not lo <= len(items) <= hi:
             errors.append(_l('请上传 %(lo)s–%(hi)s 个文件（当前 %(n)s 个）', lo=lo, hi=hi, n=len(items)))
@@ -231,12 +249,13 @@ def validate(form: dict, data: dict) -> tuple[dict, dict]:
     clean, errors = {}, {}
     data = data or {}
     required = _required(form, data)
+    widgets = form.get('x-ui', {}).get('widgets', {})
     for name, prop in form['properties'].items():
         if prop.get('readOnly'):
             continue
         value = data.get(name)
-        if isinstance(value, str):
-            value = value.strip()
+        if isinstance(value, str):  # a zero-width space alone is as empty as nothing
+            value = clean_text(value, multiline=widgets.get(name) == 'textarea' or prop.get('type') == 'array')
         if _empty(value):
             if name in required:
                 errors[name] = [_l('此项为必填项')]

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Decision, GiftRequest, InstanceFile, OrgUnit, ShopItem, WorkflowInstance
 from app.models.base import utcnow
-from app.services import files, ledger, messages, row_id, shop, submissions, tasks
-from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from app.services import files, ledger, messages, request_tokens, row_id, shop, submissions, tasks
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.validators import age_on, normalize_id
 from workflows import service_tasks
@@ -47,9 +47,7 @@ def _by_token(user, token) -> GiftRequest | None:
 
 
 def _duplicate(gift: GiftRequest) -> Conflict:
-    exc = Conflict(_l('该申请已提交（申请编号 %(id)s），请勿重复提交', id=gift.id), code='duplicate_request')
-    exc.instance_id = gift.instance_id
-    return exc
+    return request_tokens.duplicate(gift.instance_id, _l('该申请已提交（申请编号 %(id)s），请勿重复提交', id=gift.id))
 
 
 def _check_relative(user, clean) -> dict:
@@ -289,15 +287,11 @@ def _expire(data, params):
 def submit(user, values: dict, new_files: list) -> tuple[WorkflowInstance, bool]:
     """Start a gift request from the phone page; (instance, created). A double tap (the same
     request_token) returns the first request's case instead of a second one."""
-    earlier = _by_token(user, values.get('request_token'))
-    if earlier is not None:
-        return earlier.instance, False
-    try:
-        return submissions.start_with_files(user, PROCESS_KEY, FORM_KEY, values, new_files), True
-    except ServiceError as exc:
-        if getattr(exc, 'code', None) != 'duplicate_request':
-            raise
-        return db.session.get(WorkflowInstance, exc.instance_id), False
+    def earlier():
+        gift = _by_token(user, values.get('request_token'))
+        return gift.instance if gift is not None else None
+    return request_tokens.start_once(
+        earlier, lambda: submissions.start_with_files(user, PROCESS_KEY, FORM_KEY, values, new_files))
 
 
 def mine(user, limit: int = 50) -> list[GiftRequest]:

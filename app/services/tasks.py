@@ -34,6 +34,7 @@ from app.services.jurisdiction import (
     seen_task_clause,
 )
 from app.services.step_names import step_name
+from app.services.validators import normalize_id
 
 _FULL_ID = re.compile(r'[0-9]{17}[0-9X]')
 
@@ -322,15 +323,16 @@ def _id_in(ids):
 
 
 def full_id_number(q) -> str | None:
-    """The search text as a full 18-character ID number (spaces dropped, x upper-cased), None when it is not one."""
-    compact = re.sub(r'\s+', '', q or '').upper()
+    """The search text as a full 18-character ID number (spaces and dashes dropped, full-width digits read, x
+    upper-cased), None when it is not one."""
+    compact = normalize_id(q)
     return compact if _FULL_ID.fullmatch(compact) else None
 
 
 def partial_id_number(q) -> bool:
     """A search for 5 to 17 digits: the start or the middle of an ID number, which the lists never match (they show
     only its last 4 characters), so the page says to type all 18 or the last 4."""
-    compact = re.sub(r'\s+', '', q or '').upper()
+    compact = normalize_id(q)
     return bool(re.fullmatch(r'[0-9]{5,17}X?', compact)) and not full_id_number(compact)
 
 

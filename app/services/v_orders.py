@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, inspect, or_, select
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, messages, org_cache, paged, row_id, use_case_memo
+from app.services import files, messages, org_cache, paged, request_tokens, row_id, submissions, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import ProcessHooks, register
 from app.services.instances import is_new
@@ -30,6 +30,9 @@ READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first
                 'certify': 'to_certify', 'certify_review': 'to_certify'}
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14
+# how far ahead an order may be published, and how long it may run (also keeps date arithmetic far from year 9999)
+MAX_LEAD = timedelta(days=366)
+MAX_SPAN = timedelta(days=31)
 REMINDER_DAYS = {'remind7_at': 7, 'remind12_at': 12, 'overdue_at': CERTIFY_DAYS}
 # who has the back office's order list (订单管理, app.services.order_list)
 ORDER_LIST_ROLES = frozenset({'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin'})
@@ -92,8 +95,12 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     end = _parse_time(clean['end_at']) if 'end_at' in clean else None
     if start and end and end <= start:
         errors['end_at'] = [_l('结束时间必须晚于开始时间')]
+    elif start and end and end - start > MAX_SPAN:
+        errors['end_at'] = [_l('服务时间跨度不能超过 31 天')]
     if start and start <= utcnow():
         errors['start_at'] = [_l('开始时间必须晚于当前时间')]
+    elif start and start - utcnow() > MAX_LEAD:
+        errors['start_at'] = [_l('开始时间不能晚于一年之后')]
     item, category = clean.get('service_item'), clean.get('category')
     if item in PROFESSIONAL_ITEMS and category == 'general':
         errors['service_item'] = [_l('该服务项目属于专业类养老志愿服务，请选择“专业类”')]
@@ -113,6 +120,39 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     return errors, {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+
+
+def _by_token(user, token) -> VOrder | None:
+    """The user's order published with this request token, or None."""
+    if not token:
+        return None
+    return db.session.scalar(select(VOrder).where(VOrder.publisher_id == user.id, VOrder.request_token == token))
+
+
+def _first_of_token(user) -> str | None:
+    """The token of the submission starting a new order, after refusing a repeat of one already published. The
+    publisher's row is locked first, so that two copies of one submission arriving together are told apart."""
+    token = request_tokens.cleaned(request_tokens.current())
+    if token is None:
+        return None
+    db.session.scalar(select(User.id).where(User.id == user.id).with_for_update())
+    earlier = _by_token(user, token)
+    if earlier is not None:
+        raise request_tokens.duplicate(earlier.instance_id, _l('该订单已提交（订单编号 %(id)s），请勿重复提交', id=earlier.id))
+    return token
+
+
+def publish(user, values: dict, new_files: list):
+    """Publish an order from the phone page; (instance, created). A repeat of the same submission (its
+    request_token) returns the first order's case instead of making a second order."""
+    token = request_tokens.cleaned(values.get('request_token'))
+
+    def earlier():
+        order = _by_token(user, token)
+        return order.instance if order is not None else None
+    with request_tokens.carrying(token):
+        return request_tokens.start_once(earlier, lambda: submissions.start_with_files(
+            user, PROCESS_KEY, 'v_order.json', values, new_files))
 
 
 def _validate_order(user, instance, clean) -> dict:
@@ -215,7 +255,7 @@ class VOrderHooks(ProcessHooks):
         checked = _validate_order(user, instance, clean)
         street = org_cache.by_code(clean['street'])
         earlier = order_for(instance)  # a resubmission edits the order it made the first time
-        order = earlier or VOrder(instance_id=instance.id, publisher_id=user.id)
+        order = earlier or VOrder(instance_id=instance.id, publisher_id=user.id, request_token=_first_of_token(user))
         start, end = checked['start'], checked['end']
         for name in ('title', 'demand_type', 'category', 'service_item', 'address', 'volunteers_needed', 'needs'):
             setattr(order, name, clean[name])
@@ -287,8 +327,8 @@ class VOrderHooks(ProcessHooks):
 
     def _rate(self, user, instance, task, clean):
         order = order_for(instance)
-        if order.start_at > utcnow():
-            raise ValidationFailed({'rating_overall': [_l('服务尚未开始，暂不能确认完成')]})
+        if order.start_at > utcnow():  # about the order's date, not a field: said at the top of the form
+            raise ValidationFailed({'form': [_l('服务尚未开始，暂不能确认完成')]})
         order.rating_json = json.dumps(clean, ensure_ascii=False)
         return clean
 

@@ -1,12 +1,16 @@
 """Chinese resident ID numbers, mobile numbers, and calendar days typed into filters."""
 import re
+import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_RE = re.compile(r'^[1-9]\d{5}(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$')
-_MOBILE_RE = re.compile(r'^1[3-9]\d{9}$')
+# [0-9], not \d: \d also matches full-width and Arabic-Indic digits, which would be stored as typed
+_ID_RE = re.compile(r'^[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]$')
+_MOBILE_RE = re.compile(r'^1[3-9][0-9]{9}$')
+# zero-width spaces and joiners, word joiner, byte-order mark, soft hyphen: pasted along with text, never meant
+_INVISIBLE = re.compile('[\\u200b-\\u200d\\u2060\\ufeff\\u00ad]')
 
 
 def id_check_digit(first17: str) -> str:
@@ -14,8 +18,24 @@ def id_check_digit(first17: str) -> str:
     return '10X98765432'[sum(int(c) * w for c, w in zip(first17, _WEIGHTS)) % 11]
 
 
+def half_width(value: str) -> str:
+    """What a Chinese IME in full-width mode typed (１３８…, Ｘ, －, the ideographic space) as plain ASCII (NFKC), with
+    invisible characters dropped; for numbers only: names and addresses keep their Chinese punctuation."""
+    return _INVISIBLE.sub('', unicodedata.normalize('NFKC', value or ''))
+
+
+def clean_text(value: str, multiline: bool = False) -> str:
+    """Typed text as it is kept: invisible characters dropped, ends trimmed; in a one-line field (a name, an address)
+    pasted tabs and line breaks and runs of spaces become one space."""
+    text = _INVISIBLE.sub('', value or '')
+    if multiline:
+        return text.replace('\r\n', '\n').strip()
+    return re.sub(r'\s+', ' ', text).strip()
+
+
 def normalize_id(value: str) -> str:
-    return (value or '').strip().upper()
+    """440103 19450101 001x, full-width digits, dashes: the 18 characters of the number, X upper-case."""
+    return re.sub(r'[\s\-]', '', half_width(value)).upper()
 
 
 def id_birth_date(id_number: str) -> date | None:
@@ -49,7 +69,8 @@ def age_on(id_number: str, day: date) -> int:
 
 
 def normalize_mobile(value: str) -> str:
-    s = re.sub(r'[\s\-()]', '', value or '')
+    """+86 138-0013 8000, (138) 0013 8000, full-width digits: the 11 digits."""
+    s = re.sub(r'[\s\-()]', '', half_width(value))
     return re.sub(r'^(\+?86|0086)', '', s)
 
 

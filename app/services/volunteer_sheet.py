@@ -11,7 +11,15 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from app.services.errors import ServiceError
-from app.services.validators import age_on, id_check_digit, is_valid_id, is_valid_mobile, normalize_mobile
+from app.services.validators import (
+    age_on,
+    clean_text,
+    id_check_digit,
+    is_valid_id,
+    is_valid_mobile,
+    normalize_id,
+    normalize_mobile,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -118,7 +126,7 @@ def _text(value) -> str:
         value = int(value)
     if isinstance(value, datetime | date):
         value = value.strftime('%Y-%m-%d')
-    return str(value).replace('\u3000', ' ').strip()
+    return clean_text(str(value))
 
 
 def _header_key(cell) -> str | None:
@@ -194,7 +202,7 @@ def _row(number, cells, columns) -> SheetRow:
         i = columns.get(key)
         if i is not None and i < len(cells) and isinstance(cells[i], float):
             row.fail(key, _l('身份证号码被 Excel 存成了数字，后几位已经丢失；请把这一列设为“文本”格式后重新填写'))
-        row.values[key] = re.sub(r'\s', '', row.values.get(key, '')).upper()
+        row.values[key] = normalize_id(row.values.get(key, ''))
     for key in ('phone', 'guardian_phone'):
         row.values[key] = normalize_mobile(row.values.get(key, ''))
     return row

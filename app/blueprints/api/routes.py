@@ -12,7 +12,7 @@ from app.blueprints.api.serializers import history_item, instance_view, iso, ser
 from app.blueprints.web import page_arg
 from app.extensions import login_throttle, retry_after_seconds
 from app.jobs.exports import schedule_export
-from app.services import catalog, exports, files, ledger, service_objects, tasks, v_order_steps, v_orders
+from app.services import catalog, exports, files, ledger, request_tokens, service_objects, tasks, v_order_steps, v_orders
 from app.services.auth import authenticate, issue_token, revoke_token
 from app.services.errors import PasswordChangeRequired, Unauthorized, ValidationFailed
 from app.services.jurisdiction import can_act
@@ -97,7 +97,9 @@ def download(file_id):
 @bp.post('/processes/<key>/instances')
 def start(key):
     body = s.body(s.StartRequest)
-    return jsonify(tasks.start_instance(g.api_user, key, body['data'], present=_case_body)), 201
+    # a process whose form has no request_token field (v_order) still recognises a repeated start by it
+    with request_tokens.carrying(body['data'].get('request_token')):
+        return jsonify(tasks.start_instance(g.api_user, key, body['data'], present=_case_body)), 201
 
 
 def _instance_item(inst) -> dict:

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.orders import bp
 from app.blueprints.web import form_values, page_arg, uploads
-from app.services import forms, ledger, order_list, shop, submissions, tasks, v_order_steps, v_orders
+from app.services import forms, ledger, order_list, shop, tasks, v_order_steps, v_orders
 from app.services.errors import ServiceError, ValidationFailed
 
 FORM_KEY = 'v_order.json'
@@ -23,18 +23,18 @@ def _form_page(values, errors, kept, status=200):
 
 @bp.get('/m/orders/new')
 def new():
-    return _form_page({'demand_type': 'others', 'category': 'general', 'volunteers_needed': '1'}, {}, [])
+    return _form_page({'demand_type': 'others', 'category': 'general', 'volunteers_needed': '1',
+                       'request_token': shop.new_token()}, {}, [])
 
 
 @bp.post('/m/orders/new')
 def create():
-    values = form_values(forms.get_form(FORM_KEY))
+    values = {**form_values(forms.get_form(FORM_KEY)), 'request_token': request.form.get('request_token', '')}
     try:
-        inst = submissions.start_with_files(current_user, v_orders.PROCESS_KEY, FORM_KEY, values,
-                                            uploads('qualification_files_new'))
+        inst, created = v_orders.publish(current_user, values, uploads('qualification_files_new'))
     except ValidationFailed as exc:
         return _form_page(values, exc.errors, getattr(exc, 'kept_files', []), exc.status)
-    flash(_('订单已提交，等待社工站审核'), 'success')
+    flash(_('订单已提交，等待社工站审核') if created else _('该订单已提交，请勿重复提交'), 'success')
     return redirect(url_for('orders.detail', order_id=v_orders.order_for(inst).id))
 
 
