@@ -335,7 +335,9 @@ def case(user, instance_id) -> dict:
     """The team's view of one activity: status, history, the last rejection and whether it can be resubmitted."""
     inst = _own_case(user, instance_id)
     view = tasks.case_view(user, inst.id)
-    return {**view, 'activity': latest(inst.id), 'resubmit': resubmit_task(user, inst.id)}
+    # the white/black list is the association's review aid (SPEC: shown in review lists), not told to the team
+    data = {k: v for k, v in (view['data'] or {}).items() if k != 'list_status'}
+    return {**view, 'data': data, 'activity': latest(inst.id), 'resubmit': resubmit_task(user, inst.id)}
 
 
 def resubmit(user, instance_id, values: dict) -> WorkflowInstance:

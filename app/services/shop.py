@@ -13,7 +13,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from app.extensions import db
 from app.models import (
@@ -361,11 +361,20 @@ def _in_district(item: ShopItem, paths) -> bool:
     return any(item.district.path.startswith(p) for p in paths)
 
 
+def _own_district_items(user):
+    paths = _district_paths(user)
+    return ShopItem.district_id.in_(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths])))
+
+
+def review_counts(user) -> dict[str, int]:
+    """How many resources of the bureau's district(s) are in each review state (every tab shows its count)."""
+    return dict(db.session.execute(select(ShopItem.status, func.count()).where(_own_district_items(user))
+                                   .group_by(ShopItem.status)).all())
+
+
 def items_to_review(user, status: str = 'pending') -> list[ShopItem]:
     """The resources of the bureau's own district(s) in one review state."""
-    paths = _district_paths(user)
-    units = select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths]))
-    cond = ShopItem.district_id.in_(units)
+    cond = _own_district_items(user)
     if status in ITEM_STATUSES:
         cond = cond & (ShopItem.status == status)
     return list(db.session.scalars(select(ShopItem).where(cond).order_by(ShopItem.id.desc())))

@@ -94,7 +94,7 @@ def test_activity_form_hints_speak_to_users(login):
     html = page.get('/activities/new').get_data(as_text=True)
     assert '（veterans）' not in html and 'veterans）' not in html
     assert '例如 2030' not in html and not re.search(r'\d{4}-\d\d-\d\dT\d\d:\d\d', html.split('<form', 1)[1])
-    assert '勾选“退役军人志愿活动”的活动还需经退役军人事务局终审' in html
+    assert '退役军人志愿服务团队发布的活动，以及勾选“退役军人志愿活动”的活动，还需经退役军人事务局终审' in html
     assert '北京时间，不能早于现在' in html and '北京时间，须晚于开始时间' in html
     assert 'id="field-tags" aria-describedby="hint-tags"' in html and 'id="hint-tags"' in html
     assert 'id="f-start_at" name="start_at" type="datetime-local"' in html

@@ -138,6 +138,7 @@ def _review_page(status='pending', new_item=None, new_item_errors=None, decided=
     """The review list with the 登记 form; after a refused submission the form it came from shows the
     messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision)."""
     return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
+                           counts=shop.review_counts(current_user),
                            districts=shop.districts_for(current_user), new_item=new_item or {},
                            new_item_errors=new_item_errors or {}, decided=decided), code
 
