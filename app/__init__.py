@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app.config import BASE_DIR, CONFIGS
+from app.config import BASE_DIR, CONFIGS, check_secrets
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -21,6 +21,7 @@ def create_app(config=None, overrides=None):
     app = Flask(__name__, instance_path=os.path.join(BASE_DIR, 'instance'))
     app.config.from_object(CONFIGS[config or os.environ.get('APP_CONFIG', 'development')])
     app.config.update(overrides or {})
+    check_secrets(app.config)
     app.url_map.converters['int'] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)
@@ -64,6 +65,7 @@ def register_blueprints(app):
     from app.blueprints.mobile import bp as mobile_bp
     from app.blueprints.orders import bp as orders_bp
     from app.blueprints.shop import bp as shop_bp
+    from app.blueprints.stats import bp as stats_bp
     from app.blueprints.teams import bp as teams_bp
 
     app.register_blueprint(auth_bp)
@@ -76,6 +78,7 @@ def register_blueprints(app):
     app.register_blueprint(shop_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(teams_bp)
+    app.register_blueprint(stats_bp)
     app.register_blueprint(admin_bp, url_prefix='/admin')
     app.register_blueprint(api_bp, url_prefix='/api/v1')
     csrf.exempt(api_bp)

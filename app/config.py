@@ -3,6 +3,8 @@ import os
 from datetime import timedelta
 
 BASE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+# signs sessions and remember cookies: anyone who knows it can sign in as anyone, so production refuses it
+DEV_SECRET_KEY = 'dev-only-secret-change-me'
 
 
 def _db_url(default):
@@ -15,7 +17,7 @@ def _db_url(default):
 
 
 class Config:
-    SECRET_KEY = os.environ.get('SECRET_KEY', 'dev-only-secret-change-me')
+    SECRET_KEY = os.environ.get('SECRET_KEY') or DEV_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = _db_url('sqlite:///' + os.path.join(BASE_DIR, 'instance', 'timebank.sqlite'))
     SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     REDIS_URL = os.environ.get('REDIS_URL') or None
@@ -65,6 +67,16 @@ class Production(Config):
     IS_PRODUCTION = True
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+
+
+def check_secrets(config) -> None:
+    """Refuse to start production with the public development key (or none): with it anyone could sign a session
+    or a remember cookie for any user, the administrator included."""
+    key = config.get('SECRET_KEY')
+    if config.get('IS_PRODUCTION') and (not key or key == DEV_SECRET_KEY):
+        raise RuntimeError('SECRET_KEY is not set: production (APP_CONFIG=production) refuses to start without its own '
+                           'secret key. Set the environment variable SECRET_KEY to a long random value, e.g. '
+                           '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.')
 
 
 CONFIGS = {'development': Development, 'testing': Testing, 'production': Production}

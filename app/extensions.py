@@ -2,11 +2,11 @@
 import math
 import time
 
+import flask_login
 from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -20,6 +20,21 @@ NAMING = {
     'fk': 'fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s',
     'pk': 'pk_%(table_name)s',
 }
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login whose session id (the signed session's `_user_id` and the remember cookie) is
+    "user id:session version:signed in at" (User.get_id): the registered loader still loads a user by the bare id,
+    and only a session of the user's current version, not older than a remember cookie lasts, signs anyone in."""
+
+    def user_loader(self, callback):
+        """Register `callback(user id)`; the session id is checked here, around it (app.services.auth)."""
+        def load(session_id):
+            from app.services.auth import user_for_session
+            return user_for_session(session_id, callback)
+        self._user_callback = load
+        return callback
+
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()

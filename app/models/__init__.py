@@ -6,7 +6,7 @@ from app.models.export import ExportJob
 from app.models.files import InstanceFile, StoredFile
 from app.models.ledger import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
 from app.models.message import Message
-from app.models.org import ApiToken, Membership, OrgUnit, User
+from app.models.org import ApiToken, LoginSession, Membership, OrgUnit, User
 from app.models.service_object import ServiceObject
 from app.models.shop import GiftRequest, ShopItem, ShopRedemption
 from app.models.v_order import VOrder, VOrderObject, VOrderVolunteer
@@ -14,7 +14,8 @@ from app.models.workflow import HumanTask, HumanTaskScope, WorkflowInstance, Wor
 
 __all__ = ['Activity', 'ListVersion', 'SensitiveWord', 'UnitListEntry',
            'ApiToken', 'AuditLog', 'Decision', 'ExportJob', 'HumanTask', 'HumanTaskScope', 'InstanceFile', 'LedgerAccount',
-           'LedgerEntry', 'LedgerHold', 'LedgerPosting', 'Membership', 'Message', 'OrgUnit', 'ServiceObject', 'StoredFile',
+           'LedgerEntry', 'LedgerHold', 'LedgerPosting', 'LoginSession', 'Membership', 'Message', 'OrgUnit', 'ServiceObject',
+           'StoredFile',
            'GiftRequest', 'ShopItem', 'ShopRedemption',
            'User',
            'VOrder', 'VOrderObject', 'VOrderVolunteer', 'WorkflowDraft', 'WorkflowInstance', 'WorkflowVersion']

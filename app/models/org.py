@@ -1,4 +1,4 @@
-"""Organisation tree, users, memberships and API tokens."""
+"""Organisation tree, users, memberships, browser sign-ins and API tokens."""
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,8 +47,23 @@ class User(db.Model):
     def is_active(self):
         return self.active
 
+    # the browser sign-in (LoginSession) this user object was loaded for or signed in with, if any
+    login_session_id = None  # (not a column)
+
     def get_id(self):
-        return str(self.id)
+        """What a browser session and its remember cookie carry: the user and the sign-in it belongs to, so that
+        ending the sign-in (logout, a password change elsewhere, age) ends the cookie (app.services.auth)."""
+        return f'{self.id}:{self.login_session_id or 0}'
+
+
+class LoginSession(db.Model):
+    """One browser sign-in. Its logout ends it, a password change ends all the user's others, and it lapses after
+    the remember cookie's duration: a copied session or remember cookie stops working with it."""
+    __tablename__ = 'login_session'
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'), index=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    ended_at = mapped_column(UTCDateTime)
 
 
 class Membership(db.Model):

@@ -1,4 +1,4 @@
-"""Passwords, login and API tokens."""
+"""Passwords, browser sign-ins and API tokens."""
 import hashlib
 import secrets
 from datetime import timedelta
@@ -6,11 +6,11 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import ApiToken, Membership, User
+from app.models import ApiToken, LoginSession, Membership, User
 from app.models.base import utcnow
 from app.services import transaction
 
@@ -62,6 +62,63 @@ def authenticate(username: str, password: str) -> User | None:
         _verifies(_DUMMY_HASH, password or '')
         return None
     return user if password_matches(user, password) and user.is_active else None
+
+
+def _now():
+    return utcnow()
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def user_for_session(session_id: str, load) -> User | None:
+    """The user a browser session or remember cookie names ("user id:sign-in id", User.get_id), loaded with
+    `load(id)`; None when that sign-in has ended (its logout, a password change elsewhere) or is older than a
+    remember cookie lasts (REMEMBER_COOKIE_DURATION: the cookie's own expiry is only the browser's promise)."""
+    parts = str(session_id or '').split(':')
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and 0 < len(p) < 20 for p in parts):
+        return None
+    sign_in = db.session.get(LoginSession, int(parts[1]))
+    config = current_app.config
+    longest = timedelta(seconds=max(_seconds(config.get('REMEMBER_COOKIE_DURATION', timedelta(days=365))),
+                                    _seconds(config['PERMANENT_SESSION_LIFETIME'])))
+    if (sign_in is None or sign_in.user_id != int(parts[0]) or sign_in.ended_at is not None
+            or _now() - sign_in.created_at > longest):
+        return None
+    user = load(parts[0])
+    if user is not None:
+        user.login_session_id = sign_in.id
+    return user
+
+
+def start_sign_in(user: User) -> None:
+    """A new browser sign-in of the user (before flask_login.login_user, which stores its id in the cookies)."""
+    with transaction():
+        row = LoginSession(user_id=user.id)
+        db.session.add(row)
+        db.session.flush()
+        user.login_session_id = row.id
+
+
+def end_sign_in(user: User) -> None:
+    """Logout: this browser's sign-in ends, and with it any copy of its session or remember cookie; the user's
+    other browsers (colleagues sharing a station's account) stay signed in."""
+    with transaction():
+        _end(user, LoginSession.id == (user.login_session_id or 0))
+
+
+def end_other_sign_ins_and_tokens(user: User) -> None:
+    """Inside the caller's transaction (a password change): every other browser sign-in and every API token of the
+    user ends; the browser that changed the password stays signed in."""
+    _end(user, LoginSession.id != (user.login_session_id or 0))
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id).execution_options(synchronize_session=False))
+
+
+def _end(user: User, which) -> None:
+    db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id, which,
+                                                  LoginSession.ended_at.is_(None)).values(ended_at=utcnow())
+                       .execution_options(synchronize_session=False))
 
 
 def _digest(raw: str) -> str:

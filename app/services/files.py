@@ -1,5 +1,6 @@
 """Uploads: size and type proven by the bytes, stored with the use case that uses them."""
 import hashlib
+import struct
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -12,6 +13,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = {'png': 'image/png', 'jpeg': 'image/jpeg', 'gif': 'image/gif', 'bmp': 'image/bmp'}
 # names an image may be sent under; the bytes decide which image type it is
 _EXTENSIONS = {'png', 'jpg', 'jpeg', 'jpe', 'jfif', 'gif', 'bmp'}
+# a few compressed megabytes can claim 20000 x 20000 pixels (1.6 GB once decoded) and take down the phone or station
+# PC of the reviewer who opens the case; a 50-megapixel phone camera (8160 x 6120) and its panoramas still fit
+MAX_PIXELS = 50_000_000
+MAX_SIDE = 20_000
 
 
 def sniff(content: bytes) -> str | None:
@@ -40,8 +45,68 @@ def check_upload(filename: str, content: bytes, field='file') -> str:
     kind = sniff(content)
     if kind is None:
         raise ValidationFailed({field: [_l('文件“%(name)s”不是 gif/bmp/jpeg/jpg/png 图片', name=filename)]})
+    size = dimensions(kind, content)
+    if size and (size[0] * size[1] > MAX_PIXELS or max(size) > MAX_SIDE):
+        raise ValidationFailed({field: [_l('图片尺寸过大：“%(name)s”为 %(width)s×%(height)s 像素，最多 5000 万像素、'
+                                           '每边不超过 20000 像素，请缩小后再上传',
+                                           name=filename, width=size[0], height=size[1])]})
     # a PNG named .jpg is still an image: the bytes decide its type (stored and served as what it is)
     return kind
+
+
+def dimensions(kind: str, content: bytes) -> tuple[int, int] | None:
+    """(width, height) in pixels as the image's headers declare them, read without decoding; None when the headers
+    cannot be read (a browser cannot draw such a file either)."""
+    try:
+        if kind == 'png':
+            return struct.unpack('>II', content[16:24]) if content[12:16] == b'IHDR' else None
+        if kind == 'bmp':
+            if struct.unpack('<I', content[14:18])[0] == 12:  # the old OS/2 header has 16-bit sizes
+                return struct.unpack('<HH', content[18:22])
+            width, height = struct.unpack('<ii', content[18:26])
+            return abs(width), abs(height)  # a negative height is a top-down bitmap
+        return _gif_size(content) if kind == 'gif' else _jpeg_size(content)
+    except (struct.error, IndexError):
+        return None
+
+
+def _jpeg_size(content: bytes) -> tuple[int, int] | None:
+    """The first frame header's size; like libjpeg, bytes between segments are skipped up to the next marker."""
+    i = 2
+    while i < len(content) - 1:
+        if content[i] != 0xFF:
+            i += 1
+            continue
+        marker = content[i + 1]
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD8:  # fill byte, segments without a length
+            i += 1 if marker == 0xFF else 2
+            continue
+        if marker == 0xDA:  # start of scan: no frame header before the image data
+            return None
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack('>HH', content[i + 5:i + 9])
+            return width, height
+        i += 2 + struct.unpack('>H', content[i + 2:i + 4])[0]
+    return None
+
+
+def _gif_size(content: bytes) -> tuple[int, int]:
+    """The logical screen, grown to every frame that reaches beyond it (browsers draw the frames whole)."""
+    width, height = struct.unpack('<HH', content[6:10])
+    i = 13 + (3 << ((content[10] & 7) + 1) if content[10] & 0x80 else 0)
+    while i < len(content) and content[i] != 0x3B:
+        if content[i] == 0x2C:
+            left, top, w, h, flags = struct.unpack('<HHHHB', content[i + 1:i + 10])
+            width, height = max(width, left + w), max(height, top + h)
+            i += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0) + 1  # local colour table, LZW code size
+        elif content[i] == 0x21:
+            i += 2
+        else:
+            break
+        while i < len(content) and content[i]:  # data sub-blocks up to the empty one
+            i += content[i] + 1
+        i += 1
+    return width, height
 
 
 def extension(filename: str) -> str | None:

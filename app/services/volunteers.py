@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditLog, Membership, OrgUnit, User
 from app.models.base import utcnow
 from app.services import org_cache, paged, transaction
-from app.services.auth import hash_initial_password, hash_password, password_matches
+from app.services.auth import end_other_sign_ins_and_tokens, hash_initial_password, hash_password, password_matches
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.jurisdiction import path_range
 from app.services.validators import age_on, mask_id, mask_name
@@ -237,7 +237,9 @@ def _apply(actor, team, rows, matched, filename, counts) -> None:
 
 
 def change_initial_password(user, password: str, confirm: str) -> None:
-    """The first-login password change: at least 8 characters, typed twice, not the initial password again."""
+    """The first-login password change: at least 8 characters, typed twice, not the initial password again. Whoever
+    signed in with the initial password (it is known to the team admin and from the ID card) is signed out: every
+    browser session and API token of the account ends, the caller signs the current browser in again."""
     errors: dict = {}
     password, confirm = password or '', confirm or ''
     if len(password) < PASSWORD_MIN:
@@ -253,6 +255,7 @@ def change_initial_password(user, password: str, confirm: str) -> None:
     with transaction():
         user.password_hash = hash_password(password)
         user.must_change_password = False
+        end_other_sign_ins_and_tokens(user)
 
 
 def _same_password(user, password: str) -> bool:

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
@@ -5,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.extensions import login_throttle, retry_after_seconds
-from app.services.auth import authenticate
+from app.services.auth import authenticate, end_sign_in, start_sign_in
 from app.services.errors import ValidationFailed
 from app.services.volunteers import PASSWORD_MIN, change_initial_password
 
@@ -14,7 +16,14 @@ REVIEW_ROLES = {'station_admin', 'street_admin', 'district_admin', 'association_
 
 
 def _safe_next(target):
-    return target if target and target.startswith('/') and not target.startswith('//') else None
+    """A path on this site to go on to, None otherwise. Browsers drop tabs and line breaks from a Location and read
+    a backslash as a slash, so a `next` with either could still name another site once they are gone."""
+    if not target or not target.startswith('/') or target.startswith('//'):
+        return None
+    if '\\' in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.get('/')
@@ -24,6 +33,8 @@ def home():
     roles = {m.role for m in current_user.memberships}
     if roles == {'process_admin'}:  # no inbox of their own: the review chains are their work
         return redirect(url_for('admin.processes'))
+    if roles == {'district_admin'}:  # no diagram has a district lane: their reviews are the district's resources
+        return redirect(url_for('shop.review'))
     if roles & REVIEW_ROLES:
         return redirect(url_for('inbox.index'))
     return redirect(url_for('mobile.home'))
@@ -38,6 +49,7 @@ def login():
     if request.method == 'POST':
         user = authenticate(request.form.get('username', ''), request.form.get('password', ''))
         if user:
+            start_sign_in(user)
             login_user(user, remember=bool(request.form.get('remember')))
             if user.must_change_password:
                 return redirect(url_for('auth.change_password', next=_safe_next(request.args.get('next'))))
@@ -66,6 +78,7 @@ def change_password():
             change_initial_password(current_user, request.form.get('password', ''), request.form.get('confirm', ''))
         except ValidationFailed as exc:
             return render_template('auth/password.html', errors=exc.errors, min_length=PASSWORD_MIN), 422
+        # every other sign-in ended with the old password (volunteers.change_initial_password); this one goes on
         flash(_('密码已修改，以后请用新密码登录'), 'success')
         return redirect(_safe_next(request.args.get('next')) or url_for('auth.home'))
     return render_template('auth/password.html', errors={}, min_length=PASSWORD_MIN)
@@ -74,5 +87,8 @@ def change_password():
 @bp.post('/logout')
 @login_required
 def logout():
+    """Ends this browser's sign-in: a session or remember cookie copied from it ends too (other browsers of a
+    shared account stay signed in)."""
+    end_sign_in(current_user)
     logout_user()
     return redirect(url_for('auth.login'))

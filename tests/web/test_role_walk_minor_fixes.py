@@ -1,0 +1,38 @@
+"""Walk 14 (less-walked roles), the small things an office worker trips over:
+- the district's resource review shows the count of every tab, not only of the open one;
+- a team's own activity page does not show the association's white/black list status (a review aid);
+- the activity list does not invite volunteers to sign up where there is no sign-up;
+- the district bureau lands on its resource review, not on an inbox no diagram ever fills."""
+import re
+
+from tests.web.test_activity_flow import started
+
+
+def test_resource_review_tabs_all_show_their_counts(login):
+    html = login('district_liwan').get('/shop/review').get_data(as_text=True)
+    counts = dict(re.findall(r'(未审核|已通过|未通过)<span class="count">(\d+)</span>', html))
+    assert set(counts) == {'未审核', '已通过', '未通过'}, counts
+    approved = login('district_liwan').get('/shop/review?status=approved').get_data(as_text=True)
+    assert dict(re.findall(r'(未审核|已通过|未通过)<span class="count">(\d+)</span>', approved)) == counts
+    assert int(counts['已通过']) > 0
+
+
+def test_a_blacklisted_team_is_not_shown_its_list_status_but_the_reviewer_is(api, login):
+    gzva, team = api('gzva'), api('team_a')
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a'}).status_code == 201
+    inst = started(team)
+    own = login('team_a').get(f'/activities/cases/{inst["id"]}').get_data(as_text=True)
+    assert '黑名单' not in own and '名单状态' not in own
+    task = next(t for t in gzva.get('/tasks?state=open').get_json()['items'] if t['instance_id'] == inst['id'])
+    assert '黑名单（不可免审）' in login('gzva').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
+
+
+def test_the_activity_list_does_not_promise_a_sign_up(login):
+    html = login('vol_zhang').get('/activities').get_data(as_text=True)
+    assert '欢迎报名参加' not in html and '报名请联系发布活动的团队' in html
+
+
+def test_the_district_bureau_lands_on_its_resource_review_not_an_always_empty_inbox(login):
+    resp = login('district_liwan').get('/')
+    assert resp.status_code == 302 and resp.headers['Location'].endswith('/shop/review')
+    assert login('station_xicun').get('/').headers['Location'].endswith('/inbox')
