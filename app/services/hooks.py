@@ -61,8 +61,9 @@ class ProcessHooks:
         """What the submitter is told after doing one of their steps other than a resubmission (None: 已提交：<step>)."""
         return None
 
-    def form_options(self, user, form_key: str) -> dict:
-        """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)])."""
+    def form_options(self, user, form_key: str, task=None) -> dict:
+        """Choices a form of this process offers the user beyond its own enums (field name -> [(value, label)]);
+        `task`: the task the form completes (None for a start form)."""
         return {}
 
     def task_values(self, instance, form_key: str) -> dict:

@@ -20,6 +20,8 @@ from workflows import service_tasks
 PROCESS_KEY = 'service_object_entry'
 FORM_KEY = 'service_object_entry.json'
 GENDER_LABELS = {'male': _l('男'), 'female': _l('女')}
+# the roles that review service objects, and so have a library of their area (SPEC §1, §2.1)
+LIBRARY_ROLES = frozenset({'station_admin', 'street_admin', 'district_admin', 'association_admin'})
 STATUS_LABELS = {'pending': _l('审核中'), 'approved': _l('已通过'), 'rejected': _l('未通过'),
                  'abandoned': _l('已终止')}
 
@@ -38,14 +40,24 @@ def _check_identity(clean: dict, errors: dict) -> None:
     clean['gender'], clean['age'] = gender, age
 
 
-def _check_duplicate(clean: dict, instance, errors: dict) -> None:
+def _check_duplicate(user, clean: dict, instance, errors: dict) -> None:
+    """An ID number already entered is refused; whether it is approved or under review, and whose it is, is said
+    only to someone who may see that object (`visible_instance`): to others the ID number would reveal them."""
+    from app.services.errors import NotFound
+    from app.services.tasks import visible_instance
     dup = db.session.scalar(select(ServiceObject).where(
         ServiceObject.id_number == clean['id_number'], ServiceObject.instance_id != instance.id,
         ServiceObject.status.in_(['pending', 'approved'])).limit(1))
-    if dup is not None:
-        where = _l('服务对象库') if dup.status == 'approved' else _l('审核中的录入')
-        errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where,
-                                  name=mask_name(dup.name))]
+    if dup is None:
+        return
+    try:
+        visible_instance(user, dup.instance_id)
+    except NotFound:
+        errors['id_number'] = [_l('该身份证号码已登记，请勿重复录入；如有疑问请联系社工站')]
+        return
+    where = _l('服务对象库') if dup.status == 'approved' else _l('审核中的录入')
+    errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where,
+                              name=mask_name(dup.name))]
 
 
 def _check_files(user, instance, ids, errors: dict) -> set:
@@ -58,7 +70,7 @@ def _check_files(user, instance, ids, errors: dict) -> set:
     return attached
 
 
-def _insert_live(obj: ServiceObject, clean: dict, instance) -> None:
+def _insert_live(user, obj: ServiceObject, clean: dict, instance) -> None:
     """Insert the new version; a same-ID entry committed meanwhile (the unique live index) is a field error."""
     try:
         with db.session.begin_nested():
@@ -66,7 +78,7 @@ def _insert_live(obj: ServiceObject, clean: dict, instance) -> None:
             db.session.flush()
     except IntegrityError:
         errors: dict = {}
-        _check_duplicate(clean, instance, errors)
+        _check_duplicate(user, clean, instance, errors)
         if not errors:
             raise
         raise ValidationFailed(errors) from None
@@ -85,7 +97,7 @@ class ServiceObjectHooks(ProcessHooks):
         errors: dict = {}
         if 'id_number' in valid:
             _check_identity(dict(valid), errors)
-            _check_duplicate(valid, instance, errors)
+            _check_duplicate(user, valid, instance, errors)
         if valid.get('proof_files'):
             _check_files(user, instance, valid['proof_files'], errors)
         return errors
@@ -95,7 +107,7 @@ class ServiceObjectHooks(ProcessHooks):
             return clean
         errors: dict = {}
         _check_identity(clean, errors)
-        _check_duplicate(clean, instance, errors)
+        _check_duplicate(user, clean, instance, errors)
         attached = _check_files(user, instance, clean['proof_files'], errors)
         if errors:
             raise ValidationFailed(errors)
@@ -108,7 +120,7 @@ class ServiceObjectHooks(ProcessHooks):
                             household_street=streets[clean['household_street']],
                             residence_street=streets[clean['residence_street']],
                             data_json=json.dumps(clean, ensure_ascii=False), submitted_by_id=user.id)
-        _insert_live(obj, clean, instance)
+        _insert_live(user, obj, clean, instance)
         for fid in set(clean['proof_files']) - attached:
             db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
         db.session.flush()
@@ -120,7 +132,8 @@ class ServiceObjectHooks(ProcessHooks):
 
     def may_view(self, user, instance):
         """Whoever finds the object in their library (服务对象库) may open its case: the association, the district,
-        a provider or a station of its streets, not only those who reviewed it."""
+        a station or street of its streets, not only those who reviewed it (never the veterans bureau, a team or a
+        provider: they do not work on service objects)."""
         listed = library_query(user, 'all').where(ServiceObject.instance_id == instance.id).limit(1)
         return db.session.scalar(listed.with_only_columns(ServiceObject.id)) is not None
 
@@ -165,15 +178,22 @@ def _abandon(data, params):
     return _set_status(data, 'abandoned', 'abandoned')
 
 
+def may_use_library(user) -> bool:
+    """Whether the user works on service objects, i.e. has a library (服务对象库) of their area."""
+    return any(m.role in LIBRARY_ROLES for m in user.memberships)
+
+
 def _area_paths(user) -> list[str]:
-    """Geographic area of each membership: a station/team/provider covers its parent area."""
+    """Geographic area of each membership of a role that works on service objects (LIBRARY_ROLES): a station
+    covers its street. Other roles (veterans bureau, teams, providers) have no area here, only what they submitted."""
     paths = []
     for m in user.memberships:
         unit = m.org_unit
-        if unit.kind in ('station', 'team', 'provider') and unit.parent is not None:
+        if m.role not in LIBRARY_ROLES:
+            continue
+        if unit.kind == 'station' and unit.parent is not None:
             unit = unit.parent
-        if m.role != 'volunteer':
-            paths.append(unit.path)
+        paths.append(unit.path)
     return paths
 
 

@@ -426,7 +426,7 @@ def task_detail(user, task_id) -> dict:
             'display_form': display_form(task.process_key), 'history': instance_history(task.instance_id),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
             'can_act': task.status == 'open' and can_act(user, task),
-            'options': hooks.form_options(user, task.form_key) if task.form_key else {},
+            'options': hooks.form_options(user, task.form_key, task=task) if task.form_key else {},
             'reason_hint': hooks.reason_hint(task),
             'values': hooks.task_values(task.instance, task.form_key) if task.status == 'open' else {}}
 

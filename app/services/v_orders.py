@@ -388,6 +388,9 @@ class VOrderHooks(ProcessHooks):
 
     def reason_hint(self, task):
         if task.bpmn_id == 'acceptor_review':
+            order = order_for(task.instance)
+            if order is not None and order.dispatch_mode == 'provider':  # the place goes back to the provider
+                return str(_l('不通过的原因会告知该接单人和下单人，名额将退回服务商重新派单。'))
             return str(_l('不通过的原因会告知该接单人和下单人，名额将重新开放给其他志愿者。'))
         return super().reason_hint(task)
 
@@ -466,11 +469,11 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance) if task.bpmn_id == 'accept' else None
         return {v.user_id for v in order.volunteers} | {order.publisher_id} if order is not None else set()
 
-    def form_options(self, user, form_key):
+    def form_options(self, user, form_key, task=None):
         if form_key == 'v_order.json':
             return {'service_object_ids': object_choices(user), 'street': street_choices(user)}
         if form_key == 'v_order_dispatch.json':
-            return {'volunteer': provider_volunteers(user)}
+            return {'volunteer': dispatch_choices(user, task)}
         return {}
 
     def task_values(self, instance, form_key):
@@ -590,6 +593,19 @@ def provider_volunteers(user) -> list[tuple[str, str]]:
         Membership.role == 'volunteer', or_(*[and_(OrgUnit.path >= lo, OrgUnit.path < hi) for lo, hi in ranges]))
         .distinct().order_by(User.id)).all()
     return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]
+
+
+def dispatch_choices(user, task=None) -> list[tuple[str, str]]:
+    """The provider's volunteers it may still dispatch the task's order to: not those already on it (accepted,
+    dispatched or refused by the station). Never empty (the form would then offer every volunteer): one choice
+    says why."""
+    mine = provider_volunteers(user)
+    if not mine:
+        return [('', str(_l('本服务商还没有可派单的志愿者，请联系社工站')))]
+    order = order_for(task.instance) if task is not None else None
+    taken = {v.user.username for v in order.volunteers} if order is not None else set()
+    left = [(name, text) for name, text in mine if name not in taken]
+    return left or [('', str(_l('您的志愿者都已派过此订单，请联系社工站')))]
 
 
 def task_revision(instance) -> int:

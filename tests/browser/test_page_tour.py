@@ -204,6 +204,7 @@ def test_reviewer_pages(new_page, shot, cases):
     desk.get_by_label('全选').check()
     expect(desk.locator('.batch-count')).to_contain_text('已选 1 项')
     desk.get_by_role('button', name='批量通过').click()
+    desk.get_by_role('group', name='确认对 1 件任务执行批量通过？').get_by_role('button', name='批量通过').click()
     expect(desk.locator('h1')).to_have_text('批量处理结果')
     expect(desk.locator('table.list')).to_contain_text('成功')
     expect(desk.locator('table.list td.title-cell a')).to_have_count(1)  # the case, by name, linked to its task

@@ -21,7 +21,7 @@ def test_the_worker_writes_the_file_the_request_queued(api, login, with_redis, m
     assert r.status_code == 202 and r.get_json()['status'] == 'queued' and r.get_json()['total_rows'] == 5
     job_id = r.get_json()['id']
     page = login('station_xicun').get('/exports').get_data(as_text=True)
-    assert '排队中' in page and 'location.reload' in page and f'/exports/{job_id}/download' not in page
+    assert '排队中' in page and 'data-progress=' in page and f'/exports/{job_id}/download' not in page
     assert station.get(f'/exports/{job_id}/file').status_code == 404
 
     seen = []
@@ -39,7 +39,7 @@ def test_the_worker_writes_the_file_the_request_queued(api, login, with_redis, m
     rows = list(load_workbook(BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
     assert len(rows) == 6
     page = login('station_xicun').get('/exports').get_data(as_text=True)
-    assert f'/exports/{job_id}/download' in page and 'location.reload' not in page
+    assert f'/exports/{job_id}/download' in page and 'data-progress=' not in page
 
 
 def test_a_job_taken_twice_writes_once(api, with_redis):

@@ -91,7 +91,10 @@ def test_api_file_of_another_user_cannot_be_attached(api, row_counts):
 def test_api_duplicate_id_is_refused_while_pending_and_after_approval(api, row_counts, case_at_street):
     inst_id, street_task = case_at_street()
     before = row_counts()
-    resp = start_entry(api('vol_li'), name='陈伯（重复）')
+    resp = start_entry(api('vol_li'), name='陈伯（重复）')  # vol_li may not see vol_zhang's entry: told nothing of it
+    assert resp.status_code == 422
+    assert resp.get_json()['errors']['id_number'] == ['该身份证号码已登记，请勿重复录入；如有疑问请联系社工站']
+    resp = start_entry(api('station_xicun'), name='陈伯（重复）')  # the station that reviewed it
     assert resp.status_code == 422
     assert '已存在于审核中的录入' in resp.get_json()['errors']['id_number'][0]
     assert '（陈*）' in resp.get_json()['errors']['id_number'][0]  # recognisable, but an ID number reveals no name

@@ -212,7 +212,7 @@ def test_an_export_whose_worker_died_stops_showing_progress(api, login):
     body = station.get(f'/exports/{job_id}').get_json()
     assert body['status'] == 'failed' and '重试' in body['error']
     page = login('station_xicun').get('/exports').get_data(as_text=True)
-    assert 'location.reload' not in page and '导出失败' in page
+    assert 'data-progress=' not in page and '导出失败' in page
 
 
 def test_typed_text_that_looks_like_a_formula_stays_text(api):

@@ -1,7 +1,8 @@
 from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.blueprints.exports import bp
@@ -28,6 +29,15 @@ def _page(values, errors, status=200):
 @bp.get('/exports')
 def index():
     return _page(request.args.to_dict(), {})
+
+
+@bp.get('/exports/progress')
+def progress():
+    """The progress of the exports on one page of the list, for app.js to update the rows in place (no page reload)."""
+    rows, _total = exports.my_exports(current_user, page_arg())
+    items = [dict(exports.job_view(j), rows_text=ngettext('%(num)s 行', '%(num)s 行', j.total_rows or 0),
+                  download_url=url_for('exports.download', job_id=j.id) if j.status == 'done' else None) for j in rows]
+    return jsonify({'items': items, 'busy': any(i['status'] in ('queued', 'running') for i in items)})
 
 
 @bp.post('/exports')

@@ -144,6 +144,12 @@ def _unpacked(packed) -> list[dict]:
              **names.get(tid, blank)} for tid, ok, t, named in packed['r']]
 
 
+@bp.app_template_global()
+def may_use_library() -> bool:
+    """Whether the signed-in user has a service-object library (the nav link)."""
+    return current_user.is_authenticated and service_objects.may_use_library(current_user)
+
+
 @bp.get('/library')
 def library():
     view = 'all' if request.args.get('view') == 'all' else 'approved'

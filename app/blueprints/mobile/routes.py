@@ -4,8 +4,8 @@ from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
-from app.services import forms, gifts, submissions, tasks
-from app.services.errors import Conflict, ValidationFailed
+from app.services import forms, gifts, submissions, tasks, v_orders
+from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
 from app.services.step_names import step_name
 
@@ -14,6 +14,15 @@ from app.services.step_names import step_name
 @login_required
 def _login():
     return None
+
+
+PHONE_PROCESSES = (PROCESS_KEY, v_orders.PROCESS_KEY)  # the processes started from the phone pages' tiles
+
+
+@bp.app_template_global()
+def phone_starts() -> list[str]:
+    """The phone-started processes the signed-in user may start (their tiles; the same rule refuses the forms)."""
+    return [key for key in PHONE_PROCESSES if tasks.hooks_for(key).can_start(current_user)]
 
 
 @bp.get('/')
@@ -30,6 +39,8 @@ def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KE
 
 @bp.get('/service-objects/new')
 def new_service_object():
+    if not tasks.hooks_for(PROCESS_KEY).can_start(current_user):  # refused before the form is filled in
+        raise Forbidden(_('您的账号不能发起此流程'))
     return _form_page({}, {}, [], url_for('mobile.new_service_object'), _('服务对象录入'))
 
 
@@ -93,7 +104,7 @@ def _resubmit_page(inst, task, values, errors, kept, status=200):
     resubmission = tasks.is_resubmission(task)
     return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id),
                       _('修改后重新提交') if resubmission else step_name(task.title), status, form_key=task.form_key,
-                      options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key),
+                      options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key, task=task),
                       rejection=_latest_rejection(inst) if resubmission else None)
 
 

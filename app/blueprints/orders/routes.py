@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from app.blueprints.orders import bp
 from app.blueprints.web import form_values, page_arg, uploads
 from app.services import forms, ledger, order_list, shop, tasks, v_order_steps, v_orders
-from app.services.errors import ServiceError, ValidationFailed
+from app.services.errors import Forbidden, ServiceError, ValidationFailed
 
 FORM_KEY = 'v_order.json'
 
@@ -23,6 +23,8 @@ def _form_page(values, errors, kept, status=200):
 
 @bp.get('/m/orders/new')
 def new():
+    if not tasks.hooks_for(v_orders.PROCESS_KEY).can_start(current_user):  # refused before the form is filled in
+        raise Forbidden(_('您的账号不能发起此流程'))
     return _form_page({'demand_type': 'others', 'category': 'general', 'volunteers_needed': '1',
                        'request_token': shop.new_token()}, {}, [])
 

@@ -233,17 +233,125 @@
     });
     boxes.forEach(function (c) { c.addEventListener('change', show); });
     show();
+    // a batch decision is final for every ticked task: it is sent only after "确认对 N 件任务执行批量通过？" is
+    // answered in the page (without this script the server's result page lists what was done)
+    var confirmBox = $('.batch-confirm', batch);
+    var pending = null;  // the button (批量通过 / 批量不通过) waiting for the answer
+    var confirmed = false;
+    var closeConfirm = function () {
+      if (!confirmBox) return;
+      confirmBox.hidden = true;
+      if (pending) pending.focus();
+      pending = null;
+    };
+    if (confirmBox) {
+      $('.batch-yes', confirmBox).addEventListener('click', function () {
+        var button = pending;
+        confirmed = true;
+        confirmBox.hidden = true;
+        if (batch.requestSubmit) batch.requestSubmit(button);
+        else {
+          var field = document.createElement('input');
+          field.type = 'hidden'; field.name = button.name; field.value = button.value;
+          batch.appendChild(field);
+          batch.submit();
+        }
+      });
+      $('.batch-no', confirmBox).addEventListener('click', closeConfirm);
+      confirmBox.addEventListener('keydown', function (e) { if (e.key === 'Escape') closeConfirm(); });
+    }
+    boxes.concat(all ? [all] : []).forEach(function (c) { c.addEventListener('change', function () { if (pending) closeConfirm(); }); });
     batch.addEventListener('submit', function (e) {
       var msg = '';
       var reason = batch.elements.reason;
       var needReason = false;
-      if (!show()) msg = t('select_first');
+      var n = show();
+      if (!n) msg = t('select_first');
       else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) { msg = t('reason_needed'); needReason = true; }
       if (problem) { problem.textContent = msg; problem.hidden = !msg; }
       if (msg) {
         e.preventDefault();
         (needReason ? reason : (all || boxes[0])).focus();
+        return;
       }
+      if (!confirmBox || confirmed || !e.submitter) return;
+      e.preventDefault();
+      pending = e.submitter;
+      var text = confirmBox.getAttribute(pending.value === 'reject' ? 'data-reject' : 'data-approve');
+      $('.batch-confirm-text', confirmBox).textContent = text.replace('%(n)s', n);
+      $('.batch-yes', confirmBox).textContent = pending.textContent;
+      confirmBox.hidden = false;
+      $('.batch-yes', confirmBox).focus();
+    });
+  }
+
+  // ---- 导出 Excel: while an export is queued or running, its row's progress is asked for every 2 seconds and
+  // updated in place (the form above keeps what is typed, focus stays where it is); the status line says when
+  // one is finished
+  var exportsTable = $('table.exports[data-progress]');
+  if (exportsTable && window.fetch) {
+    var live = $('.export-live');
+    var refresh = $('.export-live .nojs-only');
+    if (refresh) refresh.hidden = true;
+    var badges = {done: 's-approved', failed: 's-rejected'};
+    var updateRow = function (item) {
+      var row = document.getElementById('export-' + item.id);
+      if (!row) return;
+      var was = row.getAttribute('data-status');
+      var cell = $('.export-progress', row);
+      var badge = $('.badge', cell);
+      badge.className = 'badge ' + (badges[item.status] || 's-pending');
+      badge.textContent = item.status_label;
+      var busy = item.status === 'queued' || item.status === 'running';
+      var bar = $('progress', cell), count = $('.export-count', cell);
+      if (busy && bar) {
+        bar.value = item.progress;
+        bar.textContent = item.progress + '%';
+        if (count) count.textContent = (item.done_rows || 0) + '/' + (item.total_rows || 0);
+      }
+      if (busy || was === item.status) return;
+      row.setAttribute('data-status', item.status);
+      if (bar) bar.remove();
+      if (count) count.remove();
+      if (item.status === 'done') {
+        var rows = document.createElement('span');
+        rows.className = 'muted';
+        rows.textContent = item.rows_text;
+        cell.appendChild(rows);
+        var file = $('.export-file', row);
+        file.textContent = '';
+        var link = document.createElement('a');
+        link.className = 'btn';
+        link.href = item.download_url;
+        link.setAttribute('download', '');
+        link.textContent = exportsTable.getAttribute('data-download');
+        file.appendChild(link);
+      } else if (item.error) {
+        var err = document.createElement('p');
+        err.className = 'field-error';
+        err.textContent = item.error;
+        cell.appendChild(err);
+      }
+      if (live) live.textContent = (live.getAttribute(item.status === 'done' ? 'data-done' : 'data-failed') || '').replace('%(title)s', item.title);
+    };
+    var poll = function () {
+      fetch(exportsTable.getAttribute('data-progress'), {credentials: 'same-origin', headers: {Accept: 'application/json'}})
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (data) {
+          (data.items || []).forEach(updateRow);
+          if (data.busy) setTimeout(poll, 2000);
+        })
+        .catch(function () { if (refresh) refresh.hidden = false; });  // the link still shows the latest state
+    };
+    setTimeout(poll, 2000);
+  }
+
+  // ---- 导出 Excel: the 审核状态 choice only for the 审核列表
+  var exportKind = document.getElementById('f-kind');
+  var forKind = $all('[data-for-kind]');
+  if (exportKind && forKind.length) {
+    exportKind.addEventListener('change', function () {
+      forKind.forEach(function (box) { box.hidden = exportKind.value !== box.getAttribute('data-for-kind'); });
     });
   }
 })();

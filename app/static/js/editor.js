@@ -537,11 +537,23 @@
     });
     window.addEventListener('beforeunload', function (e) { if (dirty) { e.preventDefault(); e.returnValue = T.unsaved; } });
     document.querySelectorAll('.ed-tabs [role=tab]').forEach(function (b) { b.addEventListener('click', function () { showTab(b.dataset.tab); }); });
+    // the side tabs: ←/→ (and Home/End) move between them, as in every tab list
+    document.querySelector('.ed-tabs').addEventListener('keydown', function (e) {
+      var tabs = Array.prototype.slice.call(document.querySelectorAll('.ed-tabs [role=tab]'));
+      var i = tabs.indexOf(document.activeElement);
+      var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (i < 0 || to === undefined) return;
+      e.preventDefault();
+      var tab = tabs[(to + tabs.length) % tabs.length];
+      tab.focus();
+      showTab(tab.dataset.tab);
+    });
     $('btn-check').addEventListener('click', function () { saveDraft(); });
     $('btn-publish').addEventListener('click', publish);
     $('btn-diff').addEventListener('click', runDiff);
     $('btn-dry').addEventListener('click', function () { migrate(true); });
     $('btn-apply').addEventListener('click', function () { migrate(false); });
+    $('btn-upload').addEventListener('click', function () { $('upload-file').click(); });
     $('upload-file').addEventListener('change', function (e) { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ''; });
     $('btn-download').addEventListener('click', function (e) {
       var link = e.currentTarget;
