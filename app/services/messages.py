@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.services import paged, row_id, transaction
 from app.services.errors import NotFound
 from app.services.hooks import hooks_for
-from app.services.step_names import step_with_subject
+from app.services.step_names import step_name, step_with_subject
 from workflows import service_tasks
 
 KINDS = ('task', 'decision', 'reminder', 'info')
@@ -215,19 +215,26 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
     return count
 
 
-def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
+def notify_decision(instance: WorkflowInstance, decision: Decision, created=()) -> int:
     """Tell the submitter about a reviewer's decision (never about their own actions); an acceptor review names
     its acceptor (接单人审核（李晓敏）), so two decisions on one order can be told apart. Whoever else must act
     on what a rejection sent back (ProcessHooks.decision_audience) learns the reason with the returned step: their
-    message leads to that task and, announcing it as well, is read once the task is handled."""
+    message leads to that task and, announcing it as well, is read once the task is handled. The submitter of an
+    approved case also learns what comes next: the steps the decision opened (`created`) for others, or that the
+    review is complete (their own new step is announced with the message already: 新待办)."""
     if decision.decision == 'submit':
         return 0
+    after = []
+    if decision.decision == 'approve':
+        after = ['done'] if instance.status == 'completed' else list(dict.fromkeys(
+            t.title for t in created if t.assignee_id is None or t.assignee_id != instance.submitter_id))
     audience = {uid: link for uid, link in hooks_for(instance.process_key).decision_audience(instance, decision).items()
                 if uid is not None and uid != decision.actor_id}
     subject = instance.title or instance.process_key
     count = 0
     for uid, link in audience.items():
-        title = in_both(lambda own=uid == instance.submitter_id: _decision_title(decision, subject, own))
+        own = uid == instance.submitter_id
+        title = in_both(lambda own=own: _decision_title(decision, subject, own, after if own else ()))
         rows = send([uid], kind='decision', title=title, body=decision.reason or '', link=link)
         # the submitter's rejection asks for their corrected submission; anyone else's message is merged with
         # the 新待办 of the returned task (notify_new_tasks), so that it counts as that to-do
@@ -237,8 +244,8 @@ def notify_decision(instance: WorkflowInstance, decision: Decision) -> int:
     return count
 
 
-def _decision_title(decision: Decision, subject: str, own: bool) -> str:
-    """'您的提交「…」社工站初审：不通过，原因：…' in the current language."""
+def _decision_title(decision: Decision, subject: str, own: bool, after=()) -> str:
+    """'您的提交「…」社工站初审：不通过，原因：…' or '…：已通过，下一步：镇街终审' in the current language."""
     values = {'subject': subject, 'step': step_with_subject(decision.task_title, decision.subject),
               'word': {'approve': pgettext('decision', '已通过'),
                        'reject': pgettext('decision', '不通过')}.get(decision.decision, decision.decision)}
@@ -246,6 +253,10 @@ def _decision_title(decision: Decision, subject: str, own: bool) -> str:
              else gettext('「%(subject)s」%(step)s：%(word)s', **values))
     if decision.decision == 'reject' and decision.reason:
         title += gettext('，原因：%(reason)s', reason=decision.reason)
+    if list(after) == ['done']:
+        title += gettext('，审核已全部完成')
+    elif after:
+        title += gettext('，下一步：%(steps)s', steps=gettext('、').join(step_name(t) for t in after))
     return title
 
 

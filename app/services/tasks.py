@@ -101,7 +101,7 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
         if not is_new(instance):  # a case started in this use case has told nobody about its first form yet
             # after the step: an accept task's offer moves on to the successor the step opened, if any
             messages.settle_task_messages(task, created, handled_by=user.id)
-        messages.notify_decision(instance, decision)
+        messages.notify_decision(instance, decision, created)
         messages.notify_new_tasks(created, decided=True)
 
 

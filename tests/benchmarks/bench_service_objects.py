@@ -466,7 +466,12 @@ def measure(app, args, rng) -> tuple[list, dict, list]:
              (f'inbox search HTML `/inbox?q={q}` (street_xicun)', street_web, f'/inbox?q={q}', {}, 50),
              ('inbox API page 50 (street_xicun)', street_api, '/api/v1/tasks?state=open&page=50', street_h, None),
              ('inbox API `GET /api/v1/tasks?state=open` (station_xicun)', station_api, '/api/v1/tasks?state=open',
-              station_h, 50)]
+              station_h, 50),
+             # 统计 over every seeded case: the district's streets, and the whole city for the association
+             ('statistics page `/stats` (district_liwan, 2020-2030)', web_client(app, 'district_liwan'),
+              '/stats?from=2020-01-01&to=2030-12-31', {}, None),
+             ('statistics page `/stats` (gzva, whole city, 2020-2030)', web_client(app, 'gzva'),
+              '/stats?from=2020-01-01&to=2030-12-31', {}, None)]
     for label, client, url, headers, target in cases:
         samples, per_req, last = time_gets(client, url, headers, args, counter)
         total = last.get_json()['total'] if last.is_json else None

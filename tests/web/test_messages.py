@@ -78,9 +78,16 @@ def test_approval_messages_submitter_and_next_lane(api):
     task = open_task(station, inst_id)
     assert station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'}).status_code == 200
     titles = [m['title'] for m in vol.get('/messages').get_json()['items']]
-    assert len(titles) == 1 and titles[0].endswith('社工站初审：已通过')
+    # the submitter learns what comes next, and at the end that the review is complete
+    assert len(titles) == 1 and titles[0].endswith('社工站初审：已通过，下一步：镇街终审')
     street = api('street_xinshi').get('/messages').get_json()
     assert street['total'] == 1 and street['items'][0]['title'].startswith('新待办：镇街终审')
+    final = open_task(api('street_xinshi'), inst_id)
+    assert api('street_xinshi').post(f'/tasks/{final["id"]}/complete', json={'decision': 'approve'}).status_code == 200
+    items = vol.get('/messages').get_json()['items']
+    assert items[0]['title'].endswith('镇街终审：已通过，审核已全部完成')
+    english = api('vol_zhang', lang='en').get('/messages').get_json()['items']
+    assert english[1]['title'].endswith(': approved; next: Street final review'), english[1]['title']
 
 
 def test_rolled_back_decision_leaves_no_message(api, monkeypatch):

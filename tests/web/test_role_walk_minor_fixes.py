@@ -2,7 +2,8 @@
 - the district's resource review shows the count of every tab, not only of the open one;
 - a team's own activity page does not show the association's white/black list status (a review aid);
 - the activity list does not invite volunteers to sign up where there is no sign-up;
-- the district bureau lands on its resource review, not on an inbox no diagram ever fills."""
+- the district bureau lands on its resource review, not on an inbox no diagram ever fills;
+- an approval tells the submitter what comes next (a veterans team: the bureau), or that the review is complete."""
 import re
 
 from tests.web.test_activity_flow import started
@@ -36,3 +37,14 @@ def test_the_district_bureau_lands_on_its_resource_review_not_an_always_empty_in
     resp = login('district_liwan').get('/')
     assert resp.status_code == 302 and resp.headers['Location'].endswith('/shop/review')
     assert login('station_xicun').get('/').headers['Location'].endswith('/inbox')
+
+
+def test_a_team_is_told_whether_its_approved_activity_still_waits_for_the_bureau(api):
+    from tests.web.test_activity_flow import decide
+    team = api('team_vet')
+    inst = started(team)
+    decide(api('gzva'), inst['id'])
+    titles = [m['title'] for m in team.get('/messages').get_json()['items']]
+    assert titles[0].endswith('广志协审核：已通过，下一步：退役军人事务局终审'), titles
+    decide(api('veterans'), inst['id'])
+    assert team.get('/messages').get_json()['items'][0]['title'].endswith('：已通过，审核已全部完成')
