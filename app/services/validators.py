@@ -90,10 +90,15 @@ def mask_name(name: str) -> str:
 
 def typed_day(raw, field: str, errors: dict) -> date | None:
     """A YYYY-MM-DD day typed into a filter (None when empty); an unreadable one adds a message under `field`."""
-    if raw is None or not str(raw).strip():
+    text = half_width(str(raw or '')).strip()
+    if not text:
         return None
     try:
-        return date.fromisoformat(str(raw).strip())
+        return date.fromisoformat(text)
     except ValueError:
-        errors[field] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
+        shape = re.fullmatch(r'([0-9]{4})-([0-9]{2})-([0-9]{2})', text)
+        if shape and 1 <= int(shape.group(2)) <= 12:  # 2026-02-30: written right, but no such day
+            errors[field] = [_l('日期不存在：%(day)s 这一天没有，请检查月份和日期', day=text)]
+        else:
+            errors[field] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
         return None

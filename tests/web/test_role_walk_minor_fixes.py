@@ -48,3 +48,18 @@ def test_a_team_is_told_whether_its_approved_activity_still_waits_for_the_bureau
     assert titles[0].endswith('广志协审核：已通过，下一步：退役军人事务局终审'), titles
     decide(api('veterans'), inst['id'])
     assert team.get('/messages').get_json()['items'][0]['title'].endswith('：已通过，审核已全部完成')
+
+
+def test_statistics_name_the_date_box_and_say_when_a_day_does_not_exist(login):
+    page = login('district_liwan')
+    resp = page.get('/stats', query_string={'from': '2026-02-30', 'to': '２０２６-０３-３１'})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert '开始日期：日期不存在：2026-02-30 这一天没有，请检查月份和日期' in html
+    assert '结束日期' not in html.split('filter-errors', 1)[1].split('</div>', 1)[0], 'full-width digits are read'
+
+
+def test_roles_without_a_library_do_not_get_an_empty_one(login):
+    for username in ('veterans', 'team_a', 'provider_a'):
+        assert login(username).get('/library').status_code == 404, username
+    assert login('station_xicun').get('/library').status_code == 200

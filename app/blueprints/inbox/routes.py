@@ -1,6 +1,6 @@
 from io import BytesIO
 
-from flask import flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -152,6 +152,8 @@ def may_use_library() -> bool:
 
 @bp.get('/library')
 def library():
+    if not service_objects.may_use_library(current_user):  # 服务对象库 is not in their menu either
+        abort(404)
     view = 'all' if request.args.get('view') == 'all' else 'approved'
     rows, total = service_objects.library(current_user, view, request.args.get('q'), page_arg())
     return render_template('inbox/library.html', rows=rows, total=total, view=view, q=request.args.get('q', ''),
