@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+PORT ?= 5000
 
 .PHONY: run test setup system-deps services translations extract assets lint bench clean
 
@@ -45,12 +46,12 @@ services:
 run: setup
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-seed
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup system-deps services
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL"; \
-	  TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$${DATABASE_URL:-$(PG_TEST_URL)}} $(BIN)/python -m pytest || exit $$?; \
+	  TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/python -m pytest || exit $$?; \
 	else echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL-only tests will be skipped"; fi
 	@echo "== test suite on the embedded default (SQLite)"
 	TEST_DATABASE_URL=sqlite:// DATABASE_URL= $(BIN)/python -m pytest -m "not browser"

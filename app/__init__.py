@@ -4,7 +4,7 @@ import os
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from app.config import BASE_DIR, CONFIGS, check_secrets
+from app.config import BASE_DIR, check_secrets, config_class
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -19,9 +19,13 @@ class RowIdConverter(IntegerConverter):
 def create_app(config=None, overrides=None):
     """Build the app; `config` names a config class ('testing'), `overrides` replaces single settings."""
     app = Flask(__name__, instance_path=os.path.join(BASE_DIR, 'instance'))
-    app.config.from_object(CONFIGS[config or os.environ.get('APP_CONFIG', 'development')])
+    app.config.from_object(config_class(config or os.environ.get('APP_CONFIG', 'development')))
     app.config.update(overrides or {})
     check_secrets(app.config)
+    if app.config['TRUSTED_PROXIES']:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config['TRUSTED_PROXIES']
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.url_map.converters['int'] = RowIdConverter
     os.makedirs(app.instance_path, exist_ok=True)
     register_extensions(app)

@@ -16,9 +16,23 @@ def _db_url(default):
     return url
 
 
+# the embedded default: a file inside the code checkout, fine for `make run`, never for production data
+DEFAULT_DB_URL = 'sqlite:///' + os.path.join(BASE_DIR, 'instance', 'timebank.sqlite')
+MIN_SECRET_KEY = 32
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run with; wsgi.py turns it into a one-line message and exit status 1."""
+
+
 class Config:
     SECRET_KEY = os.environ.get('SECRET_KEY') or DEV_SECRET_KEY
-    SQLALCHEMY_DATABASE_URI = _db_url('sqlite:///' + os.path.join(BASE_DIR, 'instance', 'timebank.sqlite'))
+    SQLALCHEMY_DATABASE_URI = _db_url(DEFAULT_DB_URL)
+    # behind an HTTPS reverse proxy (nginx): how many proxies set X-Forwarded-For / -Proto, so that the login
+    # throttle counts each user's own address, not the proxy's (0: the app is reached directly)
+    TRUSTED_PROXIES = int(os.environ.get('TRUSTED_PROXIES', '0'))
+    # each process re-reads the organisation tree this often, so units made by `flask create-unit` reach it
+    ORG_CACHE_SECONDS = int(os.environ.get('ORG_CACHE_SECONDS', '60'))
     SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     REDIS_URL = os.environ.get('REDIS_URL') or None
     TIMER_SWEEP_SECONDS = int(os.environ.get('TIMER_SWEEP_SECONDS', '60'))  # `flask worker` fires due timers
@@ -54,7 +68,8 @@ class Development(Config):
 
 class Testing(Config):
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = _db_url('sqlite://')
+    # never DATABASE_URL: the tests drop every table of their database (tests/conftest.py takes TEST_DATABASE_URL)
+    SQLALCHEMY_DATABASE_URI = 'sqlite://'
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = 'memory://'
@@ -65,18 +80,35 @@ class Testing(Config):
 
 class Production(Config):
     IS_PRODUCTION = True
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
+    # cookies only over HTTPS; COOKIE_SECURE=0 for an intranet served over plain HTTP (sign-in fails there otherwise)
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get('COOKIE_SECURE', '1') != '0'
 
 
 def check_secrets(config) -> None:
-    """Refuse to start production with the public development key (or none): with it anyone could sign a session
-    or a remember cookie for any user, the administrator included."""
+    """Refuse to start production with the public development key, none or a short one (anyone who knows or guesses
+    it can sign a session for any user, the administrator included), or with its data in the code checkout."""
+    if not config.get('IS_PRODUCTION'):
+        return
     key = config.get('SECRET_KEY')
-    if config.get('IS_PRODUCTION') and (not key or key == DEV_SECRET_KEY):
-        raise RuntimeError('SECRET_KEY is not set: production (APP_CONFIG=production) refuses to start without its own '
-                           'secret key. Set the environment variable SECRET_KEY to a long random value, e.g. '
-                           '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.')
+    if not key or key == DEV_SECRET_KEY:
+        raise ConfigurationError(
+            'SECRET_KEY is not set: production (APP_CONFIG=production) refuses to start without its own secret key. '
+            'Set the environment variable SECRET_KEY to a long random value, e.g. '
+            '`python -c "import secrets; print(secrets.token_urlsafe(48))"`.')
+    if len(key) < MIN_SECRET_KEY:
+        raise ConfigurationError(f'SECRET_KEY is too short ({len(key)} characters): production needs at least '
+                                 f'{MIN_SECRET_KEY}, e.g. `python -c "import secrets; print(secrets.token_urlsafe(48))"`.')
+    if config.get('SQLALCHEMY_DATABASE_URI') == _db_url(DEFAULT_DB_URL) and not os.environ.get('DATABASE_URL'):
+        raise ConfigurationError('DATABASE_URL is not set: production refuses to keep its data in the code checkout '
+                                 '(instance/timebank.sqlite). Set DATABASE_URL=postgresql://user@host:5432/dbname.')
 
 
 CONFIGS = {'development': Development, 'testing': Testing, 'production': Production}
+
+
+def config_class(name: str):
+    """The settings named by APP_CONFIG (development, production; testing for the test suite)."""
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(f'APP_CONFIG={name!r} is unknown: use one of {", ".join(CONFIGS)}.') from None

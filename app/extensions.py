@@ -41,7 +41,10 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# the login throttle's store is Redis when configured: if it cannot be reached, count in this process's memory
+# (and try Redis again later) rather than answer every sign-in with a 500; an error left over (a failed deduction
+# after the response) is logged, not raised, for the same reason
+limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True, swallow_errors=True)
 
 
 def _address_limit() -> str:

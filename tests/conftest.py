@@ -15,7 +15,8 @@ PASSWORD = 'demo1234'
 
 
 def _database_url():
-    return os.environ.get('TEST_DATABASE_URL') or os.environ.get('DATABASE_URL') or 'sqlite://'
+    """TEST_DATABASE_URL only, never DATABASE_URL: every table of this database is dropped."""
+    return os.environ.get('TEST_DATABASE_URL') or 'sqlite://'
 
 
 class FreshUserClient(FlaskClient):

@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import Undefined
 from markupsafe import Markup, escape
@@ -23,9 +23,9 @@ from app.services.status import status_label
 from app.services.step_names import step_name, step_with_subject
 from app.services.validators import mask_id
 
-DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交'), 'auto': _l('系统自动'),
-             'reset': _l('回退'), 'migrate': _l('迁移到新版本'), 'cancel': _l('取消订单'), 'abort': _l('中止订单'),
-             'expire': _l('订单过期'), 'remind': _l('提醒')}
+# the other decisions, named like their steps (approve, reject and submit: `decision_label`)
+DECISIONS = {'auto': _l('系统自动'), 'reset': _l('回退'), 'migrate': _l('迁移到新版本'), 'cancel': _l('取消订单'),
+             'abort': _l('中止订单'), 'expire': _l('订单过期'), 'remind': _l('提醒')}
 
 
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -52,7 +52,12 @@ def option_label(prop: dict, value):
 
 
 def decision_label(value):
-    return str(DECISIONS.get(value, value or ''))
+    """A decision already taken: 'Approved' in English, where the button that takes it says 'Approve' (the same
+    Chinese 通过); its own msgids, in the context 'decided' (the context 'decision' holds the lower-case words of
+    messages)."""
+    taken = {'approve': pgettext('decided', '通过'), 'reject': pgettext('decided', '不通过'),
+             'submit': pgettext('decided', '提交')}
+    return str(taken.get(value) or DECISIONS.get(value, value or ''))
 
 
 def url_with(**changes):

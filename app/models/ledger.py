@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.message import _english
 
 POINT_TYPES = ('elderly_time', 'service')  # 养老时间积分, 志愿服务积分
 ACCOUNT_KINDS = ('volunteer', 'issuance', 'donation_pool', 'redemption_sink', 'project')
@@ -55,6 +56,8 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     point_type: Mapped[str] = mapped_column(String(32), default='elderly_time')
     reason: Mapped[str] = mapped_column(String(500), default='')  # shown to users
+    # the reason in English when the app built it (NULL: the same in both, or written before English was kept)
+    reason_en: Mapped[str | None] = mapped_column(String(500))
     business_ref: Mapped[str | None] = mapped_column(String(120))  # v_order:12, gift:7
     reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey('ledger_entry.id'))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey('app_user.id'))
@@ -62,6 +65,11 @@ class LedgerEntry(db.Model):
 
     postings = relationship('LedgerPosting', back_populates='entry', lazy='selectin', order_by='LedgerPosting.id')
     created_by = relationship('User')
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the reader's language (English pages and exports: the English text where one was stored)."""
+        return self.reason_en if self.reason_en and _english() else self.reason
 
 
 Index('ix_ledger_entry_business', LedgerEntry.business_ref)

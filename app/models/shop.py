@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+from app.models.message import _english
 
 SECTIONS = ('goods', 'elderly_care', 'other', 'charity')
 ITEM_STATUSES = ('pending', 'approved', 'rejected')
@@ -94,14 +95,26 @@ class GiftRequest(db.Model):
     point_type: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default='pending')
     stock_state: Mapped[str] = mapped_column(String(16), default='none')  # none reserved taken released
-    reason: Mapped[str | None] = mapped_column(Text)  # rejection reason
+    reason: Mapped[str | None] = mapped_column(Text)  # rejection reason (as typed) or why the request expired
     logistics: Mapped[str | None] = mapped_column(Text)
+    # the app-built texts above in English (NULL: the same in both, e.g. a reviewer's words, or older rows)
+    reason_en: Mapped[str | None] = mapped_column(Text)
+    logistics_en: Mapped[str | None] = mapped_column(Text)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     decided_at = mapped_column(UTCDateTime)
 
     item = relationship('ShopItem', lazy='joined')
     volunteer = relationship('User')
     instance = relationship('WorkflowInstance')
+
+    @property
+    def shown_reason(self) -> str | None:
+        """The reason in the reader's language (see Message.shown_title)."""
+        return self.reason_en if self.reason_en and _english() else self.reason
+
+    @property
+    def shown_logistics(self) -> str | None:
+        return self.logistics_en if self.logistics_en and _english() else self.logistics
 
 
 Index('ix_gift_request_volunteer', GiftRequest.volunteer_id, GiftRequest.id)

@@ -4,6 +4,7 @@ import os
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -103,7 +104,7 @@ def seed_points() -> None:
         for username, kind, amount in DEMO_POINTS:
             user = db.session.scalar(select(User).where(User.username == username))
             ledger.award(user, amount, key=f'demo:award:{username}:{kind}', point_type=kind,
-                         reason='演示数据：期初积分', business_ref='demo')
+                         reason=_l('演示数据：期初积分'), business_ref='demo')
 
 
 def seed_demo(password: str | None = None, points: bool | None = None) -> str:

@@ -6,6 +6,7 @@ a Beijing-time date range."""
 import json
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,7 +31,9 @@ from app.services.step_names import step_with_subject
 from app.services.validators import mask_id
 
 LEDGER_ROLES = {'association_admin', 'process_admin'}
-DECISIONS = {'approve': _l('通过'), 'reject': _l('不通过'), 'submit': _l('提交')}
+# decisions already taken: 'Approved', not the button's 'Approve' (template_helpers.decision_label)
+DECISIONS = {'approve': lazy_pgettext('decided', '通过'), 'reject': lazy_pgettext('decided', '不通过'),
+             'submit': lazy_pgettext('decided', '提交')}
 TASK_STATES = {'open': _l('待处理'), 'completed': _l('已处理'), 'cancelled': _l('已撤销')}
 ENTRY_KINDS = {'award': _l('发放'), 'spend': _l('兑换'), 'donate': _l('捐赠'), 'allocate': _l('分配'),
                'post_hold': _l('冻结转扣除'), 'reversal': _l('冲正'), 'hold': _l('冻结'), 'void_hold': _l('解冻')}
@@ -242,7 +245,7 @@ def _posting_rows(ids) -> list[list]:
         LedgerAccount, LedgerAccount.id == LedgerPosting.account_id).outerjoin(
         User, User.id == LedgerAccount.owner_user_id).where(LedgerPosting.id.in_(ids))).all()
     return [[beijing(e.created_at), e.id, str(ENTRY_KINDS.get(e.kind, e.kind)), shop.point_label(a.point_type),
-             u.display_name if u else a.key, u.username if u else '', posting.amount, e.reason,
+             u.display_name if u else a.key, u.username if u else '', posting.amount, e.shown_reason,
              e.business_ref or ''] for posting, e, a, u in _in_order(rows, ids, key=lambda r: r[0].id)]
 
 

@@ -86,7 +86,7 @@ def option_list(prop: dict) -> list[tuple[str, str]]:
         return [(u.code, f'{u.parent_name} · {u.name}') for u in org_cache.of_kind(_UNIT_SOURCES[source])]
     if source == 'volunteers':
         rows = db.session.scalars(select(User).join(Membership).where(Membership.role == 'volunteer').order_by(User.id))
-        return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]
+        return [(u.username, str(_l('%(text)s（%(note)s）', text=u.display_name, note=u.username))) for u in rows]
     names = prop.get('enumNames_en' if is_english() else 'enumNames') or prop.get('enum', [])
     return list(zip(prop.get('enum', []), names))
 
@@ -229,6 +229,8 @@ def is_review_form(form_key: str | None) -> bool:
 
 
 def _check_object(prop, value, errors):
+    """Messages of the sub-fields, each naming its sub-field without a second colon: after the field's label they read
+    '地图位置：请填写纬度' / 'Map point: Latitude is required' and '地图位置：不能小于 22.4（纬度）'."""
     if not isinstance(value, dict):
         errors.append(_l('格式不正确'))
         return value
@@ -237,10 +239,10 @@ def _check_object(prop, value, errors):
         sub_errors: list = []
         if _empty(value.get(name)):
             if name in prop.get('required', []):
-                errors.append(_l('%(field)s：此项为必填项', field=label(sub)))
+                errors.append(_l('请填写%(field)s', field=label(sub)))
             continue
         clean[name] = _check_value(sub, value[name], sub_errors)
-        errors.extend(_l('%(field)s：%(msg)s', field=label(sub), msg=m) for m in sub_errors)
+        errors.extend(_l('%(text)s（%(note)s）', text=m, note=label(sub)) for m in sub_errors)
     return clean
 
 

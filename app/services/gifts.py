@@ -160,8 +160,9 @@ def for_instance(instance_id) -> GiftRequest | None:
 
 
 def logistics_text(gift: GiftRequest) -> str:
+    """The delivery note in the reader's language."""
     if gift.status == 'approved':
-        return gift.logistics or ''
+        return gift.shown_logistics or ''
     if gift.status == 'pending':
         return str(PENDING_LOGISTICS)
     return NO_LOGISTICS
@@ -185,7 +186,7 @@ def as_dict(gift: GiftRequest) -> dict:
             'points': gift.points, 'point_type': gift.point_type, 'status': gift.status,
             'status_label': str(STATUS_LABELS.get(gift.status, gift.status)), 'relative_name': gift.relative_name,
             'relation': gift.relation, 'relative_phone': gift.relative_phone,
-            'relative_id_number': gift.relative_id_number, 'reason': gift.reason, 'logistics': logistics_text(gift),
+            'relative_id_number': gift.relative_id_number, 'reason': gift.shown_reason, 'logistics': logistics_text(gift),
             'kinship_files': json.loads(gift.kinship_files_json or '[]'),
             'created_at': gift.created_at.isoformat() if gift.created_at else None,
             'decided_at': gift.decided_at.isoformat() if gift.decided_at else None}
@@ -202,7 +203,7 @@ def _tell_volunteer(gift: GiftRequest, title: messages.Text, body: str = '') -> 
     messages.send([gift.volunteer_id], kind='decision', title=title, body=body, link=f'/m/cases/{gift.instance_id}')
 
 
-def _release(gift: GiftRequest, reason: str) -> None:
+def _release(gift: GiftRequest, reason) -> None:
     """Void the hold and give the reserved unit back (once)."""
     ledger.void_hold(hold_key(gift), reason=reason)
     if gift.stock_state == 'reserved':
@@ -216,7 +217,8 @@ def _hold(data, params):
     """Hold the price and reserve one unit; the submit step locked and checked both."""
     gift = _gift(data)
     ledger.hold(gift.volunteer, gift.points, key=hold_key(gift), point_type=gift.point_type,
-                reason=f'赠予兑换「{gift.item.name}」（受赠人：{gift.relative_name}）待审核，冻结积分',
+                reason=_l('赠予兑换「%(item)s」（受赠人：%(name)s）待审核，冻结积分', item=gift.item.name,
+                          name=gift.relative_name),
                 business_ref=f'gift:{gift.id}')
     if gift.stock_state == 'none':
         item = shop.lock_item(gift.item_id)
@@ -231,17 +233,20 @@ def _approve(data, params):
     gift = _gift(data)
     if gift.status != 'pending':
         return {'status': gift.status}
-    ledger.post_hold(hold_key(gift), reason=f'赠予兑换「{gift.item.name}」（受赠人：{gift.relative_name}）审核通过，扣减积分')
+    ledger.post_hold(hold_key(gift), reason=_l('赠予兑换「%(item)s」（受赠人：%(name)s）审核通过，扣减积分',
+                                               item=gift.item.name, name=gift.relative_name))
     item = shop.lock_item(gift.item_id)
     if gift.stock_state == 'reserved':
         item.reserved -= 1
     item.stock -= 1
     gift.stock_state, gift.status, gift.decided_at = 'taken', 'approved', utcnow()
-    provider = item.provider_name or '服务机构'
-    gift.logistics = f'{provider}将在 3 个工作日内联系受赠人{gift.relative_name}（{gift.relative_phone}）安排服务'
+    gift.logistics, gift.logistics_en = messages.in_both(lambda: _(
+        '%(provider)s将在 3 个工作日内联系受赠人%(name)s（%(phone)s）安排服务', provider=item.provider_name or _('服务机构'),
+        name=gift.relative_name, phone=gift.relative_phone))
     gift.instance.outcome = 'approved'
     _tell_volunteer(gift, _l('您为%(name)s申请的「%(item)s」赠予兑换已通过审核，已扣除 %(points)s 积分',
-                             name=gift.relative_name, item=gift.item.name, points=gift.points), gift.logistics)
+                             name=gift.relative_name, item=gift.item.name, points=gift.points),
+                    (gift.logistics, gift.logistics_en))
     return {'status': 'approved'}
 
 
@@ -252,7 +257,7 @@ def _reject(data, params):
     if gift.status != 'pending':
         return {'status': gift.status}
     reason = data.get('reason') or ''
-    _release(gift, f'赠予兑换「{gift.item.name}」未通过审核，解冻积分')
+    _release(gift, _l('赠予兑换「%(item)s」未通过审核，解冻积分', item=gift.item.name))
     gift.status, gift.reason, gift.decided_at, gift.logistics = 'rejected', reason, utcnow(), NO_LOGISTICS
     gift.instance.outcome = 'rejected'
     def title():
@@ -269,16 +274,19 @@ def _expire(data, params):
     gift = _gift(data)
     if gift.status != 'pending':
         return {'status': gift.status}
-    why = f'超过 {EXPIRY_DAYS} 天未审核，申请自动结束，冻结的积分已解冻'
-    _release(gift, f'赠予兑换「{gift.item.name}」{why}')
-    gift.status, gift.reason, gift.decided_at, gift.logistics = 'expired', why, utcnow(), NO_LOGISTICS
+    why, why_en = messages.in_both(_l('超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻', days=EXPIRY_DAYS))
+    _release(gift, _l('赠予兑换「%(item)s」超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻', item=gift.item.name,
+                      days=EXPIRY_DAYS))
+    gift.status, gift.decided_at, gift.logistics = 'expired', utcnow(), NO_LOGISTICS
+    gift.reason, gift.reason_en = why, why_en
     instance = gift.instance
     instance.outcome = 'expired'
+    # a history row's reason is kept in Chinese, like every system row's (v_order_steps: 订单过期)
     db.session.add(Decision(instance_id=instance.id, bpmn_id='expire', task_title='广志协审核（逾期）',
                             lane='association_admin', role='association_admin', decision='auto', reason=why,
                             version=instance.version.version, data_json=json.dumps({'gift_id': gift.id}), at=utcnow()))
     _tell_volunteer(gift, _l('您为%(name)s申请的「%(item)s」赠予兑换超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻',
-                             name=gift.relative_name, item=gift.item.name, days=EXPIRY_DAYS), why)
+                             name=gift.relative_name, item=gift.item.name, days=EXPIRY_DAYS), (why, why_en))
     return {'status': 'expired'}
 
 

@@ -7,6 +7,10 @@ concurrent spends of the same points cannot both pass on PostgreSQL; the CHECK c
 `ledger_account` are the last line of defence. Every business event carries a unique idempotency
 key (`award:{order}:{volunteer}`, `gift:{request}`): repeating a call with the same key returns
 what the first call wrote and writes nothing. Never key on an engine task id (a reset re-runs tasks).
+
+A reason the app builds is stored in Chinese and English (the reader's language is unknown when the entry is
+written): writers pass it as a lazy string or a function that builds it in the current language (see
+`messages.in_both`); a plain string reads the same in both. `LedgerEntry.shown_reason` picks the reader's.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union
@@ -19,6 +23,7 @@ from app.models import LedgerAccount, LedgerEntry, LedgerHold, LedgerPosting
 from app.models.base import utcnow
 from app.services import transaction
 from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.messages import in_both
 
 ELDERLY_TIME = 'elderly_time'
 # system account kinds -> may the balance go below zero (only the issuance account: the source of points)
@@ -168,7 +173,8 @@ def _write(kind: str, key: str, legs, *, reason, business_ref, point_type, actor
            reverses: int | None = None) -> LedgerEntry:
     """Insert one entry with its postings and move the balances (accounts already locked and checked)."""
     assert sum(n for _, n in legs) == 0, 'postings of an entry must sum to zero'
-    entry = LedgerEntry(idempotency_key=key, kind=kind, point_type=point_type, reason=str(reason or ''),
+    reason, reason_en = in_both(reason)
+    entry = LedgerEntry(idempotency_key=key, kind=kind, point_type=point_type, reason=reason, reason_en=reason_en,
                         business_ref=business_ref, reverses_entry_id=reverses,
                         created_by_id=_user_id(actor) if actor is not None else None, created_at=utcnow())
     db.session.add(entry)
@@ -394,6 +400,6 @@ def statement(user, page: int = 1, per_page: int = 20, point_type: str = ELDERLY
     return {
         'balance': account.balance, 'held': account.held, 'available': account.available, 'total': total,
         'entries': [{'id': e.id, 'kind': e.kind, 'amount': int(amounts.get(e.id, 0)),
-                     'held_change': held_change.get(e.id, 0), 'reason': e.reason, 'business_ref': e.business_ref,
+                     'held_change': held_change.get(e.id, 0), 'reason': e.shown_reason, 'business_ref': e.business_ref,
                      'at': e.created_at.isoformat() if e.created_at else None} for e in entries],
     }

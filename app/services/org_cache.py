@@ -4,9 +4,14 @@ Units are few (a city's districts, streets, stations and teams) and change only 
 edited; any insert, update or delete of an OrgUnit through the ORM empties the copy, and so does the
 rollback of a transaction that changed one. Rows come back as plain records, or as OrgUnit objects merged
 into the current session without a query (`Session.merge(load=False)`), so relationships to them work as
-if they had been selected."""
+if they had been selected.
+
+Another process (`flask create-unit`, a second web worker) changes units without this process hearing of it: the copy
+is also read again once it is ORG_CACHE_SECONDS old (default 60), so a new unit reaches running servers within that."""
+import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -38,6 +43,7 @@ class _Tree:
         roots = sorted((u for u in self.units if u.parent_id is None), key=lambda u: u.id)
         self.root = roots[0] if roots else None
         self.detached: dict[int, OrgUnit] = {}
+        self.loaded_at = time.monotonic()
 
     def detached_copy(self, unit: Unit) -> OrgUnit:
         obj = self.detached.get(unit.id)
@@ -51,7 +57,7 @@ class _Tree:
 def _tree() -> _Tree:
     key = str(db.engine.url)
     tree = _trees.get(key)
-    if tree is None:
+    if tree is None or time.monotonic() - tree.loaded_at > current_app.config.get('ORG_CACHE_SECONDS', 60):
         tree = _trees[key] = _Tree(db.session.execute(select(*(getattr(OrgUnit, c) for c in _COLUMNS))).all())
     return tree
 

@@ -42,7 +42,7 @@ POOL = 'pool'
 # who may register new resources: the district bureaus, each for its own district (SPEC §2.3); 广志协 does not
 REGISTRARS = ('district_admin',)
 POOL_HISTORY_PAGE = 20
-ALLOCATION_REASON = '公益池分配：'  # the ledger reason of an allocation starts so, then what 广志协 typed
+ALLOCATION_REASON = '公益池分配：'  # the Chinese ledger reason of an allocation starts so, then what 广志协 typed
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
 
 
@@ -159,7 +159,8 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
         if item.available < 1:
             raise ValidationFailed({'stock': [_l('“%(name)s”库存不足，暂时无法兑换', name=item.name)]})
         entry = ledger.spend(user, item.price, key=f'redeem:{user.id}:{token}', point_type=item.point_type,
-                             reason=f'个人兑换「{item.name}」', business_ref=f'shop_item:{item.id}', actor=user)
+                             reason=_l('个人兑换「%(name)s」', name=item.name), business_ref=f'shop_item:{item.id}',
+                             actor=user)
         # the spend locked this volunteer's account: a concurrent double tap waits above and finds our row here
         found = _existing_redemption(user, token)
         if found is not None:
@@ -265,11 +266,11 @@ def donate(user, target, amount, point_type, token) -> Donation:
         # only says which message to show: a concurrent second tap may miss it, the ledger key still charges once
         created = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)) is None
         if project is None:
-            entry = ledger.donate(user, amount, key=key, point_type=point_type, reason='捐入公益池',
+            entry = ledger.donate(user, amount, key=key, point_type=point_type, reason=_l('积分捐入公益池'),
                                   business_ref=POOL, actor=user)
         else:
             entry = ledger.donate(user, amount, key=key, point_type=point_type, to_kind='project',
-                                  to_ref=f'shop_item:{project.id}', reason=f'项目捐分「{project.name}」',
+                                  to_ref=f'shop_item:{project.id}', reason=_l('项目捐分「%(name)s」', name=project.name),
                                   business_ref=f'shop_item:{project.id}', actor=user)
     return Donation(entry, amount, created)
 
@@ -306,7 +307,7 @@ def allocate(actor, username, amount, reason, token):
             if user is None or not any(m.role == 'volunteer' for m in user.memberships):
                 raise ValidationFailed({'username': [_l('找不到该志愿者')]})
             key = f'allocate:{token}'
-            entry = ledger.allocate(user, amount, key=key, reason=f'{ALLOCATION_REASON}{reason[:200]}',
+            entry = ledger.allocate(user, amount, key=key, reason=_l('公益池分配：%(reason)s', reason=reason[:200]),
                                     business_ref=POOL, actor=actor)
             # the ledger locked the pool account: a repeated token finds the first call's audit row here
             if not db.session.scalar(select(AuditLog.id).where(AuditLog.action == 'pool.allocate',
@@ -492,7 +493,8 @@ def find_volunteer(typed) -> User:
 
 def suggest_volunteers(actor, q) -> list[dict]:
     """Up to SUGGESTIONS volunteers whose name, username or mobile number contains `q` (广志协 only), for the
-    picker's list: each as 姓名（用户名）, which `find_volunteer` reads back, with the mobile number."""
+    picker's list: each as 姓名（用户名） (姓名 (用户名) on English pages), which `find_volunteer` reads back, with the
+    mobile number."""
     require_role(actor, 'association_admin')
     term = ' '.join(str(q or '').split())[:50]
     if not term:
@@ -504,8 +506,8 @@ def suggest_volunteers(actor, q) -> list[dict]:
     if digits.isdigit():
         cond = or_(cond, User.phone.contains(digits, autoescape=True))
     rows = db.session.scalars(_volunteers(cond).order_by(User.display_name, User.id).limit(SUGGESTIONS))
-    return [{'value': f'{u.display_name}（{u.username}）', 'name': u.display_name, 'username': u.username,
-             'phone': u.phone or ''} for u in rows]
+    return [{'value': str(_l('%(text)s（%(note)s）', text=u.display_name, note=u.username)), 'name': u.display_name,
+             'username': u.username, 'phone': u.phone or ''} for u in rows]
 
 
 def allocation_problems(amount, reason) -> dict:

@@ -19,6 +19,8 @@ NAMES = [
     _l('填写活动信息'), _l('广志协审核'), _l('退役军人事务局终审'),
     # relative_gift
     _l('填写赠予申请'),
+    # history rows the system writes without a task (activities.SKIP_TITLE, gifts._expire)
+    _l('广志协审核（白名单免审）'), _l('广志协审核（逾期）'),
 ]
 SEPARATOR = '、'
 

@@ -183,7 +183,7 @@ def _award(data, params):
     hours = float(cert.get('service_hours') or 0)
     points = math.floor(hours)
     approved = [v for v in order.volunteers if v.status == 'approved']
-    reason = in_chinese(_l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours))
+    reason = _l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours)  # stored in both languages
     paid = award_history(order)
     first = []
     for v in approved:
@@ -241,7 +241,7 @@ def _settle(order, v, points, entries, reason) -> None:
                      business_ref=f'v_order:{order.id}')
         return
     for e in active:
-        ledger.reverse(e.id, reason=in_chinese(_l('V订单「%(title)s」时数认证更正', title=order.title)))
+        ledger.reverse(e.id, reason=_l('V订单「%(title)s」时数认证更正', title=order.title))
     if points > 0:
         ledger.award(v.user, points, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
                      business_ref=f'v_order:{order.id}')

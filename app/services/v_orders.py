@@ -3,6 +3,7 @@ import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, inspect, or_, select
 
@@ -51,6 +52,16 @@ def beijing(value: datetime | None) -> str:
     return value.astimezone(BEIJING).strftime('%Y-%m-%d %H:%M') if value else ''
 
 
+def _paren(text, note) -> str:
+    """'李晓敏（已确定）' / '李晓敏 (Confirmed)': built while a page is rendered, in its language (as the `paren` filter)."""
+    return gettext('%(text)s（%(note)s）', text=text, note=note)
+
+
+def _with_note(text, note) -> str:
+    """'李晓敏（已确定）：我有空' / '李晓敏 (Confirmed): 我有空': what an acceptor wrote, after their name."""
+    return gettext('%(label)s：', label=text) + note if note else text
+
+
 def _parse_time(value: str) -> datetime:
     """Aware datetime; a time without offset is Beijing time (users type local times)."""
     dt = datetime.fromisoformat(value)
@@ -81,9 +92,9 @@ def _check_objects(user, ids, errors) -> list[ServiceObject]:
     if missing:
         errors.append(_l('服务对象不存在：%(ids)s', ids=', '.join(map(str, missing))))
     if not_approved:
-        errors.append(_l('以下服务对象尚未审核通过入库：%(names)s', names='、'.join(not_approved)))
+        errors.append(_l('以下服务对象尚未审核通过入库：%(names)s', names=str(_l('、')).join(not_approved)))
     if outside:
-        errors.append(_l('以下服务对象不在您的服务区域内：%(names)s', names='、'.join(outside)))
+        errors.append(_l('以下服务对象不在您的服务区域内：%(names)s', names=str(_l('、')).join(outside)))
     return objects
 
 
@@ -359,13 +370,13 @@ class VOrderHooks(ProcessHooks):
         data = json.loads(order.data_json)
         names = [o.service_object.name for o in db.session.scalars(
             select(VOrderObject).where(VOrderObject.order_id == order.id))]
-        data['service_object_ids'] = '、'.join(names)
+        data['service_object_ids'] = gettext('、').join(names)
         data['location'] = f"{data['location']['lat']}, {data['location']['lng']}"
         data['start_at'], data['end_at'] = beijing(order.start_at), beijing(order.end_at)
         data['status'] = status_label(order)
         data.update(_certification_display(order))
-        data['acceptors'] = '；'.join(
-            f'{v.user.display_name}（{ACCEPTANCE_LABELS.get(v.status, v.status)}）' + (f'：{v.note}' if v.note else '')
+        data['acceptors'] = gettext('；').join(
+            _with_note(_paren(v.user.display_name, ACCEPTANCE_LABELS.get(v.status, v.status)), v.note)
             for v in order.volunteers)
         return data
 
@@ -408,8 +419,10 @@ class VOrderHooks(ProcessHooks):
         row = next((v for v in order_for(task.instance).volunteers if v.user_id == acceptor_id), None)
         if row is not None:
             provider = db.session.get(OrgUnit, row.via_provider_id) if row.via_provider_id else None
-            via = f'（{provider.name}派单）' if provider is not None else ''
-            data['acceptor_under_review'] = f'{row.user.display_name}{via}' + (f'：{row.note}' if row.note else '')
+            name = row.user.display_name
+            if provider is not None:
+                name = gettext('%(name)s（%(provider)s派单）', name=name, provider=provider.name)
+            data['acceptor_under_review'] = _with_note(name, row.note)
         return data
 
     def may_view(self, user, instance) -> bool:
@@ -439,11 +452,11 @@ class VOrderHooks(ProcessHooks):
         order = order_for(instance)
         if order is None:
             return None
+        if bpmn_id not in ('confirm', 'certify', 'certify_review') and award_history(order):
+            return str(_l('该订单已发放积分，只能回退到“确认完成并评价”“时数认证”或“广志协认证审核”（重新认证后积分按差额结算）'))
         if bpmn_id in ('accept', 'provider_dispatch') and order.start_at is not None and order.start_at <= utcnow():
             return str(_l('服务开始时间已过，不能再回退到接单或派单步骤（可回退到“社工站发布审核”等更早的步骤）'))
-        if bpmn_id in ('confirm', 'certify', 'certify_review') or not award_history(order):
-            return None
-        return str(_l('该订单已发放积分，只能回退到“确认完成并评价”“时数认证”或“广志协认证审核”（重新认证后积分按差额结算）'))
+        return None
 
     def on_reset(self, instance, run, step, reason):
         """An acceptance the reset undid is withdrawn (the volunteer may accept again, and is told); an acceptor
@@ -592,7 +605,7 @@ def provider_volunteers(user) -> list[tuple[str, str]]:
         OrgUnit, OrgUnit.id == Membership.org_unit_id).where(
         Membership.role == 'volunteer', or_(*[and_(OrgUnit.path >= lo, OrgUnit.path < hi) for lo, hi in ranges]))
         .distinct().order_by(User.id)).all()
-    return [(u.username, f'{u.display_name}（{u.username}）') for u in rows]
+    return [(u.username, _paren(u.display_name, u.username)) for u in rows]
 
 
 def dispatch_choices(user, task=None) -> list[tuple[str, str]]:
@@ -738,7 +751,8 @@ def _choosable_objects(user, limit=500) -> list[ServiceObject]:
 def object_choices(user) -> list[tuple[int, str]]:
     """Approved service objects (latest versions) a publisher may order for."""
     from app.services.validators import mask_id
-    return [(o.id, f'{o.name}（{mask_id(o.id_number)}，{o.household_street.name}）') for o in _choosable_objects(user)]
+    return [(o.id, _paren(o.name, gettext('，').join([mask_id(o.id_number), o.household_street.name])))
+            for o in _choosable_objects(user)]
 
 
 def street_choices(user) -> list[tuple[str, str]]:

@@ -70,3 +70,21 @@ def test_pages_need_login_and_csrf_protects_forms(other_app, client):
     protected = other_app(WTF_CSRF_ENABLED=True)
     resp = protected.test_client().post('/login', data={'username': 'gzva', 'password': 'demo1234'})
     assert resp.status_code == 400
+
+
+def test_sign_in_works_and_failures_are_throttled_while_redis_is_down(other_app):
+    """The throttle's Redis unreachable (nothing listens on the port): sign-in still works, failed attempts are
+    counted in memory instead."""
+    down = other_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN='3 per minute',
+                     RATELIMIT_STORAGE_URI='redis://127.0.0.1:6390/0')
+    page = down.test_client()
+    assert page.post('/login', data={'username': 'gzva', 'password': 'demo1234'}).status_code == 302
+    assert down.test_client().post('/api/v1/auth/token',
+                                   json={'username': 'gzva', 'password': 'demo1234'}).status_code == 200
+    codes = [page.post('/login', data={'username': 'station_xicun', 'password': 'wrong'}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert '秒后再试' in page.post('/login', data={'username': 'station_xicun', 'password': 'wrong'}).get_data(as_text=True)
+    api = down.test_client()
+    codes = [api.post('/api/v1/auth/token', json={'username': 'gzva', 'password': 'wrong'}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]

@@ -107,6 +107,8 @@ def test_a_finished_order_sent_back_to_certification_runs_again_and_pays_once(ap
     page = login('admin').get(f'/admin/instances/{inst["id"]}').get_data(as_text=True)
     refused_part = page.split('不能回退的已完成步骤', 1)[1]
     assert '<strong>接单人审核</strong>：该订单已发放积分' in refused_part
+    # the acceptance says the same, not "go back to 社工站发布审核", which a paid order cannot do either
+    assert '<strong>志愿者接单</strong>：该订单已发放积分' in refused_part and '可回退到' not in refused_part
     assert '<strong>时数认证</strong>' not in refused_part
     refused = reset_on_page(login, inst['id'], 'acceptor_review')
     assert refused.status_code == 422 and '该订单已发放积分' in refused.get_data(as_text=True)

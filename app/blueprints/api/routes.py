@@ -396,7 +396,7 @@ def shop_review(item_id):
 def _entry_item(e) -> dict:
     """A ledger entry; `amount` is the points it moved (its legs sum to zero: the positive side)."""
     return {'id': e.id, 'kind': e.kind, 'amount': sum(p.amount for p in e.postings if p.amount > 0),
-            'point_type': e.point_type, 'reason': e.reason, 'business_ref': e.business_ref,
+            'point_type': e.point_type, 'reason': e.shown_reason, 'business_ref': e.business_ref,
             'at': e.created_at.isoformat() if e.created_at else None}
 
 

@@ -18,7 +18,8 @@ def load_user(user_id):
 
 
 # what a user who must replace the initial password may still open before doing so
-PASSWORD_CHANGE_OPEN = {'auth.change_password', 'auth.logout', 'auth.login', 'static', 'i18n.switch'}
+PASSWORD_CHANGE_OPEN = {'auth.change_password', 'auth.logout', 'auth.logout_page', 'auth.login', 'auth.health', 'static',
+                        'i18n.switch'}
 
 
 @bp.before_app_request

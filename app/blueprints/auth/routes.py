@@ -84,6 +84,28 @@ def change_password():
     return render_template('auth/password.html', errors={}, min_length=PASSWORD_MIN)
 
 
+@bp.get('/logout')
+def logout_page():
+    """An old bookmark or a typed /logout: the 退出 button (signing out is a POST, so no other site can do it)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for('auth.login'))
+    return render_template('auth/logout.html')
+
+
+@bp.get('/healthz')
+def health():
+    """For the load balancer or monitoring: 200 when the database answers, 503 otherwise."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    try:
+        db.session.execute(text('SELECT 1'))
+    except Exception:  # noqa: BLE001 - any database failure is "not healthy"
+        db.session.rollback()
+        return {'status': 'unavailable', 'database': False}, 503
+    return {'status': 'ok', 'database': True}
+
+
 @bp.post('/logout')
 @login_required
 def logout():
