@@ -4,7 +4,6 @@ the ledger export show the reader's language; rows written before English was ke
 from datetime import timedelta
 
 import pytest
-from flask_babel import force_locale, get_translations
 from sqlalchemy import select
 
 from app.extensions import db
@@ -13,40 +12,6 @@ from app.services import ledger, timers, transaction
 from app.services.step_names import NAMES, step_name
 from tests.web.shop_helpers import BATH, award, move_clock, review_task, started_gift, user
 from tests.web.test_exports import _export
-
-# the English of this fix's new msgids: used where the committed catalogue does not carry them yet
-ENGLISH = {
-    '赠予兑换「%(item)s」（受赠人：%(name)s）待审核，冻结积分':
-        'Gift redemption “%(item)s” (recipient: %(name)s) awaiting review: points held',
-    '赠予兑换「%(item)s」（受赠人：%(name)s）审核通过，扣减积分':
-        'Gift redemption “%(item)s” (recipient: %(name)s) approved: points deducted',
-    '赠予兑换「%(item)s」未通过审核，解冻积分': 'Gift redemption “%(item)s” not approved: points released',
-    '赠予兑换「%(item)s」超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻':
-        'Gift redemption “%(item)s” was not reviewed within %(days)s days: the request ended and the held points '
-        'were released',
-    '超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻':
-        'Not reviewed within %(days)s days: the request ended automatically and the held points were released',
-    '%(provider)s将在 3 个工作日内联系受赠人%(name)s（%(phone)s）安排服务':
-        '%(provider)s will contact the recipient %(name)s (%(phone)s) within 3 working days to arrange the service',
-    '服务机构': 'The service provider',
-    '个人兑换「%(name)s」': 'Redeemed “%(name)s”',
-    '积分捐入公益池': 'Points donated to the public welfare pool',
-    '项目捐分「%(name)s」': 'Donated to the project “%(name)s”',
-    '公益池分配：%(reason)s': 'Allocated from the public welfare pool: %(reason)s',
-    '演示数据：期初积分': 'Demo data: opening points',
-    '广志协审核（白名单免审）': 'Association review (skipped: whitelisted)',
-    '广志协审核（逾期）': 'Association review (overdue)',
-}
-
-
-@pytest.fixture(autouse=True)
-def english_catalogue(monkeypatch):
-    """Until `make extract` and the translator carry these msgids, give the loaded English catalogue them."""
-    with force_locale('en'):
-        catalog = get_translations()._catalog
-    for msgid, english in ENGLISH.items():
-        if not catalog.get(msgid):
-            monkeypatch.setitem(catalog, msgid, english)
 
 
 @pytest.fixture(autouse=True)

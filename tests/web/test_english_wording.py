@@ -1,51 +1,12 @@
 """English wording: names, statuses and notes built by code follow the page's language ("李晓敏 (Confirmed): 我有空"),
 a decision already taken reads "Approved" while its button says "Approve", "1 item needs correcting", one volunteer
-is "Volunteer", and a map point's errors read "Map point: Latitude is required". Chinese pages read as before.
-
-The English of the msgids these fixes introduce or reword is listed in WORDING; until the committed catalogue carries
-it, the `wording` fixture lends it to the loaded English catalogue for the test (it changes nothing once the catalogue
-says the same)."""
+is "Volunteer", and a map point's errors read "Map point: Latitude is required". Chinese pages read as before."""
 import html as html_lib
 import re
 
 import pytest
-from flask_babel import get_translations
 
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data
-
-# (context, msgid) -> English; a plural msgid is (singular, plural) -> (one, other)
-WORDING = {
-    ('decided', '通过'): 'Approved', ('decided', '不通过'): 'Rejected', ('decided', '提交'): 'Submitted',
-    ('headcount', '志愿者'): 'Volunteers', (None, '志愿者'): 'Volunteer',
-    (None, '%(name)s（%(provider)s派单）'): '%(name)s (dispatched by %(provider)s)',
-    (None, '请填写%(field)s'): '%(field)s is required',
-    (None, ('有 %(num)s 处需要修改', '有 %(num)s 处需要修改')): ('%(num)s item needs correcting',
-                                                        '%(num)s items need correcting'),
-}
-
-
-def _keys(context, msgid, english):
-    if isinstance(msgid, tuple):
-        return [((msgid[0], i), text) for i, text in enumerate(english)]
-    return [(f'{context}\x04{msgid}' if context else msgid, english)]
-
-
-@pytest.fixture(autouse=True)
-def wording(app):
-    with app.test_request_context('/?lang=en'):
-        catalog = get_translations()._catalog
-    missing = object()
-    kept = {}
-    for (context, msgid), english in WORDING.items():
-        for key, text in _keys(context, msgid, english):
-            kept[key] = catalog.get(key, missing)
-            catalog[key] = text
-    yield
-    for key, old in kept.items():
-        if old is missing:
-            catalog.pop(key, None)
-        else:
-            catalog[key] = old
 
 
 def text_of(page: str) -> str:
