@@ -7,8 +7,8 @@ BASE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 DEV_SECRET_KEY = 'dev-only-secret-change-me'
 
 
-def _db_url(default):
-    url = os.environ.get('DATABASE_URL', default)
+def _db_url(default, variable='DATABASE_URL'):
+    url = os.environ.get(variable) or default
     if url.startswith('postgres://'):
         url = 'postgresql+psycopg://' + url[len('postgres://'):]
     elif url.startswith('postgresql://'):
@@ -68,8 +68,9 @@ class Development(Config):
 
 class Testing(Config):
     TESTING = True
-    # never DATABASE_URL: the tests drop every table of their database (tests/conftest.py takes TEST_DATABASE_URL)
-    SQLALCHEMY_DATABASE_URI = 'sqlite://'
+    # never DATABASE_URL: the tests drop every table of their database (also in tests/conftest.py); a worker process
+    # the tests start finds their database here
+    SQLALCHEMY_DATABASE_URI = _db_url('sqlite://', 'TEST_DATABASE_URL')
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = 'memory://'

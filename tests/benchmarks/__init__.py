@@ -10,7 +10,7 @@ def bench_app(url: str):
         print('PostgreSQL only', file=sys.stderr)
         return None
     ensure_database(url)
-    os.environ['DATABASE_URL'] = url  # app.config reads DATABASE_URL when it is imported
+    os.environ['TEST_DATABASE_URL'] = url  # the testing settings read it (never DATABASE_URL) when imported
     from app import create_app
     return create_app('testing')
 

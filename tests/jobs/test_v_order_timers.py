@@ -317,7 +317,7 @@ SimpleWorker([Queue(QUEUE_NAME, connection=conn)], connection=conn).work(burst=T
 
 def _worker_env(app):
     url = db.engine.url.render_as_string(hide_password=False)
-    return {**os.environ, 'FLASK_APP': 'wsgi.py', 'APP_CONFIG': 'testing', 'DATABASE_URL': url,
+    return {**os.environ, 'FLASK_APP': 'wsgi.py', 'APP_CONFIG': 'testing', 'TEST_DATABASE_URL': url,
             'REDIS_URL': TEST_REDIS_URL, 'PYTHONPATH': str(ROOT)}
 
 

@@ -63,7 +63,8 @@ def test_health_check_says_whether_the_database_answers(client, app, monkeypatch
 
 
 def test_behind_a_trusted_proxy_the_throttle_counts_the_users_own_address():
-    app = create_app('testing', {'TRUSTED_PROXIES': 1, 'RATELIMIT_ENABLED': True, 'RATELIMIT_LOGIN': '2 per minute'})
+    app = create_app('testing', {'TRUSTED_PROXIES': 1, 'RATELIMIT_ENABLED': True, 'RATELIMIT_LOGIN': '2 per minute',
+                                 'SQLALCHEMY_DATABASE_URI': 'sqlite://'})  # its own database, not the suite's
     from app.extensions import db
     from app.services.demo import seed_demo
     with app.app_context():
@@ -95,4 +96,8 @@ def test_the_tests_ignore_database_url(monkeypatch):
     monkeypatch.setenv('DATABASE_URL', 'postgresql://example/production')
     monkeypatch.delenv('TEST_DATABASE_URL', raising=False)
     assert _database_url() == 'sqlite://'
-    assert create_app('testing').config['SQLALCHEMY_DATABASE_URI'] == 'sqlite://'
+    code = 'from app.config import Testing; print(Testing.SQLALCHEMY_DATABASE_URI)'
+    env = {**os.environ, 'DATABASE_URL': 'postgresql://example/production'}
+    env.pop('TEST_DATABASE_URL', None)
+    done = subprocess.run([sys.executable, '-c', code], cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    assert done.stdout.strip() == 'sqlite://', done.stderr
