@@ -30,6 +30,20 @@ def install(app):
         used = seed_demo(password)
         click.echo(f'demo data ready; every demo user logs in with password: {used}')
 
+    @app.cli.command('demo-cases')
+    def demo_cases_cmd():
+        """Add example cases in every state to the demo data (entries, V-orders), through the real services."""
+        from app.services.demo_cases import make_demo_cases
+        try:
+            made = make_demo_cases()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not made:
+            click.echo('demo cases are there already; nothing added')
+        else:
+            click.echo(f"added {made['entries']} service-object entries and {made['orders']} V-orders "
+                       '(sign in as station_xicun, street_xicun or vol_zhang to see them)')
+
     @app.cli.command('deploy-baseline')
     def deploy_cmd():
         """Publish bpmn/*.bpmn files that have no published version yet."""

@@ -33,6 +33,8 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get('TRUSTED_PROXIES', '0'))
     # each process re-reads the organisation tree this often, so units made by `flask create-unit` reach it
     ORG_CACHE_SECONDS = int(os.environ.get('ORG_CACHE_SECONDS', '60'))
+    # a finished Excel export (personal data) is kept this many days, then its file is deleted (0: kept for good)
+    EXPORT_KEEP_DAYS = int(os.environ.get('EXPORT_KEEP_DAYS', '7'))
     SQLALCHEMY_ENGINE_OPTIONS = {'pool_pre_ping': True}
     REDIS_URL = os.environ.get('REDIS_URL') or None
     TIMER_SWEEP_SECONDS = int(os.environ.get('TIMER_SWEEP_SECONDS', '60'))  # `flask worker` fires due timers

@@ -1,6 +1,4 @@
 """Test data builders shared by web, API and browser tests."""
-import struct
-import zlib
 from datetime import date
 
 from app.services.demo import make_id
@@ -11,11 +9,8 @@ ELDER_ID_2 = make_id('440104', date(1948, 2, 1), 66, female=True)
 
 def png_bytes(width=2, height=2) -> bytes:
     """A real (tiny) PNG file."""
-    def chunk(kind, data):
-        return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xffffffff)
-    raw = b''.join(b'\x00' + b'\xff\x00\x00' * width for _ in range(height))
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0))
-            + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+    from app.services.demo_cases import png
+    return png(width, height)
 
 
 def entry_data(file_ids, **overrides) -> dict:
