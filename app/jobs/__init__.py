@@ -80,7 +80,8 @@ _inline_sweep_lock = threading.Lock()
 
 def install_inline_sweep(app) -> None:
     """The embedded default has no worker: after a request, fire the due workflow timers (order expiry, reminders,
-    overdue marks) at most once every INLINE_TIMER_SWEEP_SECONDS. With REDIS_URL the worker's sweep does it."""
+    overdue marks) and delete expired export files at most once every INLINE_TIMER_SWEEP_SECONDS. With REDIS_URL
+    the worker's sweep does it."""
 
     @app.after_request
     def _sweep_due_timers(response):

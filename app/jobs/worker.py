@@ -43,5 +43,8 @@ def install(app):
     @app.cli.command('fire-timers')
     @click.option('--limit', type=int, default=500, help='At most this many instances per run.')
     def fire_timers_cmd(limit):
-        """Fire every due workflow timer once (for cron, or by hand when no worker runs)."""
+        """Fire every due workflow timer once and delete expired export files (for cron, or by hand when no worker
+        runs)."""
+        from app.jobs.exports import purge_expired_exports
         click.echo(f'fired timers of {fire_due(limit=limit)} instance(s)')
+        purge_expired_exports()

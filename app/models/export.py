@@ -12,7 +12,7 @@ class ExportJob(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
     kind: Mapped[str] = mapped_column(String(32))
     params_json: Mapped[str] = mapped_column(Text, default='{}')  # the filters, as the requester set them
-    status: Mapped[str] = mapped_column(String(16), default='queued')  # queued running done failed
+    status: Mapped[str] = mapped_column(String(16), default='queued')  # queued running done failed expired (file deleted)
     total_rows: Mapped[int | None]
     done_rows: Mapped[int] = mapped_column(default=0)
     file_name: Mapped[str] = mapped_column(String(120), default='')

@@ -1,5 +1,5 @@
 """The lists that can be exported to Excel (SPEC §3): review lists, the service-object library, V-orders,
-hour certifications, the points ledger and per-volunteer service records.
+hour certifications, the points ledger, per-volunteer service records and the 统计 figures.
 
 Each kind selects exactly the rows its list shows the user (the list's own query, unpaged) and filters them by
 a Beijing-time date range."""
@@ -23,7 +23,7 @@ from app.models import (
     VOrder,
     VOrderVolunteer,
 )
-from app.services import forms, order_list, service_objects, shop, tasks, v_orders
+from app.services import forms, order_list, service_objects, shop, stats, tasks, v_orders
 from app.services.exports import ExportKind, beijing, in_range, register
 from app.services.jurisdiction import open_task_ids
 from app.services.roles import role_label
@@ -254,3 +254,22 @@ register(ExportKind(
     filters=('point_type', 'q'), date_label=_l('记账日期'),
     columns=[_l('记账时间'), _l('分录号'), _l('类型'), _l('积分类型'), _l('志愿者'), _l('用户名'), _l('变动'),
              _l('事由'), _l('业务编号')]))
+
+
+# ---------------------------------------------------------------- 统计 (district statistics)
+
+def _stats_table(user, p) -> list[list]:
+    """The page's rows for the same filters (the period, the district), the total row last; the district column is
+    always there: a file is read away from the page that said which district it was."""
+    data = stats.stats_from_args(user, p)
+    cells = [[r['district_name'], r['street_name'], *(r[k] for k in stats.FIGURES)] for r in data['rows']]
+    if cells:
+        cells.append(['', str(_l('合计')), *(data['total'][k] for k in stats.FIGURES)])
+    return cells
+
+
+register(ExportKind(
+    key='stats', title=_l('统计'), allowed=stats.may_see_stats, table=_stats_table, filters=('district',),
+    date_label=_l('统计期间'), max_days=None,
+    columns=[_l('区'), _l('街道'), _l('新增服务对象'), _l('服务对象总数'), _l('发布订单'), _l('已完成'), _l('已取消'),
+             _l('已过期'), _l('已中止'), _l('认证时数'), _l('发放积分'), _l('服务志愿者'), _l('亲属兑换')]))

@@ -3,7 +3,11 @@ background job (inline without Redis) that reports its progress, and only its re
 
 Each kind of export (app/services/export_kinds.py) says who may ask for it, which rows the user may see (the
 same scoping as the list it comes from), and how one row becomes cells. The job reads the row ids once, then
-the rows in chunks, committing its progress after each chunk, so the page can show how far it got."""
+the rows in chunks, committing its progress after each chunk, so the page can show how far it got. A kind of
+figures (统计) computes its few rows from the filters at once instead.
+
+A finished file is personal data: it is kept EXPORT_KEEP_DAYS days (PIPL: no longer than needed), then the timer
+sweep deletes its content; the row stays, reads 已过期 and offers the same export again."""
 import io
 import json
 from collections.abc import Callable
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -19,10 +24,10 @@ from openpyxl.styles import Font
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import ExportJob, User
+from app.models import ExportJob, OrgUnit, User
 from app.models.base import utcnow
 from app.services import forms, messages, paged, row_id, transaction
-from app.services.errors import Forbidden, NotFound, ValidationFailed
+from app.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.validators import typed_day
 
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -31,7 +36,8 @@ XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 MAX_ROWS = 200_000  # one sheet of an .xlsx holds 1,048,576 rows; beyond this a narrower date range is asked for
 MAX_DAYS = 3 * 366
 STALE_AFTER = timedelta(minutes=15)  # well past the rq job timeout (app.jobs.JOB_TIMEOUT, 5 minutes)
-STATUS_LABELS = {'queued': _l('排队中'), 'running': _l('生成中'), 'done': _l('已完成'), 'failed': _l('失败')}
+STATUS_LABELS = {'queued': _l('排队中'), 'running': _l('生成中'), 'done': _l('已完成'), 'failed': _l('失败'),
+                 'expired': _l('已过期')}
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,13 @@ class ExportKind:
     key: str
     title: object  # a lazy string: the file and sheet name
     allowed: Callable[[User], bool]
-    ids: Callable[[User, dict], list[int]]  # the ids of the rows the user may see, in output order
     columns: list  # lazy header strings
-    rows: Callable[[list[int]], list[list]]  # cells of those ids, same order
+    ids: Callable[[User, dict], list[int]] | None = None  # the ids of the rows the user may see, in output order
+    rows: Callable[[list[int]], list[list]] | None = None  # cells of those ids, same order
+    # instead of ids + rows: all the cells, computed from the user and the filters (figures, not records)
+    table: Callable[[User, dict], list[list]] | None = None
     filters: tuple[str, ...] = ()  # query parameters the kind accepts besides the date range
+    max_days: int | None = MAX_DAYS  # the longest date range (None: any, for figures that are cheap at any range)
     date_label: object = field(default=_l('日期'))  # what the date range filters on, for the page
     defaults: dict = field(default_factory=dict)  # a filter's value when the request leaves it out (stored, shown)
 
@@ -75,7 +84,7 @@ def clean_params(kind: ExportKind, raw: dict) -> dict:
     start, end = typed_day(raw.get('from'), 'from', errors), typed_day(raw.get('to'), 'to', errors)
     if start and end and start > end:
         errors['from'] = [_l('开始日期不能晚于结束日期')]  # the words and field of the order list's filter
-    elif start and end and (end - start).days > MAX_DAYS:
+    elif start and end and kind.max_days is not None and (end - start).days > kind.max_days:
         errors['to'] = [_l('日期范围不能超过 3 年，请分段导出')]
     if errors:
         raise ValidationFailed(errors)
@@ -115,7 +124,7 @@ def request_export(user, kind_key: str, raw_params: dict, schedule: Callable[[in
     not import jobs); it runs once this transaction has committed."""
     kind = _kind(user, kind_key)
     params = clean_params(kind, raw_params)
-    total = len(kind.ids(user, params))
+    total = len(kind.table(user, params) if kind.table else kind.ids(user, params))
     if total > MAX_ROWS:
         raise ValidationFailed({'to': [_l('该范围共 %(n)s 行，超过单个文件上限 %(max)s 行，请缩小日期范围',
                                           n=total, max=MAX_ROWS)]})
@@ -168,19 +177,31 @@ def run(job_id: int) -> bool:
     return True
 
 
-def _write(kind: ExportKind, user, params: dict, job_id: int) -> tuple[bytes, int]:
+def _chunks(kind: ExportKind, user, params: dict, job_id: int):
+    """(rows done, their cells) chunk by chunk: ids are read once and their rows in chunks; a `table` kind's
+    handful of rows comes in one."""
+    if kind.table is not None:
+        cells = kind.table(user, params)
+        _progress(job_id, total_rows=len(cells))
+        yield len(cells), cells
+        return
     ids = kind.ids(user, params)
     _progress(job_id, total_rows=len(ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        yield len(chunk), kind.rows(chunk)  # the chunk's rows are not kept: the session holds unchanged rows weakly
+
+
+def _write(kind: ExportKind, user, params: dict, job_id: int) -> tuple[bytes, int]:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(str(kind.title)[:31])
     bold = Font(bold=True)
     sheet.append([_header_cell(sheet, str(text), bold) for text in kind.columns])
     done = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
-        for row in kind.rows(chunk):
+    for count, cells in _chunks(kind, user, params, job_id):
+        for row in cells:
             sheet.append([_text_cell(sheet, v) if isinstance(v, str) and v.startswith('=') else v for v in row])
-        done += len(chunk)  # the chunk's rows are not kept: the session holds unchanged rows weakly
+        done += count
         _progress(job_id, done_rows=done)
     out = io.BytesIO()
     book.save(out)
@@ -215,11 +236,51 @@ def get_export(user, job_id) -> ExportJob:
     return job
 
 
+class ExportExpired(ServiceError):
+    """410 Gone: the file was deleted at the end of its keeping period; the export can be asked for again."""
+    status = 410
+    code = 'expired'
+
+    def default_message(self):
+        return _l('该导出文件已超过保留期限并已删除，请重新导出')
+
+
 def export_file(user, job_id) -> tuple[bytes, str]:
     job = get_export(user, job_id)
+    if shown_status(job) == 'expired':
+        raise ExportExpired()
     if job.status != 'done':
         raise NotFound(_l('文件还没有生成好'))
     return job.content, job.file_name
+
+
+# ---------------------------------------------------------------- retention
+
+def keep_days() -> int:
+    """How many days a finished file is kept (EXPORT_KEEP_DAYS; 0 keeps files for good)."""
+    return max(int(current_app.config.get('EXPORT_KEEP_DAYS') or 0), 0)
+
+
+def _expiry_cutoff() -> datetime | None:
+    days = keep_days()
+    return utcnow() - timedelta(days=days) if days else None
+
+
+def expires_at(job: ExportJob) -> datetime | None:
+    days = keep_days()
+    return job.finished_at + timedelta(days=days) if days and job.status == 'done' and job.finished_at else None
+
+
+def purge_expired() -> int:
+    """Delete the content of the files finished more than EXPORT_KEEP_DAYS days ago (the rows stay, 已过期); how many."""
+    cutoff = _expiry_cutoff()
+    if cutoff is None:
+        return 0
+    with transaction():
+        result = db.session.execute(
+            update(ExportJob).where(ExportJob.status == 'done', ExportJob.finished_at < cutoff)
+            .values(status='expired', content=None, size=None).execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def params_of(job: ExportJob) -> dict:
@@ -232,7 +293,8 @@ def kind_title(job: ExportJob) -> str:
 
 
 FILTER_NAMES = {'from': _l('开始日期'), 'to': _l('结束日期'), 'state': _l('审核状态'), 'view': _l('范围'),
-                'status': _l('订单状态'), 'process': _l('流程'), 'point_type': _l('积分类型'), 'q': _l('关键字')}
+                'status': _l('订单状态'), 'process': _l('流程'), 'point_type': _l('积分类型'), 'q': _l('关键字'),
+                'district': _l('区域')}
 STATE_NAMES = {'open': _l('未审核'), 'approve': _l('已通过'), 'reject': _l('未通过'), 'done': _l('已处理'),
                'all': _l('全部')}
 TASK_STATE_CHOICES = ('open', 'approve', 'reject', 'all')  # the 审核列表's states the export page offers
@@ -244,7 +306,12 @@ def filter_label(name: str, value: str) -> str:
     from app.services import shop, v_orders
     statuses = {**v_orders.STATUS_LABELS, 'overdue': _l('已逾期未认证')}
     words = {'state': STATE_NAMES, 'view': VIEW_NAMES, 'status': statuses}.get(name, {})
-    shown = shop.point_label(value) if name == 'point_type' else words.get(value, value)
+    if name == 'point_type':
+        shown = shop.point_label(value)
+    elif name == 'district':
+        shown = db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == value, OrgUnit.kind == 'district')) or value
+    else:
+        shown = words.get(value, value)
     return str(_l('%(name)s：%(value)s', name=FILTER_NAMES.get(name, name), value=shown))
 
 
@@ -253,6 +320,8 @@ def shown_status(job: ExportJob) -> str:
     worker was killed): the page stops waiting for it and the user asks again."""
     if job.status == 'running' and job.started_at and utcnow() - job.started_at > STALE_AFTER:
         return 'failed'
+    if job.status == 'done' and job.finished_at and (cutoff := _expiry_cutoff()) and job.finished_at < cutoff:
+        return 'expired'  # past its keeping period, before the sweep got to it: it is not handed out any more
     return job.status
 
 
@@ -261,11 +330,12 @@ def job_view(job: ExportJob) -> dict:
     return {'id': job.id, 'kind': job.kind, 'title': kind_title(job), 'params': params_of(job),
             'status': status, 'status_label': str(STATUS_LABELS.get(status, status)),
             'total_rows': job.total_rows, 'done_rows': job.done_rows,
-            'progress': 100 if job.status == 'done' else (int(job.done_rows * 100 / total) if total else 0),
+            'progress': 100 if job.status in ('done', 'expired') else (int(job.done_rows * 100 / total) if total else 0),
             'file_name': job.file_name or None, 'size': job.size,
             'error': str(_l('导出失败，请稍后重试，或缩小日期范围')) if status == 'failed' else None,
             'created_at': job.created_at.isoformat() if job.created_at else None,
-            'finished_at': job.finished_at.isoformat() if job.finished_at else None}
+            'finished_at': job.finished_at.isoformat() if job.finished_at else None,
+            'expires_at': expires_at(job).isoformat() if expires_at(job) else None}
 
 
 from app.services import export_kinds  # noqa: E402,F401  (registers the kinds; it imports this module)

@@ -6,8 +6,9 @@ from flask_login import current_user
 from app.blueprints.admin import bp
 from app.blueprints.admin import json_views as jv
 from app.blueprints.errors import is_api_path
+from app.blueprints.web import page_arg
 from app.extensions import login_manager
-from app.services import process_admin, process_migration
+from app.services import audit_log, process_admin, process_migration
 from app.services.errors import Conflict, Unauthorized, ValidationFailed
 from app.services.step_names import step_name
 
@@ -29,6 +30,18 @@ def index():
 @bp.get('/processes')
 def processes():
     return render_template('admin/processes.html', rows=process_admin.overview(current_user))
+
+
+@bp.get('/audit')
+def audit():
+    """审计日志: a bad filter is explained and the typed ones are kept."""
+    try:
+        rows, total = audit_log.search(current_user, request.args, page_arg())
+        errors = {}
+    except ValidationFailed as exc:
+        rows, total, errors = [], 0, exc.errors
+    return render_template('admin/audit.html', rows=rows, total=total, errors=errors, page=page_arg(), f=request.args,
+                           groups=audit_log.group_options()), 422 if errors else 200
 
 
 @bp.get('/processes/<key>')

@@ -165,6 +165,7 @@ class ExportRequest(_Loose):
     process = _text(load_default=None, allow_none=True)
     point_type = _text(load_default=None, allow_none=True)
     q = _text(load_default=None, allow_none=True)
+    district = _text(load_default=None, allow_none=True)  # 统计: one district
 
 
 class MigrationRequest(_Loose):

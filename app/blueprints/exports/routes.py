@@ -22,7 +22,7 @@ def _page(values, errors, status=200):
     rows, total = exports.my_exports(current_user, page_arg())
     return render_template('exports/index.html', rows=rows, total=total, page=page_arg(), values=values,
                            errors=errors, kinds=exports.kinds_for(current_user), task_states=exports.TASK_STATE_CHOICES,
-                           state_names=exports.STATE_NAMES,
+                           state_names=exports.STATE_NAMES, keep_days=exports.keep_days(),
                            busy=any(exports.shown_status(j) in ('queued', 'running') for j in rows)), status
 
 
@@ -36,7 +36,8 @@ def progress():
     """The progress of the exports on one page of the list, for app.js to update the rows in place (no page reload)."""
     rows, _total = exports.my_exports(current_user, page_arg())
     items = [dict(exports.job_view(j), rows_text=ngettext('%(num)s 行', '%(num)s 行', j.total_rows or 0),
-                  download_url=url_for('exports.download', job_id=j.id) if j.status == 'done' else None) for j in rows]
+                  download_url=url_for('exports.download', job_id=j.id) if exports.shown_status(j) == 'done' else None)
+             for j in rows]
     return jsonify({'items': items, 'busy': any(i['status'] in ('queued', 'running') for i in items)})
 
 
@@ -53,5 +54,10 @@ def create():
 
 @bp.get('/exports/<int:job_id>/download')
 def download(job_id):
-    content, name = exports.export_file(current_user, job_id)
+    """An expired file (a link in an old message) leads back to the list, where the same export can be asked again."""
+    try:
+        content, name = exports.export_file(current_user, job_id)
+    except exports.ExportExpired as exc:
+        flash(str(exc.message), 'error')
+        return redirect(url_for('exports.index', _anchor=f'export-{job_id}'))
     return send_file(BytesIO(content), mimetype=exports.XLSX, as_attachment=True, download_name=name)
