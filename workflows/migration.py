@@ -85,11 +85,17 @@ def _check_safe(top_diff, sub_diffs) -> None:
 
 
 def _element_signature(el) -> str:
-    """An element's own XML without nested elements that carry their own id and without DI."""
-    clone = etree.fromstring(etree.tostring(el))
+    """An element's own XML without nested elements that carry their own id and without DI; indentation (text
+    that is only white space, which the editor rewrites on every save) does not count as a change."""
+    clone = etree.fromstring(etree.tostring(el, with_tail=False))
     for child in list(clone):
         if isinstance(child.tag, str) and child.get("id") and child.tag.split("}")[-1] != "conditionExpression":
             clone.remove(child)
+    for node in clone.iter():
+        if node.text is not None and not node.text.strip():
+            node.text = None
+        if node.tail is not None and not node.tail.strip():
+            node.tail = None
     return etree.tostring(clone, method="c14n")
 
 

@@ -64,7 +64,7 @@ def _unit(code) -> OrgUnit | None:
 
 
 def _check_password(password: str) -> None:
-    if len(password or '') < PASSWORD_MIN:
+    if len((password or '').strip()) < PASSWORD_MIN:  # eight spaces are no password
         _refuse('password', _l('密码至少 %(n)s 位', n=PASSWORD_MIN))
     if len(password) > PASSWORD_MAX:
         _refuse('password', _l('密码不能超过 %(n)s 位', n=PASSWORD_MAX))

@@ -244,6 +244,8 @@ def change_initial_password(user, password: str, confirm: str) -> None:
     password, confirm = password or '', confirm or ''
     if len(password) < PASSWORD_MIN:
         errors['password'] = [_l('新密码至少 %(n)s 位', n=PASSWORD_MIN)]
+    elif len(password.strip()) < PASSWORD_MIN:
+        errors['password'] = [_l('新密码不能只是空格，空格之外至少 %(n)s 位', n=PASSWORD_MIN)]
     elif len(password) > 128:
         errors['password'] = [_l('新密码不能超过 128 位')]
     elif password != confirm:

@@ -31,10 +31,12 @@ def home():
     return render_template('mobile/home.html', rows=rows, total=total)
 
 
-def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None, rejection=None):
+def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None, rejection=None,
+               case=None):
+    """A phone form; `case`: the case a step of it belongs to (its title and page are shown above the form)."""
     form = forms.get_form(form_key)
     return render_template('mobile/form.html', form=form, values=values, errors=errors, kept=kept,
-                           action=action, title=title, options=options or {}, rejection=rejection), status
+                           action=action, title=title, options=options or {}, rejection=rejection, case=case), status
 
 
 @bp.get('/service-objects/new')
@@ -105,7 +107,7 @@ def _resubmit_page(inst, task, values, errors, kept, status=200):
     return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id),
                       _('修改后重新提交') if resubmission else step_name(task.title), status, form_key=task.form_key,
                       options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key, task=task),
-                      rejection=_latest_rejection(inst) if resubmission else None)
+                      rejection=_latest_rejection(inst) if resubmission else None, case=inst)
 
 
 @bp.get('/cases/<int:instance_id>/resubmit')

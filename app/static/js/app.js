@@ -28,6 +28,33 @@
   var fitTimer = null;
   window.addEventListener('resize', function () { clearTimeout(fitTimer); fitTimer = setTimeout(fitHeader, 100); });
 
+  // ---- 认领 / 取消认领 reload the task page: what was already typed into its decision form comes back
+  var stashKey = 'typed:' + location.pathname;
+  $all('form[data-keeps]').forEach(function (claimForm) {
+    claimForm.addEventListener('submit', function () {
+      var target = document.getElementById(claimForm.getAttribute('data-keeps'));
+      if (!target) return;
+      var typed = {};
+      $all('textarea, input[type=text], input[type=radio]:checked, select', target).forEach(function (el) {
+        if (el.name && el.value) typed[el.name] = el.value;
+      });
+      try { sessionStorage.setItem(stashKey, JSON.stringify(typed)); } catch (err) { /* private mode: nothing kept */ }
+    });
+  });
+  var stashed = null;
+  try {
+    stashed = JSON.parse(sessionStorage.getItem(stashKey) || 'null');
+    sessionStorage.removeItem(stashKey);
+  } catch (err) { stashed = null; }
+  if (stashed) {
+    Object.keys(stashed).forEach(function (name) {
+      $all('#decision-form [name="' + name + '"]').forEach(function (el) {
+        if (el.type === 'radio') el.checked = el.value === stashed[name];
+        else if (el.type !== 'hidden' && el.type !== 'file' && !el.value) el.value = stashed[name];
+      });
+    });
+  }
+
   // ---- 大字模式 (large-font mode for elderly users): remembered in a cookie the server reads too
   var elder = document.getElementById('elder-toggle');
   if (elder) {
