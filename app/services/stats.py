@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, union
+from sqlalchemy import String, and_, case, cast, exists, func, literal, null, or_, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -98,12 +98,16 @@ def _objects(street_ids, lo, hi) -> tuple[dict, dict]:
     in_library = and_(ServiceObject.status == 'approved', ServiceObject.decided_at < hi, ~exists(select(newer.id).where(
         newer.id_number == ServiceObject.id_number, newer.status == 'approved', newer.version > ServiceObject.version,
         newer.decided_at < hi)))
+    # a CTE read twice (per street, and the total) is computed once: the library is the costly part
     pairs = union(*(select(column.label('street_id'), ServiceObject.id.label('id'), ServiceObject.decided_at.label('at'))
                     .where(in_library, column.in_(street_ids))
-                    for column in (ServiceObject.household_street_id, ServiceObject.residence_street_id))).subquery()
+                    for column in (ServiceObject.household_street_id, ServiceObject.residence_street_id))).cte('pairs')
     new = case((pairs.c.at >= lo, pairs.c.id))
-    per_street = _by_street(select(pairs.c.street_id, func.count(new), func.count()).group_by(pairs.c.street_id))
-    new_total, total = db.session.execute(select(func.count(new.distinct()), func.count(pairs.c.id.distinct()))).one()
+    rows = db.session.execute(union_all(
+        select(pairs.c.street_id, func.count(new), func.count()).group_by(pairs.c.street_id),
+        select(null(), func.count(new.distinct()), func.count(pairs.c.id.distinct())))).all()
+    per_street = {row[0]: row[1:] for row in rows if row[0] is not None}
+    new_total, total = next(row[1:] for row in rows if row[0] is None)
     return per_street, {'objects_approved': new_total, 'objects_total': total}
 
 
