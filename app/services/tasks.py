@@ -304,10 +304,11 @@ def _reviewed_clause(user, decision):
 
 
 def decided_clause(user, state):
-    """Tasks the user decided: all of them ('done'), or those approved / rejected ('approve' / 'reject')."""
+    """Tasks the user decided: all of them ('done'), or those approved / rejected ('approve' / 'reject'). Their own
+    forms as a submitter (an order they published, its rating) are their cases, not work on others' cases."""
     if state in ('approve', 'reject'):
         return _reviewed_clause(user, state)
-    return HumanTask.completed_by_id == user.id
+    return (HumanTask.completed_by_id == user.id) & (func.coalesce(HumanTask.lane, 'submitter') != 'submitter')
 
 
 def _rows_in_order(page_ids) -> list[HumanTask]:

@@ -1,5 +1,6 @@
 """A working day with fresh eyes (walk 14): the station finds 发布V订单 in 订单管理, a publisher's 确认完成并评价
-page says which order it rates and leads back to it; a password of spaces is no password."""
+page says which order it rates and leads back to it; a password of spaces is no password; the review list's
+"all" export is review work only."""
 from tests.web.test_v_order_lifecycle import travel_past_service
 from tests.web.test_v_order_rules import staffed_order
 
@@ -29,3 +30,20 @@ def test_a_password_of_spaces_is_refused_on_the_page_and_by_the_cli(app, login):
     assert page.status_code == 422 and '新密码不能只是空格' in page.get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=['set-password', 'vol_li', '--password', ' ' * 10])
     assert result.exit_code == 1 and '密码至少 8 位' in result.output
+
+
+def test_the_review_list_export_of_all_tasks_leaves_out_the_stations_own_submissions(app, api, monkeypatch):
+    from tests.web.test_exports import _export
+    from tests.web.test_v_order_lifecycle import approved_object, open_task
+    from tests.web.test_v_order_rules import publish
+    monkeypatch.setitem(app.config, 'REDIS_URL', None)
+    station = api('station_xicun')
+    so = approved_object(api)                     # the station reviewed this entry (社工站初审)
+    inst = publish(station, so)                   # and published an order itself (填写订单, its own form)
+    assert open_task(station, inst['id']) is not None
+    _, rows = _export(station, kind='tasks', state='all')
+    steps = [r[2] for r in rows[1:]]
+    assert '社工站初审' in steps and '社工站发布审核' in steps
+    assert '填写订单' not in steps, 'its own submission is not review work'
+    done = station.get('/tasks?state=done').get_json()['items']
+    assert done and all(t['lane'] != 'submitter' for t in done)
