@@ -5,14 +5,20 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import AuditLog, Decision, User
+from app.services import org_cache, shop
 from app.services.errors import ValidationFailed
 from app.services.process_admin import require_admin
+from app.services.roles import role_label
+from app.services.step_names import step_name
 from app.services.unit_lists import CHANGE_LABELS
+from app.services.unit_lists import KINDS as LIST_KINDS
 from app.services.v_orders import BEIJING, beijing
 from app.services.validators import typed_day
 
@@ -37,6 +43,50 @@ GROUPS = {
     'lists': (_l('名单与敏感词'), ('unit_list.', 'sensitive_word.')),
     'accounts': (_l('账号与单位'), ('user.', 'org_unit.')),
 }
+# where an event came from, besides a signed-in person: `flask create-user` and the other account commands write
+# their rows without an actor and with {"via": "cli"} (accounts._audit)
+SOURCES = {'cli': _l('命令行')}
+CLI_MARK = '"via": "cli"'  # as json.dumps writes it
+# the page's words for the keys the writers of audit rows put into their details (the API keeps the keys)
+DETAIL_LABELS = {
+    # accounts and units (accounts.py, on the command line)
+    'username': _l('用户名'), 'display_name': _l('显示名称'), 'role': _l('角色'), 'unit': _l('单位'),
+    'must_change': _l('下次登录须修改密码'), 'code': _l('单位代码'), 'name': _l('名称'), 'kind': _l('单位类型'),
+    'parent': _l('上级单位'), 'is_veterans': _l('退役军人单位'),
+    # lists and sensitive words (unit_lists.py, sensitive_words.py)
+    'list': _l('名单'), 'org_unit': _l('单位'), 'word': _l('敏感词'),
+    # diagrams (process_admin.py, process_migration.py)
+    'draft_id': _l('草稿编号'), 'base_version': _l('基础版本'), 'problems': _l('问题数'), 'diff': _l('改动'),
+    'version': _l('版本'), 'previous_version': _l('上一版本'), 'from_version': _l('从版本'), 'to_version': _l('到版本'),
+    'moved': _l('已迁移的案件'), 'blocked': _l('不能迁移的案件'),
+    # a case reset (its decision row)
+    'step': _l('步骤'), 'reason': _l('原因'),
+    # the 公益池 (shop.allocate)
+    'volunteer': _l('志愿者'), 'amount': _l('积分'), 'entry_id': _l('分录号'),
+    # redemption resources (shop.item_dict, as created and as reviewed)
+    'item': _l('兑换资源'), 'id': _l('编号'), 'section': _l('栏目'), 'price': _l('所需积分'),
+    'point_type': _l('积分类型'), 'stock': _l('库存'), 'available': _l('可用'), 'district': _l('所属区'),
+    'provider': _l('提供单位'), 'description': _l('说明'), 'status': _l('状态'),
+    'gift_allowed': _l('可赠予直系亲属'),
+    # team imports (volunteers._apply)
+    'team': _l('团队'), 'file': _l('文件'), 'rows': _l('行数'), 'created': _l('新建志愿者'),
+    'joined': _l('已有志愿者加入'), 'already': _l('已在本队'), 'created_user_ids': _l('新建的账号'),
+    'joined_user_ids': _l('加入的账号'),
+    # a detail that was not an object
+    'detail': _l('详情'),
+}
+# key -> the key of its name written next to it: the code is shown by its name, the name's own key not again
+COMPANIONS = {'team': 'team_name', 'district': 'district_name', 'org_unit': 'name', 'section': 'section_label',
+              'point_type': 'point_type_label'}
+UNIT_KEYS = ('unit', 'parent', 'org_unit', 'team', 'district')
+USER_ID_KEYS = ('created_user_ids', 'joined_user_ids')
+UNIT_KINDS = {'city': _l('市'), 'district': _l('区'), 'street': _l('街道'), 'station': _l('社工站'),
+              'team': _l('志愿服务团队'), 'provider': _l('服务商'), 'association': _l('志愿者协会'),
+              'bureau': _l('政府部门')}
+# key -> the display name of a value that is a code (the app's own names, in the reader's language)
+VALUE_WORDS = {'role': role_label, 'kind': lambda v: str(UNIT_KINDS.get(v, v)), 'list': lambda v: str(LIST_KINDS.get(v, v)),
+               'section': shop.section_label, 'point_type': shop.point_label,
+               'status': lambda v: str(shop.ITEM_STATUSES.get(v, v))}
 # never shown, whatever a writer of audit rows puts into its details
 SECRET_KEY = re.compile(r'password|hash|token|secret', re.I)
 TEXT_MAX, LIST_MAX = 80, 5
@@ -56,10 +106,16 @@ def _events():
     logs = select(_text('audit').label('src'), AuditLog.id.label('row_id'), AuditLog.actor_id.label('actor_id'),
                   AuditLog.action.label('action'), AuditLog.target.label('target'),
                   AuditLog.detail_json.label('detail_json'), cast(null(), String).label('reason'),
-                  cast(null(), String).label('step'), AuditLog.at.label('at'))
+                  cast(null(), String).label('step'), cast(null(), String).label('step_title'),
+                  AuditLog.at.label('at'))
+    # the name of the step a case went back to: the title of that step's latest decided task in the case
+    done = aliased(Decision)
+    step_title = (select(done.task_title).where(done.instance_id == Decision.instance_id,
+                                                done.bpmn_id == Decision.bpmn_id, done.decision != 'reset')
+                  .order_by(done.id.desc()).limit(1).correlate(Decision).scalar_subquery())
     resets = select(_text('decision'), Decision.id, Decision.actor_id, _text(RESET),
                     _text('instance:') + cast(Decision.instance_id, String), _text('{}'), Decision.reason,
-                    Decision.bpmn_id, Decision.at).where(Decision.decision == 'reset')
+                    Decision.bpmn_id, step_title, Decision.at).where(Decision.decision == 'reset')
     return union_all(logs, resets).subquery('event')
 
 
@@ -71,14 +127,19 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), BEIJING).astimezone(UTC)
 
 
-def search(user, args: Mapping, page: int = 1) -> tuple[list[dict], int]:
+def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[list[dict], int]:
     """(one page of events as rows for the page and the API, how many match) from the list's query arguments:
-    group, actor (username or name), from/to (Beijing days, inclusive), q (text in the target)."""
+    group, actor (username or name), source ('cli': done on the command line), from/to (Beijing days, inclusive),
+    q (text in the target). `readable`: each row also has `shown`, its details as the page's labels and words
+    (the API leaves them out and keeps the machine-readable `details`)."""
     require_admin(user)
     errors: dict = {}
     group = (args.get('group') or '').strip()
     if group and group not in GROUPS:
         errors['group'] = [_l('操作类别无效')]
+    source = (args.get('source') or '').strip()
+    if source and source not in SOURCES:
+        errors['source'] = [_l('来源无效')]
     start, end = typed_day(args.get('from'), 'from', errors), typed_day(args.get('to'), 'to', errors)
     if start and end and start > end:
         errors.setdefault('from', []).append(_l('开始日期不能晚于结束日期'))
@@ -92,6 +153,8 @@ def search(user, args: Mapping, page: int = 1) -> tuple[list[dict], int]:
     if actor:
         cond.append(event.c.actor_id.in_(select(User.id).where(or_(User.username.contains(actor, autoescape=True),
                                                                     User.display_name.contains(actor, autoescape=True)))))
+    if source == 'cli':
+        cond.append(and_(event.c.actor_id.is_(None), event.c.detail_json.contains(CLI_MARK, autoescape=True)))
     if start and start > date.min:
         cond.append(event.c.at >= _day_start(start))
     if end and end < date.max:
@@ -105,18 +168,24 @@ def search(user, args: Mapping, page: int = 1) -> tuple[list[dict], int]:
         select(event, User.username, User.display_name).outerjoin(User, User.id == event.c.actor_id).where(*cond)
         .order_by(event.c.at.desc(), event.c.src.desc(), event.c.row_id.desc())
         .limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).all()
-    return [_row(r) for r in rows], total
+    items = [_row(r) for r in rows]
+    if readable:
+        _add_shown(items, rows)
+    return items, total
 
 
-def _row(r) -> dict:
+def _detail_of(r) -> dict:
+    if r.src == 'decision':
+        return {'step': r.step, 'reason': r.reason}
     try:
         detail = json.loads(r.detail_json or '{}')
     except ValueError:
         detail = {}
-    if not isinstance(detail, dict):
-        detail = {'detail': detail}
-    if r.src == 'decision':
-        detail = {'step': r.step, 'reason': r.reason}
+    return detail if isinstance(detail, dict) else {'detail': detail}
+
+
+def _row(r) -> dict:
+    detail = _detail_of(r)
     if r.username:
         actor = r.display_name
     elif detail.get('via') == 'cli':
@@ -140,7 +209,7 @@ def _details(detail: dict) -> list[list[str]]:
     """[[key, short text], ...]: secrets left out, lists and long texts cut, a diagram diff as counts."""
     out = []
     for key, value in detail.items():
-        if key == 'via' or SECRET_KEY.search(str(key)) or value in (None, '', [], {}):
+        if _hidden(key, value):
             continue
         if key == 'diff' and isinstance(value, dict):
             text = ' '.join(f'{sign}{len(value.get(part) or [])}' for sign, part in
@@ -149,6 +218,58 @@ def _details(detail: dict) -> list[list[str]]:
             text = _short(value)
         out.append([str(key), text])
     return out
+
+
+def _hidden(key, value) -> bool:
+    return key == 'via' or bool(SECRET_KEY.search(str(key))) or value in (None, '', [], {})
+
+
+def _add_shown(items: list[dict], rows) -> None:
+    """Each row's `shown`: its details as [label, text] in the reader's language (unknown keys as they are)."""
+    details = [_detail_of(r) for r in rows]
+    ids = {i for d in details for key in USER_ID_KEYS if isinstance(d.get(key), list)
+           for i in d[key][:LIST_MAX] if isinstance(i, int) and not isinstance(i, bool)}
+    logins = {d['volunteer'] for d in details if isinstance(d.get('volunteer'), str)}
+    names = {'ids': dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+             if ids else {},
+             'usernames': dict(db.session.execute(select(User.username, User.display_name)
+                                                  .where(User.username.in_(logins))).all()) if logins else {}}
+    for item, r, detail in zip(items, rows, details, strict=True):
+        named = {COMPANIONS[k] for k in detail if k in COMPANIONS}  # shown with their code, not again on their own
+        item['shown'] = [[str(DETAIL_LABELS.get(key, key)), _shown(key, value, detail, r.step_title, names)]
+                         for key, value in detail.items() if not _hidden(key, value) and key not in named]
+
+
+def _shown(key: str, value, detail: dict, step_title, names: dict) -> str:
+    """One detail's value in words: names for codes (roles, unit kinds, lists, units, sections, point types), 是/否,
+    a diagram diff as counts, the step a case went back to by its name, people by their names."""
+    if isinstance(value, bool):
+        return gettext('是') if value else gettext('否')
+    if key == 'diff' and isinstance(value, dict):
+        return gettext('新增 %(added)s 项，删除 %(removed)s 项，修改 %(changed)s 项',
+                       **{part: len(value.get(part) or []) for part in ('added', 'removed', 'changed')})
+    if key == 'step':
+        return step_name(step_title) if step_title else _short(value)
+    if key in VALUE_WORDS and isinstance(value, str):
+        return _short(VALUE_WORDS[key](value))
+    if key in UNIT_KEYS and isinstance(value, str):
+        unit = None if detail.get(COMPANIONS.get(key)) else org_cache.unit(value)
+        return _named(detail.get(COMPANIONS.get(key)) or (unit.name if unit else None), value)
+    if key == 'volunteer' and isinstance(value, str):
+        return _named(names['usernames'].get(value), value)
+    if isinstance(value, list):
+        if key in USER_ID_KEYS:  # the accounts a team import made or added: by name (their usernames are phones)
+            return _short([names['ids'].get(i, i) for i in value])
+        if key == 'moved':
+            return _short([f'#{i}' for i in value])
+        if key == 'blocked':
+            return _short([(v.get('title') or f"#{v.get('instance_id')}") if isinstance(v, dict) else v for v in value])
+    return _short(value)
+
+
+def _named(name, code: str) -> str:
+    """'西村街社工站（xicun_station）': a name with its code, or the code alone when there is no name."""
+    return _short(gettext('%(text)s（%(note)s）', text=name, note=code) if name and name != code else code)
 
 
 def _short(value) -> str:

@@ -268,8 +268,23 @@ def _stats_table(user, p) -> list[list]:
     return cells
 
 
+def _stats_heading(user, p) -> str:
+    """'时间银行统计 — 荔湾区 — 2026-01-01 至 2026-11-30': the report, the district picked (the bureau's own one, or
+    全市 for the whole city) and the period the figures are for (the current month when the filters left it out)."""
+    date_from, date_to, district = stats.period_from_args(user, p)  # the figures themselves are not needed here
+    names = {d.code: d.name for d in stats.district_choices(user)}
+    if district:
+        area = names.get(district, district)
+    elif _roles(user) & stats.CITY_ROLES:
+        area = _l('全市')
+    else:
+        area = '、'.join(names.values())
+    return str(_l('时间银行统计 — %(area)s — %(start)s 至 %(end)s', area=area, start=date_from.isoformat(),
+                  end=date_to.isoformat()))
+
+
 register(ExportKind(
-    key='stats', title=_l('统计'), allowed=stats.may_see_stats, table=_stats_table, filters=('district',),
-    date_label=_l('统计期间'), max_days=None,
+    key='stats', title=_l('统计'), allowed=stats.may_see_stats, table=_stats_table, heading=_stats_heading,
+    filters=('district',), date_label=_l('统计期间'), max_days=None,
     columns=[_l('区'), _l('街道'), _l('新增服务对象'), _l('服务对象总数'), _l('发布订单'), _l('已完成'), _l('已取消'),
              _l('已过期'), _l('已中止'), _l('认证时数'), _l('发放积分'), _l('服务志愿者'), _l('亲属兑换')]))

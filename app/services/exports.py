@@ -54,6 +54,8 @@ class ExportKind:
     max_days: int | None = MAX_DAYS  # the longest date range (None: any, for figures that are cheap at any range)
     date_label: object = field(default=_l('日期'))  # what the date range filters on, for the page
     defaults: dict = field(default_factory=dict)  # a filter's value when the request leaves it out (stored, shown)
+    # a title line above the header row (figures: which report, for where and which period), from the filters
+    heading: Callable[[User, dict], str] | None = None
 
 
 KINDS: dict[str, ExportKind] = {}
@@ -196,6 +198,8 @@ def _write(kind: ExportKind, user, params: dict, job_id: int) -> tuple[bytes, in
     book = Workbook(write_only=True)
     sheet = book.create_sheet(str(kind.title)[:31])
     bold = Font(bold=True)
+    if kind.heading is not None:
+        sheet.append([_header_cell(sheet, str(kind.heading(user, params)), bold)])
     sheet.append([_header_cell(sheet, str(text), bold) for text in kind.columns])
     done = 0
     for count, cells in _chunks(kind, user, params, job_id):

@@ -184,9 +184,14 @@ def district_stats(user, date_from: date, date_to: date, district: str | None = 
 
 
 def stats_from_args(user, args: Mapping) -> dict:
-    """`district_stats` from a request's filters as typed (from, to: YYYY-MM-DD; district: a district's code). Left
-    out, the period is the current month, or the month of the one day given; bad dates are refused with field
-    messages (after the access check: others get 404 whatever they typed)."""
+    """`district_stats` from a request's filters as typed (from, to: YYYY-MM-DD; district: a district's code)."""
+    return district_stats(user, *period_from_args(user, args))
+
+
+def period_from_args(user, args: Mapping) -> tuple[date, date, str | None]:
+    """(from, to, district code or None) of a request's filters. Left out, the period is the current month, or the
+    month of the one day given; bad dates are refused with field messages (after the access check: others get 404
+    whatever they typed)."""
     if not may_see_stats(user):
         raise NotFound()
     errors: dict = {}
@@ -199,4 +204,4 @@ def stats_from_args(user, args: Mapping) -> dict:
         date_from = date_to.replace(day=1)
     elif date_to is None:
         date_to = date_from.replace(day=monthrange(date_from.year, date_from.month)[1])
-    return district_stats(user, date_from, date_to, (args.get('district') or '').strip() or None)
+    return date_from, date_to, (args.get('district') or '').strip() or None

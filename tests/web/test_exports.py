@@ -12,6 +12,7 @@ from app.models import ExportJob, Message, User
 from app.models.base import utcnow
 from app.services.exports import BEIJING
 from tests.web.conftest import submit
+from tests.web.test_district_stats import ZERO, month  # noqa: F401  (the fixture: a month of real work)
 
 
 @pytest.fixture(autouse=True)
@@ -225,3 +226,43 @@ def test_typed_text_that_looks_like_a_formula_stays_text(api):
     book = load_workbook(BytesIO(station.get(f'/exports/{job["id"]}/file').data))
     cell = book.worksheets[0].cell(row=2, column=8)
     assert cell.value == evil and cell.data_type == 's'
+
+
+# ---------------------------------------------------------------- the 统计 file names its report, area and period
+
+def _stats_file(client, **body):
+    job, rows = _export(client, kind='stats', **body)
+    book = load_workbook(BytesIO(client.get(f'/exports/{job["id"]}/file').data))
+    return rows, book.worksheets[0]['A1']
+
+
+def _figures(body) -> list[list]:
+    cells = [[r['district_name'], r['street_name'], *(r[k] for k in ZERO)] for r in body['rows']]
+    return cells + [[None, '合计', *(body['total'][k] for k in ZERO)]]
+
+
+def test_the_stats_file_starts_with_a_title_naming_the_district_and_the_period(api, month):  # noqa: F811
+    liwan = api('district_liwan')
+    rows, title = _stats_file(liwan, **{'from': '2020-01-01', 'to': '2099-12-31'})
+    assert rows[0] == ['时间银行统计 — 荔湾区 — 2020-01-01 至 2099-12-31'] and title.font.bold
+    assert rows[1][:4] == ['区', '街道', '新增服务对象', '服务对象总数'] and len(rows[1]) == 13  # the header row next
+    body = liwan.get('/stats?from=2020-01-01&to=2099-12-31').get_json()
+    assert rows[2:] == _figures(body)  # the same numbers as the page, below the title and the header
+    assert next(r for r in rows[2:] if r[1] == '西村街')[9] == 2.5
+
+    gzva = api('gzva')
+    city, _title = _stats_file(gzva)  # no filters: the whole city, this month
+    month_body = gzva.get('/stats').get_json()
+    assert city[0] == [f'时间银行统计 — 全市 — {month_body["from"]} 至 {month_body["to"]}']
+    assert city[2:] == _figures(month_body)
+    one, _title = _stats_file(gzva, district='baiyun', **{'from': '2026-01-01', 'to': '2026-11-30'})
+    assert one[0] == ['时间银行统计 — 白云区 — 2026-01-01 至 2026-11-30'] and one[1][1] == '街道'
+    assert [r[1] for r in one[2:]] == ['新市街', '合计']
+
+
+def test_the_stats_title_follows_the_requesters_language_and_other_lists_have_none(api, month):  # noqa: F811
+    rows, _title = _stats_file(api('gzva', lang='en'), **{'from': '2026-01-01', 'to': '2026-11-30'})
+    assert 'Whole city' in rows[0][0] and '2026-01-01' in rows[0][0] and '2026-11-30' in rows[0][0]
+    assert rows[1][:2] == ['District', 'Street']
+    _job, tasks = _export(api('station_xicun'), kind='tasks')
+    assert tasks[0][0] == '任务编号'  # a list of records starts with its header row, as before

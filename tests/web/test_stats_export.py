@@ -51,6 +51,8 @@ def test_a_district_bureau_exports_what_its_page_shows(api, login, month):  # no
     link = _export_link(web)
     assert link['kind'] == 'stats' and 'district' not in link
     rows = _export_through_the_page(web, link)
+    assert rows[0][0].startswith('时间银行统计 — 荔湾区 — ')  # the title row, then the header row
+    rows = rows[1:]
     assert rows[0] == ['区', '街道', '新增服务对象', '服务对象总数', '发布订单', '已完成', '已取消', '已过期', '已中止',
                        '认证时数', '发放积分', '服务志愿者', '亲属兑换']
     body = api('district_liwan').get('/stats').get_json()
@@ -63,13 +65,13 @@ def test_the_association_exports_one_district_or_the_city_for_the_period(api, lo
     web = login('gzva')
     link = _export_link(web, '?district=baiyun&from=2020-01-01&to=2099-12-31')
     assert (link['district'], link['from'], link['to']) == ('baiyun', '2020-01-01', '2099-12-31')
-    rows = _export_through_the_page(web, link)
+    rows = _export_through_the_page(web, link)[1:]  # below the title row
     assert rows[1:] == _page_cells(api('gzva').get('/stats?district=baiyun&from=2020-01-01&to=2099-12-31').get_json())
     assert [r[1] for r in rows[1:]] == ['新市街', '合计']
     page = web.get('/exports').get_data(as_text=True)
     assert '区域：白云区' in page, 'the list shows the district by name'
 
-    city = _export_through_the_page(web, _export_link(web))
+    city = _export_through_the_page(web, _export_link(web))[1:]
     body = api('gzva').get('/stats').get_json()
     assert city[1:] == _page_cells(body) and len(city) == len(body['rows']) + 2
 
@@ -78,7 +80,7 @@ def test_the_file_speaks_the_requesters_language(api, month):  # noqa: F811
     en = api('district_liwan', lang='en')
     job = en.post('/exports', json={'kind': 'stats'}).get_json()
     assert job['status'] == 'done', job
-    rows = _sheet(en.get(f'/exports/{job["id"]}/file').data)
+    rows = _sheet(en.get(f'/exports/{job["id"]}/file').data)[1:]
     assert rows[0][:3] == ['District', 'Street', 'New service objects'] and rows[-1][1] == 'Total'
 
 
@@ -99,5 +101,5 @@ def test_the_api_export_keeps_the_district(api, month):  # noqa: F811
     job = gzva.post('/exports', json={'kind': 'stats', 'district': 'baiyun', 'from': '2020-01-01',
                                       'to': '2099-12-31'}).get_json()
     assert job['status'] == 'done', job
-    rows = _sheet(gzva.get(f'/exports/{job["id"]}/file').data)
+    rows = _sheet(gzva.get(f'/exports/{job["id"]}/file').data)[1:]
     assert [r[1] for r in rows[1:]] == ['新市街', '合计'], 'one district, not the whole city'
