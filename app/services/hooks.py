@@ -79,6 +79,11 @@ class ProcessHooks:
         accept task: the phone list of open orders); None: the usual task page or submitter's case."""
         return None
 
+    def handled_link(self, task) -> str | None:
+        """Where the 新待办 message of the one who handled an offered task leads afterwards (a V-order's accept task:
+        the order they took, not the list of open orders it has left); None: it keeps its link."""
+        return None
+
     def standing_offer(self, task) -> bool:
         """The task is one offer that a step replaces by a successor while it stands (a V-order's accept task while
         places are left): its unread messages then follow the successor instead of being settled and sent again."""

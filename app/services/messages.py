@@ -173,16 +173,20 @@ def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None 
     not over: its unread messages now lead to the successor and stay unread, and notify_new_tasks tells nobody
     again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read."""
     unread = (Message.link == task_link(task), Message.kind == 'task', Message.read_at.is_(None))
-    standing = successors and hooks_for(task.process_key).standing_offer(task)
+    hooks = hooks_for(task.process_key)
+    standing = successors and hooks.standing_offer(task)
     successor = next((t for t in successors if t.instance_id == task.instance_id and t.bpmn_id == task.bpmn_id
                       and t.id is not None), None) if standing else None
+    handled_link = hooks.handled_link(task) if handled_by is not None else None
+    if handled_by is not None and (successor is not None or handled_link):
+        # the handler's own message is read now, and leads to what they took on (the order), where there is one
+        db.session.execute(update(Message).where(*unread, Message.user_id == handled_by)
+                           .values(read_at=utcnow(), **({'link': handled_link} if handled_link else {}))
+                           .execution_options(synchronize_session=False))
     if successor is None:
         db.session.execute(update(Message).where(*unread)
                            .values(read_at=utcnow()).execution_options(synchronize_session=False))
         return
-    if handled_by is not None:
-        db.session.execute(update(Message).where(*unread, Message.user_id == handled_by)
-                           .values(read_at=utcnow()).execution_options(synchronize_session=False))
     db.session.execute(update(Message).where(*unread)
                        .values(link=task_link(successor)).execution_options(synchronize_session=False))
     _carried_over().add(successor.id)

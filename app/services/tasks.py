@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from app.extensions import db
 from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, messages, paged, row_id, transaction
+from app.services import forms, messages, paged, resubmission, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import (
@@ -416,15 +416,18 @@ def named_tasks(user, task_ids) -> dict[int, dict]:
 
 
 def task_detail(user, task_id) -> dict:
-    """Task, its form, the data to review, every earlier decision and why it is in this inbox."""
+    """Task, its form, the data to review, every earlier decision, why it is in this inbox and, on the review of a
+    resubmission, what the submitter changed since the version sent back (`changes`: None on a first round)."""
     task = _visible_task(user, task_id)
     hooks = hooks_for(task.process_key)
     membership = matching_membership(user, task)
     mine = membership.org_unit.path if membership else None
     scope = [s.org_unit.name for s in task.scopes if mine and s.path.startswith(mine)]
+    shown_form, history = display_form(task.process_key), instance_history(task.instance_id)
     return {'task': task, 'form': forms.get_form(task.form_key) if task.form_key else None,
             'data': hooks.task_display(task) if task.status == 'open' else hooks.display(task.instance),
-            'display_form': display_form(task.process_key), 'history': instance_history(task.instance_id),
+            'display_form': shown_form, 'history': history,
+            'changes': resubmission.changes_for_task(task, history, shown_form),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
             'can_act': task.status == 'open' and can_act(user, task),
             'options': hooks.form_options(user, task.form_key, task=task) if task.form_key else {},

@@ -222,6 +222,10 @@ class VOrderHooks(ProcessHooks):
     def standing_offer(self, task):
         return task.bpmn_id == 'accept'
 
+    def handled_link(self, task):
+        order = order_for(task.instance) if task.bpmn_id == 'accept' else None
+        return f'/orders/{order.id}' if order is not None else None
+
     def prepare(self, user, instance, task, form_key, clean):
         handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
                    'v_order_accept.json': self._accept, 'v_order_dispatch.json': self._dispatch,

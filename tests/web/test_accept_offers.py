@@ -4,6 +4,7 @@ the offers are read once nobody can accept any more (staffed, cancelled, start t
 closed and opens again (a rejected acceptor freed the only place) is offered again."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -134,3 +135,21 @@ def test_the_start_time_passing_settles_the_offers(api):
     assert timers.fire_due() == 1
     assert _unread_offers() == {}, 'the order expired: its offers no longer wait unread'
     assert db.session.scalar(select(func.count()).select_from(Message).where(Message.title == OFFER)) == 3
+
+
+@pytest.mark.parametrize('needed', [1, 2])  # the last place (no successor task), one of several (the offer moves on)
+def test_the_acceptors_own_offer_then_leads_to_the_order_they_took(api, login, needed):
+    """Clicking the 接单 offer after accepting opened the list of open orders, which no longer shows the order:
+    to an elderly volunteer it looked as if the order had vanished. Their message now leads to the order."""
+    inst = _open_order(api, needed=needed)
+    order_id = int(inst['business_key'].split(':')[1])
+    _accept(api, 'vol_zhang', inst)
+    mine = db.session.scalar(select(Message).join(User, User.id == Message.user_id).where(
+        User.username == 'vol_zhang', Message.title == OFFER).order_by(Message.id.desc()))
+    assert mine.read_at is not None and mine.link == f'/orders/{order_id}', (needed, mine.link)
+    page = login('vol_zhang')
+    resp = page.get(f'/messages/{mine.id}')
+    assert resp.status_code == 302 and resp.headers['Location'].endswith(f'/orders/{order_id}')
+    assert '陪陈伯复诊' in page.get(f'/orders/{order_id}').get_data(as_text=True)
+    others = {u: link for u, link, _unread in _offers() if u == 'vol_wang'}
+    assert others['vol_wang'].startswith('/m/orders/open#task-'), 'the others keep the offer to the list'

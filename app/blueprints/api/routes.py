@@ -135,7 +135,8 @@ def task_list():
 def task_get(task_id):
     d = tasks.task_detail(g.api_user, task_id)
     return jsonify({**task_item(d['task']), 'form': d['form'], 'data': d['data'], 'why': d['why'],
-                    'can_act': d['can_act'], 'history': [history_item(h) for h in d['history']]})
+                    'can_act': d['can_act'], 'history': [history_item(h) for h in d['history']],
+                    'changed': d['changes'] or []})
 
 
 @bp.post('/tasks/<int:task_id>/claim')

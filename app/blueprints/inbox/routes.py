@@ -95,14 +95,17 @@ def _done_text(task, decision) -> str:
 
 @bp.post('/inbox/tasks/<int:task_id>/<any(claim, unclaim):action>')
 def claim(task_id, action):
+    anchor = None
     try:
         (tasks.claim if action == 'claim' else tasks.unclaim)(current_user, task_id)
         flash(_('已认领，其他审核人将看到由您处理') if action == 'claim' else _('已取消认领'), 'success')
+        if action == 'claim':  # Tab goes on from the decision form, not from the top of the page again
+            anchor = 'decision-form'
     except NotFound:
         raise
     except ServiceError as exc:
         flash(str(exc.message), 'error')
-    return redirect(url_for('inbox.task', task_id=task_id, **_list_context(request.form, 'list_')))
+    return redirect(url_for('inbox.task', task_id=task_id, _anchor=anchor, **_list_context(request.form, 'list_')))
 
 
 @bp.post('/inbox/batch')

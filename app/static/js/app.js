@@ -15,6 +15,20 @@
   // ---- desktop header: when the menu does not fit beside the brand and the tools (English, a role with many
   // entries), it takes a row of its own under them instead of wrapping into a narrow column of three rows
   var top = $('header.top'), nav = $('.mainnav');
+  // a message the script shows about a field (a batch without a reason, a picked file that is not an image): the
+  // field is marked invalid and described by it while it shows, as the server's own errors do
+  function flagField(field, message, on) {
+    if (!field || !message) return;
+    if (field.dataset.serverInvalid === undefined) field.dataset.serverInvalid = field.getAttribute('aria-invalid') === 'true' ? '1' : '';
+    if (!message.id) message.id = 'msg-' + Math.random().toString(36).slice(2);
+    var ids = (field.getAttribute('aria-describedby') || '').split(' ').filter(function (id) { return id && id !== message.id; });
+    if (on) ids.push(message.id);
+    if (ids.length) field.setAttribute('aria-describedby', ids.join(' '));
+    else field.removeAttribute('aria-describedby');
+    if (on) field.setAttribute('aria-invalid', 'true');
+    else if (!field.dataset.serverInvalid) field.removeAttribute('aria-invalid');
+  }
+
   function fitHeader() {
     if (!top || !nav) return;
     top.classList.remove('two-rows');
@@ -150,8 +164,9 @@
       var issues = [];
       if (total > max) issues.push(t('too_many', {max: max, n: total - max}));
       issues = issues.concat(refused);
-      problem.textContent = issues.join(t('issues_sep'));
       problem.hidden = !issues.length;
+      problem.textContent = issues.join(t('issues_sep'));  // role=alert: read out as it appears
+      flagField(input, problem, issues.length > 0);
 
       urls.forEach(function (u) { URL.revokeObjectURL(u); });
       urls = [];
@@ -295,7 +310,9 @@
       var n = show();
       if (!n) msg = t('select_first');
       else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) { msg = t('reason_needed'); needReason = true; }
-      if (problem) { problem.textContent = msg; problem.hidden = !msg; }
+      if (problem) { problem.hidden = !msg; problem.textContent = msg; }  // role=alert: read out as it appears
+      if (reason) flagField(reason, problem, needReason);
+      if (all || boxes[0]) flagField(all || boxes[0], problem, !!msg && !needReason);
       if (msg) {
         e.preventDefault();
         (needReason ? reason : (all || boxes[0])).focus();
