@@ -2,18 +2,19 @@
 import json
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Decision, HumanTask, HumanTaskScope, WorkflowInstance, WorkflowVersion
+from app.models import Decision, HumanTask, HumanTaskScope, Membership, OrgUnit, User, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import in_chinese, transaction
 from app.services.errors import NotFound, ValidationFailed
 from app.services.instances import _spec_json, load_run, lock_instance, save_run, scope_units
+from app.services.jurisdiction import CANDIDATE_LANES
 from app.services.process_admin import ADMIN_ROLE, _audit, _known_key, _version, require_admin
 from app.services.roles import role_label
 from app.services.tasks import instance_history
-from workflows import EngineError, InstanceRun
+from workflows import EngineError, InstanceRun, scope_codes
 from workflows.migration import MigrationUnsafe, diff_versions, migrate_state
 
 
@@ -81,38 +82,107 @@ def _apply(user, instance: WorkflowInstance, old: WorkflowVersion, new: Workflow
 
 
 def _reproject_open_rows(instance: WorkflowInstance, run: InstanceRun) -> None:
-    """A READY task keeps its guid across a migration; refresh its row when its lane, form or title changed."""
+    """A READY task keeps its guid across a migration; refresh its row when its lane, form or title changed, and
+    recompute its scope rows from the new version's scope variable and the case data whenever they differ (a
+    version that named no scope, or a misspelt one, left the task on the whole city, where no district or street
+    reviewer sees it: the corrected version must bring it back to their inboxes)."""
     ready = {r.guid: r for r in run.ready_tasks()}
     rows = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == 'open'))
     for row in rows:
         r = ready.get(row.task_guid)
-        if r is None or (row.lane, row.form_key, row.title, row.bpmn_id) == (r.lane, r.form, r.name, r.bpmn_id):
+        if r is None:
+            continue
+        assignee_id = instance.submitter_id if r.lane in (None, 'submitter') else None
+        units = [] if assignee_id else scope_units(r)
+        same_task = (row.lane, row.form_key, row.title, row.bpmn_id) == (r.lane, r.form, r.name or r.bpmn_id, r.bpmn_id)
+        same_scope = sorted(s.org_unit_id for s in row.scopes) == sorted(u.id for u in units)
+        if same_task and same_scope and row.assignee_id == assignee_id:
             continue
         row.lane, row.form_key, row.title, row.bpmn_id = r.lane, r.form, r.name or r.bpmn_id, r.bpmn_id
         row.claimed_by_id = row.claimed_at = None
-        row.assignee_id = instance.submitter_id if r.lane in (None, 'submitter') else None
+        row.assignee_id = assignee_id
         for scope in list(row.scopes):
             db.session.delete(scope)
         db.session.flush()
-        if row.assignee_id is None:
-            for unit in scope_units(r):
-                db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path,
-                                              lane=row.lane, created_at=row.created_at))
+        for unit in units:
+            db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path,
+                                          lane=row.lane, created_at=row.created_at))
         db.session.expire(row, ['scopes'])
 
 
 def instance_view(user, instance_id: int) -> dict:
-    """An instance with its version's diagram, completed and current steps, and its history."""
+    """An instance with its version's diagram, completed and current steps, who can act on each open task, and its
+    history."""
     require_admin(user)
     instance = db.session.get(WorkflowInstance, instance_id)
     if instance is None:
         raise NotFound()
     run = load_run(instance)
     open_rows = list(db.session.scalars(select(HumanTask).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == 'open')))
+        HumanTask.instance_id == instance.id, HumanTask.status == 'open').order_by(HumanTask.id)))
+    ready = {r.guid: r for r in run.ready_tasks()} if instance.status == 'running' else {}
     current = [t.bpmn_id for t in open_rows]
     return {'instance': instance, 'version': instance.version, 'xml': instance.version.bpmn_xml.decode('utf-8'),
             'completed': sorted(set(run.completed_bpmn_ids()) - set(current)), 'current': current,
-            'open_tasks': [{'bpmn_id': t.bpmn_id, 'title': t.title, 'lane': role_label(t.lane),
-                            'claimed_by': t.claimed_by.display_name if t.claimed_by else None} for t in open_rows],
+            'open_tasks': [_open_task(instance, t, ready.get(t.task_guid)) for t in open_rows],
             'history': instance_history(instance.id)}
+
+
+# how many of the accounts that can act on a task the case page names
+HOLDERS_SHOWN = 5
+
+
+def _open_task(instance: WorkflowInstance, task: HumanTask, ready) -> dict:
+    """An open task as the case page shows it: its step, the role of its lane, the org units of its scope, the
+    accounts that can act on it, and `warning` when nobody can (nobody sees it in an inbox)."""
+    item = {'bpmn_id': task.bpmn_id, 'title': task.title, 'subject': task.subject, 'lane': role_label(task.lane),
+            'claimed_by': task.claimed_by.display_name if task.claimed_by else None, 'assignee': None,
+            'scopes': [], 'no_scope_variable': False, 'holders': [], 'holder_count': 0, 'warning': None,
+            'warning_kind': None}
+    if task.assignee_id is not None:  # the submitter's own form: theirs alone, no scope
+        assignee = db.session.get(User, task.assignee_id)
+        item['assignee'] = assignee.display_name if assignee else None
+        return item
+    paths = sorted({s.path for s in task.scopes})
+    item['scopes'] = sorted({s.org_unit.name for s in task.scopes})
+    # a step whose scope variable is missing, misspelt or empty in the case data falls back to the whole city
+    item['no_scope_variable'] = ready is not None and not scope_codes(ready)
+    if paths:
+        # a candidate task (an order to accept) is never offered to the case's own submitter
+        item['holders'], item['holder_count'] = _holders(
+            task.lane, paths, instance.submitter_id if task.lane in CANDIDATE_LANES else None)
+    if not paths or (item['no_scope_variable'] and not item['holder_count']):
+        item['warning'], item['warning_kind'] = str(_l('无人可办理：此步骤没有管辖范围，任何审核人都看不到它')), 'no_scope'
+    elif not item['holder_count']:
+        item['warning'] = str(_l('无人可办理：管辖范围内没有“%(role)s”的账号，任何审核人都看不到它',
+                                 role=role_label(task.lane)))
+        item['warning_kind'] = 'no_holder'
+    return item
+
+
+def _ancestors(path: str) -> set[str]:
+    """'/gz/liwan/xicun/' -> {'/gz/', '/gz/liwan/', '/gz/liwan/xicun/'}: the units whose members' jurisdiction
+    covers a unit are the unit and the units above it (`jurisdiction.path_range`)."""
+    parts = [p for p in path.split('/') if p]
+    return {'/' + '/'.join(parts[:i]) + '/' for i in range(1, len(parts) + 1)}
+
+
+def _holders(lane: str | None, paths: list[str], not_user: int | None = None) -> tuple[list[str], int]:
+    """(the first HOLDERS_SHOWN active accounts holding the lane's role over one of the scope units, as '名称（单位）'
+    in tree order; how many there are in all)."""
+    covering = set().union(*(_ancestors(p) for p in paths))
+    cond = (Membership.role == lane, User.active.is_(True), OrgUnit.path.in_(covering), User.id != (not_user or 0))
+    base = select(User.id).join(Membership, Membership.user_id == User.id).join(
+        OrgUnit, OrgUnit.id == Membership.org_unit_id).where(*cond)
+    count = db.session.scalar(select(func.count()).select_from(base.distinct().subquery()))
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.username, OrgUnit.name).join(Membership, Membership.user_id == User.id)
+        .join(OrgUnit, OrgUnit.id == Membership.org_unit_id).where(*cond)
+        .order_by(OrgUnit.path, User.username).limit(HOLDERS_SHOWN * 2)).all()
+    seen, out = set(), []
+    for user_id, name, username, unit in rows:
+        if user_id not in seen and len(out) < HOLDERS_SHOWN:
+            seen.add(user_id)
+            # a unit's own account is named after the unit: then its username tells it apart
+            out.append(str(_l('%(text)s（%(note)s）', text=name or username, note=unit if unit != name else username)))
+    return out, count

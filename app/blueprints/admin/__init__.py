@@ -1,6 +1,6 @@
-"""Process administration pages: BPMN editor, versions, migrations, instance viewer (process_admin only)."""
+"""Process administration pages: BPMN editor, versions, migrations, instance viewer, case list (process_admin only)."""
 from flask import Blueprint
 
 bp = Blueprint('admin', __name__)
 
-from app.blueprints.admin import routes  # noqa: E402,F401
+from app.blueprints.admin import cases, routes  # noqa: E402,F401
