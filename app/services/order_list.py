@@ -1,5 +1,6 @@
 """The back office's V-order list (订单管理): the orders of a unit's area (the rule of `v_orders.oversees`), with
 status, search and service-date filters; the list page, its API and the V-order exports read it."""
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -13,8 +14,9 @@ from app.services import paged
 from app.services.errors import Forbidden, ValidationFailed
 from app.services.jurisdiction import path_range
 from app.services.v_orders import BEIJING, ORDER_LIST_ROLES, STATUS_LABELS, beijing, list_scope
-from app.services.validators import typed_day
+from app.services.validators import half_width, typed_day
 
+_ORDER_NUMBER = re.compile(r'#?\s*([0-9]{1,9})')
 # the status filter: the statuses users see, plus 认证已逾期
 LIST_FILTERS = {**{k: STATUS_LABELS[k] for k in (
     'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch', 'in_progress', 'to_rate', 'to_certify')},
@@ -74,7 +76,9 @@ def orders_query(user, status=None, q=None, start_from=None, start_to=None) -> S
         cond.append(_status_clause(status, utcnow()))
     term = (q or '').strip()[:50]
     if term:
-        cond.append(or_(VOrder.title.contains(term, autoescape=True), VOrder.address.contains(term, autoescape=True)))
+        number = _ORDER_NUMBER.fullmatch(half_width(term))  # 订单号 as the list shows it (#12), or just 12
+        cond.append(or_(VOrder.title.contains(term, autoescape=True), VOrder.address.contains(term, autoescape=True),
+                        *([VOrder.id == int(number.group(1))] if number else [])))
     if start_from and start_from > date.min:
         cond.append(VOrder.start_at >= _beijing_midnight(start_from))
     if start_to and start_to < date.max:
@@ -100,13 +104,18 @@ def search_orders(user, args: Mapping, page=1, per_page=20):
     return list_orders(user, status, args.get('q'), start_from, start_to, page, per_page)
 
 
-def approved_counts(orders) -> dict[int, int]:
-    """{order id: volunteers the station approved} for a page of orders, in one query."""
+def volunteer_counts(orders) -> dict[int, dict[str, int]]:
+    """{order id: {'approved': volunteers the station approved, 'pending': acceptors waiting for its review}} for a
+    page of orders, in one query (an order with neither is left out)."""
     ids = [o.id for o in orders]
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(VOrderVolunteer.order_id, func.count()).where(
-        VOrderVolunteer.order_id.in_(ids), VOrderVolunteer.status == 'approved').group_by(VOrderVolunteer.order_id)).all())
+    counts: dict[int, dict[str, int]] = {}
+    if ids:
+        for order_id, status, n in db.session.execute(
+                select(VOrderVolunteer.order_id, VOrderVolunteer.status, func.count())
+                .where(VOrderVolunteer.order_id.in_(ids), VOrderVolunteer.status.in_(('approved', 'pending')))
+                .group_by(VOrderVolunteer.order_id, VOrderVolunteer.status)):
+            counts.setdefault(order_id, {'approved': 0, 'pending': 0})[status] = n
+    return counts
 
 
 def service_period(order: VOrder) -> str:

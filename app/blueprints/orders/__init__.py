@@ -14,7 +14,7 @@ def may_list_orders() -> bool:
     return current_user.is_authenticated and order_list.may_list_orders(current_user)
 
 
-bp.add_app_template_global(order_list.approved_counts, 'order_approved_counts')
+bp.add_app_template_global(order_list.volunteer_counts, 'order_volunteer_counts')
 bp.add_app_template_global(v_orders.certify_due_at, 'order_certify_due')
 bp.add_app_template_global(v_orders.status_tone, 'order_tone')
 bp.add_app_template_global(order_list.service_period, 'order_period')
