@@ -84,16 +84,20 @@ def _parse(xml: bytes, process_key: str) -> _Parsed:
 
 
 def lint(xml: bytes, process_key: str, *, roles: set[str], forms: set[str],
-         known_vars: set[str] | None = None) -> list[Problem]:
-    """Return every problem that keeps the diagram from being published (empty list = OK)."""
+         known_vars: set[str] | None = None, task_rule=None) -> list[Problem]:
+    """Return every problem that keeps the diagram from being published (empty list = OK).
+
+    `task_rule`: the application's own rules for a user task, called with each one's dict (bpmn_id, name, lane,
+    form, scope: see _user_tasks) and returning the messages of what is wrong with it (e.g. a scope variable the
+    process never provides); each message becomes a problem of that task."""
     try:
         parsed = _parse(xml, process_key)
     except DeploymentError as exc:
         return exc.problems
-    return _lint_parsed(parsed, roles, forms, known_vars)
+    return _lint_parsed(parsed, roles, forms, known_vars, task_rule)
 
 
-def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
+def _lint_parsed(parsed: _Parsed, roles, forms, known_vars, task_rule=None) -> list[Problem]:
     problems: list[Problem] = []
     if parsed.spec.start is None or not parsed.spec.start.outputs:
         problems.append(parsed.problem(parsed.spec.name, "process has no start event"))
@@ -108,6 +112,9 @@ def _lint_parsed(parsed: _Parsed, roles, forms, known_vars) -> list[Problem]:
                 continue
             parsed_ids.add(bpmn_id)
             problems.extend(_check_task(parsed, spec, ts, roles, forms, known_vars, operators, bad_lanes))
+    if task_rule is not None:
+        for task in _user_tasks(parsed):
+            problems.extend(parsed.problem(task["bpmn_id"], message) for message in task_rule(task))
     problems.extend(_check_unreachable(parsed, parsed_ids))
     problems.extend(_check_dead_ends(parsed, parsed_ids))
     return problems

@@ -13,7 +13,7 @@ class VOrder(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey('workflow_instance.id'), unique=True)
     publisher_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
-    # pending_review first_approved rejected open awaiting_dispatch in_progress to_certify
+    # pending_review first_approved rejected open awaiting_dispatch in_progress to_certify certifying
     # done cancelled expired aborted abandoned
     status: Mapped[str] = mapped_column(String(24), default='pending_review')
     title: Mapped[str] = mapped_column(String(60), default='')

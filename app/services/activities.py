@@ -18,7 +18,7 @@ from app.models import Activity, Decision, HumanTask, OrgUnit, WorkflowInstance
 from app.models.base import utcnow
 from app.services import forms, org_cache, paged, sensitive_words, tasks, unit_lists
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.hooks import ProcessHooks, register
+from app.services.hooks import CaseVariable, ProcessHooks, register
 from workflows import service_tasks
 
 PROCESS_KEY = 'activity_publish'
@@ -120,6 +120,16 @@ class ActivityHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = PUBLISHER_ROLES
     display_form = VIEW_KEY
+    # what prepare puts into the case data besides the form's fields
+    scope_variables = {
+        'review_scope': CaseVariable(_l('全市（广志协）'), 'city'),
+        'veterans_scope': CaseVariable(_l('全市（退役军人事务局）'), 'city'),
+    }
+    data_variables = {
+        'activity_id': CaseVariable(_l('活动记录的编号')),
+        'revision': CaseVariable(_l('第几次提交（退回后再提交加 1）')),
+        'team_unit': CaseVariable(_l('发布团队的单位编码')),
+    }
 
     def prepare(self, user, instance, task, form_key, clean):
         if form_key != FORM_KEY:

@@ -17,7 +17,7 @@ from app.models import Decision, GiftRequest, InstanceFile, OrgUnit, ShopItem, W
 from app.models.base import utcnow
 from app.services import files, ledger, messages, request_tokens, row_id, shop, submissions, tasks
 from app.services.errors import Conflict, NotFound, ValidationFailed
-from app.services.hooks import ProcessHooks, register
+from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.validators import age_on, normalize_id
 from workflows import service_tasks
 
@@ -98,6 +98,14 @@ class GiftHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer'}
     display_form = VIEW_KEY
+    # prepare hands the engine these variables only, not the form's fields (the relative's data stays in its row)
+    scope_variables = {'review_scope': CaseVariable(_l('全市（广志协）'), 'city')}
+    data_variables = {
+        'gift_id': CaseVariable(_l('赠予申请的编号')),
+        'item_id': CaseVariable(_l('兑换项目的编号')),
+        'points': CaseVariable(_l('所需积分')),
+    }
+    unkept_forms = frozenset({FORM_KEY})
 
     def problems(self, user, instance, task, form_key, valid):
         """With other field errors: the relative's age / own ID, the proof, the item and the points too, read

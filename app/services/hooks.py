@@ -1,5 +1,17 @@
 """Per-process business hooks: the domain side of a form task (validation, derived data, rows)."""
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class CaseVariable:
+    """A variable a process's hooks put into the case data, as the diagram editor explains it: what it means
+    (`label`, Chinese with its English translation) and, for a scope variable, the kind of org unit whose codes it
+    holds (`unit`: street, station, provider, city; app.services.accounts.PARENT_KINDS)."""
+
+    label: object
+    unit: str | None = None
 
 
 class ProcessHooks:
@@ -8,6 +20,13 @@ class ProcessHooks:
     process_key = ''
     start_roles: set[str] | None = None  # None: anyone logged in may start
     display_form: str | None = None  # form definition that labels the submitted data
+    # the scope variables (管辖范围变量) the process puts into the case data, name -> CaseVariable with its unit: a
+    # user task's `scope` property must name one of them, one its lane's role can see (process_admin checks it)
+    scope_variables: dict[str, CaseVariable] = {}
+    # other variables the hooks put into the case data, which a condition may read (name -> CaseVariable)
+    data_variables: dict[str, CaseVariable] = {}
+    # forms whose fields the hooks do not keep in the case data (their prepare hands the engine its own variables)
+    unkept_forms: frozenset[str] = frozenset()
 
     def can_start(self, user) -> bool:
         return self.start_roles is None or any(m.role in self.start_roles for m in user.memberships)
@@ -79,9 +98,9 @@ class ProcessHooks:
         accept task: the phone list of open orders); None: the usual task page or submitter's case."""
         return None
 
-    def handled_link(self, task) -> str | None:
-        """Where the 新待办 message of the one who handled an offered task leads afterwards (a V-order's accept task:
-        the order they took, not the list of open orders it has left); None: it keeps its link."""
+    def settled_link(self, task) -> str | None:
+        """Where the 新待办 message of the one who took an offered task leads afterwards (a V-order's accept task: the
+        order they took, not the list of open orders it has left); None: it keeps its link."""
         return None
 
     def standing_offer(self, task) -> bool:

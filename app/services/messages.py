@@ -171,23 +171,24 @@ def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None 
 
     A standing offer that the same step replaced by its successor (`successors`: the tasks the step opened) is
     not over: its unread messages now lead to the successor and stay unread, and notify_new_tasks tells nobody
-    again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read."""
-    unread = (Message.link == task_link(task), Message.kind == 'task', Message.read_at.is_(None))
+    again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read. The acceptor's own
+    message leads on to what they took on where the process names it (`settled_link`: the order), read or not:
+    the list of open orders no longer shows it."""
     hooks = hooks_for(task.process_key)
+    offered = (Message.link == task_link(task), Message.kind == 'task')
     standing = successors and hooks.standing_offer(task)
     successor = next((t for t in successors if t.instance_id == task.instance_id and t.bpmn_id == task.bpmn_id
                       and t.id is not None), None) if standing else None
-    handled_link = hooks.handled_link(task) if handled_by is not None else None
-    if handled_by is not None and (successor is not None or handled_link):
-        # the handler's own message is read now, and leads to what they took on (the order), where there is one
-        db.session.execute(update(Message).where(*unread, Message.user_id == handled_by)
-                           .values(read_at=utcnow(), **({'link': handled_link} if handled_link else {}))
+    after = hooks.settled_link(task) if handled_by is not None else None
+    if handled_by is not None and (successor is not None or after):
+        db.session.execute(update(Message).where(*offered, Message.user_id == handled_by)
+                           .values(read_at=func.coalesce(Message.read_at, utcnow()), **({'link': after} if after else {}))
                            .execution_options(synchronize_session=False))
     if successor is None:
-        db.session.execute(update(Message).where(*unread)
+        db.session.execute(update(Message).where(*offered, Message.read_at.is_(None))
                            .values(read_at=utcnow()).execution_options(synchronize_session=False))
         return
-    db.session.execute(update(Message).where(*unread)
+    db.session.execute(update(Message).where(*offered, Message.read_at.is_(None))
                        .values(link=task_link(successor)).execution_options(synchronize_session=False))
     _carried_over().add(successor.id)
 

@@ -19,7 +19,8 @@ from app.services.validators import half_width, typed_day
 _ORDER_NUMBER = re.compile(r'#?\s*([0-9]{1,9})')
 # the status filter: the statuses users see, plus 认证已逾期
 LIST_FILTERS = {**{k: STATUS_LABELS[k] for k in (
-    'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch', 'in_progress', 'to_rate', 'to_certify')},
+    'pending_review', 'first_approved', 'rejected', 'open', 'awaiting_dispatch', 'in_progress', 'to_rate', 'to_certify',
+    'certifying')},
     'overdue': _l('认证已逾期'),
     **{k: STATUS_LABELS[k] for k in ('done', 'cancelled', 'expired', 'aborted', 'abandoned')}}
 

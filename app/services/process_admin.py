@@ -9,15 +9,17 @@ from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.models import AuditLog, HumanTask, WorkflowDraft, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, row_id, transaction
+from app.services.accounts import PARENT_KINDS, ROLE_KINDS
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.instances import _spec_json, deploy, load_run, reset_instance
-from app.services.roles import LANE_ROLES, ROLES
+from app.services.roles import LANE_ROLES, ROLES, role_label
 from workflows import DeploymentError, Problem, check_expression, lint, parse_xml
 from workflows.deployment import BPMN_NS
 from workflows.engine import MAX_XML_BYTES
@@ -26,9 +28,9 @@ from workflows.service_tasks import registered_names
 
 ADMIN_ROLE = 'process_admin'
 MAX_BPMN_BYTES = MAX_XML_BYTES
-# variables the app itself puts into task data, besides form fields and service-task results
+# variables the app itself puts into task data, besides form fields, service-task results and what each process's
+# hooks declare (ProcessHooks.scope_variables and data_variables)
 APP_VARIABLES = {'instance_id'}
-HOOK_VARIABLES = {'service_object_entry': {'service_object_id', 'revision', 'street_scope', 'station_scope'}}
 FIELD_LABELS = {'lane': _l('泳道（角色）'), 'bpmn_name': _l('名称'), 'name': _l('名称'), 'extensions': _l('表单或属性'),
                 'cond_task_specs': _l('条件'), 'default_task_spec': _l('默认路径'), 'outputs': _l('后续步骤'),
                 'inputs': _l('前序步骤'), 'typename': _l('元素类型'), 'operation_name': _l('服务操作'),
@@ -98,21 +100,41 @@ def _raise(exc):
     raise exc
 
 
+def _live_drafts(key: str, latest: WorkflowVersion | None):
+    """The unpublished drafts of `key` that can still be published: a draft based on an older version than the
+    latest cannot (_refuse_stale), so it is neither counted as pending work nor reopened by the editor."""
+    live = WorkflowDraft.base_version.is_(None) | (WorkflowDraft.base_version >= (latest.version if latest else 0))
+    return select(WorkflowDraft).where(WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None),
+                                       live)
+
+
+def _pending_drafts(key: str, latest: WorkflowVersion | None) -> list[WorkflowDraft]:
+    """The live drafts that change something, saved last first (each save of the editor's own draft renews its
+    time): a draft the same as the latest version (a publish click without changes saves one, then is refused)
+    is no pending work either."""
+    drafts = db.session.scalars(_live_drafts(key, latest).options(undefer(WorkflowDraft.xml))
+                                .order_by(WorkflowDraft.created_at.desc(), WorkflowDraft.id.desc()))
+    return [d for d in drafts if _same_as(latest, d.xml) is None]
+
+
+def _latest_draft(key: str, latest: WorkflowVersion | None) -> WorkflowDraft | None:
+    pending = _pending_drafts(key, latest)
+    return pending[0] if pending else None
+
+
 def overview(user) -> list[dict]:
-    """Every process with its latest version, running instances and unpublished drafts."""
+    """Every process with its latest version, running instances and unpublished drafts (and the latest of them,
+    which the list links to)."""
     require_admin(user)
     running = dict(db.session.execute(select(WorkflowInstance.process_key, func.count()).where(
         WorkflowInstance.status == 'running').group_by(WorkflowInstance.process_key)).all())
     result = []
     for key in process_keys():
         latest = _version(key)
-        # a draft based on an older version can no longer be published: it is not counted as pending work
-        live = WorkflowDraft.base_version.is_(None) | (WorkflowDraft.base_version >= (latest.version if latest else 0))
-        drafts = db.session.scalar(select(func.count()).select_from(WorkflowDraft).where(
-            WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None), live))
+        pending = _pending_drafts(key, latest)
         result.append({'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
                        'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
-                       'drafts': drafts})
+                       'drafts': len(pending), 'draft_id': pending[0].id if pending else None})
     return result
 
 
@@ -168,24 +190,54 @@ def running_instances(user, key: str, version: int, limit=50) -> list[dict]:
     return [{'id': i.id, 'title': i.title, 'stage': i.stage} for i in insts]
 
 
-def editor_options() -> dict:
-    """What the editor's pickers offer: roles for lanes, forms for user tasks, service operators."""
+MAX_LISTED_VALUES = 12
+
+
+def _form_fields(form: dict) -> list[dict]:
+    """A form's fields as the condition help lists them: name, label and, for a fixed choice, its values."""
+    fields = []
+    for name in forms.field_order(form):
+        prop = form.get('properties', {}).get(name)
+        if prop is None:
+            continue
+        values = forms.option_list(prop) if prop.get('enum') and not prop.get('x-options') else []
+        fields.append({'name': name, 'label': forms.label(prop) or name,
+                       'values': [[str(v), str(t)] for v, t in values[:MAX_LISTED_VALUES]]})
+    return fields
+
+
+def _variables(declared: dict) -> list[dict]:
+    return [{'name': name, 'label': str(var.label), 'unit': var.unit} for name, var in declared.items()]
+
+
+def editor_options(key: str | None = None) -> dict:
+    """What the editor's pickers offer: roles for lanes, forms for user tasks (with their fields, for the condition
+    help), service operators, and the variables the process's hooks put into the case data: its scope variables
+    (管辖范围变量, with the roles that can see each one) and the others a condition may read."""
     form_list = []
     for name in sorted(forms.form_names()):
         try:
-            title = forms.label(forms.get_form(name))
+            form = forms.get_form(name)
         except (ValueError, OSError):
-            title = name
-        form_list.append({'name': name, 'title': title or name})
+            form_list.append({'name': name, 'title': name, 'fields': []})
+            continue
+        form_list.append({'name': name, 'title': forms.label(form) or name, 'fields': _form_fields(form)})
+    hooks = hooks_for(key or '')
+    scopes = _variables(hooks.scope_variables)
+    for scope in scopes:
+        scope['roles'] = sorted(r for r in ROLE_KINDS if _role_sees(r, scope['unit']))
     return {'roles': [{'key': k, 'label': str(v)} for k, v in ROLES.items()], 'forms': form_list,
-            'operators': sorted(registered_names())}
+            'operators': sorted(registered_names()), 'scopes': scopes,
+            'cityRoles': sorted(r for r in ROLE_KINDS if _role_sees(r, 'city')),
+            'data': _variables(hooks.data_variables), 'unkeptForms': sorted(hooks.unkept_forms)}
 
 
 # ---------------------------------------------------------------- validation
 
 def known_variables(key: str, xml: bytes | None = None) -> set[str]:
     """Names a condition may use: form fields, app data, service-task results in the diagram."""
-    names = set(APP_VARIABLES) | HOOK_VARIABLES.get(key, set())
+    hooks = hooks_for(key)
+    names = set(APP_VARIABLES) | set(hooks.scope_variables) | set(hooks.data_variables)
     for name in forms.form_names():
         try:
             names |= set(forms.get_form(name).get('properties', {}))
@@ -220,6 +272,69 @@ def _names_in_use(key: str) -> set[str]:
             continue
         names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     return names
+
+
+def _ancestor_kinds(kind: str) -> set[str]:
+    """The kinds of org unit a unit of `kind` can sit under (a station: street, district, city)."""
+    found, todo = set(), list(PARENT_KINDS.get(kind) or ())
+    while todo:
+        parent = todo.pop()
+        if parent not in found:
+            found.add(parent)
+            todo.extend(PARENT_KINDS.get(parent) or ())
+    return found
+
+
+def _role_sees(role: str, unit_kind: str | None) -> bool:
+    """Whether a holder of `role` can see a task scoped to a unit of `unit_kind`: a membership sees the tasks of its
+    own unit and of the units under it (app.services.jurisdiction), and each role sits on units of ROLE_KINDS. A
+    city-wide role (广志协, 退役军人事务局, 流程管理员) sees everything, also a task without a scope (the city)."""
+    if unit_kind is None:
+        return False
+    return any(kind == unit_kind or kind in _ancestor_kinds(unit_kind) for kind in ROLE_KINDS.get(role, ()))
+
+
+def _scope_choices(declared: dict, role: str) -> str:
+    """The scope variables a task in `role`'s lane may use, as '名称（含义）、…', for a refusal's message."""
+    choices = [str(_l('%(name)s（%(meaning)s）', name=name, meaning=var.label))
+               for name, var in declared.items() if _role_sees(role, var.unit)]
+    if _role_sees(role, 'city'):
+        choices.append(str(_l('留空（全市）')))
+    return '、'.join(choices) if choices else str(_l('本流程没有适合该角色的变量，请把这一步放到其他泳道'))
+
+
+def scope_rule(key: str):
+    """The check of a user task's 管辖范围变量 (its `scope` property) for process `key`, for lint's task_rule.
+
+    A task is offered to the holders of its lane's role whose unit is at or above the units its scope variable
+    names; without one it is scoped to the city (instances.scope_units). So a task in the lane of a role held below
+    the city (社工站, 镇街, 区民政局, 服务商, 团队, 志愿者) needs a scope variable, and any scope variable must be one the
+    process puts into the case data (its hooks' scope_variables) and name units that role can see: otherwise the
+    case stops at a step nobody can see. The submitter's own steps have no scope; a lane that is not a role is
+    reported on the lane."""
+    declared = hooks_for(key).scope_variables
+
+    def rule(task: dict) -> list[str]:
+        role, scope = task['lane'], task['scope']
+        if role not in ROLE_KINDS:
+            return []
+        names = {'name': task['name'], 'id': task['bpmn_id'], 'role': role_label(role)}
+        if not (scope or '').strip():
+            if _role_sees(role, 'city'):
+                return []
+            return [str(_l('步骤“%(name)s”（%(id)s）在“%(role)s”泳道，但没有设置管辖范围变量：任务会落到全市一级，'
+                           '%(role)s看不到它，案件会停在这一步。请选择：%(choices)s',
+                           choices=_scope_choices(declared, role), **names))]
+        if scope not in declared:
+            return [str(_l('步骤“%(name)s”（%(id)s）的管辖范围变量“%(var)s”不是本流程提供的变量，无法确定由哪个单位的'
+                           '%(role)s处理。请改选：%(choices)s', var=scope, choices=_scope_choices(declared, role),
+                           **names))]
+        if not _role_sees(role, declared[scope].unit):
+            return [str(_l('步骤“%(name)s”（%(id)s）在“%(role)s”泳道，但管辖范围变量“%(var)s”（%(meaning)s）不在%(role)s'
+                           '的管辖之内，%(role)s看不到这一步的任务。请改选：%(choices)s', var=scope,
+                           meaning=declared[scope].label, choices=_scope_choices(declared, role), **names))]
+        return []
+    return rule
 
 
 def check_condition(user, key: str, expression: str, xml: bytes | None = None) -> dict:
@@ -339,7 +454,8 @@ def validate(key: str, xml: bytes) -> tuple[list[dict], object]:
     key_problems = _key_problems(root, key)
     if key_problems:
         return [_problem_dict(p, lines) for p in key_problems], root
-    problems = lint(xml, key, roles=LANE_ROLES, forms=forms.form_names(), known_vars=known_variables(key, xml))
+    problems = lint(xml, key, roles=LANE_ROLES, forms=forms.form_names(), known_vars=known_variables(key, xml),
+                    task_rule=scope_rule(key))
     return [_problem_dict(p, lines) for p in problems], root
 
 
@@ -419,6 +535,32 @@ def _refuse_stale(key: str, draft: WorkflowDraft) -> None:
                       v=latest.version, base=draft.base_version), code='stale_draft')
 
 
+def _same_as(latest: WorkflowVersion | None, xml: bytes) -> str | None:
+    """Why publishing `xml` would add nothing (the version diff finds no element added, removed or changed against the
+    latest version: only the layout or the formatting may differ), or None when it changes the process."""
+    if latest is None:
+        return None
+    if latest.bpmn_xml == xml:
+        return str(_l('与当前版本 v%(v)d 相同，无需发布', v=latest.version))
+    if not any(diff_xml(latest.bpmn_xml, xml).values()):
+        return str(_l('与当前版本 v%(v)d 相同（图形布局和格式不算修改），无需发布', v=latest.version))
+    return None
+
+
+def unchanged_from(key: str, xml: bytes) -> dict | None:
+    """For a saved draft: the latest version it is the same as, and what publishing it would be told; else None."""
+    latest = _version(key)
+    message = _same_as(latest, xml)
+    return {'version': latest.version, 'message': message} if message else None
+
+
+def _refuse_unchanged(key: str, draft: WorkflowDraft) -> None:
+    """A draft that changes nothing would only add a version identical to the current one: refuse it (409)."""
+    message = _same_as(_version(key), draft.xml)
+    if message:
+        raise Conflict(message, code='unchanged')
+
+
 def publish(user, key: str, draft_id) -> WorkflowVersion:
     """Turn a valid draft into the next version; new instances use it, running ones stay put."""
     require_admin(user)
@@ -426,6 +568,7 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
     if draft.published_version_id:
         raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
     _refuse_stale(key, draft)
+    _refuse_unchanged(key, draft)
     problems, _root = validate(key, draft.xml)
     if problems:
         raise ProblemsFound(problems)
@@ -436,6 +579,7 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
         if draft.published_version_id:
             raise Conflict(_l('该草稿已发布为版本 %(v)d', v=draft.published_version.version), code='already_published')
         _refuse_stale(key, draft)
+        _refuse_unchanged(key, draft)
         latest = _version(key)
         try:
             version = deploy(key, draft.xml, user)
@@ -514,10 +658,33 @@ def version_diff(user, key: str, a, b) -> dict:
     return {'from_version': old.version, 'to_version': new.version, **diff}
 
 
-def editor_context(user, key: str) -> dict:
-    """What the editor page needs on first paint."""
+def _open_draft(key: str, draft_id) -> WorkflowDraft | None:
+    """The unpublished draft `draft_id` of `key`, or None (published meanwhile, unknown, another process's)."""
+    number = row_id(draft_id) if not isinstance(draft_id, bool) else None
+    draft = db.session.get(WorkflowDraft, number) if number else None
+    if draft is None or draft.process_key != key or draft.published_version_id:
+        return None
+    return draft
+
+
+def editor_context(user, key: str, draft_id=None, published=False) -> dict:
+    """What the editor page needs on first paint. The editor opens the draft `draft_id` when given (and still
+    unpublished), else the draft saved last that can still be published, so that 保存草稿 can be picked up later;
+    `published`: the latest published version instead. The draft comes with who saved it when, the version it
+    was edited from and its problems as they stand now."""
     require_admin(user)
     _known_key(key)
     latest = _version(key)
+    draft = None if published else (
+        (_open_draft(key, draft_id) if draft_id not in (None, '') else None) or _latest_draft(key, latest))
+    # opened on the published version while a draft waits: the page offers it
+    other = _latest_draft(key, latest) if published else None
+    info = None
+    if draft is not None:
+        problems, _root = validate(key, draft.xml)
+        info = {'id': draft.id, 'base_version': draft.base_version, 'mine': draft.created_by_id == user.id,
+                'by': draft.created_by.display_name if draft.created_by else None,
+                'saved_at': format_datetime(draft.created_at, 'yyyy-MM-dd HH:mm') if draft.created_at else '-',
+                'problems': problems, 'same_as': unchanged_from(key, draft.xml)}
     return {'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
-            'options': editor_options()}
+            'options': editor_options(key), 'draft': info, 'other_draft': other.id if other else None}

@@ -12,7 +12,7 @@ from app.models import InstanceFile, OrgUnit, ServiceObject, WorkflowInstance
 from app.models.base import utcnow
 from app.services import files, org_cache, paged
 from app.services.errors import ValidationFailed
-from app.services.hooks import ProcessHooks, register
+from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.jurisdiction import path_range
 from app.services.validators import age_on, id_birth_date, id_gender, mask_id, mask_name
 from workflows import service_tasks
@@ -88,6 +88,15 @@ class ServiceObjectHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer', 'station_admin'}
     display_form = FORM_KEY
+    # what prepare puts into the case data besides the form's fields
+    scope_variables = {
+        'street_scope': CaseVariable(_l('服务对象的户籍街道和居住街道'), 'street'),
+        'station_scope': CaseVariable(_l('这两个街道的社工站'), 'station'),
+    }
+    data_variables = {
+        'service_object_id': CaseVariable(_l('服务对象记录的编号')),
+        'revision': CaseVariable(_l('第几次提交（退回后再提交加 1）')),
+    }
 
     def problems(self, user, instance, task, form_key, valid):
         """With other field errors: the gender and age against the ID number, an ID number already entered and

@@ -12,7 +12,7 @@ from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrde
 from app.models.base import utcnow
 from app.services import files, messages, org_cache, paged, request_tokens, row_id, submissions, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
-from app.services.hooks import ProcessHooks, register
+from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import is_new
 from app.services.jurisdiction import path_range
 from app.services.step_names import step_name
@@ -23,12 +23,13 @@ BEIJING = ZoneInfo('Asia/Shanghai')
 PROFESSIONAL_ITEMS = {'bathing', 'personal_care', 'safety', 'healthcare', 'rehabilitation', 'counselling', 'legal'}
 STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审已通过'), 'rejected': _l('审核不通过'),
                  'open': _l('待接单'), 'awaiting_dispatch': _l('待派单'), 'in_progress': _l('进行中'),
-                 'to_rate': _l('待评价'), 'to_certify': _l('待认证'), 'done': _l('已完成'), 'cancelled': _l('已取消'),
+                 'to_rate': _l('待评价'), 'to_certify': _l('待认证'), 'certifying': _l('待认证（已提交，广志协审核中）'),
+                 'done': _l('已完成'), 'cancelled': _l('已取消'),
                  'expired': _l('已过期'), 'aborted': _l('已中止'), 'abandoned': _l('已终止')}
 # which waiting step shows which status while the order runs
 READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first_approved', 'submit': 'rejected',
                 'accept': 'open', 'acceptor_review': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
-                'certify': 'to_certify', 'certify_review': 'to_certify'}
+                'certify': 'to_certify', 'certify_review': 'certifying'}
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14
 # how far ahead an order may be published, and how long it may run (also keeps date arithmetic far from year 9999)
@@ -213,6 +214,22 @@ class VOrderHooks(ProcessHooks):
     process_key = PROCESS_KEY
     start_roles = {'volunteer', 'station_admin'}
     display_form = 'v_order_view.json'
+    # what _publish (and the publish review, for a provider) put into the case data besides the forms' fields
+    scope_variables = {
+        'station_scope': CaseVariable(_l('订单服务街道的社工站'), 'station'),
+        'street_scope': CaseVariable(_l('订单的服务街道'), 'street'),
+        'review_scope': CaseVariable(_l('全市（广志协）'), 'city'),
+        'provider_scope': CaseVariable(_l('社工站审核时选定的服务商（选择“派给服务商”时才有）'), 'provider'),
+    }
+    data_variables = {
+        'order_id': CaseVariable(_l('订单编号')),
+        'revision': CaseVariable(_l('第几次提交（退回后再提交加 1）')),
+        'expire_at': CaseVariable(_l('订单的开始时间（到时仍无人接单则过期）')),
+        'remind7_at': CaseVariable(_l('服务结束 7 天后（提醒认证时数）')),
+        'remind12_at': CaseVariable(_l('服务结束 12 天后（再次提醒）')),
+        'overdue_at': CaseVariable(_l('时数认证的截止时间')),
+        'acceptor_id': CaseVariable(_l('最近接单的志愿者（用户编号）')),
+    }
 
     def offer_link(self, task):
         # volunteers accept from the phone list of open orders; the fragment names the task, so that the messages
@@ -222,7 +239,7 @@ class VOrderHooks(ProcessHooks):
     def standing_offer(self, task):
         return task.bpmn_id == 'accept'
 
-    def handled_link(self, task):
+    def settled_link(self, task):
         order = order_for(task.instance) if task.bpmn_id == 'accept' else None
         return f'/orders/{order.id}' if order is not None else None
 
@@ -296,6 +313,9 @@ class VOrderHooks(ProcessHooks):
         if clean.get('decision') != 'approve':
             return clean
         order = order_for(instance)
+        if order.start_at is not None and order.start_at <= utcnow():  # it would only expire at once
+            raise ValidationFailed({'decision': [_l('订单的开始时间（%(at)s）已过，不能再通过；请选择不通过并说明原因，'
+                                                    '发布人可改期后重新提交', at=beijing(order.start_at))]})
         order.dispatch_mode = clean['dispatch_mode']
         extra = {}
         if clean['dispatch_mode'] == 'provider':
@@ -568,10 +588,14 @@ def certification_problems(order: VOrder, clean: dict) -> dict:
         days = (end - start).days + 1 if start and end else None
     hours = clean.get('service_hours')
     if hours is not None:
+        booked = int((order.end_at - order.start_at).total_seconds() // 360) / 10
         if days and hours > 24 * days:
             problems['service_hours'] = [_l('每位志愿者的服务时长不能超过所认证日期的总时长（%(h)s 小时）', h=24 * days)]
         elif hours > (served := _hours_since(order.start_at)):
             problems['service_hours'] = [_l('服务开始至今只有 %(h)s 小时，不能认证尚未服务的时长', h=served)]
+        elif hours > booked:
+            problems['service_hours'] = [_l('每位志愿者的服务时长不能超过订单预约的服务时长（%(h)s 小时，%(start)s 至 %(end)s）',
+                                            h=f'{booked:g}', start=beijing(order.start_at), end=beijing(order.end_at))]
     if clean.get('volunteer_count') is not None and clean['volunteer_count'] > (approved := approved_count(order)):
         problems['volunteer_count'] = [_l('志愿者人数不能多于已确定的接单志愿者（%(n)s 人）', n=approved)]
     if clean.get('object_count') is not None:
@@ -806,6 +830,6 @@ def accept_order(user, task_id: int, note: str):
 def _explain_closed(order: VOrder, exc: Conflict):
     if order.status == 'open' and approved_count(order) < order.volunteers_needed:
         raise Conflict(_l('该订单的名额已被接满，正在等待社工站审核接单人，请稍后刷新再看')) from exc
-    if order.status in ('open', 'in_progress', 'to_certify', 'done'):
+    if order.status in ('open', 'in_progress', 'to_certify', 'certifying', 'done'):
         raise Conflict(_l('该订单志愿者人数已满，不能再接单')) from exc
     raise Conflict(_l('该订单%(status)s，不能再接单', status=status_label(order))) from exc

@@ -259,7 +259,9 @@ def test_unsaved_edits_are_kept_unless_confirmed_and_a_stale_edit_is_not_publish
     page.set_viewport_size({'width': 1440, 'height': 900})
     open_editor(page)
     admin = api('admin')
-    other = admin.client.post('/api/v1/processes/service_object_entry/drafts', data=BASE,
+    # someone else publishes a change meanwhile (the same diagram again would be refused: nothing new)
+    other = admin.client.post('/api/v1/processes/service_object_entry/drafts',
+                              data=BASE.replace('name="社工站初审"'.encode(), 'name="社工站审核"'.encode()),
                               headers={**admin.headers, 'Content-Type': 'application/xml'})
     assert admin.post(f'/processes/service_object_entry/drafts/{other.get_json()["draft_id"]}/publish').status_code == 201
 
@@ -295,3 +297,141 @@ def test_unsaved_edits_are_kept_unless_confirmed_and_a_stale_edit_is_not_publish
     page.get_by_label('审核角色').select_option('association_admin')
     page.get_by_role('button', name='发布为新版本').click()
     page.wait_for_selector('#ed-status.ok:has-text("v3")')
+
+
+# ---------------------------------------------------------------- the editor walk's fixes
+
+def select_id(page, element_id):
+    page.evaluate("""id => { const m = window.bpmnEditor.modeler;
+        m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
+
+
+def element_name(page, element_id):
+    return page.evaluate("id => window.bpmnEditor.modeler.get('elementRegistry').get(id).businessObject.name",
+                         element_id)
+
+
+def test_scope_is_picked_from_the_process_variables_and_a_missing_one_is_refused(api, new_page, shot):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    select_id(page, 'street_review')
+    scope = page.get_by_label('管辖范围变量')
+    assert scope.input_value() == 'street_scope'
+    options = scope.locator('option').all_inner_texts()
+    assert options[0] == '请选择管辖范围变量'
+    assert 'street_scope · 服务对象的户籍街道和居住街道' in options and 'station_scope · 这两个街道的社工站' in options
+    select_id(page, 'station_review')
+    assert page.get_by_label('管辖范围变量').input_value() == 'station_scope'
+    assert 'street_scope · 服务对象的户籍街道和居住街道 （该泳道的角色看不到）' in page.get_by_label(
+        '管辖范围变量').locator('option').all_inner_texts()
+
+    select_id(page, 'street_review')
+    page.get_by_label('管辖范围变量').select_option('')
+    shot(page, 'scope-emptied')
+    page.on('dialog', lambda d: d.accept())
+    page.get_by_role('button', name='发布为新版本').click()
+    page.wait_for_selector('#ed-status.bad:has-text("未发布")')
+    item = page.locator('#problems li[data-element-id="street_review"]')
+    assert '“镇街终审”（street_review）' in item.inner_text() and '没有设置管辖范围变量' in item.inner_text()
+    shot(page, 'scope-refused')
+
+    # an uploaded diagram naming a variable the process does not provide: shown as it is, not silently changed
+    upload(page, BASE.replace(b'value="street_scope"', b'value="district_scope"'), 'district.bpmn')
+    page.wait_for_selector('#ed-status.bad:has-text("district.bpmn")')
+    assert '“district_scope”不是本流程提供的变量' in page.locator('#problems').inner_text()
+    page.get_by_role('tab', name='元素属性').click()
+    select_id(page, 'street_review')
+    scope = page.get_by_label('管辖范围变量')
+    assert scope.input_value() == 'district_scope'
+    assert '本流程没有这个变量' in scope.locator('option:checked').inner_text()
+    assert [v['version'] for v in api('admin').get('/processes/service_object_entry/versions').get_json()] == [1]
+
+
+def test_condition_help_lists_the_variables_and_the_default_picker_names_targets(new_page, shot):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    select_id(page, 'flow_street_reject')
+    help_box = page.locator('.cond-help')
+    text = help_box.inner_text()
+    for words in ('表单“审核”（镇街终审、社工站初审）', 'decision 审核结果：approve 通过、reject 不通过',
+                  '表单“服务对象录入”（提交服务对象信息）', 'category 服务对象类别：elderly 长者',
+                  'revision 第几次提交', 'street_scope 服务对象的户籍街道和居住街道'):
+        assert words in text, words
+    field = page.get_by_label('条件', exact=True)
+    field.fill('')
+    help_box.get_by_role('button', name='category', exact=True).click()
+    field.press('End')
+    field.type(' == "elderly"')
+    page.wait_for_selector('.cond-msg.ok')
+    assert field.input_value() == 'category == "elderly"'
+    shot(page, 'condition-help')
+
+    select_id(page, 'gw_revision')
+    labels = page.get_by_label('默认路径').locator('option').all_inner_texts()
+    assert labels[0] == '无' and sorted(labels[1:]) == ['→ 社工站初审', '超过20次 → 终止录入'], labels
+    assert not any('flow_' in label for label in labels)
+
+
+def test_a_saved_draft_is_reopened_and_the_published_version_is_one_click_away(api, new_page, shot):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    select_id(page, 'station_review')
+    page.get_by_label('名称').fill('社工站复核')
+    page.get_by_label('名称').dispatch_event('change')
+    page.get_by_role('button', name='保存草稿并检查').click()
+    page.wait_for_selector('#ed-status.ok:has-text("已保存")')
+    assert '正在编辑草稿 #' in page.locator('#ed-source').inner_text()
+
+    page.locator('a.back, p.back a').first.click()
+    page.wait_for_url('**/admin/processes')
+    shot(page, 'list-with-draft')
+    page.get_by_role('link', name='打开草稿').click()
+    page.wait_for_selector('body[data-editor-ready="1"]')
+    source = page.locator('#ed-source').inner_text()
+    assert '正在编辑草稿 #' in source and '保存于' in source and '基于版本 v1' in source, source
+    assert element_name(page, 'station_review') == '社工站复核'
+    shot(page, 'draft-reopened')
+
+    page.get_by_role('link', name='改为打开已发布版本 v1').click()
+    page.wait_for_selector('body[data-editor-ready="1"]')
+    assert element_name(page, 'station_review') == '社工站初审'
+    assert '打开未发布的草稿' in page.locator('#ed-source').inner_text()
+    page.get_by_role('link', name='打开未发布的草稿').click()
+    page.wait_for_selector('body[data-editor-ready="1"]')
+    assert element_name(page, 'station_review') == '社工站复核'
+    # publishing the reopened draft: the page saves over its own draft and publishes it
+    page.on('dialog', lambda d: d.accept())
+    page.get_by_role('button', name='发布为新版本').click()
+    page.wait_for_selector('#ed-status.ok:has-text("v2")')
+    assert [v['version'] for v in api('admin').get('/processes/service_object_entry/versions').get_json()] == [2, 1]
+
+
+def test_publishing_without_a_change_is_refused_without_asking(api, new_page):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    dialogs = []
+    page.on('dialog', lambda d: (dialogs.append(d.message), d.accept()))
+    page.get_by_role('button', name='发布为新版本').click()
+    page.wait_for_selector('#ed-status.bad:has-text("无需发布")')
+    assert '与当前版本 v1 相同' in page.locator('#ed-status').inner_text() and dialogs == []
+    assert [v['version'] for v in api('admin').get('/processes/service_object_entry/versions').get_json()] == [1]
+
+
+def test_download_from_the_keyboard_saves_the_canvas_of_that_moment(new_page):
+    page = new_page('desktop')
+    page.set_viewport_size({'width': 1440, 'height': 900})
+    open_editor(page)
+    for key, name in (('Enter', '社工站复核'), ('Space', '社工站再审')):
+        select_id(page, 'station_review')
+        page.get_by_label('名称').fill(name)
+        page.get_by_label('名称').dispatch_event('change')
+        page.locator('#btn-download').focus()
+        with page.expect_download(timeout=5000) as download:
+            page.keyboard.press(key)
+        assert download.value.suggested_filename == 'service_object_entry.bpmn'
+        with open(download.value.path(), encoding='utf-8') as fh:
+            assert f'name="{name}"' in fh.read(), key

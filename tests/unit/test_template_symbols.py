@@ -6,7 +6,7 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parents[2] / 'app' / 'templates'
 # pictographs and dingbats; the few dingbats below are in the text fonts and are allowed
 SYMBOLS = re.compile('[\u2600-\u27bf\U0001f000-\U0001faff]')
-IN_TEXT_FONTS = set('★✓✔✘')
+IN_TEXT_FONTS = set('★✓✔✘☛')
 
 
 def test_no_template_draws_an_emoji_that_text_fonts_lack():

@@ -242,3 +242,10 @@ def test_migration_keeps_scope_and_claim_when_nothing_about_the_task_changed(api
     assert moved.get_json()['moved'] == [inst]
     row = _open_row(inst)
     assert row.claimed_by_id is not None and sorted(s.org_unit.code for s in row.scopes) == ['xicun_station', 'xinshi_station']
+
+
+def test_the_process_list_leads_to_the_cases(login, cases):
+    html = login('admin').get('/admin/processes').get_data(as_text=True)
+    assert 'href="/admin/cases">案件列表</a>' in html
+    assert f'href="/admin/cases?process={KEY}&amp;status=running">3</a>' in html, 'the running count opens them'
+    assert f'href="/admin/cases?process={KEY}">案件</a>' in html

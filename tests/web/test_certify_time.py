@@ -26,4 +26,5 @@ def test_a_certification_cannot_claim_hours_not_yet_served(api, row_counts):
     assert row_counts() == before, 'nothing stored'
     ok = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=1.5)})
     assert ok.status_code == 200, ok.get_json()
-    assert db.session.scalar(select(func.count()).select_from(VOrder).where(VOrder.status == 'to_certify')) == 1
+    submitted = select(func.count()).select_from(VOrder).where(VOrder.status == 'certifying')
+    assert db.session.scalar(submitted) == 1, 'submitted: waiting for the association'

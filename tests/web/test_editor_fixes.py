@@ -1,6 +1,7 @@
 """Process administration fixes (audit 13): a draft edited from an older version is not published over a newer one,
 steps without a way out and processes without an end event are refused, the editor's own draft is replaced instead
 of piling up, the editor heading in English, the operator's recovery form, single-letter sensitive words."""
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,11 @@ def publish(admin, draft_id, key=KEY):
 
 def user(name):
     return db.session.scalar(select(User).where(User.username == name))
+
+
+def renamed(name='社工站初审（新）', xml=BASE) -> bytes:
+    """The shipped diagram with the station's review renamed: a change, which publishing accepts."""
+    return xml.replace('name="社工站初审"'.encode(), f'name="{name}"'.encode())
 
 
 # ---------------------------------------------------------------- 1. lost update
@@ -91,7 +97,7 @@ def test_editor_saves_over_its_own_draft_and_stale_drafts_are_not_counted(admin,
     assert draft_count() == 1
     db.session.expire_all()
     assert db.session.get(WorkflowDraft, first).xml == street_to_association()
-    other = draft(admin, BASE).get_json()['draft_id']       # a script's draft: a new one
+    other = draft(admin, renamed()).get_json()['draft_id']  # a script's draft: a new one
     assert other != first and draft_count() == 2
     assert web.post(f'{url}/{first}/publish').status_code == 201
     assert draft_count() == 0                                # `other` was made from v1: it can no longer be published
@@ -218,3 +224,191 @@ def test_single_letter_or_digit_is_not_a_sensitive_word(api, login, word):
 def test_single_chinese_character_is_a_sensitive_word(api):
     assert api('gzva').post('/sensitive-words', json={'word': '赌'}).status_code == 201
     assert api('gzva').post('/sensitive-words', json={'word': 'ab'}).status_code == 201
+
+
+# ---------------------------------------------------------------- editor walk: 管辖范围变量 (scope variables)
+
+STREET_SCOPE = b'<spiffworkflow:property name="scope" value="street_scope"/>'
+STATION_SCOPE = b'<spiffworkflow:property name="scope" value="station_scope"/>'
+
+
+def street_lane_as(role: str, xml=BASE) -> bytes:
+    return xml.replace(b'id="Lane_street_admin" name="street_admin"', f'id="Lane_street_admin" name="{role}"'.encode())
+
+
+def problems_of(admin, xml, key=KEY):
+    resp = draft(admin, xml, key)
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()['draft_id'], resp.get_json()['problems']
+
+
+@pytest.mark.parametrize('xml, words', [
+    # the walk: a district review step whose scope was left empty, or names a variable nobody provides
+    (street_lane_as('district_admin').replace(STREET_SCOPE, b''),
+     ('“镇街终审”（street_review）', '区民政局', '没有设置管辖范围变量', 'street_scope（服务对象的户籍街道和居住街道）')),
+    (street_lane_as('district_admin').replace(STREET_SCOPE, STREET_SCOPE.replace(b'street_scope', b'district_scope')),
+     ('“镇街终审”（street_review）', '“district_scope”不是本流程提供的变量', '请改选：street_scope')),
+    (BASE.replace(STREET_SCOPE, STREET_SCOPE.replace(b'street_scope', b' street_scope')),
+     ('“镇街终审”（street_review）', '不是本流程提供的变量')),
+    # a station's step scoped to the streets: no station account is at or above a street
+    (BASE.replace(STATION_SCOPE, STREET_SCOPE),
+     ('“社工站初审”（station_review）', '社工站账号', '“street_scope”（服务对象的户籍街道和居住街道）不在', 'station_scope')),
+], ids=['district-empty', 'district-unknown', 'padded', 'station-sees-no-street'])
+def test_a_reviewer_step_without_a_scope_it_can_see_is_refused(admin, xml, words):
+    draft_id, problems = problems_of(admin, xml)
+    assert len(problems) == 1, problems
+    [problem] = problems
+    assert problem['element_id'] in ('street_review', 'station_review') and problem['line']
+    for w in words:
+        assert w in problem['message'], (w, problem['message'])
+    resp = publish(admin, draft_id)
+    assert resp.status_code == 422 and resp.get_json()['problems'][0]['message'] == problem['message']
+    assert versions(admin) == [1]
+
+
+def test_a_district_step_with_a_provided_scope_publishes_and_reaches_the_district(api, admin):
+    draft_id, problems = problems_of(admin, street_lane_as('district_admin'))
+    assert problems == []
+    assert publish(admin, draft_id).status_code == 201
+    inst = case_at_street(api)
+    assert open_task(api('district_liwan'), inst) is not None and open_task(api('street_xicun'), inst) is None
+
+
+def test_a_city_wide_step_needs_no_scope_but_a_named_one_must_exist(api, admin):
+    """The association, the veterans bureau and the process admins hold their role on the city: a task without a
+    scope is scoped to the city, which they see. A name the process does not provide is still refused."""
+    no_scope = street_to_association().replace(STREET_SCOPE, b'')
+    draft_id, problems = problems_of(admin, no_scope)
+    assert problems == []
+    assert publish(admin, draft_id).status_code == 201
+    inst = case_at_street(api)
+    assert open_task(api('gzva'), inst) is not None
+    typo = street_to_association().replace(STREET_SCOPE, STREET_SCOPE.replace(b'street_scope', b'review_scope'))
+    _draft_id, problems = problems_of(admin, typo)
+    assert [p['element_id'] for p in problems] == ['street_review']
+    assert '“review_scope”不是本流程提供的变量' in problems[0]['message'] and '留空（全市）' in problems[0]['message']
+
+
+SHIPPED = sorted(p.stem for p in (ROOT / 'bpmn').glob('*.bpmn'))
+
+
+@pytest.mark.parametrize('key', SHIPPED)
+def test_every_shipped_diagram_passes_and_a_change_of_it_publishes(admin, key):
+    """Each process declares the scope variables its diagram's steps use, and the diagram deploys."""
+    xml = (ROOT / 'bpmn' / f'{key}.bpmn').read_bytes()
+    draft_id, problems = problems_of(admin, xml, key)
+    assert problems == [], problems
+    changed = re.sub(rb'(<bpmn:process id="%s"[^>]*name=")' % key.encode(), rb'\1(new) ', xml, count=1)
+    assert changed != xml
+    draft_id, problems = problems_of(admin, changed, key)
+    assert problems == [] and publish(admin, draft_id, key).status_code == 201
+    assert versions(admin, key) == [2, 1]
+
+
+def test_every_scope_a_shipped_diagram_uses_is_declared_by_its_process():
+    from app.services.hooks import hooks_for
+    for key in SHIPPED:
+        root = etree.fromstring((ROOT / 'bpmn' / f'{key}.bpmn').read_bytes())
+        used = {p.get('value') for p in root.iter('{*}property') if p.get('name') == 'scope'}
+        assert used and used <= set(hooks_for(key).scope_variables), (key, used)
+
+
+# ---------------------------------------------------------------- editor walk: publishing nothing new
+
+def test_publishing_the_current_diagram_again_is_refused(admin, login):
+    resp = draft(admin, BASE)
+    assert resp.get_json()['same_as'] == {'version': 1, 'message': '与当前版本 v1 相同，无需发布'}
+    refused = publish(admin, resp.get_json()['draft_id'])
+    assert refused.status_code == 409 and refused.get_json()['error'] == 'unchanged'
+    assert refused.get_json()['message'] == '与当前版本 v1 相同，无需发布'
+    # the editor re-writes the file (indentation, layout): not a change either
+    moved = BASE.replace(b'\n    ', b'\n      ').replace(b'<dc:Bounds x="', b'<dc:Bounds x="1')
+    assert moved != BASE
+    web = login('admin')
+    saved = web.post(f'/admin/api/processes/{KEY}/drafts?base_version=1', data=moved, headers=XML).get_json()
+    assert saved['problems'] == [] and '图形布局和格式不算修改' in saved['same_as']['message']
+    refused = web.post(f'/admin/api/processes/{KEY}/drafts/{saved["draft_id"]}/publish')
+    assert refused.status_code == 409 and '与当前版本 v1 相同' in refused.get_json()['message']
+    assert versions(admin) == [1]
+    # a real change publishes; publishing it once more is the same as v2
+    changed = draft(admin, renamed()).get_json()
+    assert changed['same_as'] is None and publish(admin, changed['draft_id']).status_code == 201
+    again = draft(admin, renamed()).get_json()
+    assert again['same_as']['version'] == 2 and publish(admin, again['draft_id']).status_code == 409
+    assert versions(admin) == [2, 1]
+
+
+# ---------------------------------------------------------------- editor walk: a saved draft is reopened
+
+def editor_config(html: str) -> dict:
+    import json
+    return json.loads(html.split('id="editor-config">', 1)[1].split('</script>', 1)[0])
+
+
+def test_a_saved_draft_is_reopened_from_the_list_and_by_the_editor(admin, login):
+    web = login('admin')
+    url = f'/admin/api/processes/{KEY}/drafts'
+    # a publish click without changes leaves a draft the same as v1: nothing to pick up
+    web.post(url + '?base_version=1', data=BASE, headers=XML)
+    listing = web.get('/admin/processes').get_data(as_text=True)
+    assert '打开草稿' not in listing and editor_config(web.get(f'/admin/processes/{KEY}').get_data(as_text=True))['draft'] is None
+
+    saved = web.post(url + '?base_version=1', data=renamed('社工站复核'), headers=XML).get_json()['draft_id']
+    listing = web.get('/admin/processes').get_data(as_text=True)
+    link = f'href="/admin/processes/{KEY}?draft={saved}"'
+    assert link in listing and f'1 · 打开草稿 #{saved}</a>' in listing
+
+    for page_url in (f'/admin/processes/{KEY}', f'/admin/processes/{KEY}?draft={saved}'):
+        html = web.get(page_url).get_data(as_text=True)
+        heading = html.split('id="ed-source">', 1)[1].split('</p>', 1)[0]
+        assert f'正在编辑草稿 #{saved}（保存于 ' in heading and '），基于版本 v1' in heading
+        assert f'href="/admin/processes/{KEY}?published=1"' in heading and '改为打开已发布版本 v1' in heading
+        cfg = editor_config(html)
+        assert cfg['draft']['id'] == saved and cfg['draft']['mine'] is True and cfg['draft']['base_version'] == 1
+        assert cfg['draft']['problems'] == []
+    assert '社工站复核' in web.get(f'/admin/api/processes/{KEY}/bpmn?draft={saved}').get_data(as_text=True)
+
+    back = web.get(f'/admin/processes/{KEY}?published=1').get_data(as_text=True)
+    heading = back.split('id="ed-source">', 1)[1].split('</p>', 1)[0]
+    assert '正在编辑：已发布版本 v1' in heading and f'?draft={saved}"' in heading and f'打开未发布的草稿 #{saved}' in heading
+    assert editor_config(back)['draft'] is None
+
+    # once published (or made stale by a newer version) the draft is no longer offered
+    assert publish(admin, saved).status_code == 201
+    assert editor_config(web.get(f'/admin/processes/{KEY}').get_data(as_text=True))['draft'] is None
+    assert editor_config(web.get(f'/admin/processes/{KEY}?draft={saved}').get_data(as_text=True))['draft'] is None
+    assert '打开草稿' not in web.get('/admin/processes').get_data(as_text=True)
+
+
+def test_another_admins_draft_opens_and_is_saved_as_ones_own(api, login):
+    from app.services.accounts import create_user
+    create_user('admin2', '第二管理员', 'process_admin', 'gz', 'demo1234')
+    theirs = draft(api('admin2'), renamed('社工站复核')).get_json()['draft_id']
+    web = login('admin')
+    html = web.get(f'/admin/processes/{KEY}').get_data(as_text=True)
+    cfg = editor_config(html)
+    assert cfg['draft']['id'] == theirs and cfg['draft']['mine'] is False
+    assert '（由 第二管理员 保存；您再保存时会另存为您自己的草稿）' in html.split('id="ed-source">', 1)[1].split('</p>', 1)[0]
+    # the editor saves without replace= then: admin2's draft stays as it was
+    mine = web.post(f'/admin/api/processes/{KEY}/drafts?base_version=1&replace={theirs}', data=renamed('社工站再审'),
+                    headers=XML).get_json()['draft_id']
+    assert mine != theirs and draft_count() == 2
+
+
+# ---------------------------------------------------------------- editor walk: what the editor's pickers offer
+
+def test_editor_offers_the_process_scope_variables_and_the_condition_variables(login):
+    web = login('admin')
+    cfg = editor_config(web.get('/admin/processes/v_order').get_data(as_text=True))
+    scopes = {s['name']: s for s in cfg['options']['scopes']}
+    assert set(scopes) == {'station_scope', 'street_scope', 'review_scope', 'provider_scope'}
+    assert scopes['street_scope']['label'] == '订单的服务街道'
+    assert 'station_admin' not in scopes['street_scope']['roles'] and 'street_admin' in scopes['street_scope']['roles']
+    assert scopes['review_scope']['roles'] == ['association_admin', 'process_admin', 'veterans_admin']
+    assert {'association_admin', 'veterans_admin', 'process_admin'} == set(cfg['options']['cityRoles'])
+    assert {'order_id', 'revision'} <= {d['name'] for d in cfg['options']['data']}
+    review = next(f for f in cfg['options']['forms'] if f['name'] == 'v_order_review.json')
+    decision = next(f for f in review['fields'] if f['name'] == 'decision')
+    assert decision['label'] == '审核结果' and decision['values'] == [['approve', '通过'], ['reject', '不通过']]
+    gift = editor_config(web.get('/admin/processes/relative_gift').get_data(as_text=True))['options']
+    assert gift['unkeptForms'] == ['relative_gift.json'] and [s['name'] for s in gift['scopes']] == ['review_scope']

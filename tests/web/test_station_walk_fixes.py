@@ -1,9 +1,15 @@
 """A station's week of V-orders, as a walk found it: orders told apart by number (and found by it), the acceptors
-waiting for the station's review counted in 订单管理."""
+waiting for the station's review counted in 订单管理, a submitted certification shown as waiting for the association
+(no deadline warning left), no more hours certified than the order booked, no publish approval after the start."""
 import re
+from datetime import timedelta
 
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
-from tests.web.test_v_order_rules import publish
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import VOrder
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, travel_past_service
+from tests.web.test_v_order_rules import RATINGS, certification, publish, staffed_order
 
 
 def _open_order(api, needed=2):
@@ -37,3 +43,56 @@ def test_the_list_counts_acceptors_waiting_for_review(api, login):
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     row = re.search(rf'/orders/{order_id}".*?</tr>', login('station_xicun').get('/orders').get_data(as_text=True), re.S)
     assert '1 / 2</span>' in row.group(0) and '待审核</span>' not in row.group(0)
+
+
+def _rated_order(api):
+    """An order of vol_zhang's served by 李晓敏 (10 hours, ended an hour ago) and rated: waiting for certification."""
+    inst = staffed_order(api)
+    travel_past_service(inst['id'])
+    publisher = api('vol_zhang')
+    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)
+    return inst, int(inst['business_key'].split(':')[1])
+
+
+def test_a_submitted_certification_waits_for_the_association_without_the_deadline_warning(api, login):
+    inst, order_id = _rated_order(api)
+    station, gzva = api('station_xicun'), api('gzva')
+    page = login('station_xicun')
+    assert '时数认证须在服务结束后 10 个工作日内完成' in page.get(f'/orders/{order_id}').get_data(as_text=True)
+    complete(station, open_task(station, inst['id']), data=certification(station))
+    html = page.get(f'/orders/{order_id}').get_data(as_text=True)
+    assert '待认证（已提交，广志协审核中）' in html and '10 个工作日内完成' not in html, 'the station has done its part'
+    assert station.get(f'/orders/{order_id}').get_json()['status'] == 'certifying'
+    listed = page.get('/orders?status=certifying').get_data(as_text=True)
+    assert f'/orders/{order_id}"' in listed and f'/orders/{order_id}"' not in page.get(
+        '/orders?status=to_certify').get_data(as_text=True)
+    complete(gzva, open_task(gzva, inst['id']), decision='reject', reason='照片不清晰')
+    html = page.get(f'/orders/{order_id}').get_data(as_text=True)
+    assert '10 个工作日内完成' in html and '已提交，广志协审核中' not in html, 'sent back: the station must act again'
+
+
+def test_hours_beyond_the_booked_time_are_refused(api, row_counts):
+    inst, _order_id = _rated_order(api)  # booked for 10 hours
+    station = api('station_xicun')
+    task = open_task(station, inst['id'])
+    before = row_counts()
+    resp = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=10.5)})
+    assert resp.status_code == 422
+    assert resp.get_json()['errors']['service_hours'][0].startswith('每位志愿者的服务时长不能超过订单预约的服务时长（10 小时，')
+    assert row_counts() == before
+    ok = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=10)})
+    assert ok.status_code == 200, ok.get_json()
+
+
+def test_an_order_whose_start_has_passed_cannot_be_approved_for_publishing(api):
+    station = api('station_xicun')
+    inst = publish(station, approved_object(api))
+    order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
+    order.start_at -= timedelta(hours=3)  # the review waited too long
+    order.end_at -= timedelta(hours=3)
+    db.session.commit()
+    task = open_task(station, inst['id'])
+    late = station.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve', 'data': {'dispatch_mode': 'open'}})
+    assert late.status_code == 422 and '已过，不能再通过' in late.get_json()['errors']['decision'][0]
+    assert open_task(station, inst['id'])['id'] == task['id'], 'still waiting for a decision'
+    complete(station, task, decision='reject', reason='开始时间已过，请改期')

@@ -33,12 +33,14 @@ def get_versions(user, key):
 
 
 def post_draft(user, key):
+    xml = _xml_body()
     try:
-        draft, problems = pa.save_draft(user, key, _xml_body(), request.args.get('base_version'),
-                                        request.args.get('replace'))
+        draft, problems = pa.save_draft(user, key, xml, request.args.get('base_version'), request.args.get('replace'))
     except pa.ProblemsFound as exc:
         return _problems(exc)
-    return jsonify({'draft_id': draft.id, 'base_version': draft.base_version, 'problems': problems}), 201
+    # same_as: the draft changes nothing against the latest version ({version, message}), publishing it is refused
+    return jsonify({'draft_id': draft.id, 'base_version': draft.base_version, 'problems': problems,
+                    'same_as': pa.unchanged_from(key, xml)}), 201
 
 
 def post_publish(user, key, draft_id):

@@ -46,7 +46,9 @@ def audit():
 
 @bp.get('/processes/<key>')
 def editor(key):
-    return render_template('admin/editor.html', ctx=process_admin.editor_context(current_user, key))
+    """The editor: the draft saved last (or ?draft=<id>), or with ?published=1 the latest published version."""
+    return render_template('admin/editor.html', ctx=process_admin.editor_context(
+        current_user, key, request.args.get('draft'), bool(request.args.get('published'))))
 
 
 @bp.get('/instances/<int:instance_id>')

@@ -6,13 +6,15 @@
   var T = cfg.T;
   var csrf = (document.querySelector('meta[name=csrf-token]') || {}).content || '';
   var ROLE_LABEL = {}; cfg.options.roles.forEach(function (r) { ROLE_LABEL[r.key] = r.label; });
-  var FORM_NAMES = cfg.options.forms.map(function (f) { return f.name; });
+  var FORMS = {}; cfg.options.forms.forEach(function (f) { FORMS[f.name] = f; });
   var modeler, canvas, modeling, moddle, overlays, elementRegistry, selection;
   var problemIds = [], versionList = [], dirty = false, laneOverlays = [];
-  // changed: the canvas differs from what was opened or published (a saved draft cannot be reopened here);
+  // changed: the canvas differs from what was opened, saved or published;
   // baseVersion: the latest published version the admin knew of when the canvas was loaded (publishing is refused
-  // once a newer one exists); draftId: this page's own draft, which every save replaces instead of adding one
-  var changed = false, baseVersion = cfg.version, draftId = null;
+  // once a newer one exists); draftId: this page's own draft, which every save replaces instead of adding one (a
+  // reopened draft of the admin's own is that draft; another admin's draft is saved as a new one)
+  var changed = false, baseVersion = cfg.draft ? cfg.draft.base_version : cfg.version;
+  var draftId = cfg.draft && cfg.draft.mine ? cfg.draft.id : null;
 
   function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
   function $(id) { return document.getElementById(id); }
@@ -182,7 +184,7 @@
       box.appendChild(field(T.form, select(forms, getProp(b, 'formJsonSchemaFilename'), T.pickForm, function (v) {
         setProp(element, 'formJsonSchemaFilename', v);
       })));
-      box.appendChild(field(T.scope, textInput(getProp(b, 'scope'), function (v) { setProp(element, 'scope', v); }), T.scopeHint));
+      box.appendChild(field(T.scope, scopeSelect(element, getProp(b, 'scope')), T.scopeHint));
     }
     if (/Task$/.test(element.type) || /Gateway$/.test(element.type) || /Event$/.test(element.type)) {
       var lane = laneOf(element);
@@ -206,12 +208,94 @@
     }
     if (element.type === 'bpmn:SequenceFlow') renderFlow(box, element);
     if (/Gateway$/.test(element.type)) {
-      var outs = (b.outgoing || []).map(function (f) { return { value: f.id, label: (f.name ? f.name + ' · ' : '') + f.id }; });
+      // a flow is named by where it leads ("通过 → 入库"), an unnamed one by that alone ("→ 入库")
+      var outs = (b.outgoing || []).map(function (f) {
+        var target = f.targetRef ? (f.targetRef.name || f.targetRef.id) : f.id;
+        return { value: f.id, label: (f.name ? f.name + ' ' : '') + fmt(T.to, { name: target }) };
+      });
       box.appendChild(field(T.defaultOf, select(outs, b.default ? b.default.id : '', T.none, function (v) {
         var flow = v && elementRegistry.get(v);
         modeling.updateProperties(element, { 'default': flow ? bo(flow) : undefined });
       })));
     }
+  }
+
+  // 管辖范围变量: the scope variables the process provides, with what they mean; a value the process does not
+  // provide (an old or uploaded diagram) stays selected and says so, nothing is changed until the admin picks
+  function scopeSelect(element, value) {
+    var lane = laneOf(element), role = lane ? bo(lane).name : null;
+    var empty = role === 'submitter' ? T.scopeSubmitter :
+      (role && cfg.options.cityRoles.indexOf(role) >= 0 ? T.scopeCity : T.pickScope);
+    var s = el('select', { onchange: function (e) { setProp(element, 'scope', e.target.value); } });
+    s.appendChild(el('option', { value: '', text: empty }));
+    var known = cfg.options.scopes.some(function (v) { return v.name === value; });
+    if (value && !known) s.appendChild(el('option', { value: value, text: value + ' ' + T.scopeUnknown, selected: true, 'class': 'bad' }));
+    cfg.options.scopes.forEach(function (v) {
+      var unseen = role && ROLE_LABEL[role] && role !== 'submitter' && v.roles.indexOf(role) < 0;
+      s.appendChild(el('option', { value: v.name, text: v.name + ' · ' + v.label + (unseen ? ' ' + T.scopeNotForRole : ''),
+        selected: v.name === value }));
+    });
+    return s;
+  }
+
+  // what a condition on this flow may read: the fields of the forms of the steps before it (nearest first), the
+  // results of the system steps before it, and what the process itself keeps in the case data
+  function upstream(element) {
+    var seen = {}, order = [], queue = element.source ? [element.source] : [];
+    while (queue.length) {
+      var node = queue.shift();
+      if (!node || seen[node.id]) continue;
+      seen[node.id] = true;
+      order.push(node);
+      (node.incoming || []).forEach(function (c) { if (c.source) queue.push(c.source); });
+    }
+    return order;
+  }
+  function insertName(input, name) {
+    var start = typeof input.selectionStart === 'number' ? input.selectionStart : input.value.length;
+    var end = typeof input.selectionEnd === 'number' ? input.selectionEnd : start;
+    input.value = input.value.slice(0, start) + name + input.value.slice(end);
+    input.focus();
+    input.setSelectionRange(start + name.length, start + name.length);
+    input.dispatchEvent(new Event('input'));
+    input.dispatchEvent(new Event('change'));
+  }
+  function varList(input, items) {
+    return el('ul', { 'class': 'vars' }, items.map(function (v) {
+      var values = (v.values || []).map(function (p) { return p[0] + ' ' + p[1]; }).join('、');
+      // mousedown keeps the focus (and the caret) in the condition box; a keyboard user tabs to the name and presses it
+      return el('li', {}, [el('button', { type: 'button', 'class': 'var mono', text: v.name,
+        onmousedown: function (e) { e.preventDefault(); }, onclick: function () { insertName(input, v.name); } }),
+        ' ' + v.label + (values ? '：' + values : '')]);
+    }));
+  }
+  function conditionHelp(element, input) {
+    var byForm = {}, forms = [], results = [];
+    upstream(element).forEach(function (node) {
+      var b = bo(node);
+      if (node.type === 'bpmn:UserTask') {
+        var form = getProp(b, 'formJsonSchemaFilename');
+        if (!form || !FORMS[form] || cfg.options.unkeptForms.indexOf(form) >= 0) return;
+        if (!byForm[form]) { byForm[form] = []; forms.push(form); }
+        byForm[form].push(b.name || b.id);
+      } else if (node.type === 'bpmn:ServiceTask') {
+        var op = operatorOf(b);
+        if (!op || !op.resultVariable) return;
+        var same = results.filter(function (r) { return r.name === op.resultVariable; })[0];
+        if (same) same.steps.push(b.name || b.id);  // two steps may keep their result in one variable
+        else results.push({ name: op.resultVariable, steps: [b.name || b.id] });
+      }
+    });
+    var box = el('details', { 'class': 'cond-help', open: true }, [el('summary', { text: T.varsTitle })]);
+    forms.forEach(function (form) {
+      box.appendChild(el('h3', { text: fmt(T.varsForm, { form: FORMS[form].title, steps: byForm[form].join('、') }) }));
+      box.appendChild(varList(input, FORMS[form].fields));
+    });
+    results.forEach(function (r) { r.label = fmt(T.resultOf, { name: r.steps.join('、') }); });
+    if (results.length) { box.appendChild(el('h3', { text: T.varsResults })); box.appendChild(varList(input, results)); }
+    var data = cfg.options.data.concat(cfg.options.scopes);
+    if (data.length) { box.appendChild(el('h3', { text: T.varsProcess })); box.appendChild(varList(input, data)); }
+    return box;
   }
 
   function renderFlow(box, element) {
@@ -251,6 +335,7 @@
       cb.checked = bo(source)['default'] === b;
       box.appendChild(el('label', { 'class': 'check' }, [cb, ' ' + T.defaultFlow]));
     }
+    box.appendChild(conditionHelp(element, input));
   }
 
   // ------------------------------------------------------------------ problems
@@ -328,12 +413,25 @@
       renderProps(null);
     });
   }
-  function loadVersion(v) {
+  // first: the page's own heading (which version, a waiting draft's link) stays as the server wrote it
+  function loadVersion(v, first) {
     status(T.loading);
     return api('/bpmn' + (v ? '?version=' + v : '')).then(function (r) {
       if (!r.ok) throw new Error(r.body.message || r.status);
-      return importXml(r.body, v ? fmt(T.loaded, { v: v }) : '');
+      return importXml(r.body, v && !first ? fmt(T.loaded, { v: v }) : '');
     }).then(function () { status(''); }, function (e) { status(T.error + e.message, 'bad'); });
+  }
+  // a saved draft reopened: the page's heading already says which, when it was saved and on which version; its
+  // problems as they stand now are listed, and what publishing it would be told when it changes nothing
+  function loadDraft(d) {
+    status(T.loading);
+    return api('/bpmn?draft=' + d.id).then(function (r) {
+      if (!r.ok) throw new Error(r.body.message || r.status);
+      return importXml(r.body, null);
+    }).then(function () {
+      status(d.same_as && !d.problems.length ? d.same_as.message : '');
+      if (d.problems.length) { showProblems(d.problems); status(fmt(T.savedProblems, { id: d.id, n: d.problems.length }), 'bad'); }
+    }, function (e) { status(T.error + e.message, 'bad'); });
   }
   function draftPath() {
     var q = [];
@@ -356,7 +454,9 @@
         draftId = r.body.draft_id;
         showProblems(r.body.problems);
         dirty = false;
+        $('ed-source').textContent = fmt(T.editingDraft, { id: draftId, at: beijingTime(new Date().toISOString()), v: baseVersion || '-' });
         if (r.body.problems.length) { status(fmt(T.savedProblems, { id: r.body.draft_id, n: r.body.problems.length }), 'bad'); showTab('problems'); }
+        else if (r.body.same_as) status(r.body.same_as.message, 'bad');
         else status(fmt(T.savedOk, { id: r.body.draft_id }), 'ok');
       } else {
         showProblems(r.body.problems || []);
@@ -370,6 +470,7 @@
     saveDraft().then(function (r) {
       if (r.status !== 201) return;
       if (r.body.problems.length) { status(T.notPublished, 'bad'); return; }
+      if (r.body.same_as) { status(r.body.same_as.message, 'bad'); return; }  // the server refuses it as well
       if (!window.confirm(T.publishConfirm)) return;
       return api('/drafts/' + r.body.draft_id + '/publish', { method: 'POST' }).then(function (p) {
         if (p.status === 201) {
@@ -531,9 +632,13 @@
       dirty = true;
       changed = true;
       refreshLaneBadges();
-      var current = selection.get();
-      var active = document.activeElement;
-      if (current.length === 1 && !(active && $('props').contains(active) && active.tagName === 'TEXTAREA')) renderProps(current[0]);
+      // a change made in the side panel is already shown there: re-drawing it would take the focus away (to the
+      // page) from the field the admin tabbed or clicked to. A field's change event fires while the focus is
+      // between two fields, so where it went is read once it has arrived.
+      setTimeout(function () {
+        var current = selection.get(), active = document.activeElement;
+        if (current.length === 1 && !(active && $('props').contains(active))) renderProps(current[0]);
+      }, 0);
     });
     window.addEventListener('beforeunload', function (e) { if (dirty) { e.preventDefault(); e.returnValue = T.unsaved; } });
     document.querySelectorAll('.ed-tabs [role=tab]').forEach(function (b) { b.addEventListener('click', function () { showTab(b.dataset.tab); }); });
@@ -555,18 +660,21 @@
     $('btn-apply').addEventListener('click', function () { migrate(false); });
     $('btn-upload').addEventListener('click', function () { $('upload-file').click(); });
     $('upload-file').addEventListener('change', function (e) { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ''; });
-    $('btn-download').addEventListener('click', function (e) {
-      var link = e.currentTarget;
-      if (link.dataset.ready) { delete link.dataset.ready; return; }
-      e.preventDefault();
+    // every press (click, Enter, Space) saves what the canvas holds at that moment and downloads it at once
+    $('btn-download').addEventListener('click', function () {
       modeler.saveXML({ format: true }).then(function (res) {
-        link.href = URL.createObjectURL(new Blob([res.xml], { type: 'application/xml' }));
-        link.dataset.ready = '1';
-        link.click();
+        var url = URL.createObjectURL(new Blob([res.xml], { type: 'application/xml' }));
+        var a = el('a', { href: url, download: cfg.key + '.bpmn', hidden: true });
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
       });
     });
     window.bpmnEditor = { modeler: modeler, saveDraft: saveDraft, focusElement: focusElement };
-    Promise.all([loadVersion(cfg.version), loadVersions()]).then(function () { document.body.dataset.editorReady = '1'; });
+    Promise.all([cfg.draft ? loadDraft(cfg.draft) : loadVersion(cfg.version, true), loadVersions()]).then(function () {
+      document.body.dataset.editorReady = '1';
+    });
   }
   fetch(cfg.moddle).then(function (r) { return r.json(); }).then(start);
 })();
