@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, inspect, or_, select
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import files, messages, org_cache, paged, request_tokens, row_id, submissions, use_case_memo
+from app.services import files, forms, messages, org_cache, paged, request_tokens, row_id, submissions, use_case_memo
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import is_new
@@ -20,7 +20,6 @@ from workflows import TaskNotReady
 
 PROCESS_KEY = 'v_order'
 BEIJING = ZoneInfo('Asia/Shanghai')
-PROFESSIONAL_ITEMS = {'bathing', 'personal_care', 'safety', 'healthcare', 'rehabilitation', 'counselling', 'legal'}
 STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审已通过'), 'rejected': _l('审核不通过'),
                  'open': _l('待接单'), 'awaiting_dispatch': _l('待派单'), 'in_progress': _l('进行中'),
                  'to_rate': _l('待评价'), 'to_certify': _l('待认证'), 'certifying': _l('待认证（已提交，广志协审核中）'),
@@ -114,9 +113,11 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     elif start and start - utcnow() > MAX_LEAD:
         errors['start_at'] = [_l('开始时间不能晚于一年之后')]
     item, category = clean.get('service_item'), clean.get('category')
-    if item in PROFESSIONAL_ITEMS and category == 'general':
+    # the items of each category, as the form lists them (its page offers only the chosen category's items)
+    groups = forms.get_form('v_order.json')['properties']['service_item']['x-follows']['groups']
+    if item in groups['professional'] and category == 'general':
         errors['service_item'] = [_l('该服务项目属于专业类养老志愿服务，请选择“专业类”')]
-    if item and item not in PROFESSIONAL_ITEMS and category == 'professional':
+    if item in groups['general'] and category == 'professional':
         errors['service_item'] = [_l('该服务项目属于通用型养老志愿服务，请选择“通用型”')]
     obj_errors: list = []
     objects = _check_objects(user, clean['service_object_ids'], obj_errors) if 'service_object_ids' in clean else []
@@ -125,6 +126,13 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     street = org_cache.unit(clean.get('street'))
     if street is not None and street.id not in _area_street_ids(user) | _streets_of(objects):
         errors['street'] = [_l('服务街道须在您的服务区域内，或是所选服务对象的户籍或居住街道')]
+    if is_new(instance) and not errors and start and end and objects:
+        twin = _same_order(user, clean.get('title'), start, end, {o.id for o in objects})
+        # the same submission sent again (its request token) is answered with the first order, not refused
+        if twin is not None and (twin.request_token is None
+                                 or twin.request_token != request_tokens.cleaned(request_tokens.current())):
+            errors['title'] = [_l('您已发布过相同的订单（订单号 #%(id)s，%(status)s），请勿重复发布；'
+                                  '确需再发布一张，请修改标题或时间', id=twin.id, status=status_label(twin))]
     attached = set() if is_new(instance) else set(db.session.scalars(
         select(InstanceFile.file_id).where(InstanceFile.instance_id == instance.id)))
     try:
@@ -132,6 +140,19 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     return errors, {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+
+
+def _same_order(user, title, start, end, object_ids: set) -> VOrder | None:
+    """The user's order still under way with the same title, times and service objects (published again by the
+    browser's Back button and 发布, or twice by mistake), or None."""
+    candidates = db.session.scalars(select(VOrder).where(
+        VOrder.publisher_id == user.id, VOrder.title == title, VOrder.start_at == start, VOrder.end_at == end,
+        VOrder.status.not_in(('cancelled', 'expired', 'aborted', 'abandoned')))).all()
+    for order in candidates:
+        if set(db.session.scalars(select(VOrderObject.service_object_id).where(
+                VOrderObject.order_id == order.id))) == object_ids:
+            return order
+    return None
 
 
 def _by_token(user, token) -> VOrder | None:

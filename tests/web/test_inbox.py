@@ -245,7 +245,11 @@ def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
     assert [h['decision'] for h in view['history']] == ['submit', 'reject', 'submit']
     again = open_task(station, inst)
     assert again is not None and station.get(f'/tasks/{again["id"]}').get_json()['data']['name'] == '长者03号（补正）'
-    assert phone.post(f'/m/cases/{inst}/resubmit', data=data, content_type='multipart/form-data').status_code == 409
+    # sent again (Back and 提交): nothing more is stored, and the case page says where it stands
+    twice = phone.post(f'/m/cases/{inst}/resubmit', data=data, content_type='multipart/form-data')
+    assert twice.status_code == 302 and twice.headers['Location'].endswith(f'/m/cases/{inst}')
+    assert '这一步已经提交，无需再次提交' in phone.get(twice.headers['Location']).get_data(as_text=True)
+    assert len(db.session.scalars(select(ServiceObject).where(ServiceObject.instance_id == inst)).all()) == 2
 
 
 def _open_index():

@@ -42,10 +42,12 @@ def test_a_repeated_publish_form_answers_with_the_first_order(api, login):
     assert again.status_code == 302 and again.headers['Location'] == first.headers['Location']
     assert '该订单已提交，请勿重复提交' in page.get(again.headers['Location']).get_data(as_text=True)
     assert _orders() == before + 1
-    # a new form is a new order
+    # a new form is a new order; the same order again from a new form (Back, then 发布) is refused, naming the first
     fresh = re.search(r'name="request_token" value="([^"]+)"', page.get('/m/orders/new').get_data(as_text=True)).group(1)
     assert fresh != token
-    other = page.post('/m/orders/new', data={**data, 'request_token': fresh})
+    same = page.post('/m/orders/new', data={**data, 'request_token': fresh})
+    assert same.status_code == 422 and '您已发布过相同的订单' in same.get_data(as_text=True)
+    other = page.post('/m/orders/new', data={**data, 'request_token': fresh, 'title': '陪陈伯复诊（第二次）'})
     assert other.status_code == 302 and other.headers['Location'] != first.headers['Location']
     assert _orders() == before + 2
 

@@ -2,13 +2,13 @@
 waiting for the station's review counted in 订单管理, a submitted certification shown as waiting for the association
 (no deadline warning left), no more hours certified than the order booked, no publish approval after the start."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import VOrder
-from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, travel_past_service
+from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data, travel_past_service
 from tests.web.test_v_order_rules import RATINGS, certification, publish, staffed_order
 
 
@@ -96,3 +96,25 @@ def test_an_order_whose_start_has_passed_cannot_be_approved_for_publishing(api):
     assert late.status_code == 422 and '已过，不能再通过' in late.get_json()['errors']['decision'][0]
     assert open_task(station, inst['id'])['id'] == task['id'], 'still waiting for a decision'
     complete(station, task, decision='reject', reason='开始时间已过，请改期')
+
+
+def test_the_same_order_published_again_is_refused_naming_the_first(api, login, row_counts):
+    """Back after 发布 showed the filled-in form, and 发布 again made a second, identical order."""
+    so = approved_object(api)
+    station = api('station_xicun')
+    day, next_day = (date.today() + timedelta(days=n) for n in (3, 4))
+    at = {'start_at': f'{day}T09:00', 'end_at': f'{day}T11:00'}  # to the minute, as the form's time boxes send
+    first = publish(station, so, **at)
+    first_id = int(first['business_key'].split(':')[1])
+    before = row_counts()
+    again = station.post('/processes/v_order/instances', json={'data': order_data(
+        [so], **at)})
+    assert again.status_code == 422
+    assert again.get_json()['errors']['title'] == [
+        f'您已发布过相同的订单（订单号 #{first_id}，待审核），请勿重复发布；确需再发布一张，请修改标题或时间']
+    assert row_counts() == before, 'nothing stored'
+    # another time, or another title, is another order; a cancelled one may be published again
+    publish(station, so, start_at=f'{next_day}T09:00', end_at=f'{next_day}T11:00')
+    publish(station, so, title='陪陈伯复诊（二）', **at)
+    assert station.post(f'/orders/{first_id}/cancel', json={'reason': '重复发布'}).status_code == 200
+    publish(station, so, **at)

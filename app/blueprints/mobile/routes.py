@@ -1,11 +1,11 @@
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
 from app.services import forms, gifts, submissions, tasks, v_orders
-from app.services.errors import Conflict, Forbidden, ValidationFailed
+from app.services.errors import Forbidden, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
 from app.services.step_names import step_name
 
@@ -88,9 +88,12 @@ def case(instance_id):
 
 
 def _resubmit_task(instance_id):
+    """The case and the user's open step on it. With none (sent already: the Back button, a second tap, an old
+    link), the case page says where it stands instead of an error page; nothing is sent twice."""
     inst, task = _my_task(instance_id)
     if task is None:
-        raise Conflict(_('该记录当前无需修改'))
+        flash(_('这一步已经提交，无需再次提交；下面是案件的当前状态'), 'warning')
+        abort(redirect(url_for('mobile.case', instance_id=inst.id)))
     return inst, task
 
 

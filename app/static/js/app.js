@@ -112,6 +112,26 @@
     });
   });
 
+  // ---- a choice that depends on another (<select data-follows=category>: 服务项目 on 服务类别): only the options of
+  // the group chosen there are offered; one chosen before that no longer fits is cleared
+  $all('select[data-follows]').forEach(function (select) {
+    var form = select.form;
+    var field = select.getAttribute('data-follows');
+    if (!form) return;
+    function follow() {
+      var picked = $('[name="' + field + '"]:checked', form) || $('select[name="' + field + '"]', form);
+      var group = picked ? picked.value : '';
+      $all('option[data-group]', select).forEach(function (option) {
+        var fits = !group || option.getAttribute('data-group') === group;
+        option.hidden = !fits;
+        option.disabled = !fits;
+        if (!fits && option.selected) select.value = '';
+      });
+    }
+    form.addEventListener('change', function (e) { if (e.target.name === field) follow(); });
+    follow();
+  });
+
   // ---- photo upload: say how many are chosen / kept, preview them, warn about the 1–9 / 10 MB rules
   $all('.file-box').forEach(function (box) {
     var input = $('input[type=file]', box);
