@@ -90,10 +90,14 @@ def test_the_diagram_upload_works_from_the_keyboard(new_page):
     page.wait_for_selector('body[data-editor-ready="1"]')
     page.locator('#btn-download').focus()
     page.keyboard.press('Tab')
-    assert page.evaluate('document.activeElement.id') == 'btn-upload'
+    assert page.evaluate('document.activeElement.id') == 'upload-file', 'the file box itself, named 上传 .bpmn'
+    assert page.get_by_label('上传 .bpmn').evaluate('e => e.id') == 'upload-file'
     with page.expect_file_chooser() as chooser:
         page.keyboard.press('Enter')
     assert chooser.value.element.get_attribute('id') == 'upload-file'
+    with page.expect_file_chooser() as clicked:  # the mouse clicks the label drawn as a button
+        page.locator('#btn-upload').click()
+    assert clicked.value.element.get_attribute('id') == 'upload-file'
 
 
 def _station_tasks(api):

@@ -1,6 +1,6 @@
 """Accessibility audit fixes seen through the test client: star radios named "N 星" in drawn order, the exports page
 follows its progress through a small JSON status instead of reloading itself, the task page links its hint and marks
-the whole decision group invalid, table headers have names, the editor's upload is a button, and a batch decision
+the whole decision group invalid, table headers have names, the editor's upload is a named file box the keyboard reaches, and a batch decision
 asks for confirmation naming the count."""
 import re
 from datetime import timedelta
@@ -90,9 +90,11 @@ def test_table_headers_of_the_action_columns_have_names(login):
         assert '<th><span class="sr-only">操作</span></th>' in page, url
 
 
-def test_the_diagram_upload_is_a_button(login):
+def test_the_diagram_upload_is_a_named_file_box_the_keyboard_reaches(login):
     page = login('admin').get('/admin/processes/service_object_entry').get_data(as_text=True)
-    assert '<button class="btn" type="button" id="btn-upload">上传 .bpmn</button>' in page
+    box = re.search(r'<input type="file" id="upload-file"[^>]*>', page).group(0)
+    assert 'aria-label="上传 .bpmn"' in box and ' hidden' not in box and 'tabindex="-1"' not in box
+    assert '<label class="btn" for="upload-file" id="btn-upload" aria-hidden="true">上传 .bpmn</label>' in page
     assert 'role="region" aria-label="流程图"' in page
     assert 'aria-controls="pane-problems"' in page and 'aria-labelledby="tab-problems"' in page
 

@@ -658,7 +658,6 @@
     $('btn-diff').addEventListener('click', runDiff);
     $('btn-dry').addEventListener('click', function () { migrate(true); });
     $('btn-apply').addEventListener('click', function () { migrate(false); });
-    $('btn-upload').addEventListener('click', function () { $('upload-file').click(); });
     $('upload-file').addEventListener('change', function (e) { if (e.target.files[0]) upload(e.target.files[0]); e.target.value = ''; });
     // every press (click, Enter, Space) saves what the canvas holds at that moment and downloads it at once
     $('btn-download').addEventListener('click', function () {
