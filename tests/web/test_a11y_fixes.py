@@ -1,7 +1,7 @@
 """Accessibility audit fixes seen through the test client: star radios named "N 星" in drawn order, the exports page
 follows its progress through a small JSON status instead of reloading itself, the task page links its hint and marks
-the whole decision group invalid, table headers have names, the editor's upload is a named file box the keyboard reaches, and a batch decision
-asks for confirmation naming the count."""
+the whole decision group invalid, table headers have names, the editor's upload is a named file box the keyboard
+reaches, and a batch decision asks for confirmation naming the count."""
 import re
 from datetime import timedelta
 
