@@ -142,14 +142,14 @@ class Lifecycle:
         return {'title': f'陪长者复诊{n}', 'demand_type': 'others', 'service_object_ids': [self.so_id],
                 'category': 'general', 'service_item': 'escort', 'street': 'xicun',
                 'location': {'lat': 23.13, 'lng': 113.25}, 'address': '荔湾区西村街 1 号',
-                'start_at': start.isoformat(), 'end_at': (start + timedelta(hours=3)).isoformat(),
+                'start_at': start.isoformat(), 'end_at': (start + timedelta(hours=4)).isoformat(),
                 'volunteers_needed': 1, 'needs': '陪同到医院复诊'}
 
     def _move_service_to_past(self, instance_id):
         from sqlalchemy import text
         with self.engine.begin() as conn:
-            conn.execute(text("UPDATE v_order SET start_at = start_at - interval '6 hours', "
-                              "end_at = end_at - interval '6 hours' WHERE instance_id = :i"), {'i': instance_id})
+            conn.execute(text("UPDATE v_order SET start_at = start_at - interval '7 hours', "
+                              "end_at = end_at - interval '7 hours' WHERE instance_id = :i"), {'i': instance_id})
 
     def run(self, n, timings, queries):
         """One whole lifecycle; appends each step's seconds and SQL count."""
