@@ -10,11 +10,12 @@ differently is one msgid with placeholders (`_('%(step)s（%(who)s）的意见�
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import request, url_for
+from flask import current_app, g, request, url_for
 from flask_babel import gettext, pgettext
 from flask_babel import lazy_gettext as _l
 from jinja2 import Undefined
 from markupsafe import Markup, escape
+from werkzeug.exceptions import HTTPException
 
 from app.services import forms, messages, tasks, v_orders
 from app.services.roles import role_label
@@ -101,6 +102,25 @@ def js_strings() -> dict:
     }
 
 
+def url_after_post() -> str | None:
+    """The address a page answering a POST (a form refused with its errors) stands for in the browser's history:
+    its own address when that can be opened (GET), else the one its view named (`g.page_url`, the task page of a
+    refused decision). None for a GET, or when there is none.
+
+    Pages are never cached (no-store), so without this, Back or Forward onto such a page shows the browser's
+    "confirm form resubmission" error (ERR_CACHE_MISS) instead of a page: an elderly volunteer who corrected
+    a refused form, submitted it and pressed Back met that screen."""
+    if request.method != 'POST':
+        return None
+    if getattr(g, 'page_url', None):
+        return g.page_url
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path, method='GET')
+    except HTTPException:
+        return None
+    return request.full_path.rstrip('?')
+
+
 def install(app):
     app.jinja_env.globals.update(field_order=forms.field_order, label=forms.label, hint=forms.hint, option_list=forms.option_list,
                                  required_when=forms.required_when,
@@ -109,7 +129,7 @@ def install(app):
                                  status_label=status_label,
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count,
-                                 task_link=messages.task_link)
+                                 task_link=messages.task_link, url_after_post=url_after_post)
     app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject

@@ -1,6 +1,6 @@
 from io import BytesIO
 
-from flask import abort, flash, redirect, render_template, request, send_file, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -69,6 +69,7 @@ def task(task_id):
 def decide(task_id):
     d = tasks.task_detail(current_user, task_id)
     values, ctx = form_values(d['form']), _list_context(request.form, 'list_')
+    g.page_url = url_for('inbox.task', task_id=task_id)  # a refused decision's page, in the browser's history
     try:
         submissions.complete_with_files(current_user, d['task'], values, file_uploads(d['form']))
     except ValidationFailed as exc:

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -137,6 +137,7 @@ def donate():
 def _review_page(status='pending', new_item=None, new_item_errors=None, decided=None, code=200):
     """The review list with the 登记 form; after a refused submission the form it came from shows the
     messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision)."""
+    g.page_url = url_for('shop.review', status=status)  # a refused form's page, in the browser's history
     return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
                            counts=shop.review_counts(current_user),
                            districts=shop.districts_for(current_user), new_item=new_item or {},
@@ -180,6 +181,7 @@ def create_item():
 
 def _pool_page(values=None, errors=None, status=200):
     history, total = shop.pool_history(page_arg())
+    g.page_url = url_for('shop.pool')  # a refused allocation's page, in the browser's history
     return render_template('shop/pool.html', balance=shop.pool_balance(), values=values or {}, errors=errors or {},
                            history=history, total=total, page=page_arg(), per_page=shop.POOL_HISTORY_PAGE), status
 
