@@ -243,6 +243,9 @@ def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
     view = vol.get(f'/instances/{inst}').get_json()
     assert view['status_label'] == '待社工站初审'
     assert [h['decision'] for h in view['history']] == ['submit', 'reject', 'submit']
+    # back under review: the reason stands in the history, no longer as a 查看原因 button beside 待社工站初审
+    page = phone.get(f'/m/cases/{inst}').get_data(as_text=True)
+    assert '查看原因' not in page and '身份证照片不清晰' in page
     again = open_task(station, inst)
     assert again is not None and station.get(f'/tasks/{again["id"]}').get_json()['data']['name'] == '长者03号（补正）'
     # sent again (Back and 提交): nothing more is stored, and the case page says where it stands
