@@ -75,12 +75,36 @@ def _parse(xml: bytes, process_key: str) -> _Parsed:
         subprocess_specs = parser.get_subprocess_specs(process_key)
     except ValidationException as exc:
         line = exc.line_number if isinstance(exc.line_number, int) else None
-        raise DeploymentError([Problem(exc.id or None, str(exc), line)]) from exc
+        # "we found two items, perhaps a form has the same ID": a flow to or from a step that is not there
+        dangling = _check_flow_ends(root) if "found two items" in str(exc) else []
+        raise DeploymentError(dangling or [Problem(exc.id or None, _validation_text(exc), line)]) from exc
     except DeploymentError:
         raise
     except Exception as exc:  # the parser raises assorted errors (KeyError, ValueError) on odd input
         raise DeploymentError([Problem(None, f"cannot parse diagram: {type(exc).__name__}: {exc}", None)]) from exc
     return _Parsed(root, spec, subprocess_specs)
+
+
+def _validation_text(exc: ValidationException) -> str:
+    """The parser's message and its notes, without the trailing '. ' its str() adds."""
+    text = str(exc.args[0]) if exc.args else ""
+    notes = [str(note) for note in getattr(exc, "notes", None) or [] if note]
+    return " ".join([text.strip(), *notes]).strip() or type(exc).__name__
+
+
+def _check_flow_ends(root) -> list[Problem]:
+    """Each sequence flow whose source or target is not a step of its own process (deleted, or a typo in an uploaded
+    file), of which the engine's parser only says "we found two items, perhaps a form has the same ID", about the
+    step before it."""
+    found = []
+    for container in root.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction"):
+        ids = {el.get("id") for el in container if isinstance(el.tag, str) and el.get("id")}
+        for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+            for end, ref in (("source", flow.get("sourceRef")), ("target", flow.get("targetRef"))):
+                if ref not in ids or ref == flow.get("id"):
+                    found.append(Problem(flow.get("id"), f"sequence flow {flow.get('id')} has no {end} element"
+                                                         f" {ref or ''} in its process", flow.sourceline))
+    return found
 
 
 def lint(xml: bytes, process_key: str, *, roles: set[str], forms: set[str],

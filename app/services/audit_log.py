@@ -25,7 +25,8 @@ from app.services.validators import typed_day
 PER_PAGE = 20
 RESET = 'instance.reset'
 ACTION_LABELS = {
-    'process.draft': _l('保存流程图草稿'), 'process.publish': _l('发布流程图'), 'process.migrate': _l('迁移案件到新版本'),
+    'process.draft': _l('保存流程图草稿'), 'process.draft_discard': _l('放弃流程图草稿'),
+    'process.publish': _l('发布流程图'), 'process.migrate': _l('迁移案件到新版本'),
     RESET: _l('回退案件'), 'team.volunteer_import': _l('导入团队志愿者'),
     'shop_item.create': _l('登记兑换资源'), 'shop_item.approve': _l('兑换资源审核通过'),
     'shop_item.reject': _l('兑换资源审核不通过'), 'pool.allocate': _l('公益池分配'),

@@ -132,9 +132,12 @@ def overview(user) -> list[dict]:
     for key in process_keys():
         latest = _version(key)
         pending = _pending_drafts(key, latest)
+        newest = pending[0] if pending else None
         result.append({'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
                        'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
-                       'drafts': len(pending), 'draft_id': pending[0].id if pending else None})
+                       'drafts': len(pending), 'draft_id': newest.id if newest else None,
+                       'draft_by': newest.created_by.display_name if newest and newest.created_by else None,
+                       'draft_at': newest.created_at if newest else None})
     return result
 
 
@@ -338,55 +341,165 @@ def scope_rule(key: str):
 
 
 def check_condition(user, key: str, expression: str, xml: bytes | None = None) -> dict:
-    """Live check of a sequence-flow condition as the admin types it."""
+    """Live check of a sequence-flow condition as the admin types it (detail: the checker's own words)."""
     require_admin(user)
     message = check_expression(expression or '', known_variables(key, xml))
-    return {'ok': message is None, 'message': _localize_detail(message) if message else ''}
+    if message is None:
+        return {'ok': True, 'message': ''}
+    return {'ok': False, 'message': _localize_detail(message), 'detail': message}
 
 
-_PATTERNS = [
-    (r'script task (\S+) is not allowed', lambda m: _l('步骤 %(id)s 是脚本任务，系统不允许运行脚本，请改用服务任务', id=m[1])),
-    (r'(\w+) (\S+) cannot be reached from the start event', lambda m: _l(
-        '元素 %(id)s 没有从开始事件连过来，永远不会执行：请连线或删除它', id=m[2])),
-    (r'(prescript|postscript) on (\S+) is not allowed', lambda m: _l('步骤 %(id)s 带有脚本，系统不允许运行脚本', id=m[2])),
-    (r"user task (\S+) is in lane '(.*)'; expected", lambda m: _l(
-        '审核步骤 %(id)s 所在泳道“%(lane)s”不是系统角色，请在右侧用角色选择器选择', id=m[1], lane=m[2])),
-    (r"lane (\S+) is named '(.*)', which is not a role", lambda m: _l(
-        '泳道 %(id)s 的名称“%(lane)s”不是系统角色，请选中泳道后在右侧用角色选择器选择', id=m[1], lane=m[2])),
-    (r'lane (\S+) has no role', lambda m: _l('泳道 %(id)s 还没有指定角色，请选中泳道后在右侧用角色选择器选择', id=m[1])),
-    (r'user task (\S+) is in no lane', lambda m: _l('审核步骤 %(id)s 不在任何泳道中，请把它拖进一个角色泳道', id=m[1])),
-    (r'user task (\S+) names no form', lambda m: _l('审核步骤 %(id)s 没有选择表单', id=m[1])),
-    (r"user task (\S+) uses unknown form '(.*)'", lambda m: _l(
-        '审核步骤 %(id)s 使用的表单“%(form)s”不存在（forms/ 目录中没有该文件）', id=m[1], form=m[2])),
-    (r"service task (\S+) calls unregistered operator '(.*)'", lambda m: _l(
-        '服务步骤 %(id)s 调用的操作“%(op)s”未在系统中注册', id=m[1], op=m[2])),
-    (r'service task (\S+) parameter (\S+): (.*)', lambda m: _l(
-        '服务步骤 %(id)s 的参数 %(p)s 有误：%(msg)s', id=m[1], p=m[2], msg=_localize_detail(m[3]))),
-    (r'condition on (\S+): (.*)', lambda m: _l('连线 %(id)s 的条件有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
-    (r'timer on (\S+): (.*)', lambda m: _l('定时器 %(id)s 的表达式有误：%(msg)s', id=m[1], msg=_localize_detail(m[2]))),
-    (r'(?:exclusive|inclusive) gateway (\S+) has no default flow', lambda m: _l(
-        '分支 %(id)s 没有默认路径：所有条件都不满足时流程会卡住，请把一条出线设为默认', id=m[1])),
-    (r'process has no start event|No start event found', lambda m: _l('流程没有开始事件')),
-    (r'process (\S+) has no end event', lambda m: _l(
-        '流程 %(id)s 没有结束事件：请至少添加一个结束事件，并把最后一步连到它', id=m[1])),
-    (r'(\w+) (\S+) has no outgoing sequence flow; name: (.*)$', lambda m: _l(
-        '“%(name)s”（%(id)s）没有出口：流程走到这里会中断，请把它连到下一步或结束事件', name=m[3] or m[2], id=m[2])),
-    (r'schema error: (.*)', lambda m: _l('不符合 BPMN 规范：%(msg)s', msg=m[1])),
-    (r'malformed XML: (.*)', lambda m: _l('XML 格式错误，无法读取：%(msg)s', msg=m[1])),
-    (r'DOCTYPE and ENTITY', lambda m: _l('文件含有 DOCTYPE/ENTITY 声明（可能是 XML 炸弹或外部实体），已拒绝')),
-    (r'diagram is larger than', lambda m: _l('流程图文件过大（不超过 %(mb)d MB）', mb=MAX_BPMN_BYTES // 2 ** 20)),
-    (r'is not executable', lambda m: _l('流程未设置为可执行（isExecutable="true"）')),
+# ---------------------------------------------------------------- problems in the admin's words
+# The lint (workflows/deployment.py), the engine's parser and the XML validator speak English; each problem a user
+# can cause is said again here as a sentence naming the element by its name (else its id). The original text stays
+# with the problem as its `detail` (the technical detail of the editor's list).
+
+class _Elements:
+    """The diagram's elements by id, to name them in messages: by their name, else by their id."""
+
+    def __init__(self, root=None):
+        self.by_id = {}
+        if root is not None:
+            for el in root.iter():
+                if isinstance(el.tag, str) and el.get('id'):
+                    self.by_id.setdefault(el.get('id'), el)
+
+    def tag(self, element_id) -> str:
+        el = self.by_id.get(element_id)
+        return el.tag.split('}')[-1] if el is not None else ''
+
+    def name(self, element_id) -> str:
+        """“提交服务对象信息”'s words: the name; a flow without one by where it goes ('修改次数 → 终止录入')."""
+        el = self.by_id.get(element_id)
+        if el is None:
+            return element_id or '-'
+        name = ' '.join((el.get('name') or '').split())
+        if name:
+            return name
+        if self.tag(element_id) == 'sequenceFlow':
+            return f"{self.name(el.get('sourceRef'))} → {self.name(el.get('targetRef'))}"
+        if self.tag(element_id) == 'process':  # a process is often named only on its pool
+            pool = next((p for p in self.by_id.values() if p.get('processRef') == element_id and p.get('name')), None)
+            if pool is not None:
+                return pool.get('name')
+        return element_id
+
+    def source(self, flow_id) -> str | None:
+        el = self.by_id.get(flow_id)
+        return el.get('sourceRef') if el is not None else None
+
+    def caller(self, process_id) -> str | None:
+        """The call activity that calls `process_id`."""
+        return next((i for i, el in self.by_id.items() if el.get('calledElement') == process_id), None)
+
+
+_KINDS = {'userTask': _l('审核步骤'), 'manualTask': _l('审核步骤'), 'serviceTask': _l('系统步骤'),
+          'exclusiveGateway': _l('分支'), 'inclusiveGateway': _l('分支'), 'parallelGateway': _l('分支'),
+          'eventBasedGateway': _l('分支'), 'complexGateway': _l('分支'), 'startEvent': _l('开始事件'),
+          'endEvent': _l('结束事件'), 'boundaryEvent': _l('边界事件'), 'intermediateCatchEvent': _l('事件'),
+          'intermediateThrowEvent': _l('事件'), 'subProcess': _l('子流程'), 'transaction': _l('子流程'),
+          'callActivity': _l('调用活动'), 'sequenceFlow': _l('连线'), 'lane': _l('泳道'), 'process': _l('流程')}
+
+
+def _kind(els: _Elements, element_id) -> str:
+    return str(_KINDS.get(els.tag(element_id), _l('步骤')))
+
+
+_XML_HINTS = [
+    (r'Document is empty', lambda m: _l('文件是空的')),
+    (r"Start tag expected, '<' not found", lambda m: _l('这不是 XML 文件')),
+    (r'Premature end of data in tag (\S+)', lambda m: _l('标签 <%(tag)s> 没有结束，文件可能不完整', tag=m[1])),
+    (r'Opening and ending tag mismatch: (\S+) line \d+ and (\S+)', lambda m: _l(
+        '开始标签 <%(tag)s> 与结束标签 </%(other)s> 不配对', tag=m[1], other=m[2])),
+    (r'Namespace prefix (\S+) on (\S+) is not defined', lambda m: _l('命名空间前缀“%(prefix)s”没有声明', prefix=m[1])),
+    (r'Extra content at the end of the document', lambda m: _l('文件末尾有多余的内容')),
+    (r"EntityRef: expecting ';'", lambda m: _l('有未转义的“&”，应写成 &amp;')),
+    (r"Unescaped '<' not allowed in attributes values", lambda m: _l('属性值里有未转义的“<”')),
+    (r"""AttValue: " or ' expected""", lambda m: _l('属性值缺少引号')),
+    (r'Attribute (\S+) redefined', lambda m: _l('属性 %(attr)s 重复出现', attr=m[1])),
+    (r"Couldn't find end of Start Tag (\S+)", lambda m: _l('标签 <%(tag)s> 没有写完', tag=m[1])),
+    (r"expected '>'", lambda m: _l('缺少“>”')),
 ]
+
+
+def _xml_message(raw: str) -> str:
+    """lxml's words for unreadable XML: where (line, column) and, for the usual slips, what."""
+    where = re.search(r'line (\d+), column (\d+)', raw)
+    hint = next((str(make(m)) for pattern, make in _XML_HINTS for m in [re.search(pattern, raw)] if m), None)
+    if where and hint:
+        return str(_l('XML 格式错误，文件无法读取（第 %(line)s 行第 %(col)s 列）：%(hint)s', line=where[1], col=where[2],
+                      hint=hint))
+    if where:
+        return str(_l('XML 格式错误，文件无法读取（第 %(line)s 行第 %(col)s 列）', line=where[1], col=where[2]))
+    return str(_l('XML 格式错误，文件无法读取：%(hint)s', hint=hint)) if hint else str(_l('XML 格式错误，文件无法读取'))
+
+
+_XSD_PREFIXES = {'http://www.omg.org/spec/BPMN/20100524/MODEL': 'bpmn', 'http://www.omg.org/spec/BPMN/20100524/DI':
+                 'bpmndi', 'http://www.omg.org/spec/DD/20100524/DC': 'dc', 'http://www.omg.org/spec/DD/20100524/DI': 'di',
+                 'http://spiffworkflow.org/bpmn/schema/1.0/core': 'spiffworkflow'}
+
+
+def _xsd_message(raw: str, els: _Elements, element_id) -> str:
+    """The BPMN schema's complaint about one element, in a sentence."""
+    text = re.sub(r'\{([^}]+)\}', lambda m: (_XSD_PREFIXES.get(m[1], 'ns') + ':'), raw)
+    m = re.match(r"Element '([^']+)'(?:, attribute '([^']+)')?: (.*)", text)
+    tag, attr, why = (m[1], m[2], m[3]) if m else ('', None, text)
+    value = re.match(r"'(.*?)' is not a valid value", why)
+    if value and 'xs:ID' in why:
+        said = _l('编号“%(value)s”无效：每个元素的编号必须唯一，并以字母或下划线开头（不符合 BPMN 规范）', value=value[1])
+    elif value and attr:
+        said = _l('元素 <%(tag)s> 的属性 %(attr)s 的值“%(value)s”无效（不符合 BPMN 规范）', tag=tag, attr=attr,
+                  value=value[1])
+    elif 'This element is not expected' in why:
+        said = _l('元素 <%(tag)s> 不能出现在这里（不符合 BPMN 规范）', tag=tag)
+    elif 'Missing child element' in why:
+        said = _l('元素 <%(tag)s> 缺少必需的子元素（不符合 BPMN 规范）', tag=tag)
+    elif re.search(r"The attribute '(.*)' is required but missing", why):
+        said = _l('元素 <%(tag)s> 缺少必需的属性 %(attr)s（不符合 BPMN 规范）', tag=tag,
+                  attr=re.search(r"The attribute '(.*)' is required", why)[1])
+    elif attr and 'is not allowed' in why:
+        said = _l('元素 <%(tag)s> 不能有属性 %(attr)s（不符合 BPMN 规范）', tag=tag, attr=attr)
+    elif tag:
+        said = _l('元素 <%(tag)s> 不符合 BPMN 规范', tag=tag)
+    else:
+        said = _l('文件不符合 BPMN 规范')
+    if element_id and not (value and 'xs:ID' in why) and els.by_id.get(element_id) is not None \
+            and els.tag(element_id) != tag.split(':')[-1]:
+        return str(_l('“%(name)s”中：%(problem)s', name=els.name(element_id), problem=said))
+    return str(said)
+
+
+def _syntax_hint(expr: str, why: str) -> str:
+    """What is wrong with an expression Python cannot read, in the admin's words."""
+    if '${' in expr or '#{' in expr:
+        return str(_l('条件要用 Python 写法（例如 decision == "reject"），不支持 ${…} 这种写法'))
+    char = re.search(r"invalid character '(.)'", why)
+    if char:
+        return str(_l('含有全角符号 %(ch)s，引号、括号、等号等请用英文半角符号', ch=char[1]))
+    if re.search(r'(?<![=!<>])=(?!=)', expr):
+        return str(_l('判断是否相等要用 ==（两个等号）'))
+    if 'unterminated string' in why or 'EOL while scanning' in why:
+        return str(_l('引号没有成对'))
+    if 'never closed' in why or 'unmatched' in why or 'does not match' in why:
+        return str(_l('括号没有成对'))
+    return str(_l('写法不完整或不正确'))
 
 
 def _localize_detail(message: str) -> str:
     m = re.match(r"syntax error in expression (.*): (.*)$", message)
     if m:
-        return str(_l('表达式 %(e)s 语法错误（%(msg)s）', e=m[1], msg=m[2]))
+        expr = m[1][1:-1] if m[1][:1] in '\'"' else m[1]
+        return str(_l('表达式 %(e)s 有语法错误：%(why)s', e=m[1], why=_syntax_hint(expr, m[2])))
     m = re.match(r"expression (.*) is not allowed: (.*)$", message)
     if m:
-        return str(_l('表达式 %(e)s 含有不允许的写法（只能比较数据，不能调用系统功能）：%(msg)s', e=m[1], msg=m[2]))
+        underscore = re.search(r'"(_\w*)" is an invalid (?:variable|attribute) name because it starts with "_"', m[2])
+        if underscore:
+            return str(_l('表达式 %(e)s 不允许：以下划线开头的名称（%(n)s）可能调用系统内部功能，只能比较数据', e=m[1],
+                          n=underscore[1]))
+        return str(_l('表达式 %(e)s 含有不允许的写法（只能比较数据，不能调用系统功能）', e=m[1]))
     m = re.match(r"expression (.*) uses unknown variable\(s\): (.*)$", message)
+    if m and re.fullmatch(r'P(?=\d|T\d)(?:\d+[YMWD])*(?:T(?:\d+[HMS])+)?', m[2]):  # a duration written without its quotes
+        return str(_l('时长 %(d)s 要加英文引号，写成 "%(d)s"', d=m[2]))
     if m:
         return str(_l('表达式 %(e)s 使用了未知变量：%(names)s', e=m[1], names=m[2]))
     if message == 'empty expression':
@@ -394,16 +507,122 @@ def _localize_detail(message: str) -> str:
     return message
 
 
-def _problem_dict(p: Problem, lines: dict | None = None) -> dict:
-    message = p.message
-    for pattern, make in _PATTERNS:
-        m = re.search(pattern, p.message)
-        if m:
-            message = str(make(m))
-            break
+_SCRIPT_KIND = {'prescript': _l('前置脚本'), 'postscript': _l('后置脚本')}
+
+# (pattern on the English text, (match, elements, the problem's element id) -> message, or (message, element id))
+_PATTERNS = [
+    (r'script task (\S+) is not allowed', lambda m, n, i: _l(
+        '步骤“%(name)s”是脚本任务：本系统不运行脚本，请改用系统步骤（服务任务）', name=n.name(m[1]))),
+    (r'(\w+) (\S+) cannot be reached from the start event', lambda m, n, i: _l(
+        '%(kind)s“%(name)s”没有从开始事件连过来，永远不会执行：请把它连进流程，或删除它', kind=_kind(n, m[2]),
+        name=n.name(m[2]))),
+    (r'(prescript|postscript) on (\S+) is not allowed', lambda m, n, i: _l(
+        '步骤“%(name)s”带有%(what)s：本系统不运行脚本，请删除它', name=n.name(m[2]), what=_SCRIPT_KIND[m[1]])),
+    (r"user task (\S+) is in lane '(.*)'; expected", lambda m, n, i: _l(
+        '审核步骤“%(name)s”所在泳道“%(lane)s”不是系统角色，请选中泳道后在右侧用角色选择器选择', name=n.name(m[1]), lane=m[2])),
+    (r"lane (\S+) is named '(.*)', which is not a role", lambda m, n, i: _l(
+        '泳道“%(lane)s”不是系统角色，请选中泳道后在右侧用角色选择器选择', lane=m[2])),
+    (r'lane (\S+) has no role', lambda m, n, i: _l(
+        '泳道“%(name)s”还没有指定角色，请选中泳道后在右侧用角色选择器选择', name=n.name(m[1]))),
+    (r'user task (\S+) is in no lane', lambda m, n, i: _l(
+        '审核步骤“%(name)s”不在任何泳道中，请把它拖进一个角色泳道', name=n.name(m[1]))),
+    (r'user task (\S+) names no form', lambda m, n, i: _l(
+        '审核步骤“%(name)s”没有选择表单：请选中它，在右侧“表单”中选择', name=n.name(m[1]))),
+    (r"user task (\S+) uses unknown form '(.*)'", lambda m, n, i: _l(
+        '审核步骤“%(name)s”使用的表单“%(form)s”不存在（forms/ 目录中没有该文件）', name=n.name(m[1]), form=m[2])),
+    (r"service task (\S+) calls unregistered operator '(.*)'", lambda m, n, i: _l(
+        '系统步骤“%(name)s”调用的操作“%(op)s”未在系统中注册：请在右侧“调用的系统操作”中重新选择', name=n.name(m[1]),
+        op=m[2])),
+    (r'service task (\S+) parameter (\S+): (.*)', lambda m, n, i: _l(
+        '系统步骤“%(name)s”的参数 %(p)s 有误：%(msg)s', name=n.name(m[1]), p=m[2], msg=_localize_detail(m[3]))),
+    (r'condition on (\S+): (.*)', lambda m, n, i: _l(
+        '连线“%(name)s”的条件有误：%(msg)s', name=n.name(m[1]), msg=_localize_detail(m[2]))),
+    (r'timer on (\S+): (.*)', lambda m, n, i: _l(
+        '定时器“%(name)s”的时间表达式有误：%(msg)s', name=n.name(m[1]), msg=_localize_detail(m[2]))),
+    (r'(?:exclusive|inclusive) gateway (\S+) has no default flow', lambda m, n, i: _l(
+        '分支“%(name)s”没有默认路径：所有条件都不满足时流程会卡住，请把一条出线设为默认路径', name=n.name(m[1]))),
+    (r'process has no start event|No start event found', lambda m, n, i: _l(
+        '流程“%(name)s”没有开始事件：请从左侧工具栏拖入一个开始事件，并把它连到第一步', name=n.name(i))),
+    (r'process (\S+) has no end event', lambda m, n, i: _l(
+        '%(kind)s“%(name)s”没有结束事件：请至少添加一个结束事件，并把最后一步连到它', kind=_kind(n, m[1]),
+        name=n.name(m[1]))),
+    (r'(\w+) (\S+) has no outgoing sequence flow; name: (.*)$', lambda m, n, i: _l(
+        '%(kind)s“%(name)s”没有出口：流程走到这里会中断，请把它连到下一步或结束事件', kind=_kind(n, m[2]),
+        name=n.name(m[2]))),
+    (r'sequence flow (\S+) has no source element (\S*)', lambda m, n, i: _l(
+        '连线“%(name)s”的起点“%(ref)s”不存在（可能已被删除）：请重新连线，或删除这条连线', name=n.name(m[1]),
+        ref=m[2] or '-')),
+    (r'sequence flow (\S+) has no target element (\S*)', lambda m, n, i: _l(
+        '连线“%(name)s”的终点“%(ref)s”不存在（可能已被删除）：请重新连线，或删除这条连线', name=n.name(m[1]),
+        ref=m[2] or '-')),
+    (r'When looking for a task spec, we found two items.*\((.*)\)', lambda m, n, i: _l(
+        '有连线指向不存在的元素“%(ref)s”：请重新连线，或删除这条连线', ref=m[1])),
+    (r'Non-default exclusive outgoing sequence flow without condition', lambda m, n, i: _l(
+        '分支“%(gateway)s”的出线“%(name)s”既没有条件，也不是默认路径：请给它填写条件，或把它设为默认路径',
+        gateway=n.name(n.source(i)), name=n.name(i))),
+    (r'A Service Task must have an operator', lambda m, n, i: _l(
+        '系统步骤“%(name)s”没有选择要调用的系统操作：请选中它，在右侧“调用的系统操作”中选择', name=n.name(i))),
+    (r'Unknown Time Specification', lambda m, n, i: _l(
+        '定时器“%(name)s”没有设置时间：请填写带引号的时长，例如 "P2D"（2 天）或 "PT4H"（4 小时）', name=n.name(i))),
+    (r'Exactly one start event is required in a SubWorkflow Task; found (\d+)', lambda m, n, i: _l(
+        '子流程“%(name)s”必须有且只有一个开始事件（现在有 %(n)s 个）', name=n.name(i), n=m[1])),
+    (r'A SubWorkflow Must contain an End event', lambda m, n, i: _l(
+        '子流程“%(name)s”没有结束事件：请在子流程中添加一个结束事件', name=n.name(i))),
+    (r'No "calledElement" attribute for Call Activity', lambda m, n, i: _l(
+        '调用活动“%(name)s”没有指定要调用的流程', name=n.name(i))),
+    (r"The process '(.*)' was not found", lambda m, n, i: (_l(
+        '调用活动“%(name)s”要调用的流程“%(ref)s”不存在', name=n.name(n.caller(m[1]) or m[1]), ref=m[1]),
+        n.caller(m[1]) or i)),
+    (r'There is no support implemented for this task type', lambda m, n, i: _l(
+        '本系统不支持“%(name)s”这种元素（bpmn:%(tag)s）：请删除它，或换成审核步骤、系统步骤或分支', name=n.name(i),
+        tag=n.tag(i) or '?')),
+    (r'No DMN Diagram available', lambda m, n, i: _l(
+        '规则步骤“%(name)s”需要决策表（DMN），本系统不支持：请改用系统步骤', name=n.name(i))),
+    (r'A multiinstance task must specify', lambda m, n, i: _l(
+        '“%(name)s”被设为多实例，但没有指定实例的数量或集合，本系统不支持：请去掉多实例标记', name=n.name(i))),
+    (r'A loopMaximum or loopCondition must be specified', lambda m, n, i: _l(
+        '“%(name)s”被设为循环，但没有循环条件或最大次数，本系统不支持：请去掉循环标记', name=n.name(i))),
+    (r'Conditional event definition with missing condition', lambda m, n, i: _l(
+        '条件事件“%(name)s”没有填写条件', name=n.name(i))),
+    (r'Duplicate process ID: (\S+)', lambda m, n, i: _l('流程 ID“%(id)s”在文件中出现了多次', id=m[1])),
+    (r'schema error: (.*)', lambda m, n, i: _xsd_message(m[1], n, i)),
+    (r'malformed XML: (.*)', lambda m, n, i: _xml_message(m[1])),
+    (r'DOCTYPE and ENTITY', lambda m, n, i: _l('文件含有 DOCTYPE/ENTITY 声明（可能是 XML 炸弹或外部实体），已拒绝')),
+    (r'diagram is larger than', lambda m, n, i: _l('流程图文件过大（不超过 %(mb)d MB）', mb=MAX_BPMN_BYTES // 2 ** 20)),
+    (r'is not executable', lambda m, n, i: _l(
+        '流程“%(name)s”被标记为不可执行（isExecutable="false"）：请在建模工具中把它设为可执行后重新上传', name=n.name(i))),
+]
+_CJK = re.compile('[\u4e00-\u9fff]')
+
+
+def _unmatched(p: Problem, els: _Elements, element_id) -> str:
+    """A problem no pattern knows (a rarer parser error): said in general terms, the original as its detail."""
+    if _CJK.search(p.message):  # the app's own rules already speak Chinese
+        return p.message
+    if element_id and els.tag(element_id) == 'eventBasedGateway':
+        return str(_l('分支“%(name)s”是事件网关：它后面只能连接等待定时器或消息的中间事件', name=els.name(element_id)))
+    if element_id:
+        return str(_l('“%(name)s”无法读取：这种元素或设置本系统不支持，请删除或替换它（详见技术细节）',
+                      name=els.name(element_id)))
+    return str(_l('流程图无法读取：文件中有本系统不支持的内容（详见技术细节）'))
+
+
+def _problem_dict(p: Problem, lines: dict | None = None, els: _Elements | None = None) -> dict:
+    els = els or _Elements()
     element_id, line = p.element_id, p.line
     if element_id is None and line and lines:
         element_id = lines.get(line)
+    message = None
+    for pattern, make in _PATTERNS:
+        m = re.search(pattern, p.message)
+        if m:
+            said = make(m, els, element_id)
+            if isinstance(said, tuple):
+                said, element_id = said
+            message = str(said)
+            break
+    if message is None:
+        message = _unmatched(p, els, element_id)
     if line is None and element_id and lines:
         line = lines.get(('id', element_id))
     return {'element_id': element_id, 'message': message, 'line': line, 'detail': p.message}
@@ -456,7 +675,8 @@ def validate(key: str, xml: bytes) -> tuple[list[dict], object]:
         return [_problem_dict(p, lines) for p in key_problems], root
     problems = lint(xml, key, roles=LANE_ROLES, forms=forms.form_names(), known_vars=known_variables(key, xml),
                     task_rule=scope_rule(key))
-    return [_problem_dict(p, lines) for p in problems], root
+    els = _Elements(root)
+    return [_problem_dict(p, lines, els) for p in problems], root
 
 
 # ---------------------------------------------------------------- drafts and publishing
@@ -593,6 +813,34 @@ def publish(user, key: str, draft_id) -> WorkflowVersion:
             'draft_id': draft.id, 'version': version.version, 'previous_version': latest.version if latest else None,
             'diff': diff_xml(latest.bpmn_xml if latest else None, draft.xml)})
     return version
+
+
+def discard_draft(user, key: str, draft_id, confirmed) -> int:
+    """放弃草稿: delete an unpublished draft of `key` (any admin's), with an audit row of what it changed (who saved
+    it when is in the draft's own 'process.draft' rows); the draft a version was published from stays, and so does
+    every version. Returns the draft's id."""
+    require_admin(user)
+    _known_key(key)
+    number = row_id(draft_id) if draft_id not in (None, '') and not isinstance(draft_id, bool) else None
+    if number is None:
+        raise NotFound()
+    if not confirmed:
+        raise ValidationFailed({'confirm': [_l('请确认放弃草稿 #%(id)d：草稿中的修改将丢失，无法恢复', id=number)]})
+    with transaction():
+        draft = db.session.scalar(select(WorkflowDraft).where(WorkflowDraft.id == number).with_for_update()
+                                  .execution_options(populate_existing=True))
+        if draft is None or draft.process_key != key:
+            raise NotFound()
+        if draft.published_version_id:
+            raise Conflict(_l('草稿 #%(id)d 已发布为版本 v%(v)d，已发布的版本不能放弃或删除', id=draft.id,
+                              v=draft.published_version.version), code='already_published')
+        latest = _version(key)
+        _audit(user, 'process.draft_discard', f'{key} draft {draft.id}', {
+            'draft_id': draft.id, 'base_version': draft.base_version,
+            'problems': len(json.loads(draft.problems_json or '[]')),
+            'diff': diff_xml(latest.bpmn_xml if latest else None, draft.xml)})
+        db.session.delete(draft)
+    return number
 
 
 # ---------------------------------------------------------------- operator recovery

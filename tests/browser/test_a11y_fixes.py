@@ -6,7 +6,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from app.extensions import db
@@ -82,32 +81,39 @@ def test_phone_in_large_font_mode_keeps_everything_on_the_screen(new_page, scale
         assert lines <= 4, (label, lines)  # the icon and at most three lines of words, never one character a line
 
 
+# Why the first Enter sometimes opened no chooser: Playwright turns on Chromium's file-chooser interception
+# (Page.setInterceptFileChooserDialog) only when the page's first `filechooser` listener is added, and does not wait
+# for it, so `expect_file_chooser()` around the key press sends the switch and the key together. The switch travels
+# on the page's DevTools session, the key through the browser's input pipeline, which the renderer serves first when
+# its main thread is busy (a loaded machine, the editor still drawing): the Enter then opened a real chooser, which
+# headless Chromium cancels at once (a `cancel` event on the input, seen in a trace), and Playwright saw nothing.
+# The key itself was never dropped. Listening from the start makes the interception certain long before the key
+# (every call since is a round trip on that session); the press then lands on a busy page on purpose, once.
+BUSY_PAGE = 'setTimeout(() => { const t = performance.now(); while (performance.now() - t < 500); }, 0)'
+
+
 def test_the_diagram_upload_works_from_the_keyboard(new_page):
     if not (Path(__file__).resolve().parents[2] / 'app/static/vendor/bpmn-modeler.production.min.js').exists():
         pytest.skip('editor assets not built (scripts/build_assets.sh)')
     page = new_page('desktop')
+    choosers = []
+    page.on('filechooser', lambda chooser: choosers.append(chooser))
     login_as(page, 'admin')
     page.goto('/admin/processes/service_object_entry')
     page.wait_for_selector('body[data-editor-ready="1"]')
-    page.wait_for_load_state('networkidle')  # the side panel's late redraws are done
     page.locator('#btn-download').focus()
     page.keyboard.press('Tab')
     assert page.evaluate('document.activeElement.id') == 'upload-file', 'the file box itself, named 上传 .bpmn'
     assert page.get_by_label('上传 .bpmn').evaluate('e => e.id') == 'upload-file'
-    # Enter on the focused box opens the chooser; headless Chromium now and then drops the first key event on a
-    # busy machine (seen once in CI), so a user's second press is allowed
-    for attempt in range(3):
-        page.locator('#upload-file').focus()
-        try:
-            with page.expect_file_chooser(timeout=4000) as chooser:
-                page.keyboard.press('Enter')
-            break
-        except PlaywrightTimeout:
-            assert attempt < 2, 'Enter never opened the file chooser'
+    page.evaluate(BUSY_PAGE)  # the page's main thread busy for half a second, as on a loaded machine
+    with page.expect_file_chooser(timeout=5000) as chooser:  # one Enter, one chooser
+        page.keyboard.press('Enter')
     assert chooser.value.element.get_attribute('id') == 'upload-file'
+    assert len(choosers) == 1
     with page.expect_file_chooser() as clicked:  # the mouse clicks the label drawn as a button
         page.locator('#btn-upload').click()
     assert clicked.value.element.get_attribute('id') == 'upload-file'
+    assert len(choosers) == 2
 
 
 def _station_tasks(api):

@@ -1,5 +1,6 @@
 """JSON handlers shared by the editor page (/admin/api, session + CSRF) and the bearer API (/api/v1)."""
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 
 from app.blueprints.api import schemas as s
 from app.services import process_admin as pa
@@ -41,6 +42,13 @@ def post_draft(user, key):
     # same_as: the draft changes nothing against the latest version ({version, message}), publishing it is refused
     return jsonify({'draft_id': draft.id, 'base_version': draft.base_version, 'problems': problems,
                     'same_as': pa.unchanged_from(key, xml)}), 201
+
+
+def post_discard(user, key, draft_id):
+    """放弃草稿 ({"confirm": true}): {discarded, message}."""
+    body = request.get_json(silent=True)
+    discarded = pa.discard_draft(user, key, draft_id, isinstance(body, dict) and body.get('confirm') is True)
+    return jsonify({'discarded': discarded, 'message': _('已放弃草稿 #%(id)d。已发布的版本不受影响。', id=discarded)})
 
 
 def post_publish(user, key, draft_id):

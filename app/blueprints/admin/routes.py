@@ -32,6 +32,21 @@ def processes():
     return render_template('admin/processes.html', rows=process_admin.overview(current_user))
 
 
+@bp.post('/processes/<key>/drafts/<int:draft_id>/discard')
+def discard_draft(key, draft_id):
+    """放弃草稿 from the list: confirmed in the row's form; without the confirmation the list asks again."""
+    try:
+        process_admin.discard_draft(current_user, key, draft_id, request.form.get('confirm'))
+    except ValidationFailed as exc:
+        return render_template('admin/processes.html', rows=process_admin.overview(current_user),
+                               discard_errors={draft_id: exc.errors.get('confirm', [])}), exc.status
+    except Conflict as exc:
+        flash(str(exc.message), 'error')
+        return redirect(url_for('admin.processes'))
+    flash(_('已放弃草稿 #%(id)d。已发布的版本不受影响。', id=draft_id), 'success')
+    return redirect(url_for('admin.processes'))
+
+
 @bp.get('/audit')
 def audit():
     """审计日志: a bad filter is explained and the typed ones are kept."""
@@ -96,6 +111,13 @@ def api_instances(key, version):
 @bp.post('/api/processes/<key>/drafts')
 def api_draft(key):
     return jv.post_draft(current_user, key)
+
+
+@bp.post('/api/processes/<key>/drafts/<int:draft_id>/discard')
+def api_discard(key, draft_id):
+    resp = jv.post_discard(current_user, key, draft_id)
+    flash(resp.get_json()['message'], 'success')  # the editor goes on to the published version, which says so
+    return resp
 
 
 @bp.post('/api/processes/<key>/drafts/<int:draft_id>/publish')

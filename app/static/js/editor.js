@@ -15,6 +15,10 @@
   // reopened draft of the admin's own is that draft; another admin's draft is saved as a new one)
   var changed = false, baseVersion = cfg.draft ? cfg.draft.base_version : cfg.version;
   var draftId = cfg.draft && cfg.draft.mine ? cfg.draft.id : null;
+  // the saved draft 放弃草稿 deletes: this page's own, else the one it opened (another admin's, who saved it)
+  var shownDraft = cfg.draft ? { id: cfg.draft.id, mine: cfg.draft.mine, by: cfg.draft.by } : null;
+  // the zoom range of diagram-js's zoomScroll (stepZoom caps to it)
+  var MIN_ZOOM = 0.2, MAX_ZOOM = 4;
 
   function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
   function $(id) { return document.getElementById(id); }
@@ -375,8 +379,16 @@
       var where = [];
       if (p.element_id) where.push(p.element_id);
       if (p.line) where.push(fmt(T.line, { n: p.line }));
+      // the parser's or validator's own words, when the message says them differently: a technical detail
+      var detail = p.detail && p.detail !== p.message ? el('details', { 'class': 'detail' }, [
+        el('summary', { text: T.detail }), el('code', { lang: 'en', text: p.detail })]) : null;
+      if (detail) {  // opening it is not a click on the problem (which selects the element and leaves the tab)
+        detail.addEventListener('click', function (e) { e.stopPropagation(); });
+        detail.addEventListener('keydown', function (e) { e.stopPropagation(); });
+      }
       var item = el('li', { 'data-element-id': p.element_id || '' }, [
-        el('span', { 'class': 'msg', text: p.message }), where.length ? el('span', { 'class': 'where', text: where.join(' · ') }) : null]);
+        el('span', { 'class': 'msg', text: p.message }), where.length ? el('span', { 'class': 'where', text: where.join(' · ') }) : null,
+        detail]);
       var shown = shapeId(p.element_id);
       if (shown) {
         canvas.addMarker(shown, 'has-problem');
@@ -406,6 +418,7 @@
     return modeler.importXML(xml).then(function () {
       fitWithPalette(canvas);
       refreshLaneBadges();
+      syncTools();
       problemIds = [];
       dirty = false;
       changed = false;
@@ -452,6 +465,7 @@
     }).then(function (r) {
       if (r.status === 201) {
         draftId = r.body.draft_id;
+        setShownDraft({ id: draftId, mine: true });
         showProblems(r.body.problems);
         dirty = false;
         $('ed-source').textContent = fmt(T.editingDraft, { id: draftId, at: beijingTime(new Date().toISOString()), v: baseVersion || '-' });
@@ -477,6 +491,7 @@
           status(fmt(T.published, { v: p.body.version }), 'ok');
           $('ed-source').textContent = fmt(T.loaded, { v: p.body.version });
           baseVersion = p.body.version; draftId = null; changed = false;
+          setShownDraft(null);
           loadVersions();
         } else if (p.status === 409) {  // published meanwhile (by someone else) or already published
           status(p.body.message || String(p.status), 'bad');
@@ -500,6 +515,7 @@
           return;
         }
         draftId = r.body.draft_id;
+        setShownDraft({ id: draftId, mine: true });
         var show = function () {
           showProblems(r.body.problems);
           if (r.body.problems.length) {
@@ -515,6 +531,58 @@
         }, function () { show(); status(T.uploadNoDi, 'bad'); });
       });
     });
+  }
+
+  // ------------------------------------------------------------------ 放弃草稿
+  function setShownDraft(d) {
+    shownDraft = d;
+    var btn = $('btn-discard');
+    btn.hidden = !d;
+    if (d) btn.textContent = fmt(T.discardLabel, { id: d.id });
+  }
+  // asks first; a discarded draft leaves the page for the published version (the next page says what was done)
+  function discardDraft() {
+    var d = shownDraft;
+    if (!d) return;
+    var question = d.mine || !d.by ? fmt(T.discardDraft, { id: d.id }) : fmt(T.discardDraftOf, { id: d.id, by: d.by });
+    if (!window.confirm(question)) return;
+    postJson('/drafts/' + d.id + '/discard', { confirm: true }).then(function (r) {
+      if (r.ok) {
+        dirty = false; changed = false;
+        window.location.href = window.location.pathname + '?published=1';
+        return;
+      }
+      if (r.status === 404) { if (draftId === d.id) draftId = null; setShownDraft(null); }  // gone meanwhile
+      status(T.error + ((r.body && r.body.message) || r.status), 'bad');
+    }, function (e) { status(T.error + e.message, 'bad'); });
+  }
+
+  // ------------------------------------------------------------------ canvas toolbar: undo/redo, zoom
+  // the buttons follow the command stack and the zoom; a button that becomes disabled under the keyboard's focus
+  // hands the focus to its partner (撤销 ↔ 重做, 放大 ↔ 缩小), else to 适合窗口, so the focus is never lost
+  var PARTNER = { 'btn-undo': 'btn-redo', 'btn-redo': 'btn-undo', 'btn-zoom-in': 'btn-zoom-out', 'btn-zoom-out': 'btn-zoom-in' };
+  function syncTools() {
+    if (!modeler) return;
+    var active = document.activeElement, stack = modeler.get('commandStack'), zoom = canvas.zoom();
+    $('btn-undo').disabled = !stack.canUndo();
+    $('btn-redo').disabled = !stack.canRedo();
+    $('btn-zoom-in').disabled = zoom >= MAX_ZOOM - 0.001;
+    $('btn-zoom-out').disabled = zoom <= MIN_ZOOM + 0.001;
+    if (active && active.disabled && PARTNER[active.id]) {
+      var partner = $(PARTNER[active.id]);
+      (partner.disabled ? $('btn-zoom-fit') : partner).focus();
+    }
+  }
+  function bindTools() {
+    var stack = modeler.get('commandStack'), zoomScroll = modeler.get('zoomScroll');
+    $('btn-undo').addEventListener('click', function () { if (stack.canUndo()) stack.undo(); });
+    $('btn-redo').addEventListener('click', function () { if (stack.canRedo()) stack.redo(); });
+    // the canvas reports a new viewbox only after a pause: the zoom buttons are set at once
+    $('btn-zoom-in').addEventListener('click', function () { zoomScroll.stepZoom(1); syncTools(); });
+    $('btn-zoom-out').addEventListener('click', function () { zoomScroll.stepZoom(-1); syncTools(); });
+    $('btn-zoom-fit').addEventListener('click', function () { fitWithPalette(canvas); syncTools(); });
+    modeler.on('canvas.viewbox.changed', syncTools);
+    syncTools();
   }
 
   // ------------------------------------------------------------------ versions, diff, migration
@@ -632,6 +700,7 @@
       dirty = true;
       changed = true;
       refreshLaneBadges();
+      syncTools();
       // a change made in the side panel is already shown there: re-drawing it would take the focus away (to the
       // page) from the field the admin tabbed or clicked to. A field's change event fires while the focus is
       // between two fields, so where it went is read once it has arrived.
@@ -654,6 +723,9 @@
       showTab(tab.dataset.tab);
     });
     $('btn-check').addEventListener('click', function () { saveDraft(); });
+    $('btn-discard').addEventListener('click', discardDraft);
+    if (shownDraft) setShownDraft(shownDraft);
+    bindTools();
     $('btn-publish').addEventListener('click', publish);
     $('btn-diff').addEventListener('click', runDiff);
     $('btn-dry').addEventListener('click', function () { migrate(true); });
