@@ -350,6 +350,15 @@ def case(user, instance_id) -> dict:
     return {**view, 'data': data, 'activity': latest(inst.id), 'resubmit': resubmit_task(user, inst.id)}
 
 
+def returned_reason(view: dict) -> dict | None:
+    """The review that sent the activity back (step, who, reason: a row of the case's history) while it waits for
+    the team's corrected version; None otherwise."""
+    if view.get('resubmit') is None:
+        return None
+    reviews = [h for h in view['history'] if h['decision'] in ('approve', 'reject')]
+    return reviews[-1] if reviews and reviews[-1]['decision'] == 'reject' else None
+
+
 def resubmit(user, instance_id, values: dict) -> WorkflowInstance:
     """Complete the returned form with the corrected activity (a new version)."""
     task = resubmit_task(user, instance_id)

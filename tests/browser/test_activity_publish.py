@@ -43,6 +43,7 @@ def test_publish_review_resubmit_and_public_list(new_page, shot):
     login_as(gzva, 'gzva')
     gzva.get_by_role('link', name='名单与敏感词').click()
     gzva.locator('#f-unit-black').select_option('team_a')
+    gzva.locator('#f-reason-black').fill('多次发布与实际不符的招募信息')
     gzva.locator('#list-black').get_by_role('button', name='加入').click()
     expect(gzva.locator('.flash.success')).to_contain_text('已加入名单')
     gzva.locator('#f-unit-white').select_option('team_vet')

@@ -96,7 +96,8 @@ def test_blacklisting_a_whitelisted_unit_moves_it_and_says_so(login):
     html = gzva.post('/activities/admin/lists/white', data={'org_unit': 'team_a'}, follow_redirects=True)\
         .get_data(as_text=True)
     assert '移出 西村街长者关爱志愿服务队' in html[html.index('id="list-white"'):html.index('id="list-black"')]
-    html = gzva.post('/activities/admin/lists/black', data={'org_unit': 'team_a'}, follow_redirects=True)\
+    html = gzva.post('/activities/admin/lists/black', data={'org_unit': 'team_a', 'reason': '发布虚假信息'},
+                     follow_redirects=True)\
         .get_data(as_text=True)
     assert _kinds('team_a') == ['black']
     assert '已将 西村街长者关爱志愿服务队 加入黑名单，并移出白名单' in html

@@ -82,7 +82,7 @@ def test_gzva_manages_lists_on_pages_and_others_cannot(login):
     assert gzva.post('/activities/admin/lists/white', data={'org_unit': 'team_a'}).status_code == 302
     html = gzva.get('/activities/admin').get_data(as_text=True)
     assert '甲词' in html and '西村街长者关爱志愿服务队' in html
-    assert gzva.post('/activities/admin/words/delete', data={'word': '甲词'}).status_code == 302
+    assert gzva.post('/activities/admin/words/delete', data={'word': '甲词', 'confirm': 'yes'}).status_code == 302
     assert sorted(db.session.scalars(select(SensitiveWord.word))) == ['乙词']
     assert len(db.session.scalars(select(AuditLog)).all()) == 4
     team = login('team_a')
@@ -115,14 +115,15 @@ def test_every_list_change_shows_in_the_change_log_with_who_and_what(login, api)
     gzva_api.client.delete('/api/v1/sensitive-words', headers=gzva_api.headers, json={'word': '传销'})
     gzva = login('gzva')
     gzva.post('/activities/admin/lists/white', data={'org_unit': 'team_a'})
-    gzva.post('/activities/admin/lists/white/delete', data={'org_unit': 'team_a'})
-    gzva.post('/activities/admin/lists/black', data={'org_unit': 'team_vet'})
+    gzva.post('/activities/admin/lists/white/delete', data={'org_unit': 'team_a', 'confirm': 'yes'})
+    gzva.post('/activities/admin/lists/black', data={'org_unit': 'team_vet', 'reason': '发布虚假信息'})
     html = gzva.get('/activities/admin').get_data(as_text=True)
     log = html[html.index('id="changes"'):]
     rows = re.findall(r'<tr><td class="title-cell">.*?</tr>', log, re.S)
     text = [re.sub(r'<[^>]+>|\s+', ' ', r).split() for r in rows]
     assert [t[3:] for t in text] == [
-        ['加入黑名单', '西村街退役军人志愿服务队', 'team_vet'], ['移出白名单', '西村街长者关爱志愿服务队', 'team_a'],
+        ['加入黑名单', '西村街退役军人志愿服务队', 'team_vet', '原因：发布虚假信息'],
+        ['移出白名单', '西村街长者关爱志愿服务队', 'team_a'],
         ['加入白名单', '西村街长者关爱志愿服务队', 'team_a'], ['删除敏感词', '传销'], ['添加敏感词', '传销'],
         ['添加敏感词', '赌博']]
     assert all(t[2] == '广州市志愿者协会' for t in text)

@@ -7,6 +7,14 @@ from app.blueprints.web import page_arg
 from app.services import activities, forms, sensitive_words, unit_lists
 from app.services.errors import ServiceError, ValidationFailed
 
+
+@bp.app_template_global()
+def review_publishers(rows, state):
+    """{instance id: publisher} for a page of the inbox: the team or station each review task's case was submitted
+    as, marked 黑名单 on the open tab only (one query per page)."""
+    return unit_lists.review_publishers(current_user, rows, mark=state == 'open')
+
+
 FIELDS = ('title', 'service_field', 'street', 'place', 'start_at', 'end_at', 'recruit_count', 'description')
 
 
@@ -17,10 +25,10 @@ def _values() -> dict:
     return values
 
 
-def _form(values, errors, action, title, status=200):
+def _form(values, errors, action, title, status=200, rejection=None):
     return render_template('activities/form.html', form=forms.get_form(activities.FORM_KEY), values=values,
                            errors=errors, action=action, title=title, tag_labels=activities.tag_labels(forms.is_english()),
-                           tags=activities.parse_tags(values.get('tags'))[0]), status
+                           tags=activities.parse_tags(values.get('tags'))[0], rejection=rejection), status
 
 
 @bp.get('/activities')
@@ -69,13 +77,17 @@ def case(instance_id):
 @login_required
 def resubmit(instance_id):
     action, title = url_for('activities.resubmit', instance_id=instance_id), _('修改后重新提交')
+    view = activities.case(current_user, instance_id)
+    if view['resubmit'] is None:  # under review again or finished: its page says where it stands
+        flash(_('该活动当前无需修改'), 'error')
+        return redirect(url_for('activities.case', instance_id=instance_id))
+    rejection = activities.returned_reason(view)  # the reviewer's words stay in view while the team corrects
     if request.method == 'GET':
-        view = activities.case(current_user, instance_id)
-        return _form(activities.form_values(view['activity']), {}, action, title)
+        return _form(activities.form_values(view['activity']), {}, action, title, rejection=rejection)
     try:
         activities.resubmit(current_user, instance_id, _values())
     except ValidationFailed as exc:
-        return _form(_values(), exc.errors, action, title, exc.status)
+        return _form(_values(), exc.errors, action, title, exc.status, rejection)
     flash(_('已重新提交，等待审核'), 'success')
     return redirect(url_for('activities.case', instance_id=instance_id))
 
@@ -86,13 +98,17 @@ def admin_lists():
     return _admin_page()
 
 
-def _admin_page(words_text='', word_errors=(), status=200):
-    """gzva's page; after a refused word list it shows the typed text again with the messages at the field."""
+def _admin_page(words_text='', word_errors=(), status=200, unit_form=None):
+    """gzva's page; after a refused word list or unit it shows what was typed again with the messages at the field
+    (`unit_form`: {'kind', 'org_unit', 'reason', 'errors'} of a refused add-to-list form)."""
+    unit_lists.require_page(current_user)
     words, total = sensitive_words.list_words(current_user, request.args.get('q'), page_arg())
     changes, changes_total = unit_lists.changes(current_user)
+    white, black = unit_lists.entries(current_user, 'white'), unit_lists.entries(current_user, 'black')
     return render_template('activities/admin.html', words=words, total=total, page=page_arg(), q=request.args.get('q', ''),
-                           white=unit_lists.entries(current_user, 'white'), black=unit_lists.entries(current_user, 'black'),
-                           units=unit_lists.candidates(), changes=changes, changes_total=changes_total,
+                           white=white, black=black, units=unit_lists.candidates(white, black),
+                           reasons=unit_lists.reasons(current_user, white + black), unit_form=unit_form or {},
+                           changes=changes, changes_total=changes_total,
                            words_text=words_text, word_errors=[str(m) for m in word_errors]), status
 
 
@@ -137,25 +153,53 @@ def admin_add_words():
     return redirect(url_for('activities.admin_lists'))
 
 
-@bp.post('/activities/admin/words/delete')
+def _confirmed() -> bool:
+    """A removal is done only from its confirmation page (its form sends confirm=yes); the list's buttons open that
+    page, so nothing is removed by one click, with or without JavaScript."""
+    return request.method == 'POST' and request.form.get('confirm') == 'yes'
+
+
+def _confirm_page(question, action, fields, button, reason_label=None):
+    return render_template('activities/confirm.html', question=question, action=action, fields=fields,
+                           button=button, reason_label=reason_label,
+                           reason=request.form.get('reason', '') if reason_label else '')
+
+
+@bp.route('/activities/admin/words/delete', methods=['GET', 'POST'])
 @login_required
 def admin_remove_word():
-    return _admin_action(lambda: sensitive_words.remove_word(current_user, request.form.get('word')), _('已删除敏感词'))
+    word = (request.values.get('word') or '').strip()
+    if word and not _confirmed():
+        unit_lists.require_page(current_user)
+        return _confirm_page(_('确认删除敏感词“%(word)s”？删除后，含有这个词的活动不再被拦截。', word=word),
+                             url_for('activities.admin_remove_word'), {'word': word}, _('确认删除'))
+    return _admin_action(lambda: sensitive_words.remove_word(current_user, word), _('已删除敏感词'))
 
 
 @bp.post('/activities/admin/lists/<any(white, black):kind>')
 @login_required
 def admin_add_unit(kind):
-    def place():
-        row, moved = unit_lists.place(current_user, kind, request.form.get('org_unit'))
-        if moved:  # a whitelisted unit that is blacklisted leaves the whitelist: never on both lists
-            flash(_('已将 %(name)s 加入黑名单，并移出白名单', name=row.org_unit.name), 'success')
-        else:
-            flash(_('已加入名单'), 'success')
-    return _admin_action(place, None)
+    code, reason = request.form.get('org_unit'), request.form.get('reason')
+    try:
+        row, moved = unit_lists.place(current_user, kind, code, reason)
+    except ValidationFailed as exc:  # the page again, with the chosen unit and the typed reason kept
+        return _admin_page(status=exc.status, unit_form={'kind': kind, 'org_unit': code or '', 'reason': reason or '',
+                                                         'errors': exc.errors})
+    if moved:  # a whitelisted unit that is blacklisted leaves the whitelist: never on both lists
+        flash(_('已将 %(name)s 加入黑名单，并移出白名单', name=row.org_unit.name), 'success')
+    else:
+        flash(_('已加入名单'), 'success')
+    return redirect(url_for('activities.admin_lists'))
 
 
-@bp.post('/activities/admin/lists/<any(white, black):kind>/delete')
+@bp.route('/activities/admin/lists/<any(white, black):kind>/delete', methods=['GET', 'POST'])
 @login_required
 def admin_remove_unit(kind):
-    return _admin_action(lambda: unit_lists.remove(current_user, kind, request.form.get('org_unit')), _('已移出名单'))
+    code = request.values.get('org_unit')
+    if not _confirmed():
+        unit = unit_lists.unit_named(current_user, kind, code)
+        return _confirm_page(_('确认将 %(name)s 移出%(list)s？', name=unit.name, list=unit_lists.KINDS[kind]),
+                             url_for('activities.admin_remove_unit', kind=kind), {'org_unit': unit.code},
+                             _('确认移出'), _('原因（选填，记入修改记录）'))
+    return _admin_action(lambda: unit_lists.remove(current_user, kind, code, request.form.get('reason')),
+                         _('已移出名单'))
