@@ -8,6 +8,7 @@ and a separator its own msgid (`{{ _('，') }}`, `join(_('、'))`); a phrase who
 differently is one msgid with placeholders (`_('%(step)s（%(who)s）的意见：', ...)`).
 """
 from datetime import datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request, url_for
@@ -62,6 +63,13 @@ def decision_label(value):
 
 
 def url_with(**changes):
+    """This page's address with some query arguments changed (a pager's page=...). A page answering a POST (a
+    refused form) links from the address it stands for (`url_after_post`), not from the POST-only one."""
+    target = url_after_post() if request.method == 'POST' else None
+    if target:
+        parts = urlsplit(target)
+        args = {k: v for k, v in {**dict(parse_qsl(parts.query)), **changes}.items() if v is not None}
+        return parts.path + ('?' + urlencode(args) if args else '')
     args = {**request.args.to_dict(), **changes}
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 

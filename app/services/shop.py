@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -367,18 +368,75 @@ def _own_district_items(user):
     return ShopItem.district_id.in_(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths])))
 
 
-def review_counts(user) -> dict[str, int]:
-    """How many resources of the bureau's district(s) are in each review state (every tab shows its count)."""
-    return dict(db.session.execute(select(ShopItem.status, func.count()).where(_own_district_items(user))
+REVIEW_PAGE = 20
+BATCH_MAX = 200  # items one batch decides at most (as the inbox's batch)
+
+
+def review_term(q) -> str:
+    """What the review list searches for: the typed words with their spaces tidied, at most 50 characters."""
+    return ' '.join(str(q or '').split())[:50]
+
+
+def check_section(section, field='section') -> str | None:
+    """The 栏目 a review list is filtered by (None: every section); an unknown one is refused at `field`."""
+    if not section:
+        return None
+    if section not in SECTIONS:
+        raise ValidationFailed({field: [_l('栏目无效，请从列表中选择')]})
+    return section
+
+
+def _review_filter(user, q=None, section=None):
+    """SQL condition of the bureau's own district(s), the 栏目 and the search (名称、提供单位或说明)."""
+    cond = _own_district_items(user)
+    if section:
+        cond = cond & (ShopItem.section == section)
+    term = review_term(q)
+    if term:
+        cond = cond & or_(ShopItem.name.icontains(term, autoescape=True),
+                          ShopItem.provider_name.icontains(term, autoescape=True),
+                          ShopItem.description.icontains(term, autoescape=True))
+    return cond
+
+
+def _review_select(user, status, q, section):
+    cond = _review_filter(user, q, section)
+    if status in ITEM_STATUSES:
+        cond = cond & (ShopItem.status == status)
+    stmt = select(ShopItem).where(cond).options(selectinload(ShopItem.reviewed_by))
+    if status in ('approved', 'rejected'):  # the latest decisions first
+        return stmt.order_by(ShopItem.reviewed_at.desc().nulls_last(), ShopItem.id.desc())
+    return stmt.order_by(ShopItem.id.desc())
+
+
+def review_counts(user, q=None, section=None) -> dict[str, int]:
+    """How many resources of the bureau's district(s) are in each review state with the same search and 栏目
+    (every tab shows its count)."""
+    return dict(db.session.execute(select(ShopItem.status, func.count()).where(_review_filter(user, q, section))
                                    .group_by(ShopItem.status)).all())
 
 
-def items_to_review(user, status: str = 'pending') -> list[ShopItem]:
-    """The resources of the bureau's own district(s) in one review state."""
-    cond = _own_district_items(user)
-    if status in ITEM_STATUSES:
-        cond = cond & (ShopItem.status == status)
-    return list(db.session.scalars(select(ShopItem).where(cond).order_by(ShopItem.id.desc())))
+def items_to_review(user, status: str = 'pending', q=None, section=None) -> list[ShopItem]:
+    """The resources of the bureau's own district(s) in one review state (any other `status`: all of them),
+    optionally searched and of one 栏目."""
+    _district_paths(user)  # 403 before anything is said about the filters
+    return list(db.session.scalars(_review_select(user, status, q, check_section(section))))
+
+
+def review_page(user, status='pending', q=None, section=None, page: int = 1, per_page: int = REVIEW_PAGE,
+                section_field='section') -> tuple[list[ShopItem], int, dict[str, int]]:
+    """(one page of the review list, how many it has in all, the count of each tab with the same search and 栏目);
+    an unknown 栏目 is refused at `section_field`."""
+    _district_paths(user)  # 403 before anything is said about the filters
+    section = check_section(section, section_field)
+    rows, total = paged(_review_select(user, status, q, section), page, per_page)
+    return rows, total, review_counts(user, q, section)
+
+
+def registrars(items) -> dict[int, User]:
+    """The users who registered (登记) these items, by id (one query)."""
+    ids = {i.created_by_id for i in items if i.created_by_id}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 def reviewable_item(user, item_id) -> ShopItem:
@@ -390,8 +448,9 @@ def reviewable_item(user, item_id) -> ShopItem:
     return item
 
 
-def review_item(user, item_id, decision, reason=None) -> ShopItem:
-    """区民政局 approves (on sale) or rejects (with a reason) a pending resource, once."""
+def review_item(user, item_id, decision, reason=None, batch=False) -> ShopItem:
+    """区民政局 approves (on sale) or rejects (with a reason) a pending resource, once; audited (`batch`: the
+    decision was one of a batch, which the audit row says)."""
     item = reviewable_item(user, item_id)  # another district's item is a 404 whatever was decided
     reason = (reason or '').strip()
     if decision not in ('approve', 'reject'):
@@ -404,10 +463,69 @@ def review_item(user, item_id, decision, reason=None) -> ShopItem:
             raise Conflict(_l('该兑换资源已审核，请刷新后查看'))
         item.status = 'approved' if decision == 'approve' else 'rejected'
         item.review_reason, item.reviewed_by_id, item.reviewed_at = reason or None, user.id, utcnow()
+        # who decided in which capacity (SPEC §3): the district membership the item lies under
+        acting = next(m for m in user.memberships
+                      if m.role == 'district_admin' and item.district.path.startswith(m.org_unit.path))
+        detail = {'reason': reason, 'item': item_dict(item), 'role': acting.role, 'unit': acting.org_unit.code,
+                  **({'batch': True} if batch else {})}
         db.session.add(AuditLog(actor_id=user.id, action=f'shop_item.{decision}', target=f'shop_item:{item.id}',
-                                detail_json=json.dumps({'reason': reason, 'item': item_dict(item)}, ensure_ascii=False),
-                                at=utcnow()))
+                                detail_json=json.dumps(detail, ensure_ascii=False), at=utcnow()))
     return item
+
+
+def batch_review(user, item_ids, decision, reason=None) -> list[dict]:
+    """批量通过 / 批量不通过 of resources of the bureau's own district: each item is decided (and audited) as
+    `review_item` decides one, in its own transaction, so one that was decided meanwhile does not undo the
+    others. Any id that is not an item of the user's district is a 404 and nothing is decided; nothing ticked,
+    or 不通过 without a reason, is refused (ValidationFailed) before anything is decided.
+
+    The results as `batch_outcome` words them."""
+    paths = _district_paths(user)  # 403 for anyone who is not a district bureau
+    ids = list(dict.fromkeys(row_id(i) for i in item_ids or []))
+    if None in ids:
+        raise NotFound()
+    ids = ids[:BATCH_MAX]
+    found = {i.id: i for i in db.session.scalars(select(ShopItem).where(ShopItem.id.in_(ids)))} if ids else {}
+    if any(i not in found or not _in_district(found[i], paths) for i in ids):
+        raise NotFound()  # another district's items stay invisible, in a batch as one by one
+    reason = (reason or '').strip()
+    errors: dict = {}
+    if not ids:
+        errors['item_ids'] = [_l('请先勾选要审核的兑换资源')]
+    if decision not in ('approve', 'reject'):
+        errors['decision'] = [_l('请选择通过或不通过')]
+    elif decision == 'reject' and not reason:
+        errors['reason'] = [_l('批量不通过时必须填写意见')]
+    if errors:
+        raise ValidationFailed(errors)
+    results = []
+    for item_id in ids:
+        try:
+            review_item(user, item_id, decision, reason, batch=True)
+            results.append({'id': item_id, 'ok': True})
+        except Conflict:  # decided meanwhile (by a colleague, or in another tab)
+            results.append({'id': item_id, 'ok': False})
+    db.session.expire_all()
+    return batch_outcome(user, results, decision)
+
+
+def batch_outcome(user, results, decision) -> list[dict]:
+    """A batch's results ({'id', 'ok'} each) in words, as now: each item's name and what was done, or why not
+    ({'id', 'name', 'ok', 'text'}). Items not of the user's district are left out."""
+    paths = _district_paths(user)
+    ids = [row_id(r.get('id')) for r in results]
+    items = {i.id: i for i in db.session.scalars(select(ShopItem).where(ShopItem.id.in_([i for i in ids if i])))}
+    rows = []
+    for r, item_id in zip(results, ids, strict=True):
+        item = items.get(item_id)
+        if item is None or not _in_district(item, paths):
+            continue
+        if not r.get('ok'):
+            text = _l('此前已审核（%(status)s），本次未处理', status=ITEM_STATUSES.get(item.status, item.status))
+        else:
+            text = _l('已通过，已在积分商城上架') if decision == 'approve' else _l('未通过')
+        rows.append({'id': item.id, 'name': item.name, 'ok': bool(r.get('ok')), 'text': str(text)})
+    return rows
 
 
 def create_item(user, values: dict) -> ShopItem:

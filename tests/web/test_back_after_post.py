@@ -29,3 +29,17 @@ def test_refused_forms_of_post_only_addresses_stand_as_their_pages(login):
     resp = login('district_liwan').post('/shop/items', data={'name': ''})
     assert resp.status_code == 422
     assert _history_address(resp) == '/shop/review?status=pending'
+
+
+def test_a_pager_on_a_refused_forms_page_links_the_page_not_the_post_address(app):
+    from flask import g
+
+    from app.blueprints.template_helpers import url_with
+    with app.test_request_context('/shop/items', method='POST'):
+        g.page_url = '/shop/review?status=approved&q=米'
+        assert url_with(page=2) == '/shop/review?status=approved&q=%E7%B1%B3&page=2'
+    with app.test_request_context('/m/service-objects/new?x=1', method='POST'):  # a form page of its own (GET)
+        g.page_url = None
+        assert url_with(page=3) == '/m/service-objects/new?x=1&page=3'
+    with app.test_request_context('/shop/review?status=rejected&page=2'):
+        assert url_with(page=None) == '/shop/review?status=rejected'

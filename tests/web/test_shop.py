@@ -1,5 +1,7 @@
 """Points shop: catalogue by section, 个人兑换 (60+ for elderly care, idempotent), the district
 bureaus' resource review (own district only), 积分公益 and the 公益池, the points statement."""
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -137,6 +139,11 @@ def test_district_bureau_reviews_its_own_district_only(api):
     assert '老年智能手机课程' not in {i['name'] for i in vol.get('/shop/items').get_json()}
     assert {i['name'] for i in bureau.get('/shop/review?status=rejected').get_json()} == {'老年智能手机课程'}
     assert _count(AuditLog, AuditLog.action.in_(['shop_item.approve', 'shop_item.reject'])) == 2
+    # each decision says in which capacity it was taken (SPEC §3: role and org unit)
+    decided = db.session.scalars(select(AuditLog).where(AuditLog.action.like('shop_item.%'),
+                                                        AuditLog.action != 'shop_item.create')).all()
+    assert {(json.loads(a.detail_json)['role'], json.loads(a.detail_json)['unit']) for a in decided} == {
+        ('district_admin', 'liwan')}
     for other in ('gzva', 'vol_li', 'station_xicun'):
         assert api(other).get('/shop/review').status_code == 403
         assert api(other).post(f'/shop/items/{yuexiu}/review', json={'decision': 'approve'}).status_code == 403

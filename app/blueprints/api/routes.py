@@ -384,7 +384,9 @@ def shop_redeem(item_id):
 
 @bp.get('/shop/review')
 def shop_review_list():
-    return jsonify([shop.item_dict(i) for i in shop.items_to_review(g.api_user, request.args.get('status', 'pending'))])
+    """The bureau's resources in one review state; ?q= searches name, provider and description, ?section= one 栏目."""
+    return jsonify([shop.item_dict(i) for i in shop.items_to_review(g.api_user, request.args.get('status', 'pending'),
+                                                                    request.args.get('q'), request.args.get('section'))])
 
 
 @bp.post('/shop/items/<int:item_id>/review')

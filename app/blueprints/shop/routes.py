@@ -1,10 +1,10 @@
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.shop import bp
-from app.blueprints.web import form_values, page_arg, uploads
-from app.services import forms, gifts, shop
+from app.blueprints.web import MAX_PAGE, form_values, page_arg, uploads
+from app.services import forms, gifts, row_id, shop
 from app.services.errors import ServiceError, ValidationFailed
 
 # the fields of 登记新的兑换资源 and of the 公益池 allocation, as the pages post them
@@ -134,30 +134,59 @@ def donate():
     return redirect(url_for('shop.index', section='charity'))
 
 
-def _review_page(status='pending', new_item=None, new_item_errors=None, decided=None, code=200):
+def _list_context(values, prefix='') -> dict:
+    """The review list a page shows or a form was sent from (tab, search, 栏目, page; fields named list_... in the
+    forms), so that the reviewer comes back to the same list. The tab is always named (a refused form's page
+    stands in the browser's history as /shop/review?status=...); the others only when not the default."""
+    page = min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE)
+    return {'status': values.get(prefix + 'status') or 'pending', 'q': shop.review_term(values.get(prefix + 'q')) or None,
+            'kind': values.get(prefix + 'kind') or None, 'page': page if page > 1 else None}
+
+
+def _review_page(ctx=None, new_item=None, new_item_errors=None, decided=None, batch=None, batch_results=None,
+                 code=200):
     """The review list with the 登记 form; after a refused submission the form it came from shows the
-    messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision)."""
-    g.page_url = url_for('shop.review', status=status)  # a refused form's page, in the browser's history
-    return render_template('shop/review.html', status=status, items=shop.items_to_review(current_user, status),
-                           counts=shop.review_counts(current_user),
+    messages at its fields, with what was typed (`decided` = (item, values, errors) of one row's decision;
+    `batch` = {'ids', 'reason', 'errors'} of a refused batch decision: the ticks and the reason stay). `batch_results`:
+    what a batch just did ({'decision', 'rows'}, shown above the list)."""
+    ctx = ctx or _list_context({})
+    g.page_url = url_for('shop.review', **ctx)  # a refused form's page, in the browser's history
+    status, page = ctx['status'], ctx['page'] or 1
+    try:
+        items, total, counts = shop.review_page(current_user, status, ctx['q'], ctx['kind'], page, section_field='kind')
+        filter_errors = {}
+    except ValidationFailed as exc:  # a 栏目 the list does not have: said above the list, the list stays empty
+        items, total, counts, filter_errors = [], 0, {}, exc.errors
+    if decided and decided[0].id not in {i.id for i in items}:  # the refused row stays in sight with its message
+        items = [decided[0], *items]
+    return render_template('shop/review.html', status=status, ctx=ctx, items=items, total=total, page=page,
+                           per_page=shop.REVIEW_PAGE, counts=counts, list_errors=filter_errors,
+                           registrars=shop.registrars(items), sections=shop.SECTIONS,
                            districts=shop.districts_for(current_user), new_item=new_item or {},
-                           new_item_errors=new_item_errors or {}, decided=decided), code
+                           new_item_errors=new_item_errors or {}, decided=decided, batch=batch,
+                           batch_results=batch_results), 422 if filter_errors and code == 200 else code
 
 
 @bp.get('/shop/review')
 def review():
-    return _review_page(request.args.get('status', 'pending'))
+    ctx = _list_context(request.args)
+    packed = session.get('shop_batch') if request.args.get('batch') else None
+    results = None
+    if packed and packed.get('u') == current_user.id:  # what the batch just sent did, named as the items are now
+        rows = shop.batch_outcome(current_user, [{'id': i, 'ok': ok} for i, ok in packed['r']], packed['d'])
+        results = {'decision': packed['d'], 'rows': rows}
+    return _review_page(ctx, batch_results=results)
 
 
 @bp.post('/shop/review/<int:item_id>')
 def review_decide(item_id):
-    values = _posted(('decision', 'reason'))
+    values, ctx = _posted(('decision', 'reason')), _list_context(request.form, 'list_')
     try:
         shop.review_item(current_user, item_id, values['decision'], values['reason'])
     except ValidationFailed as exc:
         item = shop.reviewable_item(current_user, item_id)  # another district's item: 404, as for a decision
         if item.status == 'pending':
-            return _review_page(decided=(item, values, exc.errors), code=exc.status)
+            return _review_page(ctx, decided=(item, values, exc.errors), code=exc.status)
         flash(_('该兑换资源已审核，请刷新后查看'), 'error')
     except ServiceError as exc:
         if exc.status in (403, 404):
@@ -165,7 +194,22 @@ def review_decide(item_id):
         _flash_error(exc)
     else:
         flash(_('已提交审核结果'), 'success')
-    return redirect(url_for('shop.review'))
+    return redirect(url_for('shop.review', **ctx))
+
+
+@bp.post('/shop/review/batch')
+def review_batch():
+    """批量通过 / 批量不通过 of the ticked resources; the result of each is shown above the list it came from."""
+    ctx = _list_context(request.form, 'list_')
+    # the ticks are named task_ids as in the inbox: app.js (select all, count, confirm) looks for that name
+    ids, decision, reason = request.form.getlist('task_ids'), request.form.get('decision'), request.form.get('reason', '')
+    try:
+        results = shop.batch_review(current_user, ids, decision, reason)
+    except ValidationFailed as exc:  # nothing was decided: the ticks and the reason typed are kept
+        return _review_page(ctx, batch={'ids': ids, 'reason': reason, 'errors': exc.errors}, code=exc.status)
+    # post-redirect-get: a reload shows this result again instead of running the batch a second time
+    session['shop_batch'] = {'u': current_user.id, 'd': decision, 'r': [[r['id'], int(r['ok'])] for r in results]}
+    return redirect(url_for('shop.review', batch=1, **{**ctx, 'page': None}))
 
 
 @bp.post('/shop/items')

@@ -285,7 +285,8 @@
     var problem = $('.batch-problem', batch);
     var show = function () {
       var n = boxes.filter(function (c) { return c.checked; }).length;
-      if (count) count.textContent = n ? t('selected', {n: n}) : t('select_hint');
+      // a list of other things than tasks (兑换资源) names them in data-select-hint / data-select-first
+      if (count) count.textContent = n ? t('selected', {n: n}) : (batch.dataset.selectHint || t('select_hint'));
       if (all) { all.checked = n && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
       return n;
     };
@@ -328,7 +329,7 @@
       var reason = batch.elements.reason;
       var needReason = false;
       var n = show();
-      if (!n) msg = t('select_first');
+      if (!n) msg = batch.dataset.selectFirst || t('select_first');
       else if (e.submitter && e.submitter.value === 'reject' && reason && !reason.value.trim()) { msg = t('reason_needed'); needReason = true; }
       if (problem) { problem.hidden = !msg; problem.textContent = msg; }  // role=alert: read out as it appears
       if (reason) flagField(reason, problem, needReason);
