@@ -49,6 +49,17 @@ class ProcessHooks:
         the step on lists and in the history, and searched); `ready` is the engine's READY task."""
         return None
 
+    def task_notice(self, task) -> object | None:
+        """What the 新待办 message of a new task says besides its step, as its body (a message text, see
+        app.services.messages), e.g. who sent a V-order back to the station and why; None: nothing."""
+        return None
+
+    def audit_step(self, task, clean: dict) -> tuple[object, str | None] | None:
+        """(step name, reason) of the history row of a completed form that is not the step's usual outcome, e.g. a
+        provider returning the V-order it was to dispatch (服务商退回订单, with its reason); None: the step's own name
+        and the form's `reason`."""
+        return None
+
     def task_display(self, task, run=None) -> dict:
         """What a reviewer sees next to this task: the case's data, plus what concerns this task alone (several
         tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it."""
@@ -98,9 +109,11 @@ class ProcessHooks:
         accept task: the phone list of open orders); None: the usual task page or submitter's case."""
         return None
 
-    def settled_link(self, task) -> str | None:
-        """Where the 新待办 message of the one who took an offered task leads afterwards (a V-order's accept task: the
-        order they took, not the list of open orders it has left); None: it keeps its link."""
+    def settled_link(self, task, taken: bool = True) -> str | None:
+        """Where the 新待办 messages of an offered task lead once the offer is over: the message of the one who took it
+        (`taken`; a V-order's accept task: the order they took, not the list of open orders it has left), or, when
+        it ended without anyone taking it (`taken=False`: the order was cancelled, expired or withdrawn), everyone's
+        (a page saying what became of the order). None: they keep their link."""
         return None
 
     def standing_offer(self, task) -> bool:
@@ -150,3 +163,8 @@ def register(hooks: ProcessHooks) -> ProcessHooks:
 
 def hooks_for(process_key: str) -> ProcessHooks:
     return _HOOKS.get(process_key) or ProcessHooks()
+
+
+def may_start_any(user) -> bool:
+    """Whether the user may start one of the processes that have their own hooks (all the shipped ones)."""
+    return any(h.can_start(user) for h in _HOOKS.values())

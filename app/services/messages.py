@@ -173,7 +173,9 @@ def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None 
     not over: its unread messages now lead to the successor and stay unread, and notify_new_tasks tells nobody
     again; only the one who handled it (`handled_by`, the acceptor) has theirs marked read. The acceptor's own
     message leads on to what they took on where the process names it (`settled_link`: the order), read or not:
-    the list of open orders no longer shows it."""
+    the list of open orders no longer shows it. An offer withdrawn without anyone taking it (no `handled_by`: the
+    case was cancelled, expired or reset) leads everyone, read or not, where the process says what became of it
+    (`settled_link(task, taken=False)`), when it names such a place."""
     hooks = hooks_for(task.process_key)
     offered = (Message.link == task_link(task), Message.kind == 'task')
     standing = successors and hooks.standing_offer(task)
@@ -185,6 +187,12 @@ def settle_task_messages(task: HumanTask, successors=(), handled_by: int | None 
                            .values(read_at=func.coalesce(Message.read_at, utcnow()), **({'link': after} if after else {}))
                            .execution_options(synchronize_session=False))
     if successor is None:
+        gone = hooks.settled_link(task, taken=False) if handled_by is None else None
+        if gone:
+            db.session.execute(update(Message).where(*offered)
+                               .values(read_at=func.coalesce(Message.read_at, utcnow()), link=gone)
+                               .execution_options(synchronize_session=False))
+            return
         db.session.execute(update(Message).where(*offered, Message.read_at.is_(None))
                            .values(read_at=utcnow()).execution_options(synchronize_session=False))
         return
@@ -211,12 +219,16 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
             continue
         subject = instance.title if instance is not None and instance.title else ''
         todo = in_both(lambda t=task: gettext('新待办：%(step)s', step=step_with_subject(t.title, t.subject)))
-        skip = hooks_for(task.process_key).already_on_it(instance, task) if instance is not None else set()
+        hooks = hooks_for(task.process_key)
+        skip = hooks.already_on_it(instance, task) if instance is not None else set()
         link = task_link(task)
         users = [u for u in recipients_for_task(task) if u not in skip]
         told, merged = _announce_on_decision(users, link, todo)
         title = tuple(f'{t} · {subject}' if subject and t else t for t in todo)
-        count += merged + len(send([u for u in users if u not in told], kind='task', title=title, link=link))
+        rest = [u for u in users if u not in told]
+        # why the task came (a V-order a provider returned: by whom and why), when the process says
+        note = (hooks.task_notice(task) or '') if rest else ''
+        count += merged + len(send(rest, kind='task', title=title, body=note, link=link))
     return count
 
 

@@ -3,15 +3,15 @@ import json
 import re
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
 from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance
 from app.models.base import utcnow
-from app.services import forms, messages, paged, resubmission, row_id, transaction
+from app.services import forms, in_chinese, messages, paged, resubmission, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
-from app.services.hooks import hooks_for
+from app.services.hooks import hooks_for, may_start_any
 from app.services.instances import (
     id_search_key,
     is_new,
@@ -94,6 +94,8 @@ def _complete(user, task: HumanTask, instance, run, payload: dict) -> None:
     run_step(run, task.task_guid, engine_data)
     decision = record_decision(instance, task, user, _acting_membership(user, task, instance),
                                clean.get('decision') or 'submit', clean.get('reason'), audit)
+    if (named := hooks_for(instance.process_key).audit_step(task, clean)) is not None:  # e.g. 服务商退回订单
+        decision.task_title, decision.reason = in_chinese(named[0]), named[1]
     created = save_run(instance, run, ready_before=ready_before, completed=task.task_guid, notify=False)
     # the decision first (it supersedes a resubmit task's message to the same person), then the new tasks;
     # the recipients' lookup must not flush the first message alone: both go in one INSERT with the next read
@@ -303,12 +305,24 @@ def _reviewed_clause(user, decision):
     return (HumanTask.completed_by_id == user.id) & (HumanTask.decision == decision)
 
 
+REVIEW_DECISIONS = ('approve', 'reject')
+
+
+def _not_own_case():
+    return func.coalesce(HumanTask.lane, 'submitter') != 'submitter'
+
+
 def decided_clause(user, state):
-    """Tasks the user decided: all of them ('done'), or those approved / rejected ('approve' / 'reject'). Their own
-    forms as a submitter (an order they published, its rating) are their cases, not work on others' cases."""
-    if state in ('approve', 'reject'):
+    """Tasks the user decided: all of them ('done'), those approved / rejected ('approve' / 'reject'), or the other
+    steps they handled, which carry no approve/reject result ('handled': a provider's dispatch, a station's
+    certification or re-dispatch, a volunteer's acceptance). Their own forms as a submitter (an order they
+    published, its rating) are their cases, not work on others' cases."""
+    if state in REVIEW_DECISIONS:
         return _reviewed_clause(user, state)
-    return (HumanTask.completed_by_id == user.id) & (func.coalesce(HumanTask.lane, 'submitter') != 'submitter')
+    if state == 'handled':
+        return ((HumanTask.completed_by_id == user.id) & HumanTask.decision.not_in(REVIEW_DECISIONS)
+                & _not_own_case())
+    return (HumanTask.completed_by_id == user.id) & _not_own_case()
 
 
 def _rows_in_order(page_ids) -> list[HumanTask]:
@@ -378,12 +392,15 @@ def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
 
 
 def tab_counts(user, state, total, process=None, q=None) -> dict:
-    """How many tasks each inbox tab ('open', 'approve', 'reject') lists with the same filter; the shown tab's is
-    `total`. The decided ones come from one grouped COUNT over the user's decisions (ix_human_task_done)."""
-    counts = {'open': 0, 'approve': 0, 'reject': 0, state: total}
-    decided = filter_tasks(select(HumanTask.decision, func.count()).where(
-        HumanTask.completed_by_id == user.id, HumanTask.decision.in_(('approve', 'reject'))), process, q)
-    counts.update({k: n for k, n in db.session.execute(decided.group_by(HumanTask.decision)) if k != state})
+    """How many tasks each inbox tab ('open', 'approve', 'reject', 'handled') lists with the same filter; the shown
+    tab's is `total`. The done ones come from one grouped COUNT over the tasks the user completed
+    (ix_human_task_done): a review by its decision, any other step (not their own case's) as 'handled'."""
+    counts = {'open': 0, 'approve': 0, 'reject': 0, 'handled': 0, state: total}
+    tab = case((HumanTask.decision.in_(REVIEW_DECISIONS), HumanTask.decision), else_='handled')
+    decided = filter_tasks(select(tab.label('tab'), func.count()).where(
+        HumanTask.completed_by_id == user.id, or_(HumanTask.decision.in_(REVIEW_DECISIONS), _not_own_case())),
+        process, q)
+    counts.update({k: n for k, n in db.session.execute(decided.group_by(tab)) if k != state})
     if state != 'open':
         counts['open'] = list_tasks(user, 'open', process, q, per_page=1)[1]
     return counts
@@ -471,6 +488,12 @@ def open_tasks(instance_id) -> list[HumanTask]:
         return known
     return list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                            HumanTask.status == 'open')))
+
+
+def may_submit(user) -> bool:
+    """The user may start a process, or has started one (their 我的提交 lists it): one indexed lookup at most."""
+    return may_start_any(user) or db.session.scalar(
+        select(WorkflowInstance.id).where(WorkflowInstance.submitter_id == user.id).limit(1)) is not None
 
 
 def my_instances(user, process=None, page=1, per_page=20):

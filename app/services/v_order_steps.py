@@ -4,15 +4,23 @@ import math
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import HumanTask, LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
 from app.models.base import utcnow
 from app.services import in_chinese, ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.instances import load_run, lock_instance, save_run
-from app.services.v_orders import approved_count, staffed, status_label
+from app.services.instances import load_run, lock_instance, record_decision, run_step, save_run
+from app.services.v_orders import (
+    RETURN_STEPS,
+    approved_count,
+    returnable,
+    settle_offers,
+    staffed,
+    status_label,
+    visible_order,
+)
 from workflows import service_tasks
 
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
@@ -21,13 +29,27 @@ REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快
 
 
 def _tell_acceptor(order: VOrder, row: VOrderVolunteer, reason) -> None:
-    """The volunteer who accepted (or was dispatched) learns the station's decision on them."""
+    """The volunteer who accepted (or was dispatched) learns the station's decision on them; so does the provider
+    that dispatched them (its administrators), with the reason of a refusal."""
     def title():
         if row.status == 'approved':
             return _('接单人审核通过：您已确定为V订单「%(title)s」的服务志愿者', title=order.title)
         text = _('接单人审核未通过：V订单「%(title)s」', title=order.title)
         return text + _('，原因：%(reason)s', reason=reason) if reason else text
     messages.send([row.user_id], kind='decision', title=title, body=reason or '', link=f'/orders/{order.id}')
+    provider = db.session.get(OrgUnit, row.via_provider_id) if row.via_provider_id else None
+    if provider is None:
+        return
+    name = row.user.display_name
+
+    def told_provider():
+        if row.status == 'approved':
+            return _('接单人审核通过：您派单的志愿者%(name)s已确定为V订单「%(title)s」的服务志愿者', name=name, title=order.title)
+        text = _('接单人审核未通过：社工站未通过您派单的志愿者%(name)s（V订单「%(title)s」）', name=name, title=order.title)
+        return text + _('，原因：%(reason)s', reason=reason) if reason else text
+    admins = messages.users_in_scope('provider_admin', [provider.path])
+    messages.send([u for u in admins if u != row.user_id], kind='decision', title=told_provider, body=reason or '',
+                  link=f'/orders/{order.id}')
 
 
 def _order(data) -> VOrder:
@@ -63,11 +85,11 @@ MAX_ACCEPTORS = 60  # acceptors one order may see, rejected ones included: no en
 
 
 def _inviting(order: VOrder) -> bool:
-    """An accept or provider-dispatch task of the order is open (the projection is current: each engine step of
-    the order's locked instance ends by writing it)."""
+    """An accept or provider-dispatch task of the order is open, or the station's re-dispatch of an order a provider
+    returned (the projection is current: each engine step of the order's locked instance ends by writing it)."""
     return db.session.scalar(select(HumanTask.id).where(
         HumanTask.instance_id == order.instance_id, HumanTask.status == 'open',
-        HumanTask.bpmn_id.in_(('accept', 'provider_dispatch'))).limit(1)) is not None
+        HumanTask.bpmn_id.in_(('accept', 'provider_dispatch', 'redispatch'))).limit(1)) is not None
 
 
 def _may_reopen(order: VOrder) -> bool:
@@ -303,8 +325,77 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
         db.session.add(_history_row(instance, user, action, in_chinese(step), reason.strip()))
         for task in waiting:  # its 新待办 (接单, 审核...) lead nowhere now
             messages.settle_task_messages(task)
+        # the offers volunteers read before (an acceptance took the last place) now say what became of the order
+        settle_offers(instance, skip=[t.id for t in waiting])
         _tell_closed(order, user, action, reason.strip())
     return order
+
+
+def station_membership(user, order: VOrder):
+    """The user's 社工站 membership over the order's street (the station that dispatches it), or None."""
+    return next((m for m in user.memberships if m.role == 'station_admin' and m.org_unit.parent is not None
+                 and order.street.path.startswith(m.org_unit.parent.path)), None)
+
+
+def may_take_back(user, order: VOrder) -> bool:
+    """The order waits for its provider's dispatch and the user is the street's station, on a diagram version that
+    lets the station take it back (the order page offers 收回派单)."""
+    return (order.status == 'awaiting_dispatch' and station_membership(user, order) is not None
+            and returnable(order.instance) and _waiting_dispatch(order) is not None)
+
+
+def _waiting_dispatch(order: VOrder) -> HumanTask | None:
+    return db.session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == order.instance_id, HumanTask.bpmn_id == 'provider_dispatch',
+        HumanTask.status == 'open').order_by(HumanTask.id).limit(1))
+
+
+def take_back(user, order_id: int, reason) -> int | None:
+    """收回派单: the street's station takes back an order its provider has not dispatched (the provider does not
+    answer, or cannot serve); the provider's 服务商派单 ends as a return by the station and the station dispatches the
+    order again (社工站重新派单). The provider learns it, with the reason. Returns the new task's id."""
+    reason = reason.strip() if isinstance(reason, str) else ''
+    if not reason:
+        raise ValidationFailed({'reason': [_l('请填写收回原因')]})
+    if len(reason) > 500:
+        raise ValidationFailed({'reason': [_l('收回原因不能超过 %(n)s 个字', n=500)]})
+    with transaction():
+        order = visible_order(user, order_id)  # NotFound for those who may not see it
+        membership = station_membership(user, order)
+        if membership is None:
+            raise Forbidden(_l('只有订单服务街道的社工站可以收回派单'))
+        instance = lock_instance(order.instance_id)
+        db.session.refresh(order)
+        task = _waiting_dispatch(order)
+        if task is None:
+            raise Conflict(_l('该订单已不在等待服务商派单（%(status)s），不能收回', status=status_label(order)))
+        if not returnable(instance):
+            raise Conflict(_l('该订单按旧版流程办理，不能收回派单；如服务商无法派单，可取消订单'))
+        if order.start_at is not None and order.start_at <= utcnow():
+            raise Conflict(_l('订单的开始时间已过，不能再收回派单；没有确定志愿者的订单会自动过期'))
+        provider = order.provider
+        grabbed = db.session.execute(
+            update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == 'open')
+            .values(status='completed', completed_by_id=user.id, completed_at=utcnow(), decision='submit')
+            .execution_options(synchronize_session='fetch')).rowcount
+        if grabbed != 1:
+            raise Conflict()
+        run = load_run(instance)
+        ready_before = run.ready_guids()
+        data = {'provider_action': 'return', 'return_reason': reason, 'returned_by': 'station'}
+        run_step(run, task.task_guid, data)
+        row = record_decision(instance, task, user, membership, 'submit', reason, data)
+        row.task_title = in_chinese(RETURN_STEPS['station'])
+        created = save_run(instance, run, ready_before=ready_before, completed=task.task_guid, notify=False)
+        with db.session.no_autoflush:
+            messages.settle_task_messages(task)
+            if provider is not None:
+                admins = messages.users_in_scope('provider_admin', [provider.path])
+                messages.send(admins, kind='info', body=reason, link=f'/orders/{order.id}', title=lambda: _(
+                    '社工站已收回V订单「%(title)s」的派单，不再由您派单，原因：%(reason)s', title=order.title, reason=reason))
+            messages.notify_new_tasks(created, decided=True)
+        again = next((t for t in created if t.bpmn_id == 'redispatch'), None)
+        return again.id if again is not None else None
 
 
 def _tell_closed(order: VOrder, user, action: str, reason: str) -> None:
@@ -329,4 +420,4 @@ def _history_row(instance: WorkflowInstance, user, decision, title, reason):
                     data_json='{}', version=instance.version.version, at=utcnow())
 
 
-__all__ = ["close_order"]
+__all__ = ["close_order", "take_back"]

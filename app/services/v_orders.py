@@ -8,9 +8,31 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, inspect, or_, select
 
 from app.extensions import db
-from app.models import InstanceFile, OrgUnit, ServiceObject, User, VOrder, VOrderObject, VOrderVolunteer
+from app.models import (
+    Decision,
+    InstanceFile,
+    Membership,
+    OrgUnit,
+    ServiceObject,
+    User,
+    VOrder,
+    VOrderObject,
+    VOrderVolunteer,
+    WorkflowVersion,
+)
 from app.models.base import utcnow
-from app.services import files, forms, messages, org_cache, paged, request_tokens, row_id, submissions, use_case_memo
+from app.services import (
+    files,
+    forms,
+    in_chinese,
+    messages,
+    org_cache,
+    paged,
+    request_tokens,
+    row_id,
+    submissions,
+    use_case_memo,
+)
 from app.services.errors import Conflict, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import is_new
@@ -28,7 +50,10 @@ STATUS_LABELS = {'pending_review': _l('待审核'), 'first_approved': _l('初审
 # which waiting step shows which status while the order runs
 READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first_approved', 'submit': 'rejected',
                 'accept': 'open', 'acceptor_review': 'open', 'provider_dispatch': 'awaiting_dispatch', 'confirm': 'in_progress',
-                'certify': 'to_certify', 'certify_review': 'certifying'}
+                'certify': 'to_certify', 'certify_review': 'certifying', 'redispatch': 'awaiting_dispatch'}
+# the steps that decide who is offered the order: while one is open the order shows 待派单 (before 待接单 of acceptors
+# under review)
+DISPATCH_STEPS = ('provider_dispatch', 'redispatch')
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14
 # how far ahead an order may be published, and how long it may run (also keeps date arithmetic far from year 9999)
@@ -37,6 +62,8 @@ MAX_SPAN = timedelta(days=31)
 REMINDER_DAYS = {'remind7_at': 7, 'remind12_at': 12, 'overdue_at': CERTIFY_DAYS}
 # who has the back office's order list (订单管理, app.services.order_list)
 ORDER_LIST_ROLES = frozenset({'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin'})
+# the statuses of orders before (or without) a station's approval: a provider is offered an order only once approved
+NOT_OFFERED_YET = ('pending_review', 'first_approved', 'rejected', 'abandoned')
 
 
 def status_label(order: VOrder) -> str:
@@ -260,17 +287,33 @@ class VOrderHooks(ProcessHooks):
     def standing_offer(self, task):
         return task.bpmn_id == 'accept'
 
-    def settled_link(self, task):
-        order = order_for(task.instance) if task.bpmn_id == 'accept' else None
+    def settled_link(self, task, taken=True):
+        if task.bpmn_id != 'accept':
+            return None
+        if not taken:  # the order was cancelled or expired: the page that says so (offer_outcome)
+            return f'/m/orders/offers/{task.id}'
+        order = order_for(task.instance)
         return f'/orders/{order.id}' if order is not None else None
 
     def prepare(self, user, instance, task, form_key, clean):
         handler = {'v_order.json': self._publish, 'v_order_review.json': self._review,
                    'v_order_accept.json': self._accept, 'v_order_dispatch.json': self._dispatch,
-                   'v_order_rate.json': self._rate, 'v_order_certify.json': self._certify}.get(form_key)
+                   'v_order_rate.json': self._rate, 'v_order_certify.json': self._certify,
+                   'v_order_redispatch.json': self._redispatch}.get(form_key)
         if task.bpmn_id == 'certify_review' and clean.get('decision') == 'approve':
             self._check_award(instance)
+        if task.bpmn_id == 'acceptor_review':
+            return self._acceptor_review(instance, clean)
         return handler(user, instance, task, clean) if handler else clean
+
+    def _acceptor_review(self, instance, clean):
+        """The review's branch goes on with the order's dispatch as it is now (a rejection may offer the place
+        again, by gw_dispatch): the station may have re-dispatched the order since this acceptor came (a provider
+        returned it), and each branch keeps the case data it started with. Its reason is its own: an approval
+        without one does not carry an earlier step's reason to the acceptor's message."""
+        order = order_for(instance)
+        return {**clean, 'reason': clean.get('reason', ''), 'dispatch_mode': order.dispatch_mode or 'open',
+                'provider_scope': [order.provider.code] if order.provider is not None else []}
 
     def problems(self, user, instance, task, form_key, valid):
         if form_key == 'v_order.json':
@@ -367,19 +410,52 @@ class VOrderHooks(ProcessHooks):
 
     def _dispatch(self, user, instance, task, clean):
         order = order_for(instance)
+        if clean.get('provider_action') == 'return':
+            return self._provider_return(instance, order, clean)
+        if not clean.get('volunteer'):  # the form asks for one when 派给志愿者 is chosen; an API call may omit the choice
+            raise ValidationFailed({'volunteer': [_l('此项为必填项')]})
         volunteer = db.session.scalar(select(User).where(User.username == clean['volunteer']))
         provider = order.provider
         if volunteer is None or not any(m.role == 'volunteer' and m.org_unit.path.startswith(provider.path)
                                         for m in volunteer.memberships):
             raise ValidationFailed({'volunteer': [_l('只能派给本服务商的志愿者')]})
         added = self._add_acceptor(instance, volunteer, provider.id, clean.get('note'))
-        # the volunteer holds no task of the order: tell them
-        messages.send([volunteer.id], kind='task', link=f'/orders/{order.id}',
+        # the volunteer holds no task of the order: tell them (for their information: the station decides next)
+        messages.send([volunteer.id], kind='info', link=f'/orders/{order.id}',
                       title=_l('服务商「%(provider)s」已为您派单：V订单「%(title)s」（%(start)s，%(street)s），等待社工站审核',
                                provider=provider.name, title=order.title, start=beijing(order.start_at),
                                street=order.street.name),
                       body=clean.get('note') or '')
-        return {**clean, **added}
+        kept = {k: v for k, v in clean.items() if k != 'return_reason'}
+        return {**kept, 'provider_action': 'dispatch', **added}
+
+    def _provider_return(self, instance, order, clean):
+        """The provider hands the order back (退回订单): the station dispatches it again (社工站重新派单)."""
+        if not returnable(instance):
+            raise ValidationFailed({'provider_action': [_l('该订单按旧版流程办理，不能退回；如无法派单，请联系社工站取消订单')]})
+        if order.start_at is not None and order.start_at <= utcnow():
+            late = _l('订单的开始时间（%(at)s）已过，不能再退回；没有确定志愿者的订单会自动过期', at=beijing(order.start_at))
+            raise ValidationFailed({'provider_action': [late]})
+        return {'provider_action': 'return', 'return_reason': clean['return_reason'], 'returned_by': 'provider'}
+
+    def _redispatch(self, user, instance, task, clean):
+        """The station dispatches a returned order again: open to volunteers, or offered to a provider that still
+        has a volunteer to send (not one whose volunteers have all been on the order)."""
+        order = order_for(instance)
+        if order.start_at is not None and order.start_at <= utcnow():
+            raise ValidationFailed({'dispatch_mode': [_l('订单的开始时间（%(at)s）已过，不能再派单；请在订单页面取消订单',
+                                                         at=beijing(order.start_at))]})
+        scope = []
+        if clean['dispatch_mode'] == 'provider':
+            provider = org_cache.by_code(clean['provider'])
+            if not left_to_dispatch(order, provider):
+                nobody = _l('服务商「%(name)s」已没有可派此订单的志愿者，请选择其他服务商或开放给志愿者接单', name=provider.name)
+                raise ValidationFailed({'provider': [nobody]})
+            order.provider_id, scope = provider.id, [provider.code]
+        else:
+            order.provider_id = None  # the order is no longer offered to a provider
+        order.dispatch_mode, order.updated_at = clean['dispatch_mode'], utcnow()
+        return {**clean, 'provider_scope': scope}
 
     def _rate(self, user, instance, task, clean):
         order = order_for(instance)
@@ -400,10 +476,13 @@ class VOrderHooks(ProcessHooks):
         if 'accept' not in ready_bpmn_ids:
             _settle_withdrawn_offers(instance)
         order = order_for(instance)
+        if order is not None and order.status == 'expired':
+            settle_offers(instance)
         if order is None or instance.status != 'running':
             return
-        # acceptors are reviewed while the order stays open: an undispatched provider task shows 待派单 first
-        for bpmn_id in sorted(ready_bpmn_ids, key=lambda b: b != 'provider_dispatch'):
+        # acceptors are reviewed while the order stays open: an undispatched provider task (or a returned order
+        # waiting for the station's new dispatch) shows 待派单 first
+        for bpmn_id in sorted(ready_bpmn_ids, key=lambda b: b not in DISPATCH_STEPS):
             if bpmn_id in READY_STATUS:
                 order.status = READY_STATUS[bpmn_id]
                 break
@@ -426,6 +505,9 @@ class VOrderHooks(ProcessHooks):
         return data
 
     def task_subject(self, instance, ready):
+        if ready.bpmn_id == 'redispatch':  # the provider that returned the order (or had it taken back)
+            order = order_for(instance)
+            return order.provider.name if order is not None and order.provider is not None else None
         if ready.bpmn_id != 'acceptor_review':
             return None
         acceptor = db.session.get(User, ready.data.get('acceptor_id') or 0)
@@ -438,6 +520,18 @@ class VOrderHooks(ProcessHooks):
         if order is None or not order.start_at or order.start_at <= utcnow():
             return None
         return str(_l('服务开始后（%(time)s 起）可%(step)s', time=beijing(order.start_at), step=step_name(task.title)))
+
+    def task_notice(self, task):
+        """The station's 社工站重新派单 says who returned the order and why (the latest return of its 服务商派单)."""
+        if task.bpmn_id != 'redispatch':
+            return None
+        back = returned_by(task.instance_id)
+        return (lambda: returned_text(back)) if back is not None else None
+
+    def audit_step(self, task, clean):
+        if task.bpmn_id == 'provider_dispatch' and clean.get('provider_action') == 'return':
+            return RETURN_STEPS['provider'], clean.get('return_reason')
+        return None
 
     def done_message(self, task):
         return str(_l('已确认完成并评价，等待社工站认证服务时数')) if task.bpmn_id == 'confirm' else None
@@ -468,6 +562,8 @@ class VOrderHooks(ProcessHooks):
             if provider is not None:
                 name = gettext('%(name)s（%(provider)s派单）', name=name, provider=provider.name)
             data['acceptor_under_review'] = _with_note(name, row.note)
+            from app.services.v_order_views import acceptor_profile  # (it reads this module's helpers)
+            data['acceptor_profile'] = acceptor_profile(row.user, order_for(task.instance))
         return data
 
     def may_view(self, user, instance) -> bool:
@@ -531,14 +627,22 @@ class VOrderHooks(ProcessHooks):
         if form_key == 'v_order.json':
             return {'service_object_ids': object_choices(user), 'street': street_choices(user)}
         if form_key == 'v_order_dispatch.json':
-            return {'volunteer': dispatch_choices(user, task)}
+            options = {'volunteer': dispatch_choices(user, task)}
+            if task is not None and not returnable(task.instance):  # an older diagram has no way back
+                form = forms.get_form(form_key)
+                options['provider_action'] = forms.option_list(form['properties']['provider_action'])[:1]
+            return options
         return {}
 
     def task_values(self, instance, form_key):
-        """A certification the association sent back is corrected, not typed again (photos kept)."""
+        """A certification the association sent back is corrected, not typed again (photos kept). A dispatch starts
+        at 派给志愿者, or at 退回订单 when none of the provider's volunteers can still be sent."""
         order = order_for(instance)
         if form_key == 'v_order_certify.json' and order is not None and order.certification_json:
             return json.loads(order.certification_json)
+        if form_key == 'v_order_dispatch.json' and order is not None and order.provider is not None:
+            stuck = returnable(instance) and not left_to_dispatch(order, order.provider)
+            return {'provider_action': 'return' if stuck else 'dispatch'}
         return {}
 
     def resubmit_values(self, instance):
@@ -553,6 +657,68 @@ class VOrderHooks(ProcessHooks):
             except (KeyError, TypeError, ValueError):
                 pass
         return data
+
+
+ENDED_STATUSES = ('rejected', 'cancelled', 'expired', 'aborted', 'abandoned')  # nobody serves these orders
+
+_RETURNABLE: dict[str, bool] = {}  # by diagram version (its sha256: versions never change)
+# the history rows of an order handed back to the station: by its provider, or taken back by the station
+RETURN_STEPS = {'provider': _l('服务商退回订单'), 'station': _l('社工站收回派单')}
+
+
+def returnable(instance) -> bool:
+    """Whether the case's diagram version lets the order go back from 服务商派单 to the station (the provider's
+    退回订单, the station's 收回派单): versions published before that way existed finish without it."""
+    version = instance.version
+    known = _RETURNABLE.get(version.sha256)
+    if known is None:
+        xml = db.session.scalar(select(WorkflowVersion.bpmn_xml).where(WorkflowVersion.id == version.id)) or b''
+        known = _RETURNABLE[version.sha256] = b'provider_action' in bytes(xml)
+    return known
+
+
+def left_to_dispatch(order: VOrder, provider: OrgUnit) -> list[int]:
+    """The ids of the provider's volunteers it may still send to the order: not on it already (accepted,
+    dispatched or refused by the station), not its publisher."""
+    lo, hi = path_range(provider.path)
+    ids = db.session.scalars(select(Membership.user_id).join(OrgUnit, OrgUnit.id == Membership.org_unit_id).where(
+        Membership.role == 'volunteer', OrgUnit.path >= lo, OrgUnit.path < hi).distinct().order_by(Membership.user_id))
+    taken = {v.user_id for v in order.volunteers} | {order.publisher_id}
+    return [i for i in ids if i not in taken]
+
+
+def returned_by(instance_id: int) -> Decision | None:
+    """The history row of the order's latest return to the station (a provider's 退回订单 or the station's 收回派单)."""
+    return db.session.scalar(select(Decision).where(
+        Decision.instance_id == instance_id, Decision.bpmn_id == 'provider_dispatch',
+        Decision.task_title.in_([in_chinese(t) for t in RETURN_STEPS.values()])).order_by(Decision.id.desc()).limit(1))
+
+
+def returned_text(row: Decision) -> str:
+    """'颐康居家养老服务中心退回了订单，原因：…' / '西村街社工站收回了服务商的派单，原因：…', in the current language."""
+    who = row.org_unit.name if row.org_unit is not None else (row.actor.display_name if row.actor else gettext('系统'))
+    if row.task_title == in_chinese(RETURN_STEPS['station']):
+        return gettext('%(who)s收回了服务商的派单，原因：%(reason)s', who=who, reason=row.reason or '')
+    return gettext('%(who)s退回了订单，原因：%(reason)s', who=who, reason=row.reason or '')
+
+
+def list_statuses(user, filters: dict) -> dict:
+    """The 订单管理 status filter's choices for this user: a provider only ever sees orders offered to it, after
+    the station's approval (not 待审核, 初审已通过, 审核不通过 or 已终止)."""
+    paths, providers = list_scope(user)
+    if paths or not providers:
+        return filters
+    return {k: v for k, v in filters.items() if k not in NOT_OFFERED_YET}
+
+
+def settle_offers(instance, skip=()) -> None:
+    """The order was cancelled or expired: every offer of it (the 新待办 of each of its accept tasks but `skip`), read
+    or not, now leads to the page that says so, also those of the accept tasks volunteers took before (an
+    acceptance took the last place, then the order was cancelled). The acceptors' own lead to the order already."""
+    from app.models import HumanTask
+    for task in db.session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.bpmn_id == 'accept', HumanTask.id.not_in(list(skip)))):
+        messages.settle_task_messages(task)
 
 
 def _settle_withdrawn_offers(instance) -> None:
@@ -589,8 +755,9 @@ def _day(value) -> date | None:
 def certification_problems(order: VOrder, clean: dict) -> dict:
     """What a certification may not say: dates outside the order's service days (Beijing) or in the future, more
     hours per volunteer than the certified days hold or than have passed since the service started (points are
-    never awarded for time not yet served), more volunteers or service objects than the order has. Every rule
-    is checked that the fields present in `clean` allow, so that one answer names every problem."""
+    never awarded for time not yet served), more volunteers or service objects than the order has, person-times the
+    volunteer count and the days cannot hold (`_person_times_problem`). Every rule is checked that the fields
+    present in `clean` allow, so that one answer names every problem."""
     problems = {}
     start, end = _day(clean.get('service_start_date')), _day(clean.get('service_end_date'))
     first, last = order.start_at.astimezone(BEIJING).date(), order.end_at.astimezone(BEIJING).date()
@@ -619,12 +786,31 @@ def certification_problems(order: VOrder, clean: dict) -> dict:
                                             h=f'{booked:g}', start=beijing(order.start_at), end=beijing(order.end_at))]
     if clean.get('volunteer_count') is not None and clean['volunteer_count'] > (approved := approved_count(order)):
         problems['volunteer_count'] = [_l('志愿者人数不能多于已确定的接单志愿者（%(n)s 人）', n=approved)]
+    dated = days if not ({'service_start_date', 'service_end_date'} & problems.keys()) else None
+    volunteers = clean.get('volunteer_count') if 'volunteer_count' not in problems else None
+    if (person_times := _person_times_problem(clean.get('person_times'), volunteers, dated)) is not None:
+        problems['person_times'] = [person_times]
     if clean.get('object_count') is not None:
         objects = db.session.scalar(select(func.count()).select_from(VOrderObject).where(
             VOrderObject.order_id == order.id))
         if clean['object_count'] > objects:
             problems['object_count'] = [_l('服务对象人数不能多于订单中的服务对象（%(n)s 人）', n=objects)]
     return problems
+
+
+def _person_times_problem(person_times, volunteers, days):
+    """服务人次 counts the volunteers' turns of service: each volunteer who served counts once for every day of the
+    certified dates on which they served. An order books one continuous service period, so a volunteer takes part
+    in it at most once a day: person-times lie between the volunteer count and volunteers × days. A bound whose
+    own field was refused (or is missing) is not applied."""
+    if person_times is None or not volunteers:
+        return None
+    if person_times < volunteers:
+        return _l('服务人次不能少于志愿者人数（%(n)s 人）：每位服务的志愿者至少计 1 人次', n=volunteers)
+    if days and person_times > volunteers * days:
+        return _l('服务人次不能多于志愿者人数 × 服务天数（%(v)s 人 × %(d)s 天 = %(n)s 人次）',
+                  v=volunteers, d=days, n=volunteers * days)
+    return None
 
 
 def _certification_display(order: VOrder) -> dict:
@@ -646,7 +832,6 @@ def _certification_display(order: VOrder) -> dict:
 
 def provider_volunteers(user) -> list[tuple[str, str]]:
     """(username, label) of the volunteers of the providers this user administers: whom they may dispatch to."""
-    from app.models import Membership
     ranges = [path_range(m.org_unit.path) for m in user.memberships if m.role == 'provider_admin']
     if not ranges:
         return []
@@ -667,7 +852,11 @@ def dispatch_choices(user, task=None) -> list[tuple[str, str]]:
     order = order_for(task.instance) if task is not None else None
     taken = {v.user.username for v in order.volunteers} if order is not None else set()
     left = [(name, text) for name, text in mine if name not in taken]
-    return left or [('', str(_l('您的志愿者都已派过此订单，请联系社工站')))]
+    if left:
+        return left
+    if task is not None and returnable(task.instance):  # the way out this version has
+        return [('', str(_l('您的志愿者都已派过此订单，请选择“退回订单”交社工站重新派单')))]
+    return [('', str(_l('您的志愿者都已派过此订单，请联系社工站')))]
 
 
 def task_revision(instance) -> int:

@@ -88,6 +88,11 @@ def mask_name(name: str) -> str:
     return name[:1] + '*' * (len(name) - 1) if name else name
 
 
+def mask_phone(phone: str | None) -> str:
+    """13700000001 -> 137****0001: enough to check a number the volunteer gives, not to learn it from the page."""
+    return f'{phone[:3]}****{phone[-4:]}' if phone and len(phone) >= 8 else ''
+
+
 def typed_day(raw, field: str, errors: dict) -> date | None:
     """A YYYY-MM-DD day typed into a filter (None when empty); an unreadable one adds a message under `field`."""
     text = half_width(str(raw or '')).strip()

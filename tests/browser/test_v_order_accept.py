@@ -68,7 +68,8 @@ def test_volunteer_accepts_on_the_phone_station_reviews_on_the_desktop(new_page,
     shot(desk, 'inbox-acceptor-review')
     row.get_by_role('link').first.click()
     expect(desk.locator('h1')).to_contain_text('接单人审核')
-    data = desk.locator('dl.data')
+    expect(desk.locator('.acceptor-profile')).to_contain_text('张建国')  # 接单人情况 above the order
+    data = desk.locator('section.card', has_text='提交的信息').locator('dl.data')
     expect(data).to_contain_text('张建国（待社工站审核）：周六上午有空，可以陪同')
     expect(data).to_contain_text(re.compile(r'开始时间\s*20\d\d-\d\d-\d\d \d\d:\d\d'))  # Beijing time, not ISO
     expect(desk.locator('ol.history')).to_contain_text('志愿者接单')

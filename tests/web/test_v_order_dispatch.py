@@ -31,7 +31,7 @@ def test_dispatched_volunteer_gets_a_message_linking_to_the_order(api, login):
     complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li', 'note': '李晓敏熟悉路线'})
 
     [msg] = _order_messages(vol_li, order_id)
-    assert msg['kind'] == 'task' and not msg['read']
+    assert msg['kind'] == 'info' and not msg['read']  # for their information: the station decides next, not them
     assert '陪陈伯复诊（派单）' in msg['title'] and '颐康居家养老服务中心' in msg['title'] and '派' in msg['title']
     # the message opens the order page (the phone's message list redirects to the link)
     page = login('vol_li')

@@ -121,7 +121,8 @@ def test_provider_dispatch_and_publish_rejection(world):
     assert d.ready() == ['submit']
     d.step('submit', {'revision': 2}).step('publish_review', {'decision': 'approve', 'dispatch_mode': 'provider'})
     assert d.ready() == ['provider_dispatch']
-    d.step('provider_dispatch', {'volunteer': 'vol_li'}).step('acceptor_review', {'decision': 'approve'})
+    d.step('provider_dispatch', {'volunteer': 'vol_li', 'provider_action': 'dispatch'})
+    d.step('acceptor_review', {'decision': 'approve'})
     assert d.ready() == ['confirm']
 
 
@@ -166,9 +167,9 @@ def test_association_final_review_switched_on_by_editing_the_diagram(world):
 def test_provider_dispatches_several_volunteers_before_any_review(world):
     d = Driver(compiled().spec_json, start_data())
     d.step('submit', {'revision': 1}).step('publish_review', {'decision': 'approve', 'dispatch_mode': 'provider'})
-    d.step('provider_dispatch', {'volunteer': 'vol_li'})
+    d.step('provider_dispatch', {'volunteer': 'vol_li', 'provider_action': 'dispatch'})
     assert d.ready() == ['acceptor_review', 'provider_dispatch']
-    d.step('provider_dispatch', {'volunteer': 'vol_wang'})
+    d.step('provider_dispatch', {'volunteer': 'vol_wang', 'provider_action': 'dispatch'})
     assert d.ready() == ['acceptor_review', 'acceptor_review']
     d.step('acceptor_review', {'decision': 'approve'}).step('acceptor_review', {'decision': 'approve'})
     assert d.ready() == ['confirm']

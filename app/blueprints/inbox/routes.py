@@ -11,7 +11,7 @@ from app.services import files, forms, instances, row_id, service_objects, submi
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.step_names import step_with_subject
 
-STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject'}
+STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}  # tab -> list_tasks state
 PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose submitter steps the phone pages do
 
 
@@ -152,6 +152,13 @@ def _unpacked(packed) -> list[dict]:
 def may_use_library() -> bool:
     """Whether the signed-in user has a service-object library (the nav link)."""
     return current_user.is_authenticated and service_objects.may_use_library(current_user)
+
+
+@bp.app_template_global()
+def shows_my_submissions() -> bool:
+    """Whether the back-office menu offers 我的提交: to those who may start a process, or who once did (a role changed
+    since); a service provider or a bureau submits nothing, and the page would only ever be empty."""
+    return current_user.is_authenticated and tasks.may_submit(current_user)
 
 
 @bp.get('/library')

@@ -1,10 +1,10 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.orders import bp
 from app.blueprints.web import form_values, page_arg, uploads
-from app.services import forms, ledger, order_list, shop, tasks, v_order_steps, v_orders
+from app.services import forms, ledger, order_list, shop, tasks, v_order_steps, v_order_views, v_orders
 from app.services.errors import Forbidden, ServiceError, ValidationFailed
 
 FORM_KEY = 'v_order.json'
@@ -53,6 +53,13 @@ def open_orders():
     return render_template('orders/open.html', rows=rows, total=total, page=page_arg())
 
 
+@bp.get('/m/orders/offers/<int:task_id>')
+def offer(task_id):
+    """Where a volunteer's 接单 offer leads once it is over: what became of the order (cancelled, expired, taken)."""
+    where, shown = v_order_views.offer_outcome(current_user, task_id)
+    return redirect(where) if where else render_template('orders/offer.html', **shown)
+
+
 @bp.post('/m/orders/accept/<int:task_id>')
 def accept(task_id):
     try:
@@ -72,17 +79,44 @@ def index():
     except ValidationFailed as exc:
         rows, total, errors = [], 0, exc.errors
     return render_template('orders/list.html', rows=rows, total=total, errors=errors, page=page_arg(),
-                           f=request.args, statuses=order_list.LIST_FILTERS), 422 if errors else 200
+                           f=request.args, statuses=v_orders.list_statuses(current_user, order_list.LIST_FILTERS)), \
+        422 if errors else 200
 
 
 @bp.get('/orders/<int:order_id>')
 def detail(order_id):
-    order = v_orders.visible_order(current_user, order_id)
+    return _detail_page(v_orders.visible_order(current_user, order_id))
+
+
+def _detail_page(order, take_back_errors=None, typed=None, status=200):
+    """The order page; a refused 收回派单 shows its message under the reason, which keeps what was typed."""
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
                            history=tasks.instance_history(order.instance_id),
                            my_tasks=[t for t in tasks.open_tasks(order.instance_id) if tasks.can_act(current_user, t)],
                            can_manage=v_order_steps.may_manage(current_user, order),
-                           certify_due=v_orders.certify_due_at(order))
+                           can_take_back=v_order_steps.may_take_back(current_user, order),
+                           take_back_errors=take_back_errors or {}, typed=typed or {},
+                           certify_due=v_orders.certify_due_at(order)), status
+
+
+@bp.post('/orders/<int:order_id>/take-back')
+def take_back(order_id):
+    """收回派单: the station takes back an order its provider has not dispatched, then dispatches it again."""
+    reason = request.form.get('reason', '')
+    g.page_url = url_for('orders.detail', order_id=order_id)  # a refused take-back's page, in the browser's history
+    try:
+        again = v_order_steps.take_back(current_user, order_id, reason)
+    except ValidationFailed as exc:
+        return _detail_page(v_orders.visible_order(current_user, order_id), exc.errors, {'reason': reason}, exc.status)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(str(exc.message), 'error')
+        return redirect(url_for('orders.detail', order_id=order_id))
+    flash(_('已收回派单，请重新派单：开放给志愿者接单或派给其他服务商'), 'success')
+    if again is not None:
+        return redirect(url_for('inbox.task', task_id=again))
+    return redirect(url_for('orders.detail', order_id=order_id))
 
 
 @bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
