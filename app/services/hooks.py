@@ -60,9 +60,11 @@ class ProcessHooks:
         and the form's `reason`."""
         return None
 
-    def task_display(self, task, run=None) -> dict:
+    def task_display(self, task, run=None, page=False) -> dict:
         """What a reviewer sees next to this task: the case's data, plus what concerns this task alone (several
-        tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it."""
+        tasks of one case may be open at once). `run`: the instance's loaded engine state, when the caller has it.
+        `page`: for the task's page, which may add facts that help the reviewer but are not the data decided on
+        (a V-order's 接单人情况); the decision's audit row keeps the data without them."""
         return self.display(task.instance)
 
     def reason_hint(self, task) -> str:

@@ -442,7 +442,7 @@ def task_detail(user, task_id) -> dict:
     scope = [s.org_unit.name for s in task.scopes if mine and s.path.startswith(mine)]
     shown_form, history = display_form(task.process_key), instance_history(task.instance_id)
     return {'task': task, 'form': forms.get_form(task.form_key) if task.form_key else None,
-            'data': hooks.task_display(task) if task.status == 'open' else hooks.display(task.instance),
+            'data': hooks.task_display(task, page=True) if task.status == 'open' else hooks.display(task.instance),
             'display_form': shown_form, 'history': history,
             'changes': resubmission.changes_for_task(task, history, shown_form),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},

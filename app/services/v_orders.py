@@ -544,7 +544,7 @@ class VOrderHooks(ProcessHooks):
             return str(_l('不通过的原因会告知该接单人和下单人，名额将重新开放给其他志愿者。'))
         return super().reason_hint(task)
 
-    def task_display(self, task, run=None):
+    def task_display(self, task, run=None, page=False):
         """An acceptor review names the acceptor it decides on: several may wait for the station at once."""
         data = self.display(task.instance)
         if task.bpmn_id != 'acceptor_review' or not data:
@@ -562,8 +562,9 @@ class VOrderHooks(ProcessHooks):
             if provider is not None:
                 name = gettext('%(name)s（%(provider)s派单）', name=name, provider=provider.name)
             data['acceptor_under_review'] = _with_note(name, row.note)
-            from app.services.v_order_views import acceptor_profile  # (it reads this module's helpers)
-            data['acceptor_profile'] = acceptor_profile(row.user, order_for(task.instance))
+            if page:  # what the station weighs, not what it decides on: not in the decision's audit row
+                from app.services.v_order_views import acceptor_profile  # (it reads this module's helpers)
+                data['acceptor_profile'] = acceptor_profile(row.user, order_for(task.instance))
         return data
 
     def may_view(self, user, instance) -> bool:

@@ -30,6 +30,7 @@ from tests.benchmarks.bench_service_objects import (
     PROCESS_KEY,
     QueryCounter,
     api_client,
+    engine_steps,
     open_task_ids,
     summary,
     template_instance_ids,
@@ -120,22 +121,8 @@ def review_states(app) -> dict:
 
 
 def engine_step(state_of, n):
-    """load + complete + dump alone; the approve service task replaced by a no-op, as bench_service_objects does."""
-    from workflows import InstanceRun, service_tasks
-    spec_json, key, state, guid = state_of
-    original = service_tasks._REGISTRY['service_object.approve']
-    service_tasks.register('service_object.approve')(lambda data, params: {'status': 'approved'})
-    try:
-        samples = []
-        for _ in range(n):
-            t = time.perf_counter()
-            run = InstanceRun.load(spec_json, state, cache_key=key)
-            run.complete(guid, {'decision': 'approve'})
-            run.dump()
-            samples.append(time.perf_counter() - t)
-        return samples
-    finally:
-        service_tasks.register('service_object.approve')(original)
+    """load + complete + dump alone, as bench_service_objects measures it."""
+    return engine_steps(*state_of, n)
 
 
 def timed_posts(client, url, headers, n, counter, expect=200):

@@ -1,6 +1,7 @@
 """The station's 接单人审核 decides whether a volunteer may serve an elder: the page (and the API's task detail) shows
 what the system holds about the acceptor — where they belong, their phone masked, their certified elderly-care
 hours and points, how their earlier orders went, other confirmed orders at the same time — not only a name."""
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -74,6 +75,11 @@ def test_the_api_task_detail_carries_the_same_facts(api):
     assert (profile['certified_hours'], profile['elderly_points']) == (2.5, 2)
     assert (profile['orders_completed'], profile['orders_aborted'], profile['acceptances_refused']) == (1, 1, 0)
     assert profile['overlapping_orders'] == 1 and profile['minor'] is False
+    # what the station weighed is not the data it decided on: the decision's audit row names the acceptor only
+    assert api('station_xicun').post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'}).status_code == 200
+    from app.models import Decision
+    audited = json.loads(db.session.scalars(select(Decision).where(Decision.human_task_id == task['id'])).one().data_json)
+    assert audited['subject']['acceptor_under_review'].startswith('李晓敏') and 'acceptor_profile' not in audited['subject']
 
 
 def test_a_minor_acceptor_is_shown_as_one_and_other_stations_see_nothing(api, login):
