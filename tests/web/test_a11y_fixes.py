@@ -116,3 +116,17 @@ def test_batch_buttons_come_with_a_confirmation_naming_the_count(api, login):
 def test_no_inline_script_is_left_on_the_exports_page(login):
     page = login('station_xicun').get('/exports').get_data(as_text=True)
     assert not re.search(r'<script(?! type="application/json")(?! src=)', page.split('</head>', 1)[1])
+
+
+def test_a_radio_groups_label_names_the_group_not_its_first_option(api, login):
+    """The V-order publish review's 审核结果 / 派单方式 are radio groups labelled by aria-labelledby; a <label for> on
+    the first option made it read as "审核结果 通过" and left the others as "不通过" alone."""
+    from tests.web.test_v_order_lifecycle import approved_object
+    from tests.web.test_v_order_rules import publish
+    inst = publish(api('vol_zhang'), approved_object(api))
+    task = open_task(api('station_xicun'), inst['id'])
+    page = login('station_xicun').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
+    for name in ('decision', 'dispatch_mode'):
+        label = re.search(rf'<label class="label"[^>]*id="lbl-{name}"', page).group(0)
+        assert 'for=' not in label, label
+        assert re.search(rf'<div class="radios" role="radiogroup" aria-labelledby="lbl-{name}"', page)
