@@ -18,7 +18,7 @@ from jinja2 import Undefined
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from app.services import forms, messages, tasks, v_orders
+from app.services import forms, in_chinese, messages, tasks, v_orders
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
@@ -129,6 +129,12 @@ def url_after_post() -> str | None:
     return request.full_path.rstrip('?')
 
 
+def outcome_steps() -> set[str]:
+    """History rows whose step names what was done (a V-order's 服务商退回订单 / 社工站收回派单, stored in Chinese):
+    their 提交 says nothing more."""
+    return {in_chinese(t) for t in v_orders.RETURN_STEPS.values()}
+
+
 def install(app):
     app.jinja_env.globals.update(field_order=forms.field_order, label=forms.label, hint=forms.hint, option_list=forms.option_list,
                                  required_when=forms.required_when,
@@ -137,7 +143,8 @@ def install(app):
                                  status_label=status_label,
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count,
-                                 task_link=messages.task_link, url_after_post=url_after_post)
+                                 task_link=messages.task_link, url_after_post=url_after_post,
+                                 outcome_steps=outcome_steps)
     app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject

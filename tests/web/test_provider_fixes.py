@@ -130,6 +130,9 @@ def test_provider_returns_the_order_and_the_station_opens_it_to_volunteers(api, 
     assert [(r.task_title, r.reason) for r in rows if r.bpmn_id == 'provider_dispatch'][-1] == \
         ('服务商退回订单', '本中心暂无其他空闲志愿者')
     assert history['provider'] == 'provider_a'  # still named until the station dispatches it again
+    # the case page's history names the return once (not "服务商退回订单 提交")
+    case = login('station_xicun').get(f'/cases/{inst["id"]}').get_data(as_text=True)
+    assert re.search(r'<strong>服务商退回订单</strong></div>', case), 'the step says what was done'
 
     station_page = login('station_xicun')
     task = open_task(api('station_xicun'), inst['id'], '社工站重新派单')
