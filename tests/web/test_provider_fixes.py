@@ -117,6 +117,7 @@ def test_provider_returns_the_order_and_the_station_opens_it_to_volunteers(api, 
     resp = provider_page.post(f'/inbox/tasks/{again["id"]}/decide',
                               data={'provider_action': 'return', 'return_reason': '本中心暂无其他空闲志愿者'})
     assert resp.status_code == 302
+    assert '已提交：服务商退回订单 · ' in text(provider_page.get(resp.headers['Location']).get_data(as_text=True))
     assert open_bpmn_ids(inst['id']) == ['redispatch']
     assert order_of(api('vol_zhang'), inst)['status_label'] == '待派单'
 

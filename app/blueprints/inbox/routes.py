@@ -9,7 +9,7 @@ from app.blueprints.template_helpers import decision_label
 from app.blueprints.web import MAX_PAGE, file_uploads, form_values, page_arg
 from app.services import files, forms, instances, row_id, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.services.step_names import step_with_subject
+from app.services.step_names import step_name, step_with_subject
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}  # tab -> list_tasks state
 PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose submitter steps the phone pages do
@@ -80,15 +80,19 @@ def decide(task_id):
         d = tasks.task_detail(current_user, task_id)
         return render_template('inbox/task.html', d=d, errors={}, values=values, kept=[],
                                withdrawn=instances.withdrawal(d['task']), ctx=ctx), exc.status
-    flash(_done_text(d['task'], values.get('decision')), 'success')
+    flash(_done_text(d['task'], values), 'success')
     if request.form.get('then') == 'next':  # 提交并办理下一件
         return redirect(url_for('inbox.next_task', after=task_id, **ctx))
     return redirect(url_for('inbox.index', done=task_id, **ctx))  # the same list, offering 办理下一件
 
 
-def _done_text(task, decision) -> str:
-    """What the flash after a decision says: which step of which case, and the result."""
-    about = {'step': step_with_subject(task.title, task.subject), 'title': task.instance.title}
+def _done_text(task, values) -> str:
+    """What the flash after a decision says: which step of which case, and the result; a form that did something
+    else than its step's usual outcome says that (已提交：服务商退回订单 · …, not 服务商派单)."""
+    decision = values.get('decision')
+    other = tasks.hooks_for(task.process_key).audit_step(task, values)
+    about = {'step': step_name(other[0]) if other else step_with_subject(task.title, task.subject),
+             'title': task.instance.title}
     if tasks.is_review(task) and decision in ('approve', 'reject'):
         return _('已提交：%(step)s · %(title)s，审核结果：%(result)s', **about, result=decision_label(decision))
     return _('已提交：%(step)s · %(title)s', **about)
