@@ -27,8 +27,15 @@ def _load(path: str, mtime: float) -> dict:
         return json.load(fh)
 
 
-def form_names() -> set[str]:
-    return {f for f in os.listdir(current_app.config['FORMS_DIR']) if f.endswith('.json')}
+def form_names() -> frozenset[str]:
+    """The forms there are; read again only when the folder changes (a list page asks for each row's form)."""
+    folder = current_app.config['FORMS_DIR']
+    return _listed(folder, os.stat(folder).st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _listed(folder: str, mtime_ns: int) -> frozenset[str]:
+    return frozenset(f for f in os.listdir(folder) if f.endswith('.json'))
 
 
 def file_field(form: dict) -> str | None:
