@@ -106,3 +106,15 @@ def move_clock(instance_id, delta: timedelta) -> None:
         run.advance_clock(delta)
         save_run(instance, run)
     db.session.remove()
+
+
+def district_bureau(username, district):
+    """Another district's civil affairs bureau (the demo data has only 荔湾区's)."""
+    from app.models import Membership, OrgUnit
+    from app.services.auth import hash_password
+    from tests.conftest import PASSWORD
+    with transaction():
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == district))
+        db.session.add(User(username=username, display_name=f'{unit.name}民政局', password_hash=hash_password(PASSWORD),
+                            memberships=[Membership(role='district_admin', org_unit=unit)]))
+    db.session.remove()

@@ -6,16 +6,15 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditLog, LedgerEntry, Membership, OrgUnit, ShopItem, ShopRedemption, User
+from app.models import AuditLog, LedgerEntry, OrgUnit, ShopItem, ShopRedemption
 from app.services import ledger_checks, shop, transaction
-from app.services.auth import hash_password
-from tests.conftest import PASSWORD
 from tests.web.shop_helpers import (
     BATH,
     CLEAN,
     RICE,
     award,
     born_on,
+    district_bureau,
     item,
     points,
     set_stock,
@@ -161,15 +160,6 @@ def test_review_pages_hide_other_districts(login):
     assert login('gzva').get('/shop/review').status_code == 403
 
 
-def _bureau(username, district):
-    """Another district's civil affairs bureau (the demo data has only 荔湾区's)."""
-    with transaction():
-        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == district))
-        db.session.add(User(username=username, display_name=f'{unit.name}民政局', password_hash=hash_password(PASSWORD),
-                            memberships=[Membership(role='district_admin', org_unit=unit)]))
-    db.session.remove()
-
-
 def _district_names(district):
     db.session.expire_all()
     return set(db.session.scalars(select(ShopItem.name).join(OrgUnit, OrgUnit.id == ShopItem.district_id)
@@ -177,7 +167,7 @@ def _district_names(district):
 
 
 def test_other_districts_bureaus_never_see_liwan_resources(api, login):
-    _bureau('district_yuexiu', 'yuexiu')
+    district_bureau('district_yuexiu', 'yuexiu')
     liwan_items = _district_names('liwan')
     yuexiu = api('district_yuexiu')
     for status in ('pending', 'approved', 'rejected', 'all'):

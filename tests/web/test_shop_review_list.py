@@ -9,11 +9,9 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, Membership, OrgUnit, User
-from app.services import shop, transaction
-from app.services.auth import hash_password
-from tests.conftest import PASSWORD
-from tests.web.shop_helpers import BATH, item, user
+from app.models import AuditLog
+from app.services import shop
+from tests.web.shop_helpers import BATH, district_bureau, item, user
 from tests.web.test_back_after_post import _history_address
 
 PENDING_LIWAN = '康复理疗体验（1 次）'
@@ -226,15 +224,6 @@ def test_batch_approve_reports_an_item_decided_meanwhile_and_decides_the_others(
     assert [a.action for a in _audits()] == ['shop_item.reject', 'shop_item.approve']
 
 
-def _bureau(username, district):
-    """Another district's civil affairs bureau (the demo data has only 荔湾区's)."""
-    with transaction():
-        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == district))
-        db.session.add(User(username=username, display_name=f'{unit.name}民政局', password_hash=hash_password(PASSWORD),
-                            memberships=[Membership(role='district_admin', org_unit=unit)]))
-    db.session.remove()
-
-
 def test_a_batch_with_another_districts_item_is_a_404_and_decides_nothing(login):
     page = login('district_liwan')
     mine, theirs = _pending_ids(PENDING_LIWAN)[0], str(item(PENDING_YUEXIU).id)
@@ -247,7 +236,7 @@ def test_a_batch_with_another_districts_item_is_a_404_and_decides_nothing(login)
     assert login('gzva').post('/shop/review/batch', data={'task_ids': [mine], 'decision': 'approve'}).status_code == 403
 
     # 越秀's bureau: its own list and batch; liwan's resources are a 404 to it, and its search never finds them
-    _bureau('district_yuexiu', 'yuexiu')
+    district_bureau('district_yuexiu', 'yuexiu')
     yuexiu = login('district_yuexiu')
     assert _names(_doc(yuexiu.get('/shop/review'))) == [PENDING_YUEXIU]
     found = set(_names(_doc(yuexiu.get('/shop/review?status=all&q=长者'))))

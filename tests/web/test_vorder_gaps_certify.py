@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import VOrder
-from tests.helpers import png_bytes, served_day, upload_png
+from tests.helpers import png_bytes, served_day
 from tests.web.test_v_order_lifecycle import complete, open_task, travel_past_service
-from tests.web.test_v_order_rules import RATINGS, staffed_order
+from tests.web.test_v_order_rules import RATINGS, certification, staffed_order
 
 FEWER = '服务人次不能少于志愿者人数（2 人）：每位服务的志愿者至少计 1 人次'
 
@@ -26,11 +26,8 @@ def _at_certification(api, needed):
 
 
 def _cert(client, **overrides):
-    day = served_day()
-    data = {'service_start_date': day, 'service_end_date': day, 'person_times': 2, 'object_count': 1,
-            'volunteer_count': 2, 'service_hours': 2, 'summary': '陪同复诊顺利', 'results': '长者满意',
-            'photos': [upload_png(client)]}
-    return {**data, **overrides}
+    """Two volunteers on one day (the shared builder's data otherwise)."""
+    return certification(client, **{'person_times': 2, 'volunteer_count': 2, **overrides})
 
 
 def _certification_json(inst):
