@@ -97,21 +97,31 @@ def _reason(value, *, required: bool) -> str | None:
     return reason or None
 
 
-def add(user, kind: str, code, reason=None) -> UnitListEntry:
-    """Put a unit on a list from the JSON API (see place()): its body has no reason field yet, so a reason is
-    recorded when given but not required there."""
-    return place(user, kind, code, reason, reason_required=False)[0]
+def _unit_and_reason(code, reason, *, required: bool) -> tuple[OrgUnit, str | None]:
+    """The unit and the cleaned reason, or ValidationFailed naming every field's problem at once."""
+    errors, unit = {}, None
+    try:
+        unit = _unit(code)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    try:
+        reason = _reason(reason, required=required)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return unit, reason
 
 
-def place(user, kind: str, code, reason=None, *, reason_required=True) -> tuple[UnitListEntry, bool]:
-    """(entry, moved): put a unit on a list, never on both at once. A blacklisted unit cannot be whitelisted (it must
-    be taken off the blacklist first); blacklisting a whitelisted unit moves it: it leaves the whitelist (moved=True).
-    Blacklisting needs a reason, kept in the audit log (the list shows it). Every change is audited."""
+def place(user, kind: str, code, reason=None) -> tuple[UnitListEntry, bool]:
+    """(entry, moved): put a unit on a list (the page and the JSON API alike), never on both at once. A blacklisted
+    unit cannot be whitelisted (it must be taken off the blacklist first); blacklisting a whitelisted unit moves it:
+    it leaves the whitelist (moved=True). Blacklisting needs a reason, kept in the audit log (the lists show it);
+    without one nothing is stored. Every change is audited."""
     _require_association(user)
     kind = _kind(kind)
     with transaction():
-        unit = _unit(code)
-        reason = _reason(reason, required=reason_required and kind == 'black')
+        unit, reason = _unit_and_reason(code, reason, required=kind == 'black')
         on = flags(unit.id)
         if on[kind]:
             raise ValidationFailed({'org_unit': [_l('%(name)s 已在%(list)s中', name=unit.name, list=KINDS[kind])]})

@@ -207,13 +207,16 @@ def _award(data, params):
     approved = [v for v in order.volunteers if v.status == 'approved']
     reason = _l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours)  # stored in both languages
     paid = award_history(order)
-    first = []
+    first, no_points = [], []
     for v in approved:
+        told = v.hours == hours  # a repeated run with the same hours (an operator reset) tells nobody again
         v.hours, v.points_awarded = hours, points
         entries = paid.get(v.user_id, [])
         if not entries:
             if points > 0:
                 first.append((v.user, points, award_key(order.id, v.user_id)))
+            elif not told:
+                no_points.append(v.user_id)
             continue
         _settle(order, v, points, entries, reason)
     if first:
@@ -222,6 +225,10 @@ def _award(data, params):
         messages.send([u.id for u, _n, _k in first], kind='info', link='/m/points',
                       title=_l('养老时间积分到账：+%(points)s 分（V订单「%(title)s」，%(hours)s 小时）', points=points,
                                title=order.title, hours=f'{hours:g}'))
+    # under 1 hour: the hours are recorded, but no point is paid (1 point per whole hour); the volunteer is told so
+    messages.send(no_points, kind='info', link=f'/orders/{order.id}',
+                  title=_l('服务时数已记录：V订单「%(title)s」%(hours)s 小时。积分按整小时发放（每满 1 小时 1 分），'
+                           '本次不足 1 小时，积分为 0', title=order.title, hours=f'{hours:g}'))
     _finish(order, 'done')
     return {'awarded': points, 'volunteers': len(approved)}
 

@@ -126,7 +126,7 @@ def test_whitelisted_veterans_team_is_never_published_without_bureau(api, client
 def test_blacklisted_team_cannot_skip_review(api):
     gzva, team = api('gzva'), api('team_a')
     gzva.post('/unit-lists/white', json={'org_unit': 'team_a'})
-    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a'}).status_code == 201
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a', 'reason': '发布虚假信息'}).status_code == 201
     inst = started(team)
     assert inst['status'] == 'running'
     assert open_task(gzva, inst['id'])['lane'] == 'association_admin'
@@ -212,8 +212,8 @@ def test_administration_crud_is_audited(api):
     words = gzva.get('/sensitive-words').get_json()
     assert [w['word'] for w in words['items']] == ['赌博'] and words['version'] == 2
     assert gzva.post('/unit-lists/white', json={'org_unit': 'team_vet'}).status_code == 201
-    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun_station'}).status_code == 201
-    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun'}).status_code == 422
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun_station', 'reason': '发布虚假信息'}).status_code == 201
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'xicun', 'reason': '发布虚假信息'}).status_code == 422
     assert gzva.post('/unit-lists/grey', json={'org_unit': 'team_a'}).status_code == 404
     assert [e['org_unit']['code'] for e in gzva.get('/unit-lists/white').get_json()['items']] == ['team_vet']
     assert delete(gzva, '/unit-lists/white', json={'org_unit': 'team_vet'}).status_code == 200
@@ -309,7 +309,8 @@ def test_my_activities_need_the_callers_own_token(api, client):
 def test_skip_step_refuses_a_blacklisted_team_even_if_a_diagram_routed_it_there(api):
     gzva = api('gzva')
     gzva.post('/unit-lists/white', json={'org_unit': 'team_a'})
-    gzva.post('/unit-lists/black', json={'org_unit': 'team_a'})  # blacklisting also takes it off the whitelist
+    # blacklisting also takes it off the whitelist
+    gzva.post('/unit-lists/black', json={'org_unit': 'team_a', 'reason': '发布虚假信息'})
     inst = started(api('team_a'))
     data = {'instance_id': inst['id'], 'team_unit': 'team_a'}
     with pytest.raises(RuntimeError, match='黑名单'):

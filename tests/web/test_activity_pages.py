@@ -59,7 +59,7 @@ def test_sensitive_word_on_page_is_named_and_input_kept(login, api):
 
 def test_blacklisted_rows_are_bold_red_in_gzva_inbox(login, api):
     gzva_api = api('gzva')
-    gzva_api.post('/unit-lists/black', json={'org_unit': 'team_vet'})
+    gzva_api.post('/unit-lists/black', json={'org_unit': 'team_vet', 'reason': '发布虚假信息'})
     black = started(api('team_vet'), title='黑名单团队的活动')
     normal = started(api('team_a'), title='普通团队的活动')
     gzva = login('gzva')

@@ -22,7 +22,7 @@ TEAM_A, TEAM_VET, STATION = '西村街长者关爱志愿服务队', '西村街�
 
 
 def _blacklist(api, code):
-    assert api('gzva').post('/unit-lists/black', json={'org_unit': code}).status_code == 201
+    assert api('gzva').post('/unit-lists/black', json={'org_unit': code, 'reason': '发布虚假信息'}).status_code == 201
 
 
 def _row(html, title) -> str:

@@ -20,7 +20,7 @@ def test_resource_review_tabs_all_show_their_counts(login):
 
 def test_a_blacklisted_team_is_not_shown_its_list_status_but_the_reviewer_is(api, login):
     gzva, team = api('gzva'), api('team_a')
-    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a'}).status_code == 201
+    assert gzva.post('/unit-lists/black', json={'org_unit': 'team_a', 'reason': '发布虚假信息'}).status_code == 201
     inst = started(team)
     own = login('team_a').get(f'/activities/cases/{inst["id"]}').get_data(as_text=True)
     assert '黑名单' not in own and '名单状态' not in own
@@ -30,7 +30,7 @@ def test_a_blacklisted_team_is_not_shown_its_list_status_but_the_reviewer_is(api
 
 def test_the_activity_list_does_not_promise_a_sign_up(login):
     html = login('vol_zhang').get('/activities').get_data(as_text=True)
-    assert '欢迎报名参加' not in html and '报名请联系发布活动的团队' in html
+    assert '欢迎报名参加' not in html and '打开活动即可报名' in html and '报名请联系发布活动的团队' not in html
 
 
 def test_the_district_bureau_lands_on_its_resource_review_not_an_always_empty_inbox(login):

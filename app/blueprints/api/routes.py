@@ -14,7 +14,7 @@ from app.extensions import login_throttle, retry_after_seconds
 from app.jobs.exports import schedule_export
 from app.services import catalog, exports, files, ledger, request_tokens, service_objects, tasks, v_order_steps, v_orders
 from app.services.auth import authenticate, issue_token, revoke_token
-from app.services.errors import PasswordChangeRequired, Unauthorized, ValidationFailed
+from app.services.errors import PasswordChangeRequired, ServiceError, Unauthorized, ValidationFailed
 from app.services.jurisdiction import can_act
 from app.services.order_list import search_orders
 from app.services.status import status_label
@@ -124,9 +124,26 @@ def instance(instance_id):
     return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
 
 
+# ?state= of the task list -> list_tasks state: the inbox page's tabs (handled = 已办理: steps without an approve/reject
+# result, e.g. a dispatch or a certification) and `done` (every task the caller decided)
+TASK_STATES = {'open': 'open', 'done': 'done', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}
+
+
+def _task_state() -> str:
+    given = request.args.get('state')
+    if given in (None, ''):
+        return 'open'
+    if given not in TASK_STATES:
+        refused = ServiceError(_l('state 只能是以下之一：%(states)s', states=', '.join(TASK_STATES)), code='bad_state')
+        refused.errors = {'state': [str(refused.message)]}
+        raise refused
+    return TASK_STATES[given]
+
+
 @bp.get('/tasks')
 def task_list():
-    state = {'done': 'done', 'approved': 'approve', 'rejected': 'reject'}.get(request.args.get('state'), 'open')
+    """The caller's tasks in one inbox tab: ?state=open|done|approved|rejected|handled &process=&q=&page=."""
+    state = _task_state()
     rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), page_arg())
     return jsonify({'items': [task_item(t) for t in rows], 'total': total, 'page': page_arg()})
 
@@ -273,26 +290,40 @@ def word_remove():
     return jsonify({'deleted': word})
 
 
-def _unit_item(e):
+def _unit_item(e, reason=None):
+    """A listed unit; `reason`: why it was put on the list (required for the blacklist, optional for the whitelist)."""
     return {'org_unit': {'code': e.org_unit.code, 'name': e.org_unit.name, 'kind': e.org_unit.kind},
-            'list': e.kind, 'added_by': e.created_by.username if e.created_by else None,
+            'list': e.kind, 'reason': reason, 'added_by': e.created_by.username if e.created_by else None,
             'added_at': e.created_at.isoformat() if e.created_at else None}
+
+
+def _unit_body() -> tuple[str | None, str | None]:
+    """(org_unit, reason) from the JSON body, or from the query string (a DELETE may carry no body)."""
+    body = s.body(s.UnitRequest)
+    return body['org_unit'] or request.args.get('org_unit'), body['reason'] or request.args.get('reason')
 
 
 @bp.get('/unit-lists/<kind>')
 def unit_list(kind):
-    return jsonify({'items': [_unit_item(e) for e in unit_lists.entries(g.api_user, kind)]})
+    rows = unit_lists.entries(g.api_user, kind)
+    reasons = unit_lists.reasons(g.api_user, rows)
+    return jsonify({'items': [_unit_item(e, reasons.get(e.org_unit.code)) for e in rows]})
 
 
 @bp.post('/unit-lists/<kind>')
 def unit_list_add(kind):
-    return jsonify(_unit_item(unit_lists.add(g.api_user, kind, _body_value(s.UnitRequest, 'org_unit')))), 201
+    """{"org_unit", "reason"}: the reason is required for the blacklist (as on the page); `moved`: a whitelisted unit
+    that was blacklisted left the whitelist."""
+    code, reason = _unit_body()
+    row, moved = unit_lists.place(g.api_user, kind, code, reason)
+    reason = unit_lists.reasons(g.api_user, [row]).get(row.org_unit.code)
+    return jsonify({**_unit_item(row, reason), 'moved': moved}), 201
 
 
 @bp.delete('/unit-lists/<kind>')
 def unit_list_remove(kind):
-    code = _body_value(s.UnitRequest, 'org_unit')
-    unit_lists.remove(g.api_user, kind, code)
+    code, reason = _unit_body()
+    unit_lists.remove(g.api_user, kind, code, reason)
     return jsonify({'deleted': code, 'list': kind})
 
 
@@ -323,6 +354,7 @@ def message_read(message_id):
 
 # --- process administration (process_admin only); same handlers as the editor page's calls
 from app.blueprints.admin import json_views as admin_json  # noqa: E402
+from app.services import process_admin  # noqa: E402
 
 
 @bp.get('/processes/<key>/bpmn')
@@ -338,6 +370,13 @@ def process_versions(key):
 @bp.post('/processes/<key>/drafts')
 def process_draft(key):
     return admin_json.post_draft(g.api_user, key)
+
+
+@bp.delete('/admin/processes/<key>/draft')
+def process_draft_discard(key):
+    """放弃草稿: the draft the editor shows (or ?draft_id=<n>); the DELETE is the confirmation. 404 without a draft."""
+    discarded = process_admin.discard_current_draft(g.api_user, key, request.args.get('draft_id'))
+    return jsonify({'discarded': discarded, 'message': _('已放弃草稿 #%(id)d。已发布的版本不受影响。', id=discarded)})
 
 
 @bp.post('/processes/<key>/drafts/<int:draft_id>/publish')

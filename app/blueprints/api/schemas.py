@@ -108,6 +108,7 @@ class WordsRequest(_Loose):
 
 class UnitRequest(_Loose):
     org_unit = _text(load_default=None, allow_none=True)
+    reason = _text(load_default=None, allow_none=True)  # required for the blacklist (the service says so)
 
 
 class TokenOnlyRequest(_Loose):
