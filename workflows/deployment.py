@@ -141,6 +141,7 @@ def _lint_parsed(parsed: _Parsed, roles, forms, known_vars, task_rule=None) -> l
             problems.extend(parsed.problem(task["bpmn_id"], message) for message in task_rule(task))
     problems.extend(_check_unreachable(parsed, parsed_ids))
     problems.extend(_check_dead_ends(parsed, parsed_ids))
+    problems.extend(_check_waits(parsed, parsed_ids))
     return problems
 
 
@@ -188,6 +189,70 @@ def _check_dead_ends(parsed: _Parsed, parsed_ids: set[str]) -> list[Problem]:
             if tag == "boundaryEvent" and el.find(f"{{{BPMN_NS}}}compensateEventDefinition") is not None:
                 continue
             found.append(parsed.problem(el_id, f"{tag} {el_id} has no outgoing sequence flow; name: {el.get('name') or ''}"))
+    return found
+
+
+_THROWERS = ("intermediateThrowEvent", "endEvent", "sendTask")
+_WAIT_KINDS = {"messageEventDefinition": ("message", "messageRef"), "signalEventDefinition": ("signal", "signalRef")}
+
+
+def _awaited(el, names: dict) -> list[tuple[str, str | None]]:
+    """(kind, name) of each message or signal an element catches or throws; the name is None when none is set."""
+    found = []
+    if el.tag == f"{{{BPMN_NS}}}receiveTask" or el.tag == f"{{{BPMN_NS}}}sendTask":
+        ref = el.get("messageRef")
+        found.append(("message", names.get(ref, ref) if ref else None))
+    for child in el:
+        kind = _WAIT_KINDS.get(child.tag.split("}")[-1]) if isinstance(child.tag, str) else None
+        if kind:
+            ref = child.get(kind[1])
+            found.append((kind[0], names.get(ref, ref) if ref else None))
+    return found
+
+
+def _check_waits(parsed: _Parsed, parsed_ids: set[str]) -> list[Problem]:
+    """A step that waits for a message or signal stops its case for good unless a step of the same diagram sends
+    it: nothing outside the diagram ever sends one in this system (the engine's parser lets both through). A catch
+    behind an event-based gateway only stops the case when none of the gateway's other events can happen."""
+    root = parsed.root
+    names = {el.get("id"): el.get("name") or el.get("id")
+             for el in root.iter(f"{{{BPMN_NS}}}message", f"{{{BPMN_NS}}}signal")}
+    sent = {pair for el in root.iter(*(f"{{{BPMN_NS}}}{t}" for t in _THROWERS)) for pair in _awaited(el, names)
+            if pair[1] is not None}
+    by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    sources = {}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        sources.setdefault(flow.get("targetRef"), []).append(by_id.get(flow.get("sourceRef")))
+
+    def stuck(el) -> list[tuple[str, str | None]]:
+        waits = _awaited(el, names)
+        return [w for w in waits if w not in sent] if waits else []
+
+    def behind_gateway(el) -> bool:
+        froms = sources.get(el.get("id")) or []
+        return bool(froms) and all(s is not None and s.tag == f"{{{BPMN_NS}}}eventBasedGateway" for s in froms)
+
+    found = []
+    catchers = root.iter(f"{{{BPMN_NS}}}intermediateCatchEvent", f"{{{BPMN_NS}}}receiveTask",
+                         f"{{{BPMN_NS}}}startEvent")
+    for el in catchers:
+        el_id, tag = el.get("id"), el.tag.split("}")[-1]
+        if el_id not in parsed_ids or behind_gateway(el):
+            continue
+        if tag == "startEvent" and el.getparent().get("id") not in parsed.process_ids:
+            continue  # an event subprocess's start is like a boundary event: it waits beside the case, not in it
+        for kind, name in stuck(el):
+            what = f"{kind} {name}" if name else kind
+            found.append(parsed.problem(el_id, f"{tag} {el_id} waits for a {what} that nothing sends;"
+                                               f" name: {el.get('name') or ''}"))
+    for gateway in root.iter(f"{{{BPMN_NS}}}eventBasedGateway"):
+        gw_id = gateway.get("id")
+        targets = [by_id.get(flow.get("targetRef")) for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow")
+                   if flow.get("sourceRef") == gw_id]
+        targets = [t for t in targets if t is not None]
+        if gw_id in parsed_ids and targets and all(_awaited(t, names) and stuck(t) for t in targets):
+            found.append(parsed.problem(gw_id, f"event-based gateway {gw_id} waits only for messages or signals"
+                                               f" that nothing sends"))
     return found
 
 

@@ -397,7 +397,8 @@ _KINDS = {'userTask': _l('审核步骤'), 'manualTask': _l('审核步骤'), 'ser
           'exclusiveGateway': _l('分支'), 'inclusiveGateway': _l('分支'), 'parallelGateway': _l('分支'),
           'eventBasedGateway': _l('分支'), 'complexGateway': _l('分支'), 'startEvent': _l('开始事件'),
           'endEvent': _l('结束事件'), 'boundaryEvent': _l('边界事件'), 'intermediateCatchEvent': _l('事件'),
-          'intermediateThrowEvent': _l('事件'), 'subProcess': _l('子流程'), 'transaction': _l('子流程'),
+          'intermediateThrowEvent': _l('事件'), 'receiveTask': _l('接收任务'), 'subProcess': _l('子流程'),
+          'transaction': _l('子流程'),
           'callActivity': _l('调用活动'), 'sequenceFlow': _l('连线'), 'lane': _l('泳道'), 'process': _l('流程')}
 
 
@@ -509,6 +510,17 @@ def _localize_detail(message: str) -> str:
 
 _SCRIPT_KIND = {'prescript': _l('前置脚本'), 'postscript': _l('后置脚本')}
 
+
+def _waits_message(m, n):
+    """A step that waits for a message or signal nothing sends (m: kind word, element id, message or signal, its name)."""
+    args = {'kind': _kind(n, m[2]), 'name': n.name(m[2]), 'ref': f'“{m[4]}”' if m[4] else ''}
+    if m[3] == 'signal':
+        return _l('%(kind)s“%(name)s”在等待信号%(ref)s，但流程图中没有步骤发送它，本系统也不会从外部发送：案件会永远停在这里。'
+                  '请删除它，或改用定时器、审核步骤', **args)
+    return _l('%(kind)s“%(name)s”在等待消息%(ref)s，但流程图中没有步骤发送它，本系统也不会从外部发送：案件会永远停在这里。'
+              '请删除它，或改用定时器、审核步骤', **args)
+
+
 # (pattern on the English text, (match, elements, the problem's element id) -> message, or (message, element id))
 _PATTERNS = [
     (r'script task (\S+) is not allowed', lambda m, n, i: _l(
@@ -549,6 +561,10 @@ _PATTERNS = [
     (r'(\w+) (\S+) has no outgoing sequence flow; name: (.*)$', lambda m, n, i: _l(
         '%(kind)s“%(name)s”没有出口：流程走到这里会中断，请把它连到下一步或结束事件', kind=_kind(n, m[2]),
         name=n.name(m[2]))),
+    (r'(\w+) (\S+) waits for a (message|signal) ?(.*?) that nothing sends', lambda m, n, i: _waits_message(m, n)),
+    (r'event-based gateway (\S+) waits only for', lambda m, n, i: _l(
+        '分支“%(name)s”（事件网关）后面只有永远等不到的消息或信号：案件会永远停在这里。请至少接一个定时器事件',
+        name=n.name(m[1]))),
     (r'sequence flow (\S+) has no source element (\S*)', lambda m, n, i: _l(
         '连线“%(name)s”的起点“%(ref)s”不存在（可能已被删除）：请重新连线，或删除这条连线', name=n.name(m[1]),
         ref=m[2] or '-')),
@@ -841,6 +857,20 @@ def discard_draft(user, key: str, draft_id, confirmed) -> int:
             'diff': diff_xml(latest.bpmn_xml if latest else None, draft.xml)})
         db.session.delete(draft)
     return number
+
+
+def discard_current_draft(user, key: str, draft_id=None) -> int:
+    """放弃草稿 without naming a draft (the JSON API's DELETE of a process's draft): the one the editor and the process
+    list show, the latest unpublished draft that changes something and can still be published; `draft_id` names
+    another unpublished draft of `key`. NotFound when there is none. Returns the discarded draft's id."""
+    require_admin(user)
+    _known_key(key)
+    if draft_id in (None, ''):
+        draft = _latest_draft(key, _version(key))
+        if draft is None:
+            raise NotFound(_l('流程 %(key)s 没有可放弃的草稿', key=key))
+        draft_id = draft.id
+    return discard_draft(user, key, draft_id, True)
 
 
 # ---------------------------------------------------------------- operator recovery

@@ -217,3 +217,40 @@ def test_compile_raises_with_every_problem():
     assert [p.element_id for p in info.value.problems] == ["lane1", "task"]
     assert "hacker" in info.value.problems[0].message and "formJsonSchemaFilename" in info.value.problems[1].message
     assert info.value.problems[1].to_dict()["element_id"] == "task"
+
+
+def _parallel_send_and_wait(kind: str, sent: bool = True) -> bytes:
+    """start -> fork -> (wait for `kind` | send it, or do nothing when not `sent`) -> ends."""
+    ref = 'messageEventDefinition id="d{n}" messageRef="m1"' if kind == "message" \
+        else 'signalEventDefinition id="d{n}" signalRef="s1"'
+    sender = f'<bpmn:{ref.format(n=2)}/>' if sent else ""
+    from tests.workflows.bpmn_samples import HEAD
+    return (HEAD + f"""  <bpmn:process id="p" name="S" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:parallelGateway id="fork"/>
+    <bpmn:intermediateCatchEvent id="catch" name="wait"><bpmn:{ref.format(n=1)}/></bpmn:intermediateCatchEvent>
+    <bpmn:intermediateThrowEvent id="throw" name="send">{sender}</bpmn:intermediateThrowEvent>
+    <bpmn:endEvent id="end1"/><bpmn:endEvent id="end2"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>
+    <bpmn:sequenceFlow id="fa" sourceRef="fork" targetRef="catch"/>
+    <bpmn:sequenceFlow id="fb" sourceRef="fork" targetRef="throw"/>
+    <bpmn:sequenceFlow id="fa2" sourceRef="catch" targetRef="end1"/>
+    <bpmn:sequenceFlow id="fb2" sourceRef="throw" targetRef="end2"/>
+  </bpmn:process>
+  <bpmn:message id="m1" name="receipt"/><bpmn:signal id="s1" name="go"/>
+</bpmn:definitions>""").encode()
+
+
+@pytest.mark.parametrize("kind", ["message", "signal"])
+def test_a_wait_for_what_the_diagram_itself_sends_passes_and_finishes(kind):
+    from workflows import InstanceRun
+    xml = _parallel_send_and_wait(kind)
+    assert lint(xml, "p", roles=ROLES, forms=FORMS, known_vars=set()) == []
+    run = InstanceRun.start(compile_diagram(xml, "p", roles=ROLES, forms=FORMS, known_vars=set()).spec_json, {})
+    assert run.is_completed()
+
+
+@pytest.mark.parametrize("kind", ["message", "signal"])
+def test_a_wait_for_what_nothing_sends_is_a_problem(kind):
+    problem = only(lint(_parallel_send_and_wait(kind, sent=False), "p", roles=ROLES, forms=FORMS, known_vars=set()))
+    assert problem.element_id == "catch" and "nothing sends" in problem.message and problem.line
