@@ -32,7 +32,7 @@ ACTION_LABELS = {
     'shop_item.reject': _l('兑换资源审核不通过'), 'pool.allocate': _l('公益池分配'),
     **CHANGE_LABELS,
     'user.create': _l('新建账号'), 'user.membership_add': _l('为账号增加角色'), 'user.set_password': _l('重置账号密码'),
-    'org_unit.create': _l('新建单位'),
+    'org_unit.create': _l('新建单位'), 'activity_signup.cancel': _l('取消活动报名'),
 }
 # group key -> (label, action prefixes)
 GROUPS = {

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import HumanTask, ServiceObject, User
 from app.models.base import utcnow
-from app.services import files, tasks
+from app.services import activity_signups, files, tasks
+from app.services.activities import latest
 from app.services.demo import make_id
 
 MARK = '（示例）'  # every demo case's elder carries it, so a second run can tell they are there
@@ -73,9 +74,23 @@ def _order(station, objects, title, start: datetime, review: bool) -> int:
     return instance_id
 
 
+def _activity_with_signup(start: datetime) -> None:
+    """A team_a activity 广志协 approved and published, with one sign-up by vol_li waiting in team_a's inbox."""
+    local = start + timedelta(hours=8)  # Beijing wall-clock time for the form
+    data = {'title': '重阳节敬老探访' + MARK, 'service_field': 'elderly_care', 'tags': ['elderly'], 'street': 'xicun',
+            'place': '西村街长者饭堂', 'start_at': local.strftime('%Y-%m-%dT%H:%M'),
+            'end_at': (local + timedelta(hours=3)).strftime('%Y-%m-%dT%H:%M'), 'recruit_count': 10,
+            'description': '陪伴社区长者聊天、量血压。'}
+    instance_id = tasks.start_instance(_user('team_a'), 'activity_publish', data).id
+    _decide('gzva', instance_id)
+    activity_signups.sign_up(_user('vol_li'), latest(instance_id).id, {'phone': _user('vol_li').phone,
+                                                                     'note': '有照顾长者的经验'})
+
+
 def make_demo_cases() -> dict[str, int]:
     """Entries waiting for the station and for the street, one returned with a reason, two in the library; a
-    V-order waiting for its publish review and one open to volunteers. Returns what was made ({} when the demo
+    V-order waiting for its publish review and one open to volunteers; a published activity with a sign-up waiting
+    for team_a. Returns what was made ({} when the demo
     cases are there already)."""
     if current_app.config.get('IS_PRODUCTION'):
         raise RuntimeError('demo cases are refused in production')
@@ -100,4 +115,6 @@ def make_demo_cases() -> dict[str, int]:
     _order(station, library[:1], '陪周奶奶复诊' + MARK, tomorrow, review=False)
     _order(station, library[1:], '陪吴伯散步' + MARK, tomorrow + timedelta(days=1), review=True)
     made['orders'] = 2
+    _activity_with_signup(tomorrow + timedelta(days=6))
+    made['signups'] = 1
     return made

@@ -31,6 +31,9 @@ def activity_nav():
     if roles & PUBLISHER_ROLES:
         links.append(('activities.mine', _('我的活动'), ep in ('activities.mine', 'activities.new', 'activities.case',
                                                                 'activities.resubmit')))
+    if 'volunteer' in roles:
+        links.append(('activities.my_signups', _('我的报名'), ep in ('activities.my_signups', 'activities.signup',
+                                                                     'activities.cancel_signup')))
     if 'association_admin' in roles:
         links.append(('activities.admin_lists', _('名单与敏感词'), ep.startswith('activities.admin')))
     return [(url_for(e), label, cur) for e, label, cur in links]

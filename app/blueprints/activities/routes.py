@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.activities import bp
 from app.blueprints.web import page_arg
-from app.services import activities, forms, sensitive_words, unit_lists
+from app.services import activities, activity_signups, forms, sensitive_words, unit_lists
 from app.services.errors import ServiceError, ValidationFailed
 
 
@@ -13,6 +13,11 @@ def review_publishers(rows, state):
     """{instance id: publisher} for a page of the inbox: the team or station each review task's case was submitted
     as, marked 黑名单 on the open tab only (one query per page)."""
     return unit_lists.review_publishers(current_user, rows, mark=state == 'open')
+
+
+@bp.app_template_global()
+def signup_status(status):
+    return str(activity_signups.STATUS_LABELS.get(status, status))
 
 
 FIELDS = ('title', 'service_field', 'street', 'place', 'start_at', 'end_at', 'recruit_count', 'description')
@@ -41,7 +46,62 @@ def index():
 def detail(activity_id):
     act = activities.public_detail(activity_id)
     return render_template('activities/detail.html', act=act, data=activities.public_view(act),
-                           form=forms.get_form(activities.VIEW_KEY))
+                           form=forms.get_form(activities.VIEW_KEY),
+                           signup=activity_signups.signup_state(current_user, act))
+
+
+def _signup_form(act, values, errors, status=200, refusal=None):
+    return render_template('activities/signup.html', act=act, values=values, errors=errors, refusal=refusal,
+                           form=forms.get_form(activity_signups.FORM_KEY),
+                           signup=activity_signups.signup_state(current_user, act)), status
+
+
+@bp.route('/activities/<int:activity_id>/signup', methods=['GET', 'POST'])
+@login_required
+def signup(activity_id):
+    act = activities.public_detail(activity_id)
+    if request.method == 'GET':
+        return _signup_form(act, {'phone': current_user.phone or ''}, {})
+    values = {'phone': request.form.get('phone', ''), 'note': request.form.get('note', '')}
+    try:
+        activity_signups.sign_up(current_user, activity_id, values)
+    except ValidationFailed as exc:
+        return _signup_form(act, values, exc.errors, exc.status)
+    except ServiceError as exc:  # not open, already signed up, full, not a volunteer: said on the form, nothing kept
+        return _signup_form(act, values, {}, exc.status, refusal=str(exc.message))
+    flash(_('已报名，等待发布单位审核'), 'success')
+    return redirect(url_for('activities.my_signups'))
+
+
+@bp.get('/activities/signups/mine')
+@login_required
+def my_signups():
+    return render_template('activities/my_signups.html', rows=activity_signups.mine(current_user),
+                           labels=activity_signups.STATUS_LABELS)
+
+
+@bp.route('/activities/signups/<int:signup_id>/cancel', methods=['GET', 'POST'])
+@login_required
+def cancel_signup(signup_id):
+    row = activity_signups.visible_signup(current_user, signup_id)
+    if request.method == 'GET':
+        return render_template('activities/cancel_signup.html', row=row)
+    try:
+        activity_signups.cancel(current_user, signup_id, request.form.get('reason'))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(str(exc.message), 'error')
+        return redirect(url_for('activities.my_signups'))
+    flash(_('已取消报名'), 'success')
+    return redirect(url_for('activities.my_signups'))
+
+
+@bp.get('/activities/<int:activity_id>/signups')
+@login_required
+def signups(activity_id):
+    return render_template('activities/signups.html', **activity_signups.for_activity(current_user, activity_id),
+                           labels=activity_signups.STATUS_LABELS)
 
 
 @bp.get('/activities/mine')

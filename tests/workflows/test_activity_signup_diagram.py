@@ -1,0 +1,77 @@
+"""Drive bpmn/activity_signup.bpmn on the engine alone (stubbed service tasks), dumping and loading the state between
+every step: the review goes to the publishing unit's lane (team or station), scoped to that unit."""
+from pathlib import Path
+
+import pytest
+
+from tests.workflows.support import operators
+from workflows import InstanceRun, compile_diagram, lint, scope_codes
+from workflows.runner import SPEC_CACHE
+
+ROOT = Path(__file__).resolve().parents[2]
+DIAGRAM = ROOT / 'bpmn' / 'activity_signup.bpmn'
+KEY = 'activity_signup'
+ROLES = {'submitter', 'team_admin', 'station_admin'}
+FORMS = {'activity_signup.json', 'review.json'}
+OPERATORS = ('signup.approve', 'signup.reject')
+
+
+@pytest.fixture
+def calls():
+    seen: list[tuple[str, dict]] = []
+
+    def handler(name):
+        def run(data, params):
+            seen.append((name, dict(data)))
+            return {'ok': True}
+        return run
+    with operators({n: handler(n) for n in OPERATORS}):
+        yield seen
+
+
+@pytest.fixture
+def spec(calls):
+    SPEC_CACHE.clear()
+    return compile_diagram(DIAGRAM.read_bytes(), KEY, roles=ROLES, forms=FORMS).spec_json
+
+
+def reload(run, spec):
+    return InstanceRun.load(spec, run.dump(), cache_key='as')
+
+
+def step(run, spec, bpmn_id, data):
+    ready = run.ready_tasks()
+    assert [t.bpmn_id for t in ready] == [bpmn_id]
+    run.complete(ready[0].guid, data)
+    return reload(run, spec)
+
+
+def submitted(spec, kind, unit):
+    run = reload(InstanceRun.start(spec, {'instance_id': 1}, cache_key='as'), spec)
+    return step(run, spec, 'submit', {'activity_id': 7, 'signup_id': 3, 'publisher_kind': kind,
+                                      'publisher_unit': unit, 'team_scope': [unit], 'station_scope': [unit]})
+
+
+def test_diagram_lints_clean_has_di_and_no_scripts(calls):
+    xml = DIAGRAM.read_bytes()
+    assert lint(xml, KEY, roles=ROLES, forms=FORMS) == []
+    assert b'<bpmndi:BPMNDiagram' in xml and xml.count(b'<bpmndi:BPMNShape') >= 12
+    assert b'scriptTask' not in xml
+
+
+def test_team_activity_is_reviewed_by_the_team_and_approved(spec, calls):
+    run = submitted(spec, 'team', 'team_a')
+    [task] = run.ready_tasks()
+    assert (task.bpmn_id, task.lane, scope_codes(task)) == ('team_review', 'team_admin', ['team_a'])
+    run = step(run, spec, 'team_review', {'decision': 'approve', 'reason': ''})
+    assert run.is_completed() and [n for n, _ in calls] == ['signup.approve']
+    assert calls[0][1]['signup_id'] == 3
+
+
+def test_station_activity_is_reviewed_by_the_station_and_rejected_with_reason(spec, calls):
+    run = submitted(spec, 'station', 'xicun_station')
+    [task] = run.ready_tasks()
+    assert (task.bpmn_id, task.lane, scope_codes(task)) == ('station_review', 'station_admin', ['xicun_station'])
+    run = step(run, spec, 'station_review', {'decision': 'reject', 'reason': '名额已满'})
+    assert run.is_completed() and [n for n, _ in calls] == ['signup.reject']
+    assert calls[0][1]['reason'] == '名额已满'
