@@ -17,7 +17,7 @@ from app.models import HumanTask, User, WorkflowInstance, WorkflowVersion
 from app.services import paged, row_id
 from app.services.errors import ValidationFailed
 from app.services.instances import id_search_key
-from app.services.process_admin import process_keys, require_admin
+from app.services.process_admin import file_process_name, process_keys, require_admin
 from app.services.status import status_label
 from app.services.v_orders import BEIJING, beijing
 from app.services.validators import half_width, typed_day
@@ -67,7 +67,7 @@ def options(user, process: str | None = None) -> dict:
                                            .where(WorkflowVersion.id.in_(missing))).all():
             _steps_by_sha[sha] = _diagram_steps(xml)
     names = {r.process_key: r.name for r in rows}  # the latest version's name
-    processes = {key: names.get(key, key) for key in process_keys()}
+    processes = {key: names.get(key) or file_process_name(key) for key in process_keys()}
     steps: list[str] = []
     for r in sorted(rows, key=lambda r: (r.process_key, -r.version)):
         if not process or r.process_key == process:

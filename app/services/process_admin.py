@@ -34,7 +34,8 @@ APP_VARIABLES = {'instance_id'}
 FIELD_LABELS = {'lane': _l('泳道（角色）'), 'bpmn_name': _l('名称'), 'name': _l('名称'), 'extensions': _l('表单或属性'),
                 'cond_task_specs': _l('条件'), 'default_task_spec': _l('默认路径'), 'outputs': _l('后续步骤'),
                 'inputs': _l('前序步骤'), 'typename': _l('元素类型'), 'operation_name': _l('服务操作'),
-                'operation_params': _l('服务参数'), 'bpmn_id': _l('编号')}
+                'operation_params': _l('服务参数'), 'bpmn_id': _l('编号'), 'event_definition': _l('事件设置'),
+                'documentation': _l('说明')}
 
 
 class DiagramTooLarge(ServiceError):
@@ -73,6 +74,21 @@ def is_admin(user) -> bool:
 def _bpmn_files() -> dict[str, str]:
     folder = current_app.config['BPMN_DIR']
     return {f[:-5]: os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith('.bpmn')}
+
+
+def file_process_name(key: str) -> str:
+    """The name a shipped diagram gives its process (<bpmn:process name>), for a process not yet published; the key
+    when the file has none (or cannot be read: the editor says why when it is opened)."""
+    path = _bpmn_files().get(key)
+    if path is None:
+        return key
+    try:
+        with open(path, 'rb') as fh:
+            root = parse_xml(fh.read())
+    except (OSError, DeploymentError):
+        return key
+    process = root.find(f'{{{BPMN_NS}}}process[@id="{key}"]')
+    return (process.get('name') if process is not None else None) or key
 
 
 def process_keys() -> list[str]:
@@ -133,7 +149,8 @@ def overview(user) -> list[dict]:
         latest = _version(key)
         pending = _pending_drafts(key, latest)
         newest = pending[0] if pending else None
-        result.append({'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
+        result.append({'key': key, 'name': latest.name if latest else file_process_name(key),
+                       'version': latest.version if latest else None,
                        'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
                        'drafts': len(pending), 'draft_id': newest.id if newest else None,
                        'draft_by': newest.created_by.display_name if newest and newest.created_by else None,
@@ -930,10 +947,59 @@ def version_diff(user, key: str, a, b) -> dict:
     old, new = _version(key, a), _version(key, b)
     if old is None or new is None:
         raise NotFound()
-    diff = diff_versions(_spec_json(old), _spec_json(new))
+    old_json, new_json = _spec_json(old), _spec_json(new)
+    diff = diff_versions(old_json, new_json)
+    before, after = _diff_specs(old_json), _diff_specs(new_json)
     for item in diff['changed']:
         item['field_labels'] = [str(FIELD_LABELS.get(f, f)) for f in item['fields']]
+        # each changed field's value in both versions (名称：社工站初审 → 社工站初审（含入户核查）)
+        a, b = before.get(item['id'], {}), after.get(item['id'], {})
+        item['changes'] = [{'field': f, 'label': str(FIELD_LABELS.get(f, f)), 'old': _diff_value(f, a.get(f), before),
+                            'new': _diff_value(f, b.get(f), after)} for f in item['fields']]
     return {'from_version': old.version, 'to_version': new.version, **diff}
+
+
+def _diff_specs(spec_json: str) -> dict:
+    """{bpmn id or spec name: serialized task spec} of a frozen version, its subprocesses' too."""
+    dct = json.loads(spec_json)
+    found = {}
+    for spec in [dct['spec'], *dct.get('subprocess_specs', {}).values()]:
+        for name, ts in spec.get('task_specs', {}).items():
+            found.setdefault(name, ts)
+            if ts.get('bpmn_id'):
+                found.setdefault(ts['bpmn_id'], ts)
+    return found
+
+
+def _diff_value(field: str, value, specs: dict) -> str:
+    """A changed field's value as an administrator reads it: a lane by its role, steps by their names, a condition
+    with where it leads; （空） for none."""
+    def step(name):  # an internal spec (provider_dispatch.BoundaryEventSplit) by the step it belongs to
+        ts = specs.get(name) or specs.get(str(name).split('.')[0]) or {}
+        return ts.get('bpmn_name') or ts.get('bpmn_id') or str(name)
+
+    if field == 'lane':
+        text = f'{role_label(value)}（{value}）' if value else ''
+    elif field in ('outputs', 'inputs'):
+        text = str(_l('、')).join(dict.fromkeys(step(n) for n in value or []))
+    elif field == 'default_task_spec':
+        text = step(value) if value else ''
+    elif field == 'cond_task_specs':
+        text = str(_l('；')).join(str(_l('%(condition)s → %(step)s', step=step(c.get('task_spec')),
+                                          condition=c.get('condition') or _l('其他情况')))
+                                  for c in value or [])
+    elif field == 'extensions':
+        props = (value or {}).get('properties') or {}
+        rest = {k: v for k, v in (value or {}).items() if k != 'properties' and v}
+        text = str(_l('；')).join([f'{k}: {v}' for k, v in props.items()]
+                                 + ([json.dumps(rest, ensure_ascii=False, sort_keys=True)] if rest else []))
+    elif field == 'event_definition' and isinstance(value, dict):
+        text = value.get('expression') or value.get('name') or value.get('typename') or ''
+    elif isinstance(value, (dict, list)):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ''
+    else:
+        text = '' if value is None else str(value)
+    return text or str(_l('（空）'))
 
 
 def _open_draft(key: str, draft_id) -> WorkflowDraft | None:
@@ -964,5 +1030,5 @@ def editor_context(user, key: str, draft_id=None, published=False) -> dict:
                 'by': draft.created_by.display_name if draft.created_by else None,
                 'saved_at': format_datetime(draft.created_at, 'yyyy-MM-dd HH:mm') if draft.created_at else '-',
                 'problems': problems, 'same_as': unchanged_from(key, draft.xml)}
-    return {'key': key, 'name': latest.name if latest else key, 'version': latest.version if latest else None,
+    return {'key': key, 'name': latest.name if latest else file_process_name(key), 'version': latest.version if latest else None,
             'options': editor_options(key), 'draft': info, 'other_draft': other.id if other else None}
