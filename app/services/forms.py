@@ -16,7 +16,16 @@ from app.extensions import db
 from app.models import Membership, User
 from app.services import org_cache
 from app.services.errors import NotFound
-from app.services.validators import clean_text, half_width, is_valid_id, is_valid_mobile, normalize_id, normalize_mobile
+from app.services.validators import (
+    clean_text,
+    half_width,
+    is_valid_contact_phone,
+    is_valid_id,
+    is_valid_mobile,
+    normalize_contact_phone,
+    normalize_id,
+    normalize_mobile,
+)
 
 _UNIT_SOURCES = {'streets': 'street', 'providers': 'provider'}
 
@@ -166,6 +175,10 @@ def _check_string(prop, value, errors):
         value = normalize_mobile(value)
         if not is_valid_mobile(value):
             errors.append(_l('手机号码应为 11 位数字，以 1 开头'))
+    elif fmt == 'cn-phone':  # a contact number: a mobile or a landline with its area code
+        value = normalize_contact_phone(value)
+        if not is_valid_contact_phone(value):
+            errors.append(_l('手机号码应为 11 位数字，以 1 开头；固定电话须带区号，如 020-81234567'))
     elif fmt in ('date', 'date-time'):
         value = half_width(value)
         try:

@@ -18,7 +18,7 @@ from app.models.base import utcnow
 from app.services import files, ledger, messages, request_tokens, row_id, shop, submissions, tasks
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
-from app.services.validators import age_on, normalize_id
+from app.services.validators import age_on, is_valid_id, normalize_id
 from workflows import service_tasks
 
 PROCESS_KEY = 'relative_gift'
@@ -50,6 +50,31 @@ def _duplicate(gift: GiftRequest) -> Conflict:
     return request_tokens.duplicate(gift.instance_id, _l('该申请已提交（申请编号 %(id)s），请勿重复提交', id=gift.id))
 
 
+# (relative older, the same age): a 子女 is younger than the volunteer, a 父母 older; other relations are not checked
+_RELATION_AGES = {
+    'child': (_l('按身份证号，该亲属比您年长，与“子女”关系不符，请核对'),
+              _l('按身份证号，该亲属与您同龄，与“子女”关系不符，请核对')),
+    'parent': (_l('按身份证号，该亲属比您年轻，与“父母”关系不符，请核对'),
+               _l('按身份证号，该亲属与您同龄，与“父母”关系不符，请核对')),
+}
+
+
+def _relation_problem(user, relation, relative_id):
+    """Why the relation cannot be right by the two ID numbers' ages (a 子女 as old as or older than the volunteer, a
+    父母 as old as or younger), else None; nothing is said when either number is not a valid one."""
+    own = normalize_id(user.id_number or '')
+    if relation not in _RELATION_AGES or not is_valid_id(own) or not is_valid_id(relative_id):
+        return None
+    today = shop.today()
+    own_age, relative_age = age_on(own, today), age_on(relative_id, today)
+    wrong, same = _RELATION_AGES[relation]
+    if own_age == relative_age:
+        return same
+    if (relative_age > own_age) == (relation == 'child'):
+        return wrong
+    return None
+
+
 def _check_relative(user, clean) -> dict:
     """Field messages for the relative and the proof, of the fields present in `clean` (the volunteer's identity
     comes from the account)."""
@@ -59,7 +84,8 @@ def _check_relative(user, clean) -> dict:
         if user.id_number and relative_id == normalize_id(user.id_number):
             errors['relative_id_number'] = [_l('不能填写您本人的身份证号码，请填写受赠亲属的身份证号码')]
         else:
-            problem = shop.age_problem(relative_id, who='relative')
+            problem = shop.age_problem(relative_id, who='relative') or _relation_problem(user, clean.get('relation'),
+                                                                                         relative_id)
             if problem:
                 errors['relative_id_number'] = [problem]
     try:

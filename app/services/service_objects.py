@@ -1,5 +1,6 @@
 """Service-object entry (服务对象录入): domain rules, service tasks and the library."""
 import json
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,7 @@ from app.services import files, org_cache, paged
 from app.services.errors import ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.jurisdiction import path_range
-from app.services.validators import age_on, id_birth_date, id_gender, mask_id, mask_name
+from app.services.validators import age_on, id_birth_date, id_gender, mask_id, mask_name, normalize_id
 from workflows import service_tasks
 
 PROCESS_KEY = 'service_object_entry'
@@ -206,6 +207,25 @@ def _area_paths(user) -> list[str]:
     return paths
 
 
+_LAST4 = re.compile(r'[0-9]{3}[0-9X]')
+
+
+def search_condition(q):
+    """The library's search, by the inbox's rules (tasks.filter_tasks): a full ID number (spaces, dashes and
+    full-width digits read) matches that person exactly; the last 4 characters of one, typed alone or as the list
+    shows the number (4401**********3519), match the numbers ending so; any text matches a name containing it."""
+    from app.services.instances import searchable
+    from app.services.tasks import full_id_number
+    if (number := full_id_number(q)) is not None:
+        return ServiceObject.id_number == number
+    term = searchable(q.strip())[:50]
+    cond = ServiceObject.name.contains(term, autoescape=True)
+    last4 = normalize_id(term)
+    if _LAST4.fullmatch(last4):
+        cond = or_(cond, func.substr(ServiceObject.id_number, 15, 4) == last4)
+    return cond
+
+
 def library_query(user, view='approved', q=None):
     """Select of the service objects of the library within the user's area, newest first."""
     hh, rs = aliased(OrgUnit), aliased(OrgUnit)
@@ -217,9 +237,8 @@ def library_query(user, view='approved', q=None):
         cond = and_(cond, ServiceObject.status == 'approved', ~exists(select(newer.id).where(
             newer.id_number == ServiceObject.id_number, newer.status == 'approved',
             newer.version > ServiceObject.version)))
-    if q:
-        term = q.strip()[:50]
-        cond = and_(cond, or_(ServiceObject.name.contains(term, autoescape=True), ServiceObject.id_number == term.upper()))
+    if q and q.strip():
+        cond = and_(cond, search_condition(q))
     return select(ServiceObject).join(hh, ServiceObject.household_street_id == hh.id).join(
         rs, ServiceObject.residence_street_id == rs.id).where(cond).order_by(ServiceObject.id.desc())
 

@@ -8,7 +8,7 @@ so the second call finds the first one's entry and returns what it wrote.
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -45,6 +45,7 @@ REGISTRARS = ('district_admin',)
 POOL_HISTORY_PAGE = 20
 ALLOCATION_REASON = '公益池分配：'  # the Chinese ledger reason of an allocation starts so, then what 广志协 typed
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
+RECENT_MINUTES = 10  # a confirmation page says so when the same item was redeemed this recently
 
 
 def today() -> date:
@@ -177,9 +178,25 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
     return row, True
 
 
+def redemption_by_token(user, token) -> ShopRedemption | None:
+    """The redemption a confirmation page's token was used for (None: not used yet, or not a token): the page
+    opened again with a used token (browser Back after 确认兑换) says the redemption is done instead of asking again."""
+    token = str(token or '').strip()
+    return _existing_redemption(user, token) if _TOKEN.match(token) else None
+
+
+def recent_redemption(user, item_id) -> ShopRedemption | None:
+    """The user's latest redemption of this item in the last RECENT_MINUTES minutes, or None."""
+    since = utcnow() - timedelta(minutes=RECENT_MINUTES)
+    return db.session.scalar(select(ShopRedemption).where(
+        ShopRedemption.user_id == user.id, ShopRedemption.item_id == item_id, ShopRedemption.created_at >= since)
+        .order_by(ShopRedemption.id.desc()).limit(1))
+
+
 def redeem_quote(user, item_id) -> dict:
     """个人兑换's confirmation step (writes nothing): the item, the volunteer's available points of its type now
-    and after one unit, and why `redeem` would refuse it now (None when it would not), checked in the same order."""
+    and after one unit, and why `redeem` would refuse it now (None when it would not), checked in the same order;
+    `recent`: the user's redemption of the same item in the last few minutes (the page says so above the button)."""
     item = item_on_sale(item_id)
     available = ledger.statement(user, 1, per_page=1, point_type=item.point_type)['available']
     problem = None
@@ -191,7 +208,8 @@ def redeem_quote(user, item_id) -> dict:
         problem = _l('“%(name)s”库存不足，暂时无法兑换', name=item.name)
     elif available < item.price:
         problem = _l('可用积分不足：可用 %(a)s 分，需要 %(n)s 分', a=max(available, 0), n=item.price)
-    return {'item': item, 'available': available, 'after': available - item.price, 'problem': problem}
+    return {'item': item, 'available': available, 'after': available - item.price, 'problem': problem,
+            'recent': recent_redemption(user, item.id)}
 
 
 def my_redemptions(user, limit: int = 50) -> list[ShopRedemption]:

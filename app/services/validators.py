@@ -78,6 +78,30 @@ def is_valid_mobile(value: str) -> bool:
     return bool(_MOBILE_RE.match(normalize_mobile(value)))
 
 
+# a landline with its area code: 010 / 02x (3 digits) or 0xxx (4), an optional dash, 7 or 8 digits (never starting
+# with 0 or 1), and an optional extension (-123, 转123, ext123)
+_LANDLINE_RE = re.compile(r'^(0[1-9][0-9]{1,2})-?([2-9][0-9]{6,7})(?:(?:-|转|ext\.?|#)([0-9]{1,6}))?$', re.IGNORECASE)
+
+
+def normalize_contact_phone(value: str) -> str:
+    """A contact number as kept: a mobile as its 11 digits (normalize_mobile); a landline without spaces, with
+    (020) written 020-, an extension after a dash; anything else as typed, spaces dropped."""
+    if is_valid_mobile(value):
+        return normalize_mobile(value)
+    text = re.sub(r'\s+', '', half_width(value))
+    text = re.sub(r'^[(]([0-9]{3,4})[)]-?', r'\1-', text)
+    found = _LANDLINE_RE.match(text)
+    if found is None:
+        return text
+    area, number, ext = found.groups()
+    return f'{area}{"-" if "-" in text[:len(area) + 1] else ""}{number}' + (f'-{ext}' if ext else '')
+
+
+def is_valid_contact_phone(value: str) -> bool:
+    """A mainland mobile (11 digits) or a landline with its area code (020-81234567, 0755-8123456-801)."""
+    return is_valid_mobile(value) or bool(_LANDLINE_RE.match(normalize_contact_phone(value)))
+
+
 def mask_id(id_number: str) -> str:
     """Show the first 4 and last 4 characters only (PIPL)."""
     return id_number[:4] + '*' * 10 + id_number[-4:] if len(id_number) == 18 else id_number

@@ -279,7 +279,7 @@ def test_phone_redeem_and_donate_pages(login):
     for _ in range(2):  # a double tap
         r = page.post(f'/m/shop/items/{item(BATH).id}/redeem', data={'request_token': token, 'confirm': '1'},
                       follow_redirects=True)
-    assert '该兑换已完成，未重复扣分' in r.get_data(as_text=True) and BATH in r.get_data(as_text=True)
+    assert '该兑换已完成，请勿重复提交' in r.get_data(as_text=True) and BATH in r.get_data(as_text=True)
     assert _count(ShopRedemption) == 1
     r = page.post('/m/shop/donate', data={'target': 'pool', 'amount': '5', 'point_type': 'service',
                                           'request_token': 'page-don-0001'}, follow_redirects=True)

@@ -43,28 +43,52 @@ def index():
     return _shop_page(request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care')
 
 
-def _redeem_page(item_id, messages=(), status=200):
-    """个人兑换's confirmation step: what it costs and what is left; nothing is spent until 确认兑换 is tapped."""
+def _redeem_page(item_id, messages=(), status=200, token=None):
+    """个人兑换's confirmation step: what it costs and what is left; nothing is spent until 确认兑换 is tapped.
+    `token`: this confirmation's one-time token (a fresh one when None or malformed); it stands in the page's
+    address too, so that the page opened again after it was used (browser Back) says so instead of asking again."""
     quote = shop.redeem_quote(current_user, item_id)
     # a refusal the quote already explains (stock, points, age) is said once
     messages = [m for m in messages if str(m) != str(quote['problem'] or '')]
-    return render_template('shop/redeem.html', messages=messages, **quote), status
+    token = _page_token(token) or shop.new_token()
+    return render_template('shop/redeem.html', messages=messages, token=token, **quote), status
+
+
+def _page_token(token) -> str | None:
+    try:
+        return shop.check_token(token) if token else None
+    except ValidationFailed:
+        return None
+
+
+def _redeemed_page(row, status=200):
+    """The confirmation's token was used: the redemption is done, nothing more is spent (a replayed 确认兑换, or
+    the confirmation opened again with browser Back); links to 我的兑换 and to a fresh confirmation."""
+    return render_template('shop/redeemed.html', row=row, item=row.item), status
 
 
 @bp.get('/m/shop/items/<int:item_id>/redeem')
 def redeem_confirm(item_id):
-    return _redeem_page(item_id)
+    token = request.args.get('request_token')
+    shop.item_on_sale(item_id)  # an item not on sale is a 404 whatever the token
+    used = shop.redemption_by_token(current_user, token)
+    if used is not None and used.item_id == item_id:
+        return _redeemed_page(used)
+    return _redeem_page(item_id, token=None if used is not None else token)
 
 
 @bp.post('/m/shop/items/<int:item_id>/redeem')
 def redeem(item_id):
+    token = request.form.get('request_token')
     if request.form.get('confirm') != '1':  # an older page's one-tap button: ask first, spend nothing
         return _redeem_page(item_id)
     try:
-        row, created = shop.redeem(current_user, item_id, request.form.get('request_token'))
+        row, created = shop.redeem(current_user, item_id, token)
     except ValidationFailed as exc:
-        return _redeem_page(item_id, [m for msgs in exc.errors.values() for m in msgs], exc.status)
-    flash(_('兑换成功，已扣除 %(n)s 积分', n=row.points) if created else _('该兑换已完成，未重复扣分'), 'success')
+        return _redeem_page(item_id, [m for msgs in exc.errors.values() for m in msgs], exc.status, token)
+    if not created:  # this confirmation was used already: refused, nothing charged again
+        return _redeemed_page(row, 409)
+    flash(_('兑换成功，已扣除 %(n)s 积分', n=row.points), 'success')
     return redirect(url_for('shop.mine'))
 
 
