@@ -985,8 +985,8 @@ def _diff_value(field: str, value, specs: dict) -> str:
     elif field == 'default_task_spec':
         text = step(value) if value else ''
     elif field == 'cond_task_specs':
-        text = str(_l('；')).join(str(_l('%(condition)s → %(step)s', step=step(c.get('task_spec')),
-                                          condition=c.get('condition') or _l('其他情况')))
+        text = str(_l('；')).join(str(_l('%(condition)s 时：%(step)s', condition=c['condition'], step=step(c.get('task_spec')))
+                                      if c.get('condition') else _l('其他情况：%(step)s', step=step(c.get('task_spec'))))
                                   for c in value or [])
     elif field == 'extensions':
         props = (value or {}).get('properties') or {}

@@ -34,7 +34,7 @@ from app.services.jurisdiction import (
     seen_task_clause,
 )
 from app.services.step_names import step_name
-from app.services.validators import normalize_id
+from app.services.validators import clean_text, normalize_id
 
 _FULL_ID = re.compile(r'[0-9]{17}[0-9X]')
 
@@ -193,7 +193,10 @@ def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]
     or, for a failure, the reason in words.
 
     `data`: more of each review's form (e.g. {'dispatch_mode': 'open'}) on top of what its process fills in for a
-    batch (`batch_defaults`), checked against each task's own form; a form without such a field ignores it."""
+    batch (`batch_defaults`), checked against each task's own form; a form without such a field ignores it.
+    A reason longer than the review forms take is refused for the whole batch (ValidationFailed on `reason`)
+    before anything is decided: every item would fail on it, and nothing is ever cut short."""
+    _check_batch_reason(reason)
     results = []
     for task_id in list(dict.fromkeys(task_ids or []))[:200]:
         try:
@@ -208,6 +211,17 @@ def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]
             results.append({'task_id': task_id, 'ok': False, 'error': _failure_text(exc, task), 'code': exc.code,
                             'done': None, **_named(task)})
     return results
+
+
+BATCH_REASON_MAX = 500  # the reason's maxLength in forms/review.json and v_order_review.json
+
+
+def _check_batch_reason(reason) -> None:
+    """ValidationFailed when a batch's reason is longer than a review's form takes (counted as the form counts)."""
+    n = len(clean_text(reason, multiline=True)) if isinstance(reason, str) else 0
+    if n > BATCH_REASON_MAX:
+        raise ValidationFailed({'reason': [_l('意见不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交',
+                                              max=BATCH_REASON_MAX, n=n)]})
 
 
 def _batch_data(task_id, decision, data) -> dict:
@@ -453,17 +467,23 @@ def task_detail(user, task_id) -> dict:
 
 
 def instance_history(instance_id) -> list[dict]:
-    """Every decision of the case, oldest first, as plain rows (one query, no entity loading)."""
+    """Every decision of the case, oldest first, as plain rows (one query, no entity loading). `resubmitted`: the
+    row is the submitter's own form sent again (the case's first step completed a second or later time), which the
+    history calls 重新提交（修改后） rather than a second plain 提交."""
     rows = db.session.execute(
         select(Decision.task_title, Decision.subject, Decision.bpmn_id, Decision.lane, Decision.role,
                User.display_name, OrgUnit.name, Decision.decision, Decision.reason, Decision.at, Decision.data_json,
                Decision.version)
         .outerjoin(User, User.id == Decision.actor_id).outerjoin(OrgUnit, OrgUnit.id == Decision.org_unit_id)
         .where(Decision.instance_id == instance_id).order_by(Decision.id))
-    return [{'task': title, 'subject': subject, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor,
-             'org_unit': unit, 'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}'),
-             'version': version}
-            for title, subject, bpmn_id, lane, role, actor, unit, decision, reason, at, data, version in rows]
+    history = [{'task': title, 'subject': subject, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor,
+                'org_unit': unit, 'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}'),
+                'version': version, 'resubmitted': False}
+               for title, subject, bpmn_id, lane, role, actor, unit, decision, reason, at, data, version in rows]
+    first = next((h['bpmn_id'] for h in history if h['decision'] == 'submit' and h['bpmn_id']), None)
+    for h in [h for h in history if h['decision'] == 'submit' and h['bpmn_id'] == first][1:]:
+        h['resubmitted'] = True
+    return history
 
 
 def visible_instance(user, instance_id) -> WorkflowInstance:

@@ -1,6 +1,9 @@
 """V-order (耆望成真) domain rules: publishing, acceptance, rating and certification data."""
 import json
+import math
 from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
@@ -38,6 +41,7 @@ from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import is_new
 from app.services.jurisdiction import path_range
 from app.services.step_names import step_name
+from app.services.validators import normalize_id
 from workflows import TaskNotReady
 
 PROCESS_KEY = 'v_order'
@@ -56,6 +60,7 @@ READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first
 DISPATCH_STEPS = ('provider_dispatch', 'redispatch')
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
 CERTIFY_DAYS = 14
+STREET_CENTRES = Path(__file__).resolve().parents[1] / 'data' / 'street_centres.json'
 # how far ahead an order may be published, and how long it may run (also keeps date arithmetic far from year 9999)
 MAX_LEAD = timedelta(days=366)
 MAX_SPAN = timedelta(days=31)
@@ -146,10 +151,23 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
         errors['service_item'] = [_l('该服务项目属于专业类养老志愿服务，请选择“专业类”')]
     if item in groups['general'] and category == 'professional':
         errors['service_item'] = [_l('该服务项目属于通用型养老志愿服务，请选择“通用型”')]
-    obj_errors: list = []
-    objects = _check_objects(user, clean['service_object_ids'], obj_errors) if 'service_object_ids' in clean else []
-    if obj_errors:
-        errors['service_object_ids'] = obj_errors
+    objects: list = []
+    own = None
+    if clean.get('demand_type') == 'self':  # ordering for oneself: oneself is the service object
+        field, problem, own = _self_order_problem(user, clean.get('service_object_ids'))
+        if problem is not None:
+            errors[field] = [problem]
+        elif own is not None:
+            objects = [own]
+    elif 'service_object_ids' not in clean:  # required for 为他人下单 (the form's rule), named with the others
+        errors['service_object_ids'] = [_l('此项为必填项')]
+    if 'service_object_ids' in clean and own is None and 'service_object_ids' not in errors:
+        obj_errors: list = []
+        objects = _check_objects(user, clean['service_object_ids'], obj_errors)
+        if obj_errors:
+            errors['service_object_ids'] = obj_errors
+    if 'location' in clean and _outside_city(clean['location']):
+        errors['location'] = [_l('位置不在广州市范围内，请点“使用我的位置”或“使用所选街道的位置”')]
     street = org_cache.unit(clean.get('street'))
     if street is not None and street.id not in _area_street_ids(user) | _streets_of(objects):
         errors['street'] = [_l('服务街道须在您的服务区域内，或是所选服务对象的户籍或居住街道')]
@@ -167,6 +185,102 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     except ValidationFailed as exc:
         errors.update(exc.errors)
     return errors, {'start': start, 'end': end, 'objects': objects, 'attached': attached}
+
+
+def may_order_for_self(user) -> bool:
+    """Volunteers order for themselves; a station (or any other unit's account) orders for others only."""
+    return any(m.role == 'volunteer' for m in user.memberships)
+
+
+def own_service_object(user) -> ServiceObject | None:
+    """The user's own approved service-object record: the one whose ID number is the account's ID number."""
+    if not user.id_number:
+        return None
+    return db.session.scalar(select(ServiceObject).where(
+        ServiceObject.id_number == normalize_id(user.id_number), ServiceObject.status == 'approved')
+        .order_by(ServiceObject.version.desc()).limit(1))
+
+
+def _self_order_problem(user, ids) -> tuple[str | None, object, ServiceObject | None]:
+    """(field, message, or None when it is right; the user's own record) of an order for oneself (为自己下单):
+    its only service object is the user's own approved record."""
+    if not may_order_for_self(user):
+        return 'demand_type', _l('机构账号只能为他人下单，请选择“为他人下单”'), None
+    own = own_service_object(user)
+    if own is None:
+        return 'service_object_ids', _l('为自己下单需要您本人已登记为服务对象并通过审核。请先登记本人信息，'
+                                        '或选择“为他人下单”。'), None
+    if list(ids or []) != [own.id]:
+        return 'service_object_ids', _l('为自己下单时，服务对象只能是您本人（%(name)s）；为别人下单请选择“为他人下单”',
+                                        name=own.name), own
+    return None, None, own
+
+
+def _outside_city(location: dict) -> bool:
+    """A map point outside the city's area (the form's x-bounds, by latitude and longitude)."""
+    bounds = forms.get_form('v_order.json')['properties']['location']['x-bounds']
+    return any(not b['minimum'] <= location[k] <= b['maximum'] for k, b in bounds.items() if k in location)
+
+
+@cache
+def street_centres() -> dict[str, dict]:
+    """{street code: {'lat', 'lng'}}: the centre of each street (app/data/street_centres.json), which the order
+    form's 使用所选街道的位置 fills in and order pages name points by."""
+    data = json.loads(STREET_CENTRES.read_text(encoding='utf-8'))
+    return {code: {'lat': float(p['lat']), 'lng': float(p['lng'])} for code, p in data.items()
+            if not code.startswith('_')}
+
+
+def _near_street(lat: float, lng: float, within_km=3.0):
+    """The street (org_cache unit) whose centre is nearest the point, when it is within `within_km`; else None."""
+    best, best_km = None, within_km
+    for code, c in street_centres().items():
+        km = math.hypot((lat - c['lat']) * 110.6, (lng - c['lng']) * 111.3 * math.cos(math.radians(lat)))
+        if km <= best_km and org_cache.unit(code) is not None:
+            best, best_km = org_cache.unit(code), km
+    return best
+
+
+def place_words(location) -> str:
+    """A map point in words: '西村街附近' near a street's centre, else its coordinates; '' without one."""
+    try:
+        lat, lng = float(location['lat']), float(location['lng'])
+    except (KeyError, TypeError, ValueError):
+        return ''
+    if not (math.isfinite(lat) and math.isfinite(lng)):
+        return ''
+    street = _near_street(lat, lng)
+    if street is not None:
+        return gettext('%(street)s附近', street=street.name)
+    return gettext('纬度 %(lat)s，经度 %(lng)s', lat=f'{lat:g}', lng=f'{lng:g}')
+
+
+def location_text(lat, lng) -> str:
+    """'西村街附近（23.1483, 113.2467）': an order's map point as its pages show it."""
+    if lat is None or lng is None:
+        return ''
+    street = _near_street(lat, lng)
+    numbers = f'{lat:g}, {lng:g}'
+    return _paren(gettext('%(street)s附近', street=street.name), numbers) if street is not None else numbers
+
+
+def order_form_context(user) -> dict:
+    """What the order form shows beyond its fields' choices: the user's own record for 为自己下单 ((id, label), or
+    None), whether they may order for themselves, and the streets' centres for 使用所选街道的位置."""
+    from app.services.validators import mask_id
+    own = own_service_object(user) if may_order_for_self(user) else None
+    names = {u.code: u.name for u in org_cache.of_kind('street')}
+    return {'self_allowed': may_order_for_self(user),
+            'self_object': (own.id, _paren(own.name, mask_id(own.id_number))) if own is not None else None,
+            'street_centres': {code: {**c, 'name': names[code]} for code, c in street_centres().items()
+                               if code in names}}
+
+
+def order_page_facts(order: VOrder) -> dict:
+    """What the order page shows besides order_view: the map point in words and the uploaded 专业资质证明."""
+    data = json.loads(order.data_json or '{}')
+    return {'location': location_text(order.lat, order.lng),
+            'qualification_files': [int(f) for f in data.get('qualification_files') or []]}
 
 
 def _same_order(user, title, start, end, object_ids: set) -> VOrder | None:
@@ -495,7 +609,7 @@ class VOrderHooks(ProcessHooks):
         names = [o.service_object.name for o in db.session.scalars(
             select(VOrderObject).where(VOrderObject.order_id == order.id))]
         data['service_object_ids'] = gettext('、').join(names)
-        data['location'] = f"{data['location']['lat']}, {data['location']['lng']}"
+        data['location'] = location_text(order.lat, order.lng)
         data['start_at'], data['end_at'] = beijing(order.start_at), beijing(order.end_at)
         data['status'] = status_label(order)
         data.update(_certification_display(order))
@@ -626,7 +740,11 @@ class VOrderHooks(ProcessHooks):
 
     def form_options(self, user, form_key, task=None):
         if form_key == 'v_order.json':
-            return {'service_object_ids': object_choices(user), 'street': street_choices(user)}
+            choices = {'service_object_ids': object_choices(user), 'street': street_choices(user)}
+            if not may_order_for_self(user):  # a station orders for others
+                prop = forms.get_form(form_key)['properties']['demand_type']
+                choices['demand_type'] = [c for c in forms.option_list(prop) if c[0] == 'others']
+            return choices
         if form_key == 'v_order_dispatch.json':
             options = {'volunteer': dispatch_choices(user, task)}
             if task is not None and not returnable(task.instance):  # an older diagram has no way back
@@ -998,7 +1116,8 @@ def street_choices(user) -> list[tuple[str, str]]:
     """The streets an order may name: the publisher's area and where the elders they may order for are registered
     or live (the form offers no street the server would refuse)."""
     own = _area_street_ids(user)
-    allowed = own | _streets_of(_choosable_objects(user))
+    mine = own_service_object(user) if may_order_for_self(user) else None  # 为自己下单: where the user lives
+    allowed = own | _streets_of(_choosable_objects(user) + ([mine] if mine is not None else []))
     streets = sorted((u for u in org_cache.of_kind('street') if u.id in allowed), key=lambda u: u.id not in own)
     return [(u.code, f'{u.parent_name} · {u.name}') for u in streets]
 

@@ -169,3 +169,28 @@ def test_a_running_export_updates_in_place(api, new_page):
     expect(page.get_by_role('status').filter(has_text='已导出完成')).to_have_count(1)
     assert page.evaluate('window.__same_page === true'), 'the page was not reloaded'
     assert page.locator('#f-q').input_value() == '长者'
+
+
+def test_phone_menu_folds_under_its_button_and_opens_on_tap(new_page):
+    """In 大字模式 on a phone the header's seven menu entries took three rows, over a third of the first screen: the
+    menu now folds under 菜单, and the header keeps the brand, the tools and the messages."""
+    page = new_page('phone')
+    login_as(page, 'vol_zhang')
+    page.locator('#elder-toggle').click()
+    page.goto('/m/')
+    header = 'document.querySelector("header.top").getBoundingClientRect().height'
+    shop = page.locator('header').get_by_role('link', name='积分商城')
+    toggle = page.get_by_role('button', name='菜单')
+    expect(shop).to_be_hidden()
+    expect(toggle).to_have_attribute('aria-expanded', 'false')
+    assert page.evaluate(header) < 740 / 4, page.evaluate(header)
+    expect(page.locator('header .msg-link')).to_be_visible()
+    toggle.click()
+    expect(toggle).to_have_attribute('aria-expanded', 'true')
+    shop.click()
+    expect(page.locator('h1')).to_have_text('积分商城')
+
+    desk = new_page('desktop')  # a desktop keeps its menu open, with no button
+    login_as(desk, 'vol_zhang')
+    expect(desk.locator('header').get_by_role('link', name='积分商城')).to_be_visible()
+    expect(desk.get_by_role('button', name='菜单')).to_be_hidden()

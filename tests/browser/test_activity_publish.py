@@ -58,6 +58,7 @@ def test_publish_review_resubmit_and_public_list(new_page, shot):
     # -- team_a on a phone: the word is caught, then the activity goes to review ----------------
     phone = new_page('phone')
     login_as(phone, 'team_a')
+    phone.get_by_role('button', name='菜单').click()  # a phone's menu is folded under its button
     phone.get_by_role('link', name='我的活动').click()
     check_phone_page(phone)
     phone.get_by_role('link', name='发布志愿活动').click()

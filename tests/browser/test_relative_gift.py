@@ -25,6 +25,7 @@ def test_gift_request_on_a_phone_then_approved_in_the_inbox(new_page, shot, tmp_
 
     phone = new_page('phone')
     login_as(phone, 'vol_li')
+    phone.get_by_role('button', name='菜单').click()  # a phone's menu is folded under its button
     phone.get_by_role('link', name='积分商城').first.click()
     expect(phone.locator('h1')).to_have_text('积分商城')
     expect(phone.locator('.tab[aria-current=page]')).to_have_text('养老服务兑换')
@@ -75,6 +76,7 @@ def test_gift_request_on_a_phone_then_approved_in_the_inbox(new_page, shot, tmp_
     case_url = phone.url
     check_phone_page(phone)
     shot(phone, 'phone-gift-pending')
+    phone.get_by_role('button', name='菜单').click()
     phone.get_by_role('link', name='我的积分').first.click()
     expect(phone.locator('.points-held')).to_have_text('30')
     expect(phone.locator('.points-available')).to_have_text('30')

@@ -75,7 +75,7 @@ def test_the_task_page_links_its_hint_and_marks_both_decisions_invalid(api, logi
     task = open_task(api('station_xicun'), inst)
     client = login('station_xicun')
     page = client.get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
-    assert re.search(r'<textarea id="f-reason"[^>]*aria-describedby="hint-reason"', page)
+    assert re.search(r'<textarea id="f-reason"[^>]*aria-describedby="hint-reason[ "]', page)
     assert '<p class="hint" id="hint-reason">' in page
     page = client.post(f'/inbox/tasks/{task["id"]}/decide', data={'reason': ''}).get_data(as_text=True)
     radios = re.findall(r'<input type="radio"[^>]*name="decision"[^>]*>', page)

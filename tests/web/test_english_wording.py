@@ -150,7 +150,8 @@ def test_one_volunteer_is_volunteer_and_a_headcount_volunteers(api, login):
 
 @pytest.mark.parametrize('lat, english, chinese', [
     ('', 'Map point: Latitude is required', '地图位置：请填写纬度'),
-    ('20', 'Map point: Cannot be less than 22.4 (Latitude)', '地图位置：不能小于 22.4（纬度）'),
+    ('20', 'Map point: This location is outside Guangzhou. Tap “Use my location” or “Use the chosen street’s location”',
+     '地图位置：位置不在广州市范围内，请点“使用我的位置”或“使用所选街道的位置”'),
 ])
 def test_a_map_points_errors_read_as_one_sentence(api, login, lat, english, chinese):
     so = approved_object(api)

@@ -13,6 +13,9 @@ from app.services.step_names import step_name, step_with_subject
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}  # tab -> list_tasks state
 PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose submitter steps the phone pages do
+# roles that review cases a team or station submitted (the inbox's 发布单位 column)
+PUBLISHER_REVIEWERS = ('team_admin', 'station_admin', 'street_admin', 'district_admin', 'association_admin',
+                       'veterans_admin')
 
 
 @bp.before_request
@@ -32,13 +35,25 @@ def _list_context(values, prefix='') -> dict:
 
 @bp.get('/inbox')
 def index():
-    ctx = _list_context(request.args)
+    return _index_page(_list_context(request.args), page_arg())
+
+
+def _index_page(ctx, page, batch_errors=None, reason='', picked=(), status=200):
+    """The inbox list `ctx` names; after a refused batch, its messages, the typed reason and the ticks kept."""
     state, q, process = ctx.get('state', 'open'), ctx.get('q', ''), ctx.get('process')
-    rows, total = tasks.list_tasks(current_user, STATES[state], process, q, page_arg())
-    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=q, page=page_arg(), ctx=ctx,
+    rows, total = tasks.list_tasks(current_user, STATES[state], process, q, page)
+    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=q, page=page, ctx=ctx,
                            batch_hints=tasks.batch_hints(rows) if state == 'open' else [],
                            counts=tasks.tab_counts(current_user, STATES[state], total, process, q),
-                           partial_id=tasks.partial_id_number(q), done=row_id(request.args.get('done')))
+                           partial_id=tasks.partial_id_number(q), done=row_id(request.args.get('done')),
+                           show_publishers=_shows_publishers(), batch_errors=batch_errors or {},
+                           batch_reason=reason, picked=set(picked)), status
+
+
+def _shows_publishers() -> bool:
+    """The 发布单位 column is shown to every reviewer (with "—" where a case has none), not only while some row
+    on the page has one: the table keeps one layout between visits."""
+    return any(m.role in PUBLISHER_REVIEWERS for m in current_user.memberships)
 
 
 @bp.get('/inbox/next')
@@ -116,7 +131,13 @@ def claim(task_id, action):
 @bp.post('/inbox/batch')
 def batch():
     ids = [int(i) for i in request.form.getlist('task_ids') if i.isdigit()]
-    results = tasks.batch_decide(current_user, ids, request.form.get('decision'), request.form.get('reason'))
+    try:
+        results = tasks.batch_decide(current_user, ids, request.form.get('decision'), request.form.get('reason'))
+    except ValidationFailed as exc:  # a reason too long: the list again, the typed reason kept, nothing decided
+        ctx = _list_context(request.form, 'list_')
+        g.page_url = url_for('inbox.index', **ctx)  # Back / reload: the list, not the last batch's result
+        return _index_page(ctx, ctx.get('page', 1), {'batch-' + k: v for k, v in exc.errors.items()},
+                           request.form.get('reason', ''), ids, exc.status)
     # post-redirect-get: a reload shows this result again instead of running the batch a second time
     session['inbox_batch'] = _packed(results, request.form.get('decision'), _list_context(request.form, 'list_'))
     return redirect(url_for('inbox.batch_result', lang=request.args.get('lang')))  # a ?lang= the form was sent with

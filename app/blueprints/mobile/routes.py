@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
+from app.blueprints.orders.routes import order_values
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
 from app.services import forms, gifts, submissions, tasks, v_orders
 from app.services.errors import Forbidden, ValidationFailed
@@ -16,6 +17,7 @@ def _login():
     return None
 
 
+ORDER_FORM = 'v_order.json'
 PHONE_PROCESSES = (PROCESS_KEY, v_orders.PROCESS_KEY)  # the processes started from the phone pages' tiles
 
 
@@ -33,10 +35,13 @@ def home():
 
 def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None, rejection=None,
                case=None):
-    """A phone form; `case`: the case a step of it belongs to (its title and page are shown above the form)."""
+    """A phone form; `case`: the case a step of it belongs to (its title and page are shown above the form). A
+    V-order's own form (its corrected version) is drawn as the order form is (为自己下单, 地图位置)."""
     form = forms.get_form(form_key)
+    order_form = v_orders.order_form_context(current_user) if form_key == ORDER_FORM else None
     return render_template('mobile/form.html', form=form, values=values, errors=errors, kept=kept,
-                           action=action, title=title, options=options or {}, rejection=rejection, case=case), status
+                           action=action, title=title, options=options or {}, rejection=rejection, case=case,
+                           order_form=order_form), status
 
 
 @bp.get('/service-objects/new')
@@ -132,7 +137,7 @@ def resubmit(instance_id):
     inst, task = _resubmit_task(instance_id)
     resubmission = tasks.is_resubmission(task)
     form = forms.get_form(task.form_key)
-    values = form_values(form)
+    values = order_values(form) if task.form_key == ORDER_FORM else form_values(form)
     try:
         submissions.resubmit_with_files(current_user, task, values, file_uploads(form))
     except ValidationFailed as exc:

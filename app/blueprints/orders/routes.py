@@ -16,9 +16,25 @@ def _login():
     return None
 
 
+@bp.app_template_global()
+def order_place_words(location) -> str:
+    """The order form's map point in words (西村街附近), '' when none is filled in."""
+    return v_orders.place_words(location) if isinstance(location, dict) else ''
+
+
+def order_values(form) -> dict:
+    """The order form's fields as sent. A map point with both boxes left empty was not chosen at all: it is
+    refused as a missing field (next to the buttons that choose one), not as 请填写纬度 and 请填写经度."""
+    values = form_values(form)
+    if not any(str(v).strip() for v in (values.get('location') or {}).values()):
+        values.pop('location', None)
+    return values
+
+
 def _form_page(values, errors, kept, status=200):
     return render_template('orders/new.html', form=forms.get_form(FORM_KEY), values=values, errors=errors, kept=kept,
-                           options=tasks.hooks_for(v_orders.PROCESS_KEY).form_options(current_user, FORM_KEY)), status
+                           options=tasks.hooks_for(v_orders.PROCESS_KEY).form_options(current_user, FORM_KEY),
+                           order_form=v_orders.order_form_context(current_user)), status
 
 
 @bp.get('/m/orders/new')
@@ -31,7 +47,7 @@ def new():
 
 @bp.post('/m/orders/new')
 def create():
-    values = {**form_values(forms.get_form(FORM_KEY)), 'request_token': request.form.get('request_token', '')}
+    values = {**order_values(forms.get_form(FORM_KEY)), 'request_token': request.form.get('request_token', '')}
     try:
         inst, created = v_orders.publish(current_user, values, uploads('qualification_files_new'))
     except ValidationFailed as exc:
@@ -91,6 +107,7 @@ def detail(order_id):
 def _detail_page(order, take_back_errors=None, typed=None, status=200):
     """The order page; a refused 收回派单 shows its message under the reason, which keeps what was typed."""
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
+                           facts=v_orders.order_page_facts(order),
                            history=tasks.instance_history(order.instance_id),
                            my_tasks=[t for t in tasks.open_tasks(order.instance_id) if tasks.can_act(current_user, t)],
                            can_manage=v_order_steps.may_manage(current_user, order),

@@ -38,6 +38,16 @@
   }
   fitHeader();
   window.addEventListener('load', fitHeader);  // web fonts change the widths
+
+  // ---- phone header: the menu folds under its 菜单 button (CSS shows the button only on narrow screens)
+  var menuToggle = $('.menu-toggle');
+  if (menuToggle && nav) {
+    menuToggle.addEventListener('click', function () {
+      var open = !nav.classList.contains('open');
+      nav.classList.toggle('open', open);
+      menuToggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+  }
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(fitHeader);
   var fitTimer = null;
   window.addEventListener('resize', function () { clearTimeout(fitTimer); fitTimer = setTimeout(fitHeader, 100); });
@@ -98,6 +108,9 @@
       e.preventDefault();
       var box = input.closest('.field') || input;
       box.scrollIntoView({ block: 'start' });
+      // a field whose named control is tucked away (地图位置's boxes under 手动输入坐标): its first shown control
+      var shown = function (el) { return el.checkVisibility ? el.checkVisibility() : el.getClientRects().length > 0; };
+      if (!shown(input)) input = $all('button, input, select, textarea, summary', box).filter(shown)[0] || input;
       input.focus({ preventScroll: true });
     });
   }
@@ -139,7 +152,6 @@
     var problem = $('.file-problem', box);
     var previews = $('.new-thumbs', box);
     var max = parseInt(box.dataset.max, 10) || 9;
-    var min = parseInt(box.dataset.min, 10) || 0;
     var maxSize = parseInt(box.dataset.maxSize, 10) || 10485760;
     var accept = (box.dataset.accept || '').split(',').filter(Boolean);
     var urls = [];
@@ -178,6 +190,7 @@
       var parts = [];
       if (kept) parts.push(t('kept', {n: kept}));
       if (files.length) parts.push(t('picked', {n: files.length}));
+      var min = parseInt(box.dataset.min, 10) || 0;  // may follow another field (专业资质证明: 专业类 only)
       if (!parts.length) status.textContent = t(min > 0 ? 'none' : 'none_optional', {min: min, max: max});
       else status.textContent = t('total', {parts: parts.join(t('sep')), total: total, max: max});
 
@@ -213,6 +226,41 @@
     if ((input.files || []).length) pick();
   });
 
+  // ---- photos required only for one choice of another field (<div data-min-when="category=professional">: the
+  // 专业资质证明 of 专业类): the "还没有选择照片" line says required or optional as that choice changes
+  $all('[data-min-when]').forEach(function (wrap) {
+    var form = wrap.closest('form'), input = $('.file-box input[type=file]', wrap);
+    var when = wrap.getAttribute('data-min-when').split('=');
+    if (!form || !input) return;
+    var sync = function () {
+      var picked = $('[name="' + when[0] + '"]:checked', form) || $('select[name="' + when[0] + '"]', form);
+      $('.file-box', wrap).dataset.min = picked && picked.value === when[1] ? wrap.getAttribute('data-min') : '0';
+      input.dispatchEvent(new Event('change'));
+    };
+    form.addEventListener('change', function (e) { if (e.target.name === when[0]) sync(); });
+    sync();
+  });
+
+  // ---- parts of a field shown for one choice of another (<div data-switch-on=demand_type> with parts
+  // data-when="self" / data-when="!self": 为自己下单 shows the user's own record, 为他人下单 the library's list); a
+  // hidden part's inputs are disabled, so only what shows is sent
+  $all('[data-switch-on]').forEach(function (field) {
+    var form = field.closest('form'), name = field.getAttribute('data-switch-on');
+    if (!form) return;
+    var sync = function () {
+      var picked = $('[name="' + name + '"]:checked', form);
+      var value = picked ? picked.value : '';
+      $all('[data-when]', field).forEach(function (part) {
+        var want = part.getAttribute('data-when');
+        var on = want.charAt(0) === '!' ? value !== want.slice(1) : value === want;
+        part.hidden = !on;
+        $all('input', part).forEach(function (el) { el.disabled = !on; });
+      });
+    };
+    form.addEventListener('change', function (e) { if (e.target.name === name) sync(); });
+    sync();
+  });
+
   // ---- a text box that suggests matches as one types (公益池's volunteer): <input list=… data-suggest=URL>;
   // the server reads back what is typed, so without this script the box still works
   $all('input[data-suggest]').forEach(function (input) {
@@ -244,17 +292,42 @@
     });
   });
 
-  // ---- 地图位置: "定位到当前位置" fills latitude and longitude from the phone's location (boxes stay editable)
+  // ---- 地图位置: "使用我的位置" takes the phone's location, "使用所选街道的位置" the centre of the street chosen
+  // above (data-centres); the point is said in words, the typed boxes stay under 手动输入坐标
   $all('.geo').forEach(function (box) {
-    if (!navigator.geolocation) return;  // no button that cannot work
     var form = box.closest('form');
     var name = box.getAttribute('data-field');
     var lat = form.elements[name + '.lat'];
     var lng = form.elements[name + '.lng'];
     var status = $('.geo-status', box);
     var button = $('.geo-locate', box);
+    var streetButton = $('.geo-street', box);
+    var street = form.elements[box.getAttribute('data-street-field') || 'street'];
+    var centres = {};
+    try { centres = JSON.parse(box.getAttribute('data-centres') || '{}'); } catch (err) { centres = {}; }
+    var fromStreet = false;  // the point is a street's centre: it follows a change of the street
     var num = function (attr) { return parseFloat(box.getAttribute(attr)); };
-    var say = function (key, vars) { status.textContent = t(key, vars); };
+    // the page's own wording first (data-geo_denied…), else the shared texts
+    var say = function (key, vars) { status.textContent = box.hasAttribute('data-' + key) ? box.getAttribute('data-' + key) : t(key, vars); };
+    var useStreet = function (quiet) {
+      var centre = street && street.value ? centres[street.value] : null;
+      if (!centre) {
+        if (!quiet) status.textContent = box.getAttribute(street && street.value ? 'data-no-centre' : 'data-no-street');
+        return;
+      }
+      lat.value = centre.lat.toFixed(6);
+      lng.value = centre.lng.toFixed(6);
+      fromStreet = true;
+      status.textContent = box.getAttribute('data-near').replace('%(street)s', centre.name);
+    };
+    if (streetButton) {
+      streetButton.hidden = false;
+      streetButton.addEventListener('click', function () { useStreet(false); });
+      if (street) street.addEventListener('change', function () { if (fromStreet) useStreet(true); });
+    }
+    [lat, lng].forEach(function (el) { el.addEventListener('input', function () { fromStreet = false; status.textContent = ''; }); });
+    if (!navigator.geolocation || !button) return;  // no button that cannot work
+    button.hidden = false;
     box.hidden = false;
     button.addEventListener('click', function () {
       button.disabled = true;
@@ -268,6 +341,7 @@
         }
         lat.value = la.toFixed(6);
         lng.value = lo.toFixed(6);
+        fromStreet = false;
         say('geo_done', {m: Math.round(pos.coords.accuracy || 0)});
       }, function (err) {
         button.disabled = false;
@@ -410,6 +484,23 @@
     };
     setTimeout(poll, 2000);
   }
+
+  // ---- 已输入 n / 500 under a reason box (<textarea data-count-max>, macros.char_count): counted as the server
+  // counts (ends trimmed, a line break one character); over the limit it turns red and says by how much
+  $all('textarea[data-count-max]').forEach(function (box) {
+    var out = document.getElementById('count-' + box.id);
+    var max = parseInt(box.getAttribute('data-count-max'), 10);
+    if (!out || !max) return;
+    var update = function () {
+      var n = Array.from(box.value.trim()).length;
+      var over = n > max;
+      out.classList.toggle('over', over);
+      out.textContent = out.getAttribute(over ? 'data-over' : 'data-text')
+        .replace('%(n)s', n).replace('%(over)s', n - max);
+    };
+    box.addEventListener('input', update);
+    update();
+  });
 
   // ---- 导出 Excel: the 审核状态 choice only for the 审核列表
   var exportKind = document.getElementById('f-kind');

@@ -635,7 +635,13 @@
     if (!items.length) return null;
     return el('div', { 'class': 'diff ' + cls }, [el('h3', { text: title + ' (' + items.length + ')' }), el('ul', {}, items.map(function (i) {
       var li = el('li', {}, [el('a', { href: '#', text: i.name + ' · ' + i.id, onclick: function (e) { e.preventDefault(); focusElement(i.id); } }),
-        i.field_labels ? el('span', { 'class': 'muted', text: '：' + i.field_labels.join('、') }) : null]);
+        i.field_labels ? el('span', { 'class': 'muted', text: '：' + i.field_labels.join('、') }) : null,
+        // each changed field's old → new value (名称：社工站初审 → 社工站初审（含入户核查）)
+        i.changes && i.changes.length ? el('ul', { 'class': 'diff-values' }, i.changes.map(function (c) {
+          return el('li', {}, [el('span', { 'class': 'diff-field', text: c.label + '：' }),
+            el('del', { 'class': 'diff-old', text: c.old }), el('span', { 'aria-hidden': 'true', text: ' → ' }),
+            el('span', { 'class': 'sr-only', text: ' ' + T.changedTo + ' ' }), el('ins', { 'class': 'diff-new', text: c.new })]);
+        })) : null]);
       return li;
     }))]);
   }
