@@ -31,7 +31,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import ledger, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.validators import age_on, is_valid_id, is_valid_mobile, normalize_mobile
+from app.services.validators import age_on, is_valid_id, is_valid_mobile, normalize_mobile, reason_too_long
 
 BEIJING = ZoneInfo('Asia/Shanghai')
 MIN_AGE = 60
@@ -475,6 +475,8 @@ def review_item(user, item_id, decision, reason=None, batch=False) -> ShopItem:
         raise ValidationFailed({'decision': [_l('请选择通过或不通过')]})
     if decision == 'reject' and not reason:
         raise ValidationFailed({'reason': [_l('不通过时必须填写原因')]})
+    if reason_too_long(reason):  # refused, never cut: the bureau that registered the resource reads all of it
+        raise ValidationFailed({'reason': [reason_too_long(reason)]})
     with transaction():
         item = lock_item(item.id)
         if item.status != 'pending':
@@ -514,6 +516,8 @@ def batch_review(user, item_ids, decision, reason=None) -> list[dict]:
         errors['decision'] = [_l('请选择通过或不通过')]
     elif decision == 'reject' and not reason:
         errors['reason'] = [_l('批量不通过时必须填写意见')]
+    if reason_too_long(reason):
+        errors['reason'] = [reason_too_long(reason)]
     if errors:
         raise ValidationFailed(errors)
     results = []

@@ -34,7 +34,7 @@ from app.services.jurisdiction import (
     seen_task_clause,
 )
 from app.services.step_names import step_name
-from app.services.validators import clean_text, normalize_id
+from app.services.validators import normalize_id, reason_too_long
 
 _FULL_ID = re.compile(r'[0-9]{17}[0-9X]')
 
@@ -213,15 +213,12 @@ def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]
     return results
 
 
-BATCH_REASON_MAX = 500  # the reason's maxLength in forms/review.json and v_order_review.json
-
-
 def _check_batch_reason(reason) -> None:
-    """ValidationFailed when a batch's reason is longer than a review's form takes (counted as the form counts)."""
-    n = len(clean_text(reason, multiline=True)) if isinstance(reason, str) else 0
-    if n > BATCH_REASON_MAX:
-        raise ValidationFailed({'reason': [_l('意见不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交',
-                                              max=BATCH_REASON_MAX, n=n)]})
+    """ValidationFailed when a batch's reason is longer than a review's form takes (the maxLength of
+    forms/review.json and v_order_review.json, counted as the form counts)."""
+    message = reason_too_long(reason)
+    if message:
+        raise ValidationFailed({'reason': [message]})
 
 
 def _batch_data(task_id, decision, data) -> dict:

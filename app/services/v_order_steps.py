@@ -21,6 +21,7 @@ from app.services.v_orders import (
     status_label,
     visible_order,
 )
+from app.services.validators import reason_too_long
 from workflows import service_tasks
 
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
@@ -304,6 +305,8 @@ def close_order(user, order_id: int, action: str, reason: str) -> VOrder:
     """取消 before anyone is approved, 中止 while in progress; ends the instance and records who and why."""
     if not (reason or '').strip():
         raise ValidationFailed({'reason': [_l('请填写原因')]})
+    if reason_too_long(reason):  # refused, never cut: the publisher and the volunteers read all of it
+        raise ValidationFailed({'reason': [reason_too_long(reason)]})
     with transaction():
         order = db.session.get(VOrder, order_id)
         if order is None or not may_manage(user, order):
@@ -364,8 +367,8 @@ def take_back(user, order_id: int, reason) -> int | None:
     reason = reason.strip() if isinstance(reason, str) else ''
     if not reason:
         raise ValidationFailed({'reason': [_l('请填写收回原因')]})
-    if len(reason) > 500:
-        raise ValidationFailed({'reason': [_l('收回原因不能超过 %(n)s 个字', n=500)]})
+    if reason_too_long(reason):
+        raise ValidationFailed({'reason': [reason_too_long(reason)]})
     with transaction():
         order = visible_order(user, order_id)  # NotFound for those who may not see it
         membership = station_membership(user, order)

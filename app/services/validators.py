@@ -131,3 +131,15 @@ def typed_day(raw, field: str, errors: dict) -> date | None:
         else:
             errors[field] = [_l('日期格式不正确，应为 年-月-日，例如 2026-11-30')]
         return None
+
+
+REASON_MAX = 500  # a reviewer's reason: the maxLength of forms/review.json, a batch's and a resource review's
+
+
+def reason_too_long(reason, max_len: int = REASON_MAX):
+    """The message for a reviewer's reason longer than `max_len` (counted as it is kept), else None: a longer reason
+    is refused, never cut, so the submitter reads all of it."""
+    n = len(clean_text(reason, multiline=True)) if isinstance(reason, str) else 0
+    if n <= max_len:
+        return None
+    return _l('意见不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交', max=max_len, n=n)

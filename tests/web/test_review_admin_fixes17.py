@@ -200,3 +200,10 @@ def test_the_version_diff_says_what_each_changed_field_was_and_is(api, login):
     # the same on the editor's own endpoint (its 版本 tab → 比较)
     page_diff = login('admin').get(f'/admin/api/processes/{KEY}/diff?a=1&b=2')
     assert page_diff.status_code == 200 and page_diff.get_json()['changed'] == diff['changed']
+
+
+def test_the_api_history_marks_a_resubmission(api):
+    inst_id, _task = _resubmitted_entry(api)
+    history = api('vol_zhang').get(f'/instances/{inst_id}').get_json()['history']
+    assert [(h['decision'], h['resubmitted']) for h in history] == [
+        ('submit', False), ('reject', False), ('submit', True)]

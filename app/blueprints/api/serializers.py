@@ -17,7 +17,8 @@ def task_item(t) -> dict:
 
 def history_item(h) -> dict:
     return {'task': h['task'], 'subject': h['subject'], 'lane': h['lane'], 'actor': h['actor'], 'org_unit': h['org_unit'],
-            'decision': h['decision'], 'reason': h['reason'], 'at': iso(h['at'])}
+            'decision': h['decision'], 'reason': h['reason'], 'at': iso(h['at']),
+            'resubmitted': bool(h.get('resubmitted'))}  # a submitter's step sent again after a rejection (重新提交)
 
 
 def instance_view(instance, open_tasks, history) -> dict:

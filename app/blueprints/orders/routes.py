@@ -104,8 +104,9 @@ def detail(order_id):
     return _detail_page(v_orders.visible_order(current_user, order_id))
 
 
-def _detail_page(order, take_back_errors=None, typed=None, status=200):
-    """The order page; a refused 收回派单 shows its message under the reason, which keeps what was typed."""
+def _detail_page(order, take_back_errors=None, typed=None, status=200, close_errors=None):
+    """The order page; a refused 收回派单 (or 取消 / 中止) shows its message under its reason, which keeps what was
+    typed."""
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
                            facts=v_orders.order_page_facts(order),
                            history=tasks.instance_history(order.instance_id),
@@ -113,6 +114,7 @@ def _detail_page(order, take_back_errors=None, typed=None, status=200):
                            can_manage=v_order_steps.may_manage(current_user, order),
                            can_take_back=v_order_steps.may_take_back(current_user, order),
                            take_back_errors=take_back_errors or {}, typed=typed or {},
+                           close_errors=close_errors or {},
                            certify_due=v_orders.certify_due_at(order)), status
 
 
@@ -138,11 +140,14 @@ def take_back(order_id):
 
 @bp.post('/orders/<int:order_id>/<any(cancel, abort):action>')
 def close(order_id, action):
+    reason = request.form.get('reason', '')
     try:
-        v_order_steps.close_order(current_user, order_id, action, request.form.get('reason', ''))
+        v_order_steps.close_order(current_user, order_id, action, reason)
         flash(_('订单已取消') if action == 'cancel' else _('订单已中止'), 'success')
-    except ValidationFailed as exc:
-        flash(next(iter(exc.errors.values()))[0], 'error')
+    except ValidationFailed as exc:  # the reason missing or too long: the page again, with what was typed
+        g.page_url = url_for('orders.detail', order_id=order_id)
+        return _detail_page(v_orders.visible_order(current_user, order_id), typed={'close_reason': reason},
+                            status=exc.status, close_errors=exc.errors)
     except ServiceError as exc:
         flash(str(exc.message), 'error')
     return redirect(url_for('orders.detail', order_id=order_id))
