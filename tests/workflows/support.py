@@ -18,3 +18,34 @@ def operators(handlers: dict):
                 service_tasks.unregister(name)
             else:
                 service_tasks.register(name)(fn)
+
+
+CACHE_KEY = 'engine-test'  # the spec cache keys by (key, hash of the spec JSON): one key serves every diagram
+
+
+def compiled_spec(path, key: str, roles: set, forms: set) -> str:
+    """A shipped diagram's spec JSON, compiled afresh (and the spec cache emptied, so no test sees another's)."""
+    from workflows import compile_diagram
+    from workflows.runner import SPEC_CACHE
+    SPEC_CACHE.clear()
+    return compile_diagram(path.read_bytes(), key, roles=roles, forms=forms).spec_json
+
+
+def reload(run, spec: str):
+    """The instance after a round trip through its saved state, as every request of the app loads it."""
+    from workflows import InstanceRun
+    return InstanceRun.load(spec, run.dump(), cache_key=CACHE_KEY)
+
+
+def started(spec: str, data: dict):
+    """A new instance with `data`, run to its first wait and reloaded from its saved state."""
+    from workflows import InstanceRun
+    return reload(InstanceRun.start(spec, dict(data), cache_key=CACHE_KEY), spec)
+
+
+def step(run, spec: str, bpmn_id: str, data: dict):
+    """Complete the single READY task (which must be `bpmn_id`) and reload from the saved state."""
+    ready = run.ready_tasks()
+    assert [t.bpmn_id for t in ready] == [bpmn_id]
+    run.complete(ready[0].guid, data)
+    return reload(run, spec)

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.support import operators
-from workflows import InstanceRun, compile_diagram, lint, scope_codes
-from workflows.runner import SPEC_CACHE
+from tests.workflows.support import compiled_spec, operators, started, step
+from workflows import lint, scope_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / 'bpmn' / 'activity_publish.bpmn'
@@ -43,23 +42,11 @@ def stub():
 
 @pytest.fixture
 def spec(stub):
-    SPEC_CACHE.clear()
-    return compile_diagram(DIAGRAM.read_bytes(), KEY, roles=ROLES, forms=FORMS).spec_json
-
-
-def reload(run, spec):
-    return InstanceRun.load(spec, run.dump(), cache_key='ap')
+    return compiled_spec(DIAGRAM, KEY, ROLES, FORMS)
 
 
 def start(spec):
-    return reload(InstanceRun.start(spec, dict(START), cache_key='ap'), spec)
-
-
-def step(run, spec, bpmn_id, data):
-    ready = run.ready_tasks()
-    assert [t.bpmn_id for t in ready] == [bpmn_id]
-    run.complete(ready[0].guid, data)
-    return reload(run, spec)
+    return started(spec, START)
 
 
 def submit(run, spec, revision, tags=()):

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.support import operators
-from workflows import InstanceRun, compile_diagram, lint, scope_codes
-from workflows.runner import SPEC_CACHE
+from tests.workflows.support import compiled_spec, operators, started, step
+from workflows import lint, scope_codes
 
 ROOT = Path(__file__).resolve().parents[2]
 DIAGRAM = ROOT / 'bpmn' / 'activity_signup.bpmn'
@@ -31,23 +30,11 @@ def calls():
 
 @pytest.fixture
 def spec(calls):
-    SPEC_CACHE.clear()
-    return compile_diagram(DIAGRAM.read_bytes(), KEY, roles=ROLES, forms=FORMS).spec_json
-
-
-def reload(run, spec):
-    return InstanceRun.load(spec, run.dump(), cache_key='as')
-
-
-def step(run, spec, bpmn_id, data):
-    ready = run.ready_tasks()
-    assert [t.bpmn_id for t in ready] == [bpmn_id]
-    run.complete(ready[0].guid, data)
-    return reload(run, spec)
+    return compiled_spec(DIAGRAM, KEY, ROLES, FORMS)
 
 
 def submitted(spec, kind, unit):
-    run = reload(InstanceRun.start(spec, {'instance_id': 1}, cache_key='as'), spec)
+    run = started(spec, {'instance_id': 1})
     return step(run, spec, 'submit', {'activity_id': 7, 'signup_id': 3, 'publisher_kind': kind,
                                       'publisher_unit': unit, 'team_scope': [unit], 'station_scope': [unit]})
 

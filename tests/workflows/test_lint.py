@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.workflows.bpmn_samples import SCRIPT_TASK, SERVICE_TASK, TIMER_BOUNDARY, diagram
-from workflows import DeploymentError, compile_diagram, lint, service_tasks
+from tests.workflows.bpmn_samples import HEAD, SCRIPT_TASK, SERVICE_TASK, TIMER_BOUNDARY, diagram
+from workflows import DeploymentError, InstanceRun, compile_diagram, lint, service_tasks
 
 ROLES = {"submitter", "station_admin", "street_admin"}
 FORMS = {"f.json"}
@@ -224,7 +224,6 @@ def _parallel_send_and_wait(kind: str, sent: bool = True) -> bytes:
     ref = 'messageEventDefinition id="d{n}" messageRef="m1"' if kind == "message" \
         else 'signalEventDefinition id="d{n}" signalRef="s1"'
     sender = f'<bpmn:{ref.format(n=2)}/>' if sent else ""
-    from tests.workflows.bpmn_samples import HEAD
     return (HEAD + f"""  <bpmn:process id="p" name="S" isExecutable="true">
     <bpmn:startEvent id="start"/>
     <bpmn:parallelGateway id="fork"/>
@@ -243,7 +242,6 @@ def _parallel_send_and_wait(kind: str, sent: bool = True) -> bytes:
 
 @pytest.mark.parametrize("kind", ["message", "signal"])
 def test_a_wait_for_what_the_diagram_itself_sends_passes_and_finishes(kind):
-    from workflows import InstanceRun
     xml = _parallel_send_and_wait(kind)
     assert lint(xml, "p", roles=ROLES, forms=FORMS, known_vars=set()) == []
     run = InstanceRun.start(compile_diagram(xml, "p", roles=ROLES, forms=FORMS, known_vars=set()).spec_json, {})
