@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Activity, ActivitySignup, AuditLog, Decision, HumanTask
 from app.models.activity_signup import ACTIVE_STATUSES
 from app.models.base import utcnow
-from app.services import messages, row_id, tasks, transaction
+from app.services import in_chinese, messages, row_id, tasks, transaction
 from app.services.activities import beijing
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.hooks import CaseVariable, ProcessHooks, register
@@ -27,7 +27,8 @@ FORM_KEY = 'activity_signup.json'
 VIEW_KEY = 'activity_signup_view.json'
 # the kind of the publishing unit -> the role whose admins review its sign-ups (the diagram's lanes)
 REVIEW_ROLES = {'team': 'team_admin', 'station': 'station_admin'}
-STATUS_LABELS = {'pending': _l('待审核'), 'approved': _l('已录取'), 'rejected': _l('未通过'), 'cancelled': _l('已取消')}
+STATUS_LABELS = {'pending': _l('待审核'), 'approved': _l('已录取'), 'rejected': _l('未通过'), 'cancelled': _l('已取消'),
+                 'expired': _l('已过期')}
 CANCEL_TITLE = '志愿者取消报名'
 
 
@@ -84,6 +85,7 @@ class SignupHooks(ProcessHooks):
         'signup_id': CaseVariable(_l('报名记录的编号')),
         'publisher_kind': CaseVariable(_l('发布单位的类型（team：团队，station：社工站）')),
         'publisher_unit': CaseVariable(_l('发布单位的编码')),
+        'expire_at': CaseVariable(_l('活动的开始时间（到时仍未审核的报名自动结束）')),
     }
     unkept_forms = frozenset({FORM_KEY})
 
@@ -130,7 +132,7 @@ def _start(user, instance, clean) -> dict:
     instance.business_key = f'signup:{signup.id}'
     unit = act.team
     return {'activity_id': act.id, 'signup_id': signup.id, 'publisher_kind': unit.kind, 'publisher_unit': unit.code,
-            'team_scope': [unit.code], 'station_scope': [unit.code]}
+            'team_scope': [unit.code], 'station_scope': [unit.code], 'expire_at': act.start_at.isoformat()}
 
 
 def _check_approvable(signup: ActivitySignup | None) -> None:
@@ -205,6 +207,27 @@ def _reject(data, params):
     signup.status, signup.decided_at, signup.reason = 'rejected', utcnow(), data.get('reason')
     signup.instance.outcome = 'rejected'
     return {'status': 'rejected'}
+
+
+@service_tasks.register('signup.expire')
+def _expire(data, params):
+    """The activity started while the sign-up still waited for review: it ends unreviewed (a place can no longer be
+    given), the history says so and the volunteer is told."""
+    signup = _signup(data)
+    if signup.status != 'pending':
+        return {'status': signup.status}
+    signup.status, signup.decided_at = 'expired', utcnow()
+    instance = signup.instance
+    instance.outcome = 'expired'
+    why = in_chinese(_l('活动开始时仍未审核，报名自动结束'))
+    # a history row's reason is kept in Chinese, like every system row's (gifts: 广志协审核（逾期）)
+    db.session.add(Decision(instance_id=instance.id, bpmn_id='expire', task_title='报名审核（逾期）',
+                            lane=None, role='system', decision='auto', reason=why,
+                            version=instance.version.version, data_json=json.dumps({'signup_id': signup.id}),
+                            at=utcnow()))
+    messages.send([signup.volunteer_id], kind='decision', link=f'/activities/{signup.activity_id}',
+                  title=_l('您报名的活动「%(title)s」已开始，报名未获审核，已自动结束', title=signup.activity.title))
+    return {'status': 'expired'}
 
 
 # ---- use cases -------------------------------------------------------------------------------------

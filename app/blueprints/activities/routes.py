@@ -20,6 +20,13 @@ def signup_status(status):
     return str(activity_signups.STATUS_LABELS.get(status, status))
 
 
+@bp.app_template_global()
+def signup_badge(status) -> str:
+    """The badge colour of a sign-up's status: approved green, ended without a place red, waiting amber."""
+    return {'approved': 'approved', 'rejected': 'rejected', 'cancelled': 'rejected', 'expired': 'rejected'}.get(
+        status, 'pending')
+
+
 FIELDS = ('title', 'service_field', 'street', 'place', 'start_at', 'end_at', 'recruit_count', 'description')
 
 
