@@ -250,3 +250,14 @@ def test_volunteer_cancels_from_the_phone_page(api, login):
     page = resp.get_data(as_text=True)
     assert '已取消报名' in page and '已取消' in page
     assert login('vol_wang').get(f'/activities/signups/{signup.id}/cancel').status_code == 404
+
+
+def test_api_sign_up_refuses_a_malformed_body_and_stores_nothing(api):
+    activity_id = publish(api)
+    before = counts()
+    li = api('vol_li')
+    resp = li.post(f'/activities/{activity_id}/signups', json={'phone': 13800001111})  # a number, not text
+    assert resp.status_code == 422 and resp.get_json()['errors'] == {'phone': ['应为文字']}
+    resp = li.post(f'/activities/{activity_id}/signups', json=['13800001111'])
+    assert resp.status_code == 422 and '_body' in resp.get_json()['errors']
+    assert counts() == before

@@ -101,6 +101,11 @@ class ReasonRequest(_Loose):
     reason = _text(load_default='', allow_none=True)
 
 
+class SignupRequest(_Loose):
+    phone = _text(load_default=None, allow_none=True)  # the account's phone when absent
+    note = _text(load_default=None, allow_none=True)
+
+
 class WordsRequest(_Loose):
     word = _text(load_default=None, allow_none=True)
     words = fields.List(_text(), load_default=None, allow_none=True, error_messages={'invalid': _l('应为文字列表')})
