@@ -17,9 +17,10 @@ from app.models.activity_signup import ACTIVE_STATUSES
 from app.models.base import utcnow
 from app.services import in_chinese, messages, row_id, tasks, transaction
 from app.services.activities import beijing
-from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import load_run, lock_instance, save_run
+from app.services.validators import clean_text, reason_too_long
 from workflows import service_tasks
 
 PROCESS_KEY = 'activity_signup'
@@ -27,6 +28,7 @@ FORM_KEY = 'activity_signup.json'
 VIEW_KEY = 'activity_signup_view.json'
 # the kind of the publishing unit -> the role whose admins review its sign-ups (the diagram's lanes)
 REVIEW_ROLES = {'team': 'team_admin', 'station': 'station_admin'}
+CANCEL_REASON_MAX = 200  # activity_signup.cancel_reason
 STATUS_LABELS = {'pending': _l('待审核'), 'approved': _l('已录取'), 'rejected': _l('未通过'), 'cancelled': _l('已取消'),
                  'expired': _l('已过期')}
 CANCEL_TITLE = '志愿者取消报名'
@@ -39,6 +41,15 @@ def is_volunteer(user) -> bool:
 def approved_count(activity_id) -> int:
     return db.session.scalar(select(func.count()).select_from(ActivitySignup).where(
         ActivitySignup.activity_id == activity_id, ActivitySignup.status == 'approved')) or 0
+
+
+def approved_counts(activity_ids) -> dict[int, int]:
+    """{activity id: approved sign-ups} for a page of activities (one query; an activity without any is absent)."""
+    if not activity_ids:
+        return {}
+    return dict(db.session.execute(select(ActivitySignup.activity_id, func.count()).where(
+        ActivitySignup.activity_id.in_(list(activity_ids)), ActivitySignup.status == 'approved')
+        .group_by(ActivitySignup.activity_id)).all())
 
 
 def _lock_activity(activity_id) -> Activity | None:
@@ -318,7 +329,10 @@ def cancel(user, signup_id, reason=None) -> ActivitySignup:
     """取消报名: the volunteer's own pending or approved sign-up, before the activity starts. Ends the review if it is
     still open, frees the place, writes the case's history and the audit log, and tells the publishing unit when an
     approved place was freed."""
-    reason = (reason or '').strip()[:200] or None
+    message = reason_too_long(reason, CANCEL_REASON_MAX)
+    if message:  # refused, never cut
+        raise ValidationFailed({'reason': [message]})
+    reason = clean_text(reason or '', multiline=True) or None
     with transaction():
         signup = visible_signup(user, signup_id)
         instance = lock_instance(signup.instance_id)

@@ -198,7 +198,7 @@ def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]
     before anything is decided: every item would fail on it, and nothing is ever cut short."""
     _check_batch_reason(reason)
     results = []
-    for task_id in list(dict.fromkeys(task_ids or []))[:200]:
+    for task_id in _first_come_first(list(dict.fromkeys(task_ids or []))[:200]):
         try:
             # the completed task is still in the session inside the transaction: named without another query
             named = complete_task(user, task_id, decision=decision, reason=reason, reviews_only=True,
@@ -211,6 +211,18 @@ def batch_decide(user, task_ids, decision, reason=None, data=None) -> list[dict]
             results.append({'task_id': task_id, 'ok': False, 'error': _failure_text(exc, task), 'code': exc.code,
                             'done': None, **_named(task)})
     return results
+
+
+def _first_come_first(task_ids: list) -> list:
+    """A batch decides the oldest tasks first, whatever order they were ticked or listed in (the inbox lists the
+    newest first): where places run out (an activity's last places), those who asked first get them. Ids that are
+    no task keep their place at the end, to be reported as such."""
+    ids = [row_id(t) for t in task_ids]
+    known = [i for i in ids if i is not None]
+    order = {tid: n for n, tid in enumerate(db.session.scalars(
+        select(HumanTask.id).where(HumanTask.id.in_(known)).order_by(HumanTask.created_at, HumanTask.id)))} \
+        if known else {}
+    return sorted(task_ids, key=lambda t: order.get(row_id(t), len(order)))
 
 
 def _check_batch_reason(reason) -> None:

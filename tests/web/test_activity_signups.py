@@ -261,3 +261,43 @@ def test_api_sign_up_refuses_a_malformed_body_and_stores_nothing(api):
     resp = li.post(f'/activities/{activity_id}/signups', json=['13800001111'])
     assert resp.status_code == 422 and '_body' in resp.get_json()['errors']
     assert counts() == before
+
+
+def test_a_batch_gives_the_last_places_to_those_who_signed_up_first(api, login):
+    act = publish(api, recruit_count=1)
+    for name in ('vol_li', 'vol_wang', 'vol_zhang'):
+        assert sign_up(api(name), act).status_code == 201
+    team = api('team_a')
+    listed = [t['id'] for t in signup_tasks(team)]  # the inbox lists the newest first
+    results = team.post('/tasks/batch', json={'task_ids': listed, 'decision': 'approve'}).get_json()['results']
+    assert [r['ok'] for r in results] == [True, False, False]
+    rows = {r['volunteer']: r['status'] for r in api('team_a').get(f'/activities/{act}/signups').get_json()['items']}
+    assert rows == {'vol_li': 'approved', 'vol_wang': 'pending', 'vol_zhang': 'pending'}
+    # the web batch decides in the same order
+    page = login('team_a')
+    html = page.get('/activities').get_data(as_text=True)
+    assert '名额已满' in html and '已录取 1 / 招募 1' in html
+
+
+def test_the_sign_up_list_page_is_the_publishing_units_and_the_form_knows_a_sign_up(api, login):
+    act = publish(api)
+    assert sign_up(api('vol_li'), act).status_code == 201
+    assert login('team_a').get(f'/activities/{act}/signups').status_code == 200
+    for other in ('team_vet', 'station_shipai', 'vol_li', 'vol_zhang'):
+        assert login(other).get(f'/activities/{act}/signups').status_code == 404, other
+    li = login('vol_li')
+    resp = li.get(f'/activities/{act}/signup')  # already signed up: the activity's page says where it stands
+    assert resp.status_code == 302 and resp.headers['Location'].endswith(f'/activities/{act}')
+    assert '您已报名该活动（待审核），请勿重复报名' in li.get(resp.headers['Location']).get_data(as_text=True)
+
+
+def test_a_too_long_cancel_reason_is_kept_and_refused(api, login):
+    act = publish(api)
+    signup = sign_up(api('vol_li'), act).get_json()['signup']
+    long_reason = '临时有事，' * 41  # 205 characters
+    resp = login('vol_li').post(f'/activities/signups/{signup["id"]}/cancel', data={'reason': long_reason})
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert long_reason in html and '意见不能超过 200 个字（现有 205 个字），请删减后再提交' in html
+    db.session.expire_all()
+    assert db.session.get(ActivitySignup, signup['id']).status == 'pending'

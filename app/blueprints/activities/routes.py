@@ -1,9 +1,10 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.activities import bp
 from app.blueprints.web import page_arg
+from app.models.activity_signup import ACTIVE_STATUSES
 from app.services import activities, activity_signups, forms, sensitive_words, unit_lists
 from app.services.errors import ServiceError, ValidationFailed
 
@@ -46,7 +47,8 @@ def _form(values, errors, action, title, status=200, rejection=None):
 @bp.get('/activities')
 def index():
     rows, total = activities.published(request.args.get('q'), page_arg())
-    return render_template('activities/index.html', rows=rows, total=total, page=page_arg(), q=request.args.get('q', ''))
+    return render_template('activities/index.html', rows=rows, total=total, page=page_arg(), q=request.args.get('q', ''),
+                           approved=activity_signups.approved_counts([a.id for a in rows]))
 
 
 @bp.get('/activities/<int:activity_id>')
@@ -68,6 +70,10 @@ def _signup_form(act, values, errors, status=200, refusal=None):
 def signup(activity_id):
     act = activities.public_detail(activity_id)
     if request.method == 'GET':
+        mine = activity_signups.signup_state(current_user, act)['mine']
+        if mine is not None and mine.status in ACTIVE_STATUSES:  # already signed up: the page shows where it stands
+            flash(_('您已报名该活动（%(status)s），请勿重复报名', status=signup_status(mine.status)), 'info')
+            return redirect(url_for('activities.detail', activity_id=act.id))
         return _signup_form(act, {'phone': current_user.phone or ''}, {})
     values = {'phone': request.form.get('phone', ''), 'note': request.form.get('note', '')}
     try:
@@ -95,6 +101,9 @@ def cancel_signup(signup_id):
         return render_template('activities/cancel_signup.html', row=row)
     try:
         activity_signups.cancel(current_user, signup_id, request.form.get('reason'))
+    except ValidationFailed as exc:  # the reason too long: the page again, with what was typed
+        return render_template('activities/cancel_signup.html', row=row, errors=exc.errors,
+                               reason=request.form.get('reason', '')), exc.status
     except ServiceError as exc:
         if exc.status == 404:
             raise
@@ -107,8 +116,10 @@ def cancel_signup(signup_id):
 @bp.get('/activities/<int:activity_id>/signups')
 @login_required
 def signups(activity_id):
-    return render_template('activities/signups.html', **activity_signups.for_activity(current_user, activity_id),
-                           labels=activity_signups.STATUS_LABELS)
+    view = activity_signups.for_activity(current_user, activity_id)
+    if not view['manages']:  # the list is the publishing unit's; a volunteer has 我的报名
+        abort(404)
+    return render_template('activities/signups.html', **view, labels=activity_signups.STATUS_LABELS)
 
 
 @bp.get('/activities/mine')
