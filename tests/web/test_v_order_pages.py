@@ -37,7 +37,8 @@ def test_publish_accept_and_cancel_through_pages(api, login):
     assert '助洁' not in li.get('/m/orders/open').get_data(as_text=True)
     assert '我发布的订单' in page.get('/m/orders').get_data(as_text=True)
     order_url = resp.headers['Location']
-    assert page.post(order_url + '/cancel', data={'reason': ''}).status_code == 302
+    refused = page.post(order_url + '/cancel', data={'reason': ''})  # said at the reason box, the page kept
+    assert refused.status_code == 422 and '请填写原因' in refused.get_data(as_text=True)
     assert '待审核' in page.get(order_url).get_data(as_text=True) or '待接单' in page.get(order_url).get_data(as_text=True)
 
 
