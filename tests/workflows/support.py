@@ -49,3 +49,27 @@ def step(run, spec: str, bpmn_id: str, data: dict):
     assert [t.bpmn_id for t in ready] == [bpmn_id]
     run.complete(ready[0].guid, data)
     return reload(run, spec)
+
+
+@contextmanager
+def recording(names):
+    """Register each operator in `names` as a stub that records (name, a copy of the task data) and returns
+    {'ok': True}; yields the list of what ran, in order."""
+    seen: list[tuple[str, dict]] = []
+
+    def stub(name):
+        def run(data, params):
+            seen.append((name, dict(data)))
+            return {'ok': True}
+        return run
+    with operators({n: stub(n) for n in names}):
+        yield seen
+
+
+def assert_shipped_diagram_clean(path, key: str, roles: set, forms: set, min_shapes: int) -> None:
+    """A shipped diagram lints clean, is drawn (at least `min_shapes` shapes) and has no script task."""
+    from workflows import lint
+    xml = path.read_bytes()
+    assert lint(xml, key, roles=roles, forms=forms) == []
+    assert b'<bpmndi:BPMNDiagram' in xml and xml.count(b'<bpmndi:BPMNShape') >= min_shapes
+    assert b'scriptTask' not in xml
