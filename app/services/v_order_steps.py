@@ -208,9 +208,10 @@ def _award(data, params):
     approved = [v for v in order.volunteers if v.status == 'approved']
     reason = _l('V订单「%(title)s」服务时数认证：%(h)s 小时', title=order.title, h=hours)  # stored in both languages
     paid = award_history(order)
-    first, no_points = [], []
+    first, no_points, corrected = [], [], []
     for v in approved:
-        told = v.hours == hours  # a repeated run with the same hours (an operator reset) tells nobody again
+        before = v.hours
+        told = before == hours  # a repeated run with the same hours (an operator reset) tells nobody again
         v.hours, v.points_awarded = hours, points
         entries = paid.get(v.user_id, [])
         if not entries:
@@ -219,7 +220,9 @@ def _award(data, params):
             elif not told:
                 no_points.append(v.user_id)
             continue
-        _settle(order, v, points, entries, reason)
+        change = _settle(order, v, points, entries, reason)
+        if not told or change:
+            corrected.append((v.user_id, before, change))
     if first:
         ledger.award_many(first, reason=reason, business_ref=f'v_order:{order.id}')
         # a repeated run pays nothing and sends nothing
@@ -230,6 +233,7 @@ def _award(data, params):
     messages.send(no_points, kind='info', link=f'/orders/{order.id}',
                   title=_l('服务时数已记录：V订单「%(title)s」%(hours)s 小时。积分按整小时发放（每满 1 小时 1 分），'
                            '本次不足 1 小时，积分为 0', title=order.title, hours=f'{hours:g}'))
+    _tell_corrections(order, hours, corrected)
     _finish(order, 'done')
     return {'awarded': points, 'volunteers': len(approved)}
 
@@ -260,21 +264,41 @@ def _amount(entry: LedgerEntry) -> int:
     return max(p.amount for p in entry.postings)
 
 
-def _settle(order, v, points, entries, reason) -> None:
-    """Make the points this order paid to `v` equal `points` with new entries only (never edits one)."""
+def _tell_corrections(order, hours, corrected) -> None:
+    """A corrected certification tells each volunteer the new hours, the old ones and what it did to the points
+    (added, taken back, or nothing when both round to the same whole hours)."""
+    from app.services import messages
+    for user_id, before, change in corrected:
+        was = f'{before:g}' if before is not None else '—'
+        if change > 0:
+            title = _l('V订单「%(title)s」服务时数已更正为 %(hours)s 小时（原 %(was)s 小时），补发积分 +%(n)s 分',
+                       title=order.title, hours=f'{hours:g}', was=was, n=change)
+        elif change < 0:
+            title = _l('V订单「%(title)s」服务时数已更正为 %(hours)s 小时（原 %(was)s 小时），扣回积分 %(n)s 分',
+                       title=order.title, hours=f'{hours:g}', was=was, n=-change)
+        else:
+            title = _l('V订单「%(title)s」服务时数已更正为 %(hours)s 小时（原 %(was)s 小时），积分不变',
+                       title=order.title, hours=f'{hours:g}', was=was)
+        messages.send([user_id], kind='info', link='/m/points' if change else f'/orders/{order.id}', title=title)
+
+
+def _settle(order, v, points, entries, reason) -> int:
+    """Make the points this order paid to `v` equal `points` with new entries only (never edits one); returns
+    the change (points added, or taken back as a negative number)."""
     active = [e for e, was_reversed in entries if not was_reversed]
     paid = sum(_amount(e) for e in active)
     if paid == points:
-        return
+        return 0
     if points > paid:
         ledger.award(v.user, points - paid, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
                      business_ref=f'v_order:{order.id}')
-        return
+        return points - paid
     for e in active:
         ledger.reverse(e.id, reason=_l('V订单「%(title)s」时数认证更正', title=order.title))
     if points > 0:
         ledger.award(v.user, points, key=award_key(order.id, v.user_id, len(entries) + 1), reason=reason,
                      business_ref=f'v_order:{order.id}')
+    return points - paid
 
 
 def check_correction(order, hours: float) -> None:

@@ -66,3 +66,30 @@ def test_a_correction_that_would_take_back_spent_points_is_refused(api):
     assert award_amounts() == before
     assert api('vol_li').get('/me/points').get_json()['balance'] == 1
     assert open_task(api('gzva'), inst['id'])['title'] == '广志协认证审核', 'the review stays open'
+
+
+def messages_of(api_client):
+    return [m['title'] for m in api_client.get('/messages').get_json()['items']]
+
+
+def test_each_correction_tells_the_volunteer_the_new_hours_and_what_happened_to_the_points(api):
+    inst = certified(api, 3)
+    vol_li = api('vol_li')
+    before = messages_of(vol_li)
+
+    assert recertify(api, inst, 0.5).status_code == 200  # down to under 1 hour: the 3 points are taken back
+    told = [t for t in messages_of(vol_li) if t not in before]
+    assert len(told) == 1, told
+    assert '服务时数已更正为 0.5 小时（原 3 小时），扣回积分 3 分' in told[0]
+    assert vol_li.get('/me/points').get_json()['balance'] == 0
+
+    seen = messages_of(vol_li)
+    assert recertify(api, inst, 2.5).status_code == 200  # up again: 2 points added
+    told = [t for t in messages_of(vol_li) if t not in seen]
+    assert any('服务时数已更正为 2.5 小时（原 0.5 小时），补发积分 +2 分' in t for t in told), told
+
+    seen = messages_of(vol_li)
+    assert recertify(api, inst, 2.9).status_code == 200  # same whole hours: the hours change, the points do not
+    told = [t for t in messages_of(vol_li) if t not in seen]
+    assert any('服务时数已更正为 2.9 小时（原 2.5 小时），积分不变' in t for t in told), told
+    assert vol_li.get('/me/points').get_json()['balance'] == 2

@@ -52,17 +52,28 @@
   var fitTimer = null;
   window.addEventListener('resize', function () { clearTimeout(fitTimer); fitTimer = setTimeout(fitHeader, 100); });
 
-  // ---- 认领 / 取消认领 reload the task page: what was already typed into its decision form comes back
+  // ---- what was typed survives leaving the page and coming back in this tab: 认领 / 取消认领 reload the task
+  // page (<form data-keeps=decision-form>), 登记本人信息 / 去录入服务对象 leave the V-order form
+  // (<a data-keeps=order-form>; an empty value names the form the element is in)
   var stashKey = 'typed:' + location.pathname;
-  $all('form[data-keeps]').forEach(function (claimForm) {
-    claimForm.addEventListener('submit', function () {
-      var target = document.getElementById(claimForm.getAttribute('data-keeps'));
-      if (!target) return;
+  var SKIP = {hidden: 1, file: 1, password: 1, submit: 1, button: 1};
+  $all('[data-keeps]').forEach(function (el) {
+    el.addEventListener(el.tagName === 'FORM' ? 'submit' : 'click', function () {
+      var id = el.getAttribute('data-keeps');
+      var target = id ? document.getElementById(id) : el.closest('form');
+      if (!target || !target.id) return;
       var typed = {};
-      $all('textarea, input[type=text], input[type=radio]:checked, select', target).forEach(function (el) {
-        if (el.name && el.value) typed[el.name] = el.value;
+      $all('textarea, select, input', target).forEach(function (f) {
+        if (!f.name || SKIP[f.type] || f.disabled) return;
+        if (f.type === 'checkbox' || f.type === 'radio') {
+          if (f.checked) (typed[f.name] = typed[f.name] || []).push(f.value);
+        } else if (f.value) {
+          typed[f.name] = f.value;
+        }
       });
-      try { sessionStorage.setItem(stashKey, JSON.stringify(typed)); } catch (err) { /* private mode: nothing kept */ }
+      try {
+        sessionStorage.setItem(stashKey, JSON.stringify({form: target.id, fields: typed}));
+      } catch (err) { /* private mode: nothing kept */ }
     });
   });
   var stashed = null;
@@ -70,11 +81,16 @@
     stashed = JSON.parse(sessionStorage.getItem(stashKey) || 'null');
     sessionStorage.removeItem(stashKey);
   } catch (err) { stashed = null; }
-  if (stashed) {
-    Object.keys(stashed).forEach(function (name) {
-      $all('#decision-form [name="' + name + '"]').forEach(function (el) {
-        if (el.type === 'radio') el.checked = el.value === stashed[name];
-        else if (el.type !== 'hidden' && el.type !== 'file' && !el.value) el.value = stashed[name];
+  var into = stashed && stashed.form ? document.getElementById(stashed.form) : null;
+  if (into && stashed.fields) {
+    Object.keys(stashed.fields).forEach(function (name) {
+      var value = stashed.fields[name];
+      $all('[name="' + name + '"]', into).forEach(function (f) {
+        if (f.type === 'checkbox' || f.type === 'radio') {
+          if (Array.isArray(value)) f.checked = value.indexOf(f.value) >= 0;
+        } else if (!SKIP[f.type] && typeof value === 'string' && (!f.value || f.tagName === 'SELECT')) {
+          f.value = value;
+        }
       });
     });
   }
