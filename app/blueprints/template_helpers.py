@@ -18,7 +18,8 @@ from jinja2 import Undefined
 from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
-from app.services import forms, in_chinese, messages, tasks, v_orders
+from app.services import forms, in_chinese, messages, org_cache, tasks, v_orders
+from app.services.audit_log import UNIT_KINDS
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
@@ -87,6 +88,14 @@ def paren(text, note=None) -> Markup:
     return Markup(gettext('%(text)s（%(note)s）')) % {'text': text, 'note': note}
 
 
+def unit_place(code) -> str:
+    """What a unit is and where, for a reader who does not know its code: 志愿服务团队 · 荔湾区 · 西村街."""
+    found = org_cache.unit(code)
+    if found is None:
+        return ''
+    return ' · '.join([str(UNIT_KINDS.get(found.kind, found.kind)), *org_cache.place_names(code)])
+
+
 def so_status(value):
     return str(STATUS_LABELS.get(value, value))
 
@@ -144,7 +153,7 @@ def install(app):
                                  case_status=lambda inst: status_label(inst, tasks.open_tasks(inst.id)), so_status=so_status,
                                  order_status=v_orders.status_label, approved_count=v_orders.approved_count,
                                  task_link=messages.task_link, url_after_post=url_after_post,
-                                 outcome_steps=outcome_steps)
+                                 outcome_steps=outcome_steps, unit_place=unit_place)
     app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject

@@ -40,6 +40,7 @@ class _Tree:
         self.units = sorted((Unit(*(getattr(r, c) for c in _COLUMNS), parent_name=names.get(r.parent_id, ''))
                              for r in rows), key=lambda u: (u.path, u.id))
         self.by_code = {u.code: u for u in self.units}
+        self.by_id = {u.id: u for u in self.units}
         roots = sorted((u for u in self.units if u.parent_id is None), key=lambda u: u.id)
         self.root = roots[0] if roots else None
         self.detached: dict[int, OrgUnit] = {}
@@ -90,6 +91,18 @@ def by_code(code) -> OrgUnit | None:
 def by_codes(codes) -> list[OrgUnit]:
     tree = _tree()
     return attached(dict.fromkeys(tree.by_code.get(str(c)) for c in codes))
+
+
+def place_names(code) -> list[str]:
+    """The names of the units a unit sits in, below the city, outermost first ([荔湾区, 西村街] for a team of
+    西村街); [] for an unknown code, a district or the city."""
+    tree = _tree()
+    u, names = tree.by_code.get(str(code)), []
+    while u is not None and u.parent_id is not None:
+        u = tree.by_id.get(u.parent_id)
+        if u is not None and u.parent_id is not None:
+            names.append(u.name)
+    return names[::-1]
 
 
 def root() -> OrgUnit | None:

@@ -167,3 +167,14 @@ def test_skip_step_still_refuses_a_unit_left_on_both_lists_by_older_data(api):
     with pytest.raises(RuntimeError, match='黑名单'):
         service_tasks.call('activity.skip_review', {'instance_id': inst['id'], 'team_unit': 'team_a'}, {})
     db.session.rollback()
+
+
+def test_listed_units_say_what_and_where_they_are_not_their_codes(login):
+    gzva = login('gzva')
+    html = gzva.post('/activities/admin/lists/black', data={'org_unit': 'xicun_station', 'reason': '多次虚报时长'},
+                     follow_redirects=True).get_data(as_text=True)
+    black = html[html.index('id="list-black"'):html.index('</section>', html.index('id="list-black"'))]
+    assert '西村街社工站' in black and '社工站 · 荔湾区 · 西村街' in black
+    assert 'xicun_station' not in black.replace('org_unit=xicun_station', '')  # only in the 移出 link
+    log = html[html.index('id="changes"'):]
+    assert '社工站 · 荔湾区 · 西村街' in log and '>xicun_station<' not in log
