@@ -121,10 +121,11 @@ def test_every_list_change_shows_in_the_change_log_with_who_and_what(login, api)
     log = html[html.index('id="changes"'):]
     rows = re.findall(r'<tr><td class="title-cell">.*?</tr>', log, re.S)
     text = [re.sub(r'<[^>]+>|\s+', ' ', r).split() for r in rows]
+    team = ['志愿服务团队', '·', '荔湾区', '·', '西村街']  # what and where the unit is, not its code
     assert [t[3:] for t in text] == [
-        ['加入黑名单', '西村街退役军人志愿服务队', 'team_vet', '原因：发布虚假信息'],
-        ['移出白名单', '西村街长者关爱志愿服务队', 'team_a'],
-        ['加入白名单', '西村街长者关爱志愿服务队', 'team_a'], ['删除敏感词', '传销'], ['添加敏感词', '传销'],
+        ['加入黑名单', '西村街退役军人志愿服务队', *team, '原因：发布虚假信息'],
+        ['移出白名单', '西村街长者关爱志愿服务队', *team],
+        ['加入白名单', '西村街长者关爱志愿服务队', *team], ['删除敏感词', '传销'], ['添加敏感词', '传销'],
         ['添加敏感词', '赌博']]
     assert all(t[2] == '广州市志愿者协会' for t in text)
     assert '共 6 条' in log
