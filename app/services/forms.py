@@ -28,6 +28,9 @@ from app.services.validators import (
 )
 
 _UNIT_SOURCES = {'streets': 'street', 'providers': 'provider'}
+# the street fields of a form first reviewed by the street's 社工站 (服务对象录入, 发布V订单): only a street whose station
+# exists may be chosen, else the case would wait where no reviewer sees it (its station scope names no unit)
+STATION_STREETS = 'station_streets'
 
 
 @lru_cache(maxsize=64)
@@ -95,11 +98,35 @@ def required_when(form: dict, name: str) -> str:
     return str(_l('（%(conditions)s时必填）', conditions=joined))
 
 
+def station_code(street_code: str) -> str:
+    """The code of a street's 社工站: '<street code>_station' (accounts refuses a station coded otherwise)."""
+    return f'{street_code}_station'
+
+
+def has_station(street) -> bool:
+    """Whether the street (an org_cache record) has its 社工站, as the org cache knows it (a station another process
+    created is seen within ORG_CACHE_SECONDS)."""
+    station = org_cache.unit(station_code(street.code))
+    return station is not None and station.kind == 'station' and station.parent_id == street.id
+
+
+def station_streets() -> list:
+    """The streets a form first reviewed by the street's 社工站 may name: those whose station exists, in tree order."""
+    return [u for u in org_cache.of_kind('street') if has_station(u)]
+
+
+def _unit_label(u) -> str:
+    """'荔湾区 · 西村街': a unit as a picker names it, with the unit it sits in."""
+    return f'{u.parent_name} · {u.name}'
+
+
 def option_list(prop: dict) -> list[tuple[str, str]]:
     """(value, label) pairs of an enum or a dynamic option source."""
     source = prop.get('x-options')
+    if source == STATION_STREETS:
+        return [(u.code, _unit_label(u)) for u in station_streets()]
     if source in _UNIT_SOURCES:
-        return [(u.code, f'{u.parent_name} · {u.name}') for u in org_cache.of_kind(_UNIT_SOURCES[source])]
+        return [(u.code, _unit_label(u)) for u in org_cache.of_kind(_UNIT_SOURCES[source])]
     if source == 'volunteers':
         rows = db.session.scalars(select(User).join(Membership).where(Membership.role == 'volunteer').order_by(User.id))
         return [(u.username, str(_l('%(text)s（%(note)s）', text=u.display_name, note=u.username))) for u in rows]
@@ -239,8 +266,20 @@ def _check_value(prop, value, errors):
         by_label = {lbl: v for v, lbl in options}
         if value in by_label:
             return by_label[value]
-        errors.append(_l('未知的街道代码') if prop.get('x-options') == 'streets' else _l('请选择有效的选项'))
+        errors.append(_street_refusal(prop.get('x-options'), value) or _l('请选择有效的选项'))
     return value
+
+
+def _street_refusal(source, value):
+    """Why a street field refuses a value (None for other fields): a street without its 社工站 where the form's first
+    review is that station's (it exists, so 未知 would mislead), or an unknown street."""
+    if source not in ('streets', STATION_STREETS):
+        return None
+    streets = org_cache.of_kind('street')
+    street = next((u for u in streets if value in (u.code, _unit_label(u))), None)
+    if street is not None and source == STATION_STREETS and not has_station(street):
+        return _l('%(street)s尚未开通社工站，暂不能选择；请联系管理员', street=street.name)
+    return _l('未知的街道代码')
 
 
 def is_review_form(form_key: str | None) -> bool:

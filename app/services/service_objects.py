@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import InstanceFile, OrgUnit, ServiceObject, WorkflowInstance
 from app.models.base import utcnow
-from app.services import files, org_cache, paged
+from app.services import files, forms, org_cache, paged
 from app.services.errors import ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.jurisdiction import path_range
@@ -27,8 +27,7 @@ STATUS_LABELS = {'pending': _l('审核中'), 'approved': _l('已通过'), 'rejec
                  'abandoned': _l('已终止')}
 
 
-def station_code(street_code: str) -> str:
-    return f'{street_code}_station'
+station_code = forms.station_code  # a street's 社工站, which reviews its entries first (forms.station_streets)
 
 
 def _check_identity(clean: dict, errors: dict) -> None:

@@ -1,17 +1,20 @@
 """What V-order pages show about people and offers beyond the order itself: the acceptor a station reviews
-(接单人情况) and what became of an offer a volunteer was sent (the 新待办 of an order cancelled, expired or taken)."""
+(接单人情况), whom a dispatch sent the order to (its history row), and what became of an offer a volunteer was sent
+(the 新待办 of an order cancelled, expired or taken)."""
 import json
 
-from flask_babel import gettext
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import Decision, HumanTask, LedgerAccount, User, VOrder, VOrderVolunteer
 from app.models.base import utcnow
-from app.services import row_id
+from app.services import in_chinese, org_cache, row_id
 from app.services.errors import NotFound
 from app.services.jurisdiction import can_act, in_lane
 from app.services.ledger import volunteer_key
+from app.services.step_names import step_name
 from app.services.v_orders import BEIJING, ENDED_STATUSES, PROCESS_KEY, order_for, status_label, status_tone
 from app.services.validators import age_on, mask_phone
 
@@ -57,6 +60,43 @@ def acceptor_profile(user: User, order: VOrder) -> dict:
             'orders_completed': total('done'), 'orders_aborted': total('aborted'),
             'acceptances_refused': total('refused'), 'overlapping_orders': overlapping or 0,
             'professional_completed': total('done', category='professional') if order.category == 'professional' else None}
+
+
+# the forms whose completion decides whom the order goes to: the station's publish review and re-dispatch, the provider's
+# dispatch to one of its volunteers
+_DISPATCH_FORMS = ('v_order_review.json', 'v_order_redispatch.json')
+_VOLUNTEER_FORM = 'v_order_dispatch.json'
+
+
+def dispatch_choice(mode, provider_code=None):
+    """'派给服务商：颐康居家养老服务中心' / '开放给志愿者接单': how the station dispatched an order, in the reader's language;
+    None for a provider it does not know."""
+    if mode == 'open':
+        return _l('开放给志愿者接单')
+    provider = org_cache.unit(provider_code) if mode == 'provider' else None
+    return _l('派给服务商：%(name)s', name=provider.name) if provider is not None else None
+
+
+def _volunteer_choice(username):
+    name = db.session.scalar(select(User.display_name).where(User.username == username)) if username else None
+    return _l('派给志愿者：%(name)s', name=name) if name else None
+
+
+def step_with_choice(task: HumanTask, values: dict):
+    """The step of a completed dispatch, naming whom it sent the order to: '社工站发布审核（派给服务商：颐康居家养老服务中心）',
+    '社工站重新派单（开放给志愿者接单）', '服务商派单（派给志愿者：李晓敏）' (the history row's step, stored in Chinese, and the
+    result the reviewer is shown in their language); None for other steps and outcomes (a rejection, a return).
+    `values`: the form's data as decided (recorded unchanged in the row's data)."""
+    choice = None
+    if task.form_key in _DISPATCH_FORMS and values.get('decision', 'approve') == 'approve':
+        choice = dispatch_choice(values.get('dispatch_mode'), values.get('provider'))
+    elif task.form_key == _VOLUNTEER_FORM and values.get('provider_action', 'dispatch') == 'dispatch':
+        choice = _volunteer_choice(values.get('volunteer'))
+    if choice is None:
+        return None
+    named = _l('%(step)s（%(subject)s）', step=LazyString(step_name, task.title), subject=choice)
+    # a very long step and unit name would not fit the row: it keeps the step's own name (the data names the choice)
+    return named if len(in_chinese(named)) <= Decision.__table__.c.task_title.type.length else None
 
 
 def offer_outcome(user, task_id) -> tuple[str | None, dict]:

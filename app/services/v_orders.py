@@ -445,10 +445,11 @@ class VOrderHooks(ProcessHooks):
         order = order_for(task.instance) if task.bpmn_id == 'publish_review' and decision == 'approve' else None
         if order is None:
             return None
+        from app.services.v_order_views import dispatch_choice
         if order.status == 'open':
-            return str(_l('已通过，开放给志愿者接单'))
+            return str(_l('已通过，%(choice)s', choice=dispatch_choice('open')))
         if order.status == 'awaiting_dispatch' and order.provider is not None:
-            return str(_l('已通过，派给服务商「%(provider)s」', provider=order.provider.name))
+            return str(_l('已通过，%(choice)s', choice=dispatch_choice('provider', order.provider.code)))
         return str(_l('已通过，订单状态：%(status)s', status=status_label(order)))
 
     def batch_hint(self, task):
@@ -484,7 +485,7 @@ class VOrderHooks(ProcessHooks):
         revision = (task_revision(instance) or 0) + 1
         deadlines = {k: (end + timedelta(days=d)).isoformat() for k, d in REMINDER_DAYS.items()}
         return {**clean, **deadlines, 'order_id': order.id, 'revision': revision,
-                'station_scope': [f'{street.code}_station'], 'street_scope': [street.code], 'review_scope': ['gz'],
+                'station_scope': [forms.station_code(street.code)], 'street_scope': [street.code], 'review_scope': ['gz'],
                 'expire_at': start.isoformat(), 'volunteers_needed': order.volunteers_needed}
 
     def _review(self, user, instance, task, clean):
@@ -643,9 +644,13 @@ class VOrderHooks(ProcessHooks):
         return (lambda: returned_text(back)) if back is not None else None
 
     def audit_step(self, task, clean):
+        """A provider's 退回订单 is its own step; a dispatch names whom the order went to (社工站发布审核（派给服务商：…）,
+        服务商派单（派给志愿者：李晓敏）), keeping the reviewer's reason. The form's data is recorded as it was."""
         if task.bpmn_id == 'provider_dispatch' and clean.get('provider_action') == 'return':
             return RETURN_STEPS['provider'], clean.get('return_reason')
-        return None
+        from app.services.v_order_views import step_with_choice  # (it reads this module's helpers)
+        named = step_with_choice(task, clean)
+        return (named, clean.get('reason')) if named is not None else None
 
     def done_message(self, task):
         return str(_l('已确认完成并评价，等待社工站认证服务时数')) if task.bpmn_id == 'confirm' else None
@@ -1114,11 +1119,12 @@ def object_choices(user) -> list[tuple[int, str]]:
 
 def street_choices(user) -> list[tuple[str, str]]:
     """The streets an order may name: the publisher's area and where the elders they may order for are registered
-    or live (the form offers no street the server would refuse)."""
+    or live, each with its 社工站 (which reviews the order first: forms.station_streets). The form offers no street
+    the server would refuse."""
     own = _area_street_ids(user)
     mine = own_service_object(user) if may_order_for_self(user) else None  # 为自己下单: where the user lives
     allowed = own | _streets_of(_choosable_objects(user) + ([mine] if mine is not None else []))
-    streets = sorted((u for u in org_cache.of_kind('street') if u.id in allowed), key=lambda u: u.id not in own)
+    streets = sorted((u for u in forms.station_streets() if u.id in allowed), key=lambda u: u.id not in own)
     return [(u.code, f'{u.parent_name} · {u.name}') for u in streets]
 
 
