@@ -138,9 +138,20 @@ def _latest_draft(key: str, latest: WorkflowVersion | None) -> WorkflowDraft | N
     return pending[0] if pending else None
 
 
+def _stale_drafts(key: str, latest: WorkflowVersion | None) -> list[WorkflowDraft]:
+    """The unpublished drafts of `key` edited from an older version than the latest: publishing them is refused
+    (_refuse_stale), yet they hold what their admin changed, to be redone on the latest version. Saved last first."""
+    if latest is None:
+        return []
+    return list(db.session.scalars(select(WorkflowDraft).where(
+        WorkflowDraft.process_key == key, WorkflowDraft.published_version_id.is_(None),
+        WorkflowDraft.base_version < latest.version).order_by(WorkflowDraft.created_at.desc(), WorkflowDraft.id.desc())))
+
+
 def overview(user) -> list[dict]:
     """Every process with its latest version, running instances and unpublished drafts (and the latest of them,
-    which the list links to)."""
+    which the list links to); `stale`: the drafts that can no longer be published (made from an older version),
+    listed so that their admin can open them and redo the change on the latest version."""
     require_admin(user)
     running = dict(db.session.execute(select(WorkflowInstance.process_key, func.count()).where(
         WorkflowInstance.status == 'running').group_by(WorkflowInstance.process_key)).all())
@@ -154,7 +165,10 @@ def overview(user) -> list[dict]:
                        'published_at': latest.published_at if latest else None, 'running': running.get(key, 0),
                        'drafts': len(pending), 'draft_id': newest.id if newest else None,
                        'draft_by': newest.created_by.display_name if newest and newest.created_by else None,
-                       'draft_at': newest.created_at if newest else None})
+                       'draft_at': newest.created_at if newest else None,
+                       'stale': [{'id': d.id, 'base_version': d.base_version, 'at': d.created_at,
+                                  'by': d.created_by.display_name if d.created_by else None}
+                                 for d in _stale_drafts(key, latest)]})
     return result
 
 
@@ -1011,6 +1025,29 @@ def _open_draft(key: str, draft_id) -> WorkflowDraft | None:
     return draft
 
 
+# how many of a stale draft's changes the editor lists
+STALE_CHANGES_SHOWN = 30
+_CHANGE_KINDS = {'added': _l('新增'), 'removed': _l('删除'), 'changed': _l('修改')}
+
+
+def _stale_info(key: str, draft: WorkflowDraft, latest: WorkflowVersion | None) -> dict | None:
+    """For a draft made from an older version than the latest (it cannot be published): who published which version
+    since, and what the draft changed against the version it was made from ('修改 社工站初审（station_review）'),
+    so that the admin can redo it on the latest version. None for a draft that can still be published."""
+    if draft.base_version is None or latest is None or latest.version <= draft.base_version:
+        return None
+    base = _version(key, draft.base_version)
+    diff = diff_xml(base.bpmn_xml, draft.xml)
+    changes = [{'kind': str(_CHANGE_KINDS[kind]), 'id': item['id'],
+                'name': item['name'] if item['name'] == item['id'] else
+                str(_l('%(text)s（%(note)s）', text=item['name'], note=item['id']))}
+               for kind in ('changed', 'added', 'removed') for item in diff[kind]]
+    return {'latest': latest.version, 'base': draft.base_version,
+            'by': latest.published_by.display_name if latest.published_by else str(_l('系统')),
+            'at': format_datetime(latest.published_at, 'yyyy-MM-dd HH:mm') if latest.published_at else '-',
+            'changes': changes[:STALE_CHANGES_SHOWN], 'more': max(0, len(changes) - STALE_CHANGES_SHOWN)}
+
+
 def editor_context(user, key: str, draft_id=None, published=False) -> dict:
     """What the editor page needs on first paint. The editor opens the draft `draft_id` when given (and still
     unpublished), else the draft saved last that can still be published, so that 保存草稿 can be picked up later;
@@ -1029,6 +1066,6 @@ def editor_context(user, key: str, draft_id=None, published=False) -> dict:
         info = {'id': draft.id, 'base_version': draft.base_version, 'mine': draft.created_by_id == user.id,
                 'by': draft.created_by.display_name if draft.created_by else None,
                 'saved_at': format_datetime(draft.created_at, 'yyyy-MM-dd HH:mm') if draft.created_at else '-',
-                'problems': problems, 'same_as': unchanged_from(key, draft.xml)}
+                'problems': problems, 'same_as': unchanged_from(key, draft.xml), 'stale': _stale_info(key, draft, latest)}
     return {'key': key, 'name': latest.name if latest else file_process_name(key), 'version': latest.version if latest else None,
             'options': editor_options(key), 'draft': info, 'other_draft': other.id if other else None}

@@ -1,6 +1,8 @@
 """Moving running instances between published versions of a process, and the admin's instance viewer."""
 import json
+from collections import Counter
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -11,17 +13,30 @@ from app.services import in_chinese, transaction
 from app.services.errors import NotFound, ValidationFailed
 from app.services.instances import _spec_json, load_run, lock_instance, save_run, scope_units
 from app.services.jurisdiction import CANDIDATE_LANES
-from app.services.process_admin import ADMIN_ROLE, _audit, _known_key, _version, require_admin
+from app.services.process_admin import ADMIN_ROLE, _audit, _diff_specs, _known_key, _version, require_admin
 from app.services.roles import role_label
 from app.services.tasks import instance_history
 from workflows import EngineError, InstanceRun, scope_codes
 from workflows.migration import MigrationUnsafe, diff_versions, migrate_state
 
 
-def _reason(exc: Exception) -> str:
+def _step_names(spec_json: str) -> dict[str, str]:
+    """{bpmn id: how a migration message names that element}: its name in the version the case runs on, with the id
+    in brackets only when another element of that version has the same name (两个“退回修改”); the id when unnamed."""
+    named = {}
+    for ts in _diff_specs(spec_json).values():
+        if ts.get('bpmn_id'):
+            named[ts['bpmn_id']] = ' '.join((ts.get('bpmn_name') or '').split())
+    clashes = {n for n, count in Counter(named.values()).items() if n and count > 1}
+    return {i: (str(_l('%(text)s（%(note)s）', text=n, note=i)) if n in clashes else n) if n else i
+            for i, n in named.items()}
+
+
+def _reason(exc: Exception, names: dict[str, str]) -> str:
     if isinstance(exc, MigrationUnsafe):
         if exc.element_ids:
-            return str(_l('已经过的步骤在新版本中被修改或删除：%(ids)s', ids='、'.join(exc.element_ids)))
+            return str(_l('已经过的步骤在新版本中被修改或删除：%(steps)s',
+                          steps=str(_l('、')).join(names.get(i, i) for i in exc.element_ids)))
         if 'completed' in exc.reason:
             return str(_l('实例已结束'))
     return str(_l('无法迁移：%(msg)s', msg=str(exc)))
@@ -30,8 +45,9 @@ def _reason(exc: Exception) -> str:
 def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
     """Dry run or apply moving running instances of one version to another.
 
-    `movable`: the instances that can move (dry run) or did move (applied; also given as `moved`);
-    `blocked`: those that cannot move, or were left on the old version when applied, each with the reason."""
+    `movable`: the ids of the instances that can move (dry run) or did move (applied; also given as `moved`), and
+    `movable_cases` the same with their titles; `blocked`: those that cannot move, or were left on the old version
+    when applied, each with its title and the reason (naming the steps by their names)."""
     require_admin(user)
     _known_key(key)
     old, new = _version(key, from_version), _version(key, to_version)
@@ -42,7 +58,7 @@ def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
     old_spec, new_spec = _spec_json(old), _spec_json(new)
     ids = list(db.session.scalars(select(WorkflowInstance.id).where(
         WorkflowInstance.version_id == old.id, WorkflowInstance.status == 'running').order_by(WorkflowInstance.id)))
-    movable, blocked = [], []
+    movable, titles, blocked, names = [], [], [], _step_names(old_spec)
     with transaction():
         for instance_id in ids:
             instance = lock_instance(instance_id) if not dry_run else db.session.get(WorkflowInstance, instance_id)
@@ -51,9 +67,10 @@ def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
             try:
                 state = migrate_state(instance.state_json, old_spec, new_spec)
             except EngineError as exc:
-                blocked.append({'instance_id': instance.id, 'title': instance.title, 'reason': _reason(exc)})
+                blocked.append({'instance_id': instance.id, 'title': instance.title, 'reason': _reason(exc, names)})
                 continue
             movable.append(instance.id)
+            titles.append({'instance_id': instance.id, 'title': instance.title})
             if not dry_run:
                 _apply(user, instance, old, new, state)
         if not dry_run:
@@ -63,7 +80,7 @@ def migrate(user, key: str, from_version, to_version, dry_run=True) -> dict:
         else:
             db.session.rollback()
     result = {'from_version': old.version, 'to_version': new.version, 'dry_run': bool(dry_run),
-              'movable': movable, 'blocked': blocked}
+              'movable': movable, 'movable_cases': titles, 'blocked': blocked}
     if not dry_run:
         result['moved'] = movable
     return result
@@ -122,7 +139,9 @@ def instance_view(user, instance_id: int) -> dict:
         HumanTask.instance_id == instance.id, HumanTask.status == 'open').order_by(HumanTask.id)))
     ready = {r.guid: r for r in run.ready_tasks()} if instance.status == 'running' else {}
     current = [t.bpmn_id for t in open_rows]
-    return {'instance': instance, 'version': instance.version, 'xml': instance.version.bpmn_xml.decode('utf-8'),
+    latest = _version(instance.process_key)
+    return {'newer_version': latest.version if latest and latest.version > instance.version.version else None,
+            'instance': instance, 'version': instance.version, 'xml': instance.version.bpmn_xml.decode('utf-8'),
             'completed': sorted(set(run.completed_bpmn_ids()) - set(current)), 'current': current,
             'open_tasks': [_open_task(instance, t, ready.get(t.task_guid)) for t in open_rows],
             'history': instance_history(instance.id)}
@@ -130,12 +149,15 @@ def instance_view(user, instance_id: int) -> dict:
 
 # how many of the accounts that can act on a task the case page names
 HOLDERS_SHOWN = 5
+# a street's 社工站 has the code '<street code>_station' (accounts._check_parent, service_objects.station_code)
+STATION_SUFFIX = '_station'
 
 
 def _open_task(instance: WorkflowInstance, task: HumanTask, ready) -> dict:
     """An open task as the case page shows it: its step, the role of its lane, the org units of its scope, the
     accounts that can act on it, and `warning` when nobody can (nobody sees it in an inbox)."""
     item = {'bpmn_id': task.bpmn_id, 'title': task.title, 'subject': task.subject, 'lane': role_label(task.lane),
+            'lane_key': task.lane,
             'claimed_by': task.claimed_by.display_name if task.claimed_by else None, 'assignee': None,
             'scopes': [], 'no_scope_variable': False, 'holders': [], 'holder_count': 0, 'warning': None,
             'warning_kind': None}
@@ -151,13 +173,44 @@ def _open_task(instance: WorkflowInstance, task: HumanTask, ready) -> dict:
         # a candidate task (an order to accept) is never offered to the case's own submitter
         item['holders'], item['holder_count'] = _holders(
             task.lane, paths, instance.submitter_id if task.lane in CANDIDATE_LANES else None)
+    fallen = _fallen_to_city(ready, paths) if not item['holder_count'] else None
     if not paths or (item['no_scope_variable'] and not item['holder_count']):
         item['warning'], item['warning_kind'] = str(_l('无人可办理：此步骤没有管辖范围，任何审核人都看不到它')), 'no_scope'
+    elif fallen:
+        # the case names its unit (a street's 社工站), which did not exist when the task was made: the task fell to
+        # the whole city, where no holder of a role below the city sees it
+        item.update(fallen)
+        item['warning_kind'] = 'missing_unit'
+        item['warning'] = str(_l('无人可办理：此步骤应由“%(units)s”办理，但分派任务时该单位不存在，任务落到了全市一级，'
+                                 '任何审核人都看不到它', units=str(_l('、')).join(u['label'] for u in fallen['units'])))
     elif not item['holder_count']:
         item['warning'] = str(_l('无人可办理：管辖范围内没有“%(role)s”的账号，任何审核人都看不到它',
                                  role=role_label(task.lane)))
         item['warning_kind'] = 'no_holder'
     return item
+
+
+def _fallen_to_city(ready, paths: list[str]) -> dict | None:
+    """For a task scoped to the city only because the units its scope variable names did not exist when it was made
+    (a street set up without its 社工站): {'units': each named unit with whether it exists now and, for a missing
+    station, the street it belongs under}; None for any other task."""
+    codes = scope_codes(ready) if ready is not None else []
+    root = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id).limit(1))
+    if not codes or root is None or paths != [root.path] or root.code in codes:
+        return None
+    existing = {u.code: u for u in db.session.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes)))}
+    units = []
+    for code in dict.fromkeys(codes):
+        unit = existing.get(code)
+        street = None
+        if unit is None and code.endswith(STATION_SUFFIX):
+            street = db.session.scalar(select(OrgUnit).where(OrgUnit.code == code[:-len(STATION_SUFFIX)],
+                                                             OrgUnit.kind == 'street'))
+        units.append({'code': code, 'exists': unit is not None,
+                      'label': str(_l('%(text)s（%(note)s）', text=unit.name, note=code)) if unit else code,
+                      'street_code': street.code if street else None, 'street_name': street.name if street else None})
+    return {'units': units, 'missing': [u for u in units if not u['exists']],
+            'cache_seconds': current_app.config.get('ORG_CACHE_SECONDS', 60)}
 
 
 def _ancestors(path: str) -> set[str]:

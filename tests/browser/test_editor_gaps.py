@@ -129,7 +129,7 @@ def test_discard_the_draft_in_the_editor(api, new_page, shot):
     page.keyboard.press('Enter')
     page.wait_for_url(re.compile(r'published=1'))
     page.wait_for_selector('body[data-editor-ready="1"]')
-    expect(page.locator('.flash.success')).to_contain_text(f'已放弃草稿 #{draft_id}')
+    expect(page.locator('#ed-status.ok')).to_have_text(f'草稿 #{draft_id} 已放弃，已回到已发布版本 v1。')
     expect(page.locator('#btn-discard')).to_be_hidden()
     expect(page.locator('#ed-source')).to_contain_text('已发布版本 v1')
     assert name_of(page, 'station_review') == '社工站初审'

@@ -55,9 +55,11 @@ def test_the_editor_discards_its_draft_with_an_audit_row(login):
     detail = json.loads(row.detail_json)
     assert detail['draft_id'] == draft_id and detail['base_version'] == 1 and detail['problems'] == 0
     assert detail['diff']['changed'], 'what the draft changed is on record'
-    # the editor opens the published version again and says so; the list counts no draft
-    page = web.get(f'/admin/processes/{KEY}?published=1').get_data(as_text=True)
-    assert f'已放弃草稿 #{draft_id}' in page
+    assert f'已放弃草稿 #{draft_id}' in resp.get_json()['message']
+    # the editor opens the published version again (its status line says so: tests/browser/test_editor_s18d.py);
+    # the list counts no draft
+    page = web.get(f'/admin/processes/{KEY}?published=1&discarded={draft_id}').get_data(as_text=True)
+    assert '正在编辑：已发布版本 v1' in page and 'id="open-draft"' not in page
     assert f'打开草稿 #{draft_id}' not in web.get('/admin/processes').get_data(as_text=True)
 
 

@@ -258,7 +258,7 @@ def test_publish_new_chain_and_migrate(api, admin):
     body = dry.get_json()
     assert sorted(body['movable']) == sorted([at_station, at_street])
     assert [b['instance_id'] for b in body['blocked']] == [past]
-    assert 'street_review' in body['blocked'][0]['reason']
+    assert '镇街终审' in body['blocked'][0]['reason'] and 'street_review' not in body['blocked'][0]['reason']
     assert version_of(at_station) == 1      # dry run changed nothing
 
     applied = admin.post(f'/processes/{KEY}/migrations', json={'from_version': 1, 'to_version': 2, 'dry_run': False})
@@ -267,7 +267,7 @@ def test_publish_new_chain_and_migrate(api, admin):
     assert applied.get_json()['dry_run'] is False and 'moved' not in body
     assert sorted(applied.get_json()['moved']) == sorted([at_station, at_street])
     [stayed] = applied.get_json()['blocked']
-    assert stayed['instance_id'] == past and 'street_review' in stayed['reason']
+    assert stayed['instance_id'] == past and '镇街终审' in stayed['reason'] and 'street_review' not in stayed['reason']
     assert version_of(at_station) == 2
     assert version_of(past) == 1
     # the READY street task of the migrated case moved to the association's inbox

@@ -47,7 +47,7 @@ def certification(client, **overrides):
 def association_on_xml() -> bytes:
     """The shipped diagram with the association's publish review switched on (the edit an admin makes)."""
     shipped = (ROOT / 'bpmn' / 'v_order.bpmn').read_bytes()
-    off = 'name="开启广志协终审'.encode()
+    off = 'name="广志协终审（开关）"'.encode()
     assert shipped.count(b'tFormalExpression">False</bpmn:conditionExpression>') == 1 and off in shipped
     return shipped.replace(b'xsi:type="bpmn:tFormalExpression">False</bpmn:conditionExpression>',
                            b'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>')

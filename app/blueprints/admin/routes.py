@@ -115,9 +115,8 @@ def api_draft(key):
 
 @bp.post('/api/processes/<key>/drafts/<int:draft_id>/discard')
 def api_discard(key, draft_id):
-    resp = jv.post_discard(current_user, key, draft_id)
-    flash(resp.get_json()['message'], 'success')  # the editor goes on to the published version, which says so
-    return resp
+    # the editor goes on to the published version, whose status line says the draft was discarded
+    return jv.post_discard(current_user, key, draft_id)
 
 
 @bp.post('/api/processes/<key>/drafts/<int:draft_id>/publish')

@@ -19,6 +19,9 @@
   var shownDraft = cfg.draft ? { id: cfg.draft.id, mine: cfg.draft.mine, by: cfg.draft.by } : null;
   // the zoom range of diagram-js's zoomScroll (stepZoom caps to it)
   var MIN_ZOOM = 0.2, MAX_ZOOM = 4;
+  // what the 元素属性 tab says while nothing is selected: the template's own hint ("点击图中的泳道、步骤或连线…")
+  var propsHint = document.getElementById('props').cloneNode(true).childNodes;
+  propsHint = Array.prototype.map.call(propsHint, function (n) { return n.cloneNode(true); });
 
   function fmt(s, vals) { return s.replace(/{(\w+)}/g, function (_, k) { return vals[k] !== undefined ? vals[k] : ''; }); }
   function $(id) { return document.getElementById(id); }
@@ -170,7 +173,10 @@
   function renderProps(element) {
     var box = $('props');
     box.innerHTML = '';
-    if (!element || element.type === 'label') return;
+    if (!element || element.type === 'label') {
+      propsHint.forEach(function (n) { box.appendChild(n.cloneNode(true)); });
+      return;
+    }
     var b = bo(element);
     box.appendChild(el('h2', { text: typeLabel(element) }));
     box.appendChild(el('p', { 'class': 'muted small', text: T.id + ': ' + b.id }));
@@ -273,6 +279,12 @@
         ' ' + v.label + (values ? '：' + values : '')]);
     }));
   }
+  // steps named once each: two steps of one name (two “退回修改”) are said once, with how many there are
+  function stepNames(names) {
+    var counts = {}, order = [];
+    names.forEach(function (n) { if (!counts[n]) { counts[n] = 0; order.push(n); } counts[n] += 1; });
+    return order.map(function (n) { return counts[n] > 1 ? fmt(T.stepsOfName, { name: n, n: counts[n] }) : n; }).join('、');
+  }
   function conditionHelp(element, input) {
     var byForm = {}, forms = [], results = [];
     upstream(element).forEach(function (node) {
@@ -292,10 +304,10 @@
     });
     var box = el('details', { 'class': 'cond-help', open: true }, [el('summary', { text: T.varsTitle })]);
     forms.forEach(function (form) {
-      box.appendChild(el('h3', { text: fmt(T.varsForm, { form: FORMS[form].title, steps: byForm[form].join('、') }) }));
+      box.appendChild(el('h3', { text: fmt(T.varsForm, { form: FORMS[form].title, steps: stepNames(byForm[form]) }) }));
       box.appendChild(varList(input, FORMS[form].fields));
     });
-    results.forEach(function (r) { r.label = fmt(T.resultOf, { name: r.steps.join('、') }); });
+    results.forEach(function (r) { r.label = fmt(T.resultOf, { name: stepNames(r.steps) }); });
     if (results.length) { box.appendChild(el('h3', { text: T.varsResults })); box.appendChild(varList(input, results)); }
     var data = cfg.options.data.concat(cfg.options.scopes);
     if (data.length) { box.appendChild(el('h3', { text: T.varsProcess })); box.appendChild(varList(input, data)); }
@@ -330,7 +342,14 @@
     });
     var f = field(T.condition, input, T.conditionHint);
     f.appendChild(msg);
-    box.appendChild(f);
+    // a condition that is just True or False is a switch (the shipped V-order's 广志协终审): 开启 / 关闭 instead
+    // of a Python word; it is still stored as True / False, and a written condition stays one click away
+    var switchBox = /^(True|False)$/.test(expr.trim()) ? flowSwitch(element, expr.trim() === 'True', input) : null;
+    if (switchBox) {
+      box.appendChild(switchBox);
+      var custom = el('details', { 'class': 'cond-custom' }, [el('summary', { text: T.switchCustom }), f]);
+      box.appendChild(custom);
+    } else box.appendChild(f);
     if (expr) check();
     if (source && /Gateway$/.test(source.type)) {
       var cb = el('input', { type: 'checkbox', onchange: function (e) {
@@ -339,7 +358,38 @@
       cb.checked = bo(source)['default'] === b;
       box.appendChild(el('label', { 'class': 'check' }, [cb, ' ' + T.defaultFlow]));
     }
-    box.appendChild(conditionHelp(element, input));
+    (switchBox ? custom : box).appendChild(conditionHelp(element, input));
+  }
+
+  // 开启 / 关闭 of a flow whose condition is True / False: what each means, said with where the flow leads
+  function flowSwitch(element, on, input) {
+    var target = element.target ? (bo(element.target).name || bo(element.target).id) : '';
+    var name = 'sw-' + bo(element).id;
+    function choice(value, label) {
+      var radio = el('input', { type: 'radio', name: name, value: value, onchange: function (e) {
+        if (!e.target.checked) return;
+        modeling.updateProperties(element, {
+          conditionExpression: moddle.create('bpmn:FormalExpression', { body: value })
+        });
+        input.value = value;
+        show(value);
+      } });
+      radios.push(radio);
+      return el('label', { 'class': 'check' }, [radio, ' ' + label]);
+    }
+    // the switch follows what the condition box holds (a condition typed there is no longer a switch position)
+    function show(text) {
+      radios.forEach(function (r) { r.checked = r.value === text; });
+      state.textContent = text === 'True' ? T.switchIsOn : (text === 'False' ? T.switchIsOff : T.switchCustomSet);
+    }
+    var radios = [], state = el('p', { 'class': 'cond-msg', 'aria-live': 'polite' });
+    input.addEventListener('change', function () { show(input.value.trim()); });
+    return el('fieldset', { 'class': 'field flow-switch' }, [
+      el('legend', { 'class': 'label', text: T.switchLegend }),
+      choice('True', fmt(T.switchOn, { name: target })),
+      choice('False', T.switchOff),
+      (show(on ? 'True' : 'False'), state),
+      el('p', { 'class': 'hint', text: T.switchHint })]);
   }
 
   // ------------------------------------------------------------------ problems
@@ -495,6 +545,7 @@
           loadVersions();
         } else if (p.status === 409) {  // published meanwhile (by someone else) or already published
           status(p.body.message || String(p.status), 'bad');
+          if (p.body.error === 'stale_draft') staleLinks(r.body.draft_id);
           loadVersions();
         } else {
           showProblems(p.body.problems || []);
@@ -503,6 +554,13 @@
         }
       });
     });
+  }
+  // a draft refused as stale stays saved: the way back to it (to see and redo the change) and to the latest version
+  function staleLinks(id) {
+    var base = window.location.pathname;
+    $('ed-status').appendChild(el('span', { 'class': 'stale-links' }, [' ',
+      el('a', { id: 'open-refused-draft', href: base + '?draft=' + id, text: fmt(T.openRefusedDraft, { id: id }) }), ' · ',
+      el('a', { href: base + '?published=1', target: '_blank', rel: 'noopener', text: T.openLatestTab })]));
   }
   function upload(file) {
     if (changed && !window.confirm(fmt(T.discardUpload, { name: file.name }))) return;
@@ -540,7 +598,7 @@
     btn.hidden = !d;
     if (d) btn.textContent = fmt(T.discardLabel, { id: d.id });
   }
-  // asks first; a discarded draft leaves the page for the published version (the next page says what was done)
+  // asks first; a discarded draft leaves the page for the published version, whose status line says what was done
   function discardDraft() {
     var d = shownDraft;
     if (!d) return;
@@ -549,12 +607,22 @@
     postJson('/drafts/' + d.id + '/discard', { confirm: true }).then(function (r) {
       if (r.ok) {
         dirty = false; changed = false;
-        window.location.href = window.location.pathname + '?published=1';
+        window.location.href = window.location.pathname + '?published=1&discarded=' + encodeURIComponent(r.body.discarded);
         return;
       }
       if (r.status === 404) { if (draftId === d.id) draftId = null; setShownDraft(null); }  // gone meanwhile
       status(T.error + ((r.body && r.body.message) || r.status), 'bad');
     }, function (e) { status(T.error + e.message, 'bad'); });
+  }
+
+  // back from 放弃草稿 (?discarded=<id>): the status line says so, once (a reload does not say it again)
+  function sayDiscarded() {
+    var params = new URLSearchParams(window.location.search), id = params.get('discarded');
+    if (!id || !/^[0-9]+$/.test(id)) return;
+    status(cfg.version ? fmt(T.discarded, { id: id, v: cfg.version }) : fmt(T.discardedUnpublished, { id: id }), 'ok');
+    params.delete('discarded');
+    var query = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : '') + window.location.hash);
   }
 
   // ------------------------------------------------------------------ canvas toolbar: undo/redo, zoom
@@ -672,9 +740,12 @@
       box.appendChild(el('p', { 'class': dry ? 'muted' : 'ok', text: dry ? T.dryDone : fmt(T.applied, { n: d.movable.length }) }));
       if (!d.movable.length && !d.blocked.length) box.appendChild(el('p', { text: T.noRunning }));
       // a dry run lists what can move; an applied migration says what moved and what stayed (with why)
-      var moved = dry ? d.movable : (d.moved || d.movable);
+      // each case by its number and title, like the blocked ones
+      var moved = d.movable_cases || (dry ? d.movable : (d.moved || d.movable)).map(function (id) { return { instance_id: id }; });
       if (moved.length) box.appendChild(el('div', { 'class': 'diff added' }, [el('h3', { text: (dry ? T.movable : T.moved) + ' (' + moved.length + ')' }),
-        el('ul', { id: dry ? 'mig-movable' : 'mig-moved' }, moved.map(function (id) { return el('li', {}, [el('a', { href: cfg.instanceUrl + id, text: '#' + id })]); }))]));
+        el('ul', { id: dry ? 'mig-movable' : 'mig-moved' }, moved.map(function (c) {
+          return el('li', {}, [el('a', { href: cfg.instanceUrl + c.instance_id, text: '#' + c.instance_id + ' ' + (c.title || '') })]);
+        }))]));
       if (d.blocked.length) box.appendChild(el('div', { 'class': 'diff removed' }, [el('h3', { text: (dry ? T.blocked : T.notMoved) + ' (' + d.blocked.length + ')' }),
         el('ul', { id: dry ? 'mig-blocked' : 'mig-not-moved' }, d.blocked.map(function (b) {
           return el('li', {}, [el('a', { href: cfg.instanceUrl + b.instance_id, text: '#' + b.instance_id + ' ' + (b.title || '') }), el('br'), el('span', { 'class': 'muted', text: b.reason })]);
@@ -750,6 +821,7 @@
     });
     window.bpmnEditor = { modeler: modeler, saveDraft: saveDraft, focusElement: focusElement };
     Promise.all([cfg.draft ? loadDraft(cfg.draft) : loadVersion(cfg.version, true), loadVersions()]).then(function () {
+      sayDiscarded();
       document.body.dataset.editorReady = '1';
     });
   }

@@ -1,14 +1,16 @@
 // Instance viewer: the diagram of the instance's version, completed steps green, current step orange.
-// 放大 / 缩小 / 适合窗口 like the editor. The first view fits the diagram into the box unless that makes the labels
-// too small to read: then it opens at a readable size around the current step, and the rest is a drag (or the
+// 放大 / 缩小 / 适合窗口 like the editor. The first view fits the whole diagram into the box, from its start to its
+// ends, unless that makes the labels too small to make out (the V-order, four times wider than the box): then it
+// opens at a readable size around the current step (a finished case: at the start), and the rest is a drag (or the
 // mouse wheel, Ctrl + wheel to zoom) away.
 (function () {
   'use strict';
   var cfg = JSON.parse(document.getElementById('viewer-config').textContent);
   var viewer = new window.BpmnJS({ container: '#iv-canvas' });
   // the zoom range of diagram-js's zoomScroll (stepZoom caps to it); below READABLE the diagram's 11–12 px labels
-  // (Chinese ones above all) get too small to read
-  var MIN_ZOOM = 0.2, MAX_ZOOM = 4, READABLE = 1;
+  // (Chinese ones above all) get small, below LEGIBLE too small to make out: a diagram that fits only below
+  // LEGIBLE opens at READABLE instead
+  var MIN_ZOOM = 0.2, MAX_ZOOM = 4, READABLE = 1, LEGIBLE = 0.5;
   function $(id) { return document.getElementById(id); }
 
   viewer.importXML(cfg.xml).then(function () {
@@ -26,9 +28,10 @@
       $('iv-zoom-in').disabled = zoom >= MAX_ZOOM - 0.001;
       $('iv-zoom-out').disabled = zoom <= MIN_ZOOM + 0.001;
     }
-    // the step to show first when the whole diagram cannot be read at once: the current one, else the last done
+    // the step to show first when the whole diagram cannot be made out at once: the current one; none (a finished
+    // case) leaves the view at the diagram's start
     function focusElement() {
-      var ids = cfg.current.concat(cfg.completed.slice().reverse());
+      var ids = cfg.current;
       for (var i = 0; i < ids.length; i++) {
         var found = registry.get(ids[i]);
         if (found && found.width !== undefined) return found;
@@ -37,7 +40,7 @@
     }
     function initial() {
       canvas.zoom('fit-viewport', 'auto');
-      if (canvas.zoom() >= READABLE) return;
+      if (canvas.zoom() >= LEGIBLE) return;
       var inner = canvas.viewbox().inner, box = canvas.getContainer();
       var w = box.clientWidth / READABLE, h = box.clientHeight / READABLE, el = focusElement(), margin = 20;
       // from the top left corner (the lanes' names, where the process starts) when the step is in view from
