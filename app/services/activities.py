@@ -29,7 +29,8 @@ VETERANS_TAG = 'veterans'
 BEIJING = ZoneInfo('Asia/Shanghai')
 CHECKED_FIELDS = ('title', 'description', 'place', 'tags')
 MAX_TAGS, MAX_TAG_LEN = 10, 16
-STATUS_LABELS = {'pending': _l('审核中'), 'published': _l('已发布'), 'rejected': _l('未通过'), 'abandoned': _l('已终止')}
+STATUS_LABELS = {'pending': _l('审核中'), 'published': _l('已发布'), 'rejected': _l('未通过'), 'abandoned': _l('已终止'),
+                 'withdrawn': _l('已退回修改')}
 SKIP_TITLE, SKIP_REASON = '广志协审核（白名单免审）', '白名单单位，按流程免予广志协审核'
 _TOKEN = re.compile(r"[^\s,，、;；\[\]'\"]+")
 _DEFERRED = 'activity_deferred_decisions'
@@ -162,6 +163,24 @@ class ActivityHooks(ProcessHooks):
         act = latest(instance.id)
         return {**form_values(act), 'tags': '，'.join(tags_of(act))} if act else {}
 
+    def on_reset(self, instance, run, step, reason):
+        """An activity the operator sends back is not public meanwhile. Back in review it waits (its sign-ups kept,
+        none admitted) until the review publishes it again or rejects it (which ends them, see _reject). Back with
+        the team to be changed, a corrected version is a new activity: this one is withdrawn, its sign-ups end."""
+        act = db.session.scalar(select(Activity).where(Activity.instance_id == instance.id)  # its sign-ups wait
+                                .order_by(Activity.version.desc()).limit(1).with_for_update(of=Activity)
+                                .execution_options(populate_existing=True))
+        if act is None:
+            return
+        if 'submit' not in run.ready_bpmn_ids():
+            act.status = 'pending'
+        elif act.status in ('pending', 'published'):
+            act.status = 'withdrawn'
+            if act.published_at is not None:
+                _end_signups(act, _l('活动已被管理员退回发布单位修改，原发布已撤销，报名随之结束；活动修改后重新发布时可再报名'),
+                             _l('您报名的活动「%(title)s」已退回发布单位修改，原发布已撤销，您的报名已结束；活动重新发布后可再报名',
+                                title=act.title))
+
 
 register(ActivityHooks())
 
@@ -262,11 +281,24 @@ def _drop_deferred(session, previous_transaction):
     session.info.pop(_DEFERRED, None)
 
 
+def _end_signups(act: Activity, why, told) -> None:
+    from app.services.activity_signups import close_for_activity  # it imports this module
+    close_for_activity(act, why, told)
+
+
+def _withdrawn(act: Activity) -> None:
+    """A published activity that a review sent back again did not pass: its sign-ups end with it."""
+    if act.published_at is not None:
+        _end_signups(act, _l('活动重新审核未通过，已撤销发布，报名随之结束'),
+                     _l('您报名的活动「%(title)s」重新审核未通过，已撤销发布，您的报名已结束', title=act.title))
+
+
 @service_tasks.register('activity.reject')
 def _reject(data, params):
     act = _activity(data)
     act.status, act.decided_at = 'rejected', utcnow()
     act.reject_stage, act.reject_reason = params.get('stage'), data.get('reason')
+    _withdrawn(act)
     return {'status': 'rejected'}
 
 
@@ -292,6 +324,7 @@ def _abandon(data, params):
     act = _activity(data)
     act.status, act.decided_at = 'abandoned', utcnow()
     act.instance.outcome = 'abandoned'
+    _withdrawn(act)
     return {'status': 'abandoned'}
 
 
@@ -310,10 +343,20 @@ def published(q=None, page=1, per_page=20):
 
 
 def public_detail(activity_id) -> Activity:
+    """An activity that is published, or was (its page says it is under review again or withdrawn); 404 for one
+    never published."""
     act = db.session.get(Activity, activity_id)
-    if act is None or act.status != 'published':
+    if act is None or (act.status != 'published' and act.published_at is None):
         raise NotFound()
     return act
+
+
+def public_state(act: Activity) -> str:
+    """'published'; 'reviewing': sent back for review, not public until it is published again; 'withdrawn': no
+    longer published (rejected, or replaced by a corrected version)."""
+    if act.status == 'published':
+        return 'published'
+    return 'reviewing' if act.status == 'pending' else 'withdrawn'
 
 
 def mine(user, page=1, per_page=20):

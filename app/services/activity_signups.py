@@ -30,8 +30,9 @@ VIEW_KEY = 'activity_signup_view.json'
 REVIEW_ROLES = {'team': 'team_admin', 'station': 'station_admin'}
 CANCEL_REASON_MAX = 200  # activity_signup.cancel_reason
 STATUS_LABELS = {'pending': _l('待审核'), 'approved': _l('已录取'), 'rejected': _l('未通过'), 'cancelled': _l('已取消'),
-                 'expired': _l('已过期')}
+                 'expired': _l('已过期'), 'withdrawn': _l('活动已撤销')}
 CANCEL_TITLE = '志愿者取消报名'
+WITHDRAWN_TITLE = '活动撤销，报名结束'  # the history row of a sign-up its activity's withdrawal ended
 
 
 def is_volunteer(user) -> bool:
@@ -68,10 +69,22 @@ def _full(act: Activity, approved: int) -> Conflict:
     return Conflict(_l('活动名额已满（已录取 %(n)s / 招募 %(total)s）', n=approved, total=act.recruit_count), code='full')
 
 
+def not_published(act: Activity):
+    """Why a sign-up to an activity that is not published now is refused: one sent back for review again (it was
+    published, it may be again) waits; any other is not open."""
+    if act.status == 'pending' and act.published_at is not None:
+        return _l('该活动已退回重新审核，审核期间暂停报名；审核通过重新发布后可以报名')
+    if act.published_at is not None:
+        return _l('该活动已撤销，不能报名')
+    return _l('该活动未发布，不能报名')
+
+
 def _check_open(user, act: Activity | None) -> None:
     """Refuse a sign-up to an activity that is not open to it, with the reason in words."""
-    if act is None or act.status != 'published':
+    if act is None:
         raise Conflict(_l('该活动未发布，不能报名'), code='not_published')
+    if act.status != 'published':
+        raise Conflict(not_published(act), code='under_review' if act.status == 'pending' else 'not_published')
     if act.start_at is not None and act.start_at <= utcnow():
         raise Conflict(_l('活动已开始或已结束，不能报名'), code='started')
     earlier = _active(user.id, act.id)
@@ -152,6 +165,9 @@ def _check_approvable(signup: ActivitySignup | None) -> None:
     if signup is None or signup.status != 'pending':
         raise Conflict()
     act = _lock_activity(signup.activity_id)
+    if act.status != 'published':  # back in review: its sign-ups wait; withdrawn: they were closed with it
+        raise Conflict(_l('该活动已退回重新审核，重新发布前不能录取；可等审核通过后再录取，或选择“不通过”并说明原因')
+                       if act.status == 'pending' else _l('该活动已撤销，不能录取'), code='not_published')
     if act.start_at is not None and act.start_at <= utcnow():
         raise Conflict(_l('活动已开始，不能再录取，请选择“不通过”并说明原因'), code='started')
     approved = approved_count(act.id)
@@ -203,6 +219,8 @@ def _approve(data, params):
     act = _lock_activity(signup.activity_id)
     if signup.status != 'pending':
         return {'status': signup.status}
+    if act.status != 'published':
+        raise RuntimeError('活动未发布，不能录取')
     if approved_count(act.id) >= act.recruit_count:
         raise RuntimeError('活动名额已满，不能再录取')
     signup.status, signup.decided_at = 'approved', utcnow()
@@ -244,9 +262,10 @@ def _expire(data, params):
 # ---- use cases -------------------------------------------------------------------------------------
 
 def open_activity(activity_id) -> Activity:
-    """A published activity (404 for anything else: an unpublished one is nobody's to sign up to)."""
+    """An activity that is or was published (404 for one never published: nobody's to sign up to); one that is not
+    published now is refused by _check_open, saying why."""
     act = db.session.get(Activity, row_id(activity_id)) if row_id(activity_id) else None
-    if act is None or act.status != 'published':
+    if act is None or (act.status != 'published' and act.published_at is None):
         raise NotFound()
     return act
 
@@ -281,7 +300,9 @@ def signup_state(user, act: Activity) -> dict:
     approved = approved_count(act.id)
     mine = own_signup(user, act) if user.is_authenticated else None
     why_not = None
-    if act.start_at is not None and act.start_at <= utcnow():
+    if act.status != 'published':
+        why_not = not_published(act)
+    elif act.start_at is not None and act.start_at <= utcnow():
         why_not = _l('活动已开始或已结束，报名已截止')
     elif approved >= act.recruit_count:
         why_not = _l('名额已满')
@@ -299,7 +320,7 @@ def for_activity(user, activity_id) -> dict:
     if act is None:
         raise NotFound()
     manages = may_manage(user, act)
-    if not manages and act.status != 'published':
+    if not manages and act.status != 'published' and act.published_at is None:
         raise NotFound()
     stmt = select(ActivitySignup).where(ActivitySignup.activity_id == act.id)
     if not manages:
@@ -369,4 +390,43 @@ def cancel(user, signup_id, reason=None) -> ActivitySignup:
     return signup
 
 
-__all__ = ['cancel', 'for_activity', 'mine', 'sign_up', 'signup_state']
+def close_for_activity(act: Activity, why, told) -> list[ActivitySignup]:
+    """The activity is no longer published (its review rejected it, or it went back to its unit to be changed): its
+    pending and approved sign-ups end as 活动已撤销. An open review leaves the inbox (the instance is cancelled, as
+    a volunteer's cancellation does); each case's history says why (`why`), the audit log keeps it, and each
+    volunteer gets one message (`told`: its title). Runs inside the caller's transaction."""
+    db.session.flush()  # the caller's change of the activity's status, before the lock reloads the row
+    _lock_activity(act.id)  # a sign-up or an approval under way finishes first, or sees the activity withdrawn
+    rows = db.session.scalars(select(ActivitySignup).where(ActivitySignup.activity_id == act.id,
+                                                           ActivitySignup.status.in_(ACTIVE_STATUSES))
+                              .order_by(ActivitySignup.id)).all()
+    why, closed = in_chinese(why), []
+    for signup in rows:
+        instance = lock_instance(signup.instance_id)
+        db.session.refresh(signup)
+        if signup.status not in ACTIVE_STATUSES:
+            continue
+        was = signup.status
+        if instance.status == 'running':
+            waiting = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                 HumanTask.status == 'open')).all()
+            run = load_run(instance)
+            run.cancel()
+            save_run(instance, run)
+            instance.status = 'cancelled'
+            for task in waiting:  # the unit's 新待办 leads to nothing to do now
+                messages.settle_task_messages(task)
+        instance.outcome = 'withdrawn'
+        signup.status, signup.decided_at, signup.reason = 'withdrawn', utcnow(), why
+        detail = {'signup_id': signup.id, 'activity_id': act.id, 'was': was}
+        db.session.add(Decision(instance_id=instance.id, bpmn_id='activity_withdrawn', task_title=WITHDRAWN_TITLE,
+                                lane=None, role='system', decision='auto', reason=why, data_json=json.dumps(detail),
+                                version=instance.version.version, at=utcnow()))
+        db.session.add(AuditLog(actor_id=None, action='activity_signup.withdrawn', target=f'activity_signup:{signup.id}',
+                                detail_json=json.dumps({**detail, 'reason': why}, ensure_ascii=False), at=utcnow()))
+        closed.append(signup)
+    messages.send([signup.volunteer_id for signup in closed], kind='decision', link=f'/activities/{act.id}', title=told)
+    return closed
+
+
+__all__ = ['cancel', 'close_for_activity', 'for_activity', 'mine', 'sign_up', 'signup_state']

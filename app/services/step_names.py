@@ -23,8 +23,8 @@ NAMES = [
     _l('志愿活动报名'), _l('填写报名信息'), _l('团队审核报名'), _l('社工站审核报名'),
     # history rows the system writes without a task (activities.SKIP_TITLE, gifts._expire)
     _l('广志协审核（白名单免审）'), _l('广志协审核（逾期）'), _l('报名审核（逾期）'),
-    # activity_signups.CANCEL_TITLE
-    _l('志愿者取消报名'),
+    # activity_signups.CANCEL_TITLE, and the row that ends the sign-ups of a withdrawn activity
+    _l('志愿者取消报名'), _l('活动撤销，报名结束'),
 ]
 SEPARATOR = '、'
 

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import AuditLog, Decision, OrgUnit, UnitListEntry, User
 from app.services import forms, transaction
 from app.services.errors import Forbidden, NotFound, ValidationFailed
+from app.services.validators import REASON_MAX, reason_too_long
 
 KINDS = {'white': _l('白名单'), 'black': _l('黑名单')}
 CHANGE_LABELS = {'sensitive_word.add': _l('添加敏感词'), 'sensitive_word.remove': _l('删除敏感词'),
@@ -19,7 +20,7 @@ CHANGE_LABELS = {'sensitive_word.add': _l('添加敏感词'), 'sensitive_word.re
 LISTABLE = ('team', 'station')
 # the roles in which a submission is made on behalf of a team or a station (a volunteer submits for themselves)
 UNIT_ROLES = ('team_admin', 'station_admin')
-MAX_REASON = 500
+MAX_REASON = REASON_MAX  # as every reason box: a longer one is refused with its count, never cut
 
 
 def require_page(user) -> None:
@@ -92,8 +93,9 @@ def _reason(value, *, required: bool) -> str | None:
     reason = ' '.join(value.split()) if isinstance(value, str) else ''
     if required and not reason:
         raise ValidationFailed({'reason': [_l('请填写加入黑名单的原因')]})
-    if len(reason) > MAX_REASON:
-        raise ValidationFailed({'reason': [_l('原因不能超过 %(n)s 个字', n=MAX_REASON)]})
+    too_long = reason_too_long(reason, MAX_REASON)
+    if too_long:
+        raise ValidationFailed({'reason': [too_long]})
     return reason or None
 
 

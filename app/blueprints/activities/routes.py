@@ -24,8 +24,8 @@ def signup_status(status):
 @bp.app_template_global()
 def signup_badge(status) -> str:
     """The badge colour of a sign-up's status: approved green, ended without a place red, waiting amber."""
-    return {'approved': 'approved', 'rejected': 'rejected', 'cancelled': 'rejected', 'expired': 'rejected'}.get(
-        status, 'pending')
+    return {'approved': 'approved', 'rejected': 'rejected', 'cancelled': 'rejected', 'expired': 'rejected',
+            'withdrawn': 'rejected'}.get(status, 'pending')
 
 
 FIELDS = ('title', 'service_field', 'street', 'place', 'start_at', 'end_at', 'recruit_count', 'description')
@@ -54,7 +54,8 @@ def index():
 @bp.get('/activities/<int:activity_id>')
 def detail(activity_id):
     act = activities.public_detail(activity_id)
-    return render_template('activities/detail.html', act=act, data=activities.public_view(act),
+    return render_template('activities/detail.html', act=act, state=activities.public_state(act),
+                           data=activities.public_view(act),
                            form=forms.get_form(activities.VIEW_KEY),
                            signup=activity_signups.signup_state(current_user, act))
 
@@ -73,6 +74,9 @@ def signup(activity_id):
         mine = activity_signups.signup_state(current_user, act)['mine']
         if mine is not None and mine.status in ACTIVE_STATUSES:  # already signed up: the page shows where it stands
             flash(_('您已报名该活动（%(status)s），请勿重复报名', status=signup_status(mine.status)), 'info')
+            return redirect(url_for('activities.detail', activity_id=act.id))
+        if act.status != 'published':  # back in review or withdrawn: its page says so
+            flash(str(activity_signups.not_published(act)), 'error')
             return redirect(url_for('activities.detail', activity_id=act.id))
         return _signup_form(act, {'phone': current_user.phone or ''}, {})
     values = {'phone': request.form.get('phone', ''), 'note': request.form.get('note', '')}
@@ -186,7 +190,7 @@ def _admin_page(words_text='', word_errors=(), status=200, unit_form=None):
     return render_template('activities/admin.html', words=words, total=total, page=page_arg(), q=request.args.get('q', ''),
                            white=white, black=black, units=unit_lists.candidates(white, black),
                            reasons=unit_lists.reasons(current_user, white + black), unit_form=unit_form or {},
-                           changes=changes, changes_total=changes_total,
+                           changes=changes, changes_total=changes_total, reason_max=unit_lists.MAX_REASON,
                            words_text=words_text, word_errors=[str(m) for m in word_errors]), status
 
 
@@ -200,12 +204,16 @@ def _skipped(result) -> list[str]:
     return notes
 
 
-def _admin_action(fn, done):
+def _admin_action(fn, done, keep_reason=False):
+    """Do it and go back to the page, saying how it went; `keep_reason`: a refused reason is raised instead, for
+    the caller to show its form again with what was typed."""
     try:
         fn()
         if done:
             flash(done, 'success')
     except ValidationFailed as exc:
+        if keep_reason and set(exc.errors) == {'reason'}:
+            raise
         flash('；'.join(m for msgs in exc.errors.values() for m in msgs), 'error')
     except ServiceError as exc:
         if exc.status == 403:
@@ -237,10 +245,10 @@ def _confirmed() -> bool:
     return request.method == 'POST' and request.form.get('confirm') == 'yes'
 
 
-def _confirm_page(question, action, fields, button, reason_label=None):
+def _confirm_page(question, action, fields, button, reason_label=None, errors=None, status=200):
     return render_template('activities/confirm.html', question=question, action=action, fields=fields,
-                           button=button, reason_label=reason_label,
-                           reason=request.form.get('reason', '') if reason_label else '')
+                           button=button, reason_label=reason_label, errors=errors, reason_max=unit_lists.MAX_REASON,
+                           reason=request.form.get('reason', '') if reason_label else ''), status
 
 
 @bp.route('/activities/admin/words/delete', methods=['GET', 'POST'])
@@ -273,11 +281,14 @@ def admin_add_unit(kind):
 @bp.route('/activities/admin/lists/<any(white, black):kind>/delete', methods=['GET', 'POST'])
 @login_required
 def admin_remove_unit(kind):
-    code = request.values.get('org_unit')
-    if not _confirmed():
-        unit = unit_lists.unit_named(current_user, kind, code)
-        return _confirm_page(_('确认将 %(name)s 移出%(list)s？', name=unit.name, list=unit_lists.KINDS[kind]),
-                             url_for('activities.admin_remove_unit', kind=kind), {'org_unit': unit.code},
-                             _('确认移出'), _('原因（选填，记入修改记录）'))
-    return _admin_action(lambda: unit_lists.remove(current_user, kind, code, request.form.get('reason')),
-                         _('已移出名单'))
+    code, errors = request.values.get('org_unit'), None
+    if _confirmed():
+        try:
+            return _admin_action(lambda: unit_lists.remove(current_user, kind, code, request.form.get('reason')),
+                                 _('已移出名单'), keep_reason=True)
+        except ValidationFailed as exc:  # the reason too long: this page again, with what was typed
+            errors = exc.errors
+    unit = unit_lists.unit_named(current_user, kind, code)
+    return _confirm_page(_('确认将 %(name)s 移出%(list)s？', name=unit.name, list=unit_lists.KINDS[kind]),
+                         url_for('activities.admin_remove_unit', kind=kind), {'org_unit': unit.code},
+                         _('确认移出'), _('原因（选填，记入修改记录）'), errors, 422 if errors else 200)
