@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import AuditLog, Decision, User
 from app.services import org_cache, shop
+from app.services.accounts import KIND_LABELS
 from app.services.errors import ValidationFailed
 from app.services.process_admin import require_admin
 from app.services.roles import role_label
@@ -32,7 +33,9 @@ ACTION_LABELS = {
     'shop_item.reject': _l('兑换资源审核不通过'), 'pool.allocate': _l('公益池分配'),
     **CHANGE_LABELS,
     'user.create': _l('新建账号'), 'user.membership_add': _l('为账号增加角色'), 'user.set_password': _l('重置账号密码'),
+    'user.membership_remove': _l('移除账号的角色'), 'user.deactivate': _l('停用账号'), 'user.activate': _l('启用账号'),
     'org_unit.create': _l('新建单位'), 'activity_signup.cancel': _l('取消活动报名'),
+    'activity_signup.withdrawn': _l('活动撤销，关闭报名'),
 }
 # group key -> (label, action prefixes)
 GROUPS = {
@@ -45,15 +48,18 @@ GROUPS = {
     'accounts': (_l('账号与单位'), ('user.', 'org_unit.')),
 }
 # where an event came from, besides a signed-in person: `flask create-user` and the other account commands write
-# their rows without an actor and with {"via": "cli"} (accounts._audit)
+# their rows without an actor and with {"via": "cli"}; 用户管理 with the administrator and {"via": "web"} or "api"
+# (accounts._audit)
 SOURCES = {'cli': _l('命令行')}
 CLI_MARK = '"via": "cli"'  # as json.dumps writes it
 # the page's words for the keys the writers of audit rows put into their details (the API keeps the keys)
 DETAIL_LABELS = {
-    # accounts and units (accounts.py, on the command line)
+    # accounts and units (accounts.py, on the command line and in 用户管理)
     'username': _l('用户名'), 'display_name': _l('显示名称'), 'role': _l('角色'), 'unit': _l('单位'),
     'must_change': _l('下次登录须修改密码'), 'code': _l('单位代码'), 'name': _l('名称'), 'kind': _l('单位类型'),
-    'parent': _l('上级单位'), 'is_veterans': _l('退役军人单位'),
+    'parent': _l('上级单位'), 'is_veterans': _l('退役军人单位'), 'generated': _l('系统生成的临时密码'),
+    'ended_sign_ins': _l('结束的网页登录'), 'ended_api_logins': _l('作废的接口令牌'),
+    'released_tasks': _l('取消认领的任务（编号）'),
     # lists and sensitive words (unit_lists.py, sensitive_words.py)
     'list': _l('名单'), 'org_unit': _l('单位'), 'word': _l('敏感词'),
     # diagrams (process_admin.py, process_migration.py)
@@ -81,9 +87,7 @@ COMPANIONS = {'team': 'team_name', 'district': 'district_name', 'org_unit': 'nam
               'point_type': 'point_type_label'}
 UNIT_KEYS = ('unit', 'parent', 'org_unit', 'team', 'district')
 USER_ID_KEYS = ('created_user_ids', 'joined_user_ids')
-UNIT_KINDS = {'city': _l('市'), 'district': _l('区'), 'street': _l('街道'), 'station': _l('社工站'),
-              'team': _l('志愿服务团队'), 'provider': _l('服务商'), 'association': _l('志愿者协会'),
-              'bureau': _l('政府部门')}
+UNIT_KINDS = KIND_LABELS
 # key -> the display name of a value that is a code (the app's own names, in the reader's language)
 VALUE_WORDS = {'role': role_label, 'kind': lambda v: str(UNIT_KINDS.get(v, v)), 'list': lambda v: str(LIST_KINDS.get(v, v)),
                'section': shop.section_label, 'point_type': shop.point_label,

@@ -74,8 +74,8 @@ def _seconds(value) -> float:
 
 def user_for_session(session_id: str, load) -> User | None:
     """The user a browser session or remember cookie names ("user id:sign-in id", User.get_id), loaded with
-    `load(id)`; None when that sign-in has ended (its logout, a password change elsewhere) or is older than a
-    remember cookie lasts (REMEMBER_COOKIE_DURATION: the cookie's own expiry is only the browser's promise)."""
+    `load(id)`; None when that sign-in has ended (its logout, a password change elsewhere, the account deactivated)
+    or is older than a remember cookie lasts (REMEMBER_COOKIE_DURATION: the cookie's own expiry is only the browser's promise)."""
     parts = str(session_id or '').split(':')
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() and 0 < len(p) < 20 for p in parts):
         return None
@@ -87,8 +87,9 @@ def user_for_session(session_id: str, load) -> User | None:
             or _now() - sign_in.created_at > longest):
         return None
     user = load(parts[0])
-    if user is not None:
-        user.login_session_id = sign_in.id
+    if user is None or not user.is_active:  # a deactivated account's cookies open nothing, whatever else ended
+        return None
+    user.login_session_id = sign_in.id
     return user
 
 
@@ -115,10 +116,19 @@ def end_other_sign_ins_and_tokens(user: User) -> None:
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id).execution_options(synchronize_session=False))
 
 
-def _end(user: User, which) -> None:
-    db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id, which,
-                                                  LoginSession.ended_at.is_(None)).values(ended_at=utcnow())
-                       .execution_options(synchronize_session=False))
+def end_all_sign_ins_and_tokens(user: User) -> tuple[int, int]:
+    """Inside the caller's transaction (an administrator deactivating the account): every browser sign-in and every
+    API token of the user ends; (sign-ins ended, tokens ended)."""
+    sign_ins = _end(user, LoginSession.id.is_not(None))
+    tokens = db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)
+                                .execution_options(synchronize_session=False)).rowcount
+    return sign_ins, tokens
+
+
+def _end(user: User, which) -> int:
+    return db.session.execute(update(LoginSession).where(LoginSession.user_id == user.id, which,
+                                                         LoginSession.ended_at.is_(None)).values(ended_at=utcnow())
+                              .execution_options(synchronize_session=False)).rowcount
 
 
 def _digest(raw: str) -> str:

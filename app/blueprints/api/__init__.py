@@ -20,4 +20,4 @@ def authenticate():
     g.api_user = user
 
 
-from app.blueprints.api import audit, routes, signups, stats, teams  # noqa: E402,F401
+from app.blueprints.api import admin_users, audit, routes, signups, stats, teams  # noqa: E402,F401
