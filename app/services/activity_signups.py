@@ -127,6 +127,19 @@ class SignupHooks(ProcessHooks):
     def reason_hint(self, task):
         return str(_l('不通过的原因会显示给报名的志愿者。'))
 
+    def decision_text(self, instance, decision):
+        """The volunteer's result in their words: 报名成功 with when and where, or 报名未通过 with the reason."""
+        signup = for_instance(instance.id)
+        if signup is None or decision.decision not in ('approve', 'reject'):
+            return None
+        act = signup.activity
+        if decision.decision == 'approve':
+            return _l('报名成功：您已被录取参加「%(title)s」（%(when)s，%(place)s）', title=act.title,
+                      when=beijing(act.start_at), place=act.place)
+        if decision.reason:
+            return _l('报名未通过：「%(title)s」，原因：%(reason)s', title=act.title, reason=decision.reason)
+        return _l('报名未通过：「%(title)s」', title=act.title)
+
     def may_view(self, user, instance):
         signup = for_instance(instance.id)
         return signup is not None and may_manage(user, signup.activity)

@@ -54,6 +54,18 @@ class ProcessHooks:
         app.services.messages), e.g. who sent a V-order back to the station and why; None: nothing."""
         return None
 
+    def task_title(self, task) -> object | None:
+        """The title of a new task's 新待办 message in the words of those it goes to (a message text, see
+        app.services.messages), e.g. a V-order offered to volunteers: 有新的订单可以接：陪吴伯散步; None: the
+        inbox's words, 新待办：<step> · <case>."""
+        return None
+
+    def decision_text(self, instance, decision) -> object | None:
+        """The title of the message that tells the submitter of a reviewer's decision on their case, in their words
+        (a message text, see app.services.messages; a rejection's should name the reason), e.g. a sign-up's
+        报名成功：您已被录取参加「…」（when, where）; None: 您的提交「<case>」<step>：已通过 / 不通过，原因：…"""
+        return None
+
     def audit_step(self, task, clean: dict) -> tuple[object, str | None] | None:
         """(step name, reason) of the history row of a completed form that is not the step's usual outcome, e.g. a
         provider returning the V-order it was to dispatch (服务商退回订单, with its reason); None: the step's own name

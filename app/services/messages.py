@@ -207,8 +207,9 @@ def _has_decisions(instance_id: int) -> bool:
 
 
 def notify_new_tasks(tasks, decided: bool | None = None) -> int:
-    """Tell everyone who may act on each new task; returns how many messages were added or now also announce
-    the task. `decided`: whether the case has any decision yet, when the caller knows (None: ask the database)."""
+    """Tell everyone who may act on each new task (新待办：<step> · <case>, or in their words where the process has
+    them: ProcessHooks.task_title); returns how many messages were added or now also announce the task.
+    `decided`: whether the case has any decision yet, when the caller knows (None: ask the database)."""
     count, carried = 0, _carried_over()
     for task in tasks:
         if task.id in carried:  # its offer was already made, and now leads here (settle_task_messages)
@@ -218,13 +219,16 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
         if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):
             continue
         subject = instance.title if instance is not None and instance.title else ''
-        todo = in_both(lambda t=task: gettext('新待办：%(step)s', step=step_with_subject(t.title, t.subject)))
         hooks = hooks_for(task.process_key)
+        # in the words of those it goes to, where the process has them (a V-order offered to volunteers)
+        own = hooks.task_title(task)
+        todo = in_both(own if own is not None else
+                       lambda t=task: gettext('新待办：%(step)s', step=step_with_subject(t.title, t.subject)))
         skip = hooks.already_on_it(instance, task) if instance is not None else set()
         link = task_link(task)
         users = [u for u in recipients_for_task(task) if u not in skip]
         told, merged = _announce_on_decision(users, link, todo)
-        title = tuple(f'{t} · {subject}' if subject and t else t for t in todo)
+        title = todo if own is not None else tuple(f'{t} · {subject}' if subject and t else t for t in todo)
         rest = [u for u in users if u not in told]
         # why the task came (a V-order a provider returned: by whom and why), when the process says
         note = (hooks.task_notice(task) or '') if rest else ''
@@ -238,7 +242,8 @@ def notify_decision(instance: WorkflowInstance, decision: Decision, created=()) 
     on what a rejection sent back (ProcessHooks.decision_audience) learns the reason with the returned step: their
     message leads to that task and, announcing it as well, is read once the task is handled. The submitter of an
     approved case also learns what comes next: the steps the decision opened (`created`) for others, or that the
-    review is complete (their own new step is announced with the message already: 新待办)."""
+    review is complete (their own new step is announced with the message already: 新待办). A process may word the
+    submitter's message itself (ProcessHooks.decision_text: 报名成功：您已被录取参加「…」（when, where）)."""
     if decision.decision == 'submit':
         return 0
     after = []
@@ -248,10 +253,14 @@ def notify_decision(instance: WorkflowInstance, decision: Decision, created=()) 
     audience = {uid: link for uid, link in hooks_for(instance.process_key).decision_audience(instance, decision).items()
                 if uid is not None and uid != decision.actor_id}
     subject = instance.title or instance.process_key
+    # the submitter's message in their own words, where the process has them (a sign-up: 报名成功：您已被录取参加…)
+    worded = hooks_for(instance.process_key).decision_text(instance, decision) \
+        if instance.submitter_id in audience else None
     count = 0
     for uid, link in audience.items():
         own = uid == instance.submitter_id
-        title = in_both(lambda own=own: _decision_title(decision, subject, own, after if own else ()))
+        title = in_both(worded if own and worded is not None else
+                        lambda own=own: _decision_title(decision, subject, own, after if own else ()))
         rows = send([uid], kind='decision', title=title, body=decision.reason or '', link=link)
         # the submitter's rejection asks for their corrected submission; anyone else's message is merged with
         # the 新待办 of the returned task (notify_new_tasks), so that it counts as that to-do

@@ -1,8 +1,16 @@
 """Browser form submissions that carry their files in the same request."""
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
+from app.extensions import db
+from app.models import Decision, WorkflowInstance, WorkflowVersion
 from app.services import files, forms, tasks, transaction
 from app.services.errors import ValidationFailed
+from app.services.step_names import step_name
+
+# 我的提交's 类型 filter: a volunteer's words for the kinds of case they submit (other processes: their own names)
+KIND_LABELS = {'service_object_entry': _l('服务对象'), 'v_order': _l('V订单'), 'relative_gift': _l('赠予兑换'),
+               'activity_signup': _l('活动报名'), 'activity_publish': _l('活动发布')}
 
 
 def _file_field(form: dict) -> str | None:
@@ -108,3 +116,37 @@ def complete_with_files(user, task, data: dict, new_files: list):
             return tasks.complete_task(user, task.id, decision, reason, data=d)
         return tasks.complete_task(user, task.id, data={**d, **({'reason': reason} if reason else {})})
     return _submit(user, task.form_key, data, new_files, action)
+
+
+def _kinds(user) -> dict[str, tuple[str, int]]:
+    """{process key: (its name in 我的提交's filter, how many cases of it the user submitted)}, in KIND_LABELS order."""
+    counts = dict(db.session.execute(select(WorkflowInstance.process_key, func.count())
+                                     .where(WorkflowInstance.submitter_id == user.id)
+                                     .group_by(WorkflowInstance.process_key)).all())
+    names = dict(db.session.execute(select(WorkflowVersion.process_key, WorkflowVersion.name)
+                                    .where(WorkflowVersion.process_key.in_(list(counts)))
+                                    .order_by(WorkflowVersion.version)).all()) if counts else {}
+    order = [k for k in KIND_LABELS if k in counts] + sorted(k for k in counts if k not in KIND_LABELS)
+    return {k: (str(KIND_LABELS[k]) if k in KIND_LABELS else step_name(names.get(k) or k), counts[k]) for k in order}
+
+
+def submitted_times(instance_ids) -> dict[int, tuple]:
+    """{case id: (first, latest submission time)} of the cases with a submission form: a case corrected and sent
+    again after a rejection was last submitted later than it was first."""
+    if not instance_ids:
+        return {}
+    rows = db.session.execute(select(Decision.instance_id, func.min(Decision.at), func.max(Decision.at))
+                              .where(Decision.instance_id.in_(list(instance_ids)), Decision.bpmn_id == 'submit',
+                                     Decision.decision == 'submit')
+                              .group_by(Decision.instance_id)).all()
+    return {i: (first, latest) for i, first, latest in rows}
+
+
+def my_submissions(user, process: str | None = None, page: int = 1, per_page: int = 20) -> dict:
+    """我的提交: the user's cases newest first, all or of one kind (`process`; one they never submitted: all), with
+    the kinds they have for the 类型 filter and when each case on the page was first and last submitted."""
+    kinds = _kinds(user)
+    process = process if process in kinds else None
+    rows, total = tasks.my_instances(user, process=process, page=page, per_page=per_page)
+    return {'rows': rows, 'total': total, 'kinds': kinds, 'process': process,
+            'submitted': submitted_times([r.id for r in rows])}

@@ -1,4 +1,4 @@
-"""A V-order open to a street's volunteers is offered to each of them once (新待办：志愿者接单), however often an
+"""A V-order open to a street's volunteers is offered to each of them once (有新的订单可以接：…), however often an
 acceptance replaces its accept task: the unread offers follow the current task, the acceptor's own is read, and
 the offers are read once nobody can accept any more (staffed, cancelled, start time passed). An order that
 closed and opens again (a rejected acceptor freed the only place) is offered again."""
@@ -16,7 +16,7 @@ from tests.web.shop_helpers import move_clock
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
 from tests.web.test_v_order_rules import publish
 
-OFFER = '新待办：志愿者接单 · 陪陈伯复诊'
+OFFER = '有新的订单可以接：陪陈伯复诊'
 
 
 def _add_volunteers(n: int) -> list[str]:

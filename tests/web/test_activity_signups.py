@@ -69,7 +69,7 @@ def test_team_admin_reviews_in_inbox_and_volunteer_sees_the_result(api):
     assert (listed['approved'], listed['recruit_count'], listed['total']) == (1, 12, 1)
     told = db.session.scalars(select(Message.title).where(Message.user_id == user('vol_li').id,
                                                           Message.kind == 'decision')).all()
-    assert any('团队审核报名：已通过' in t for t in told)
+    assert told == ['报名成功：您已被录取参加「重阳节敬老探访」（2030-10-11 09:00，西村街长者饭堂）']
 
 
 def test_station_published_activity_goes_to_the_station_lane(api):
@@ -301,3 +301,16 @@ def test_a_too_long_cancel_reason_is_kept_and_refused(api, login):
     assert long_reason in html and '意见不能超过 200 个字（现有 205 个字），请删减后再提交' in html
     db.session.expire_all()
     assert db.session.get(ActivitySignup, signup['id']).status == 'pending'
+
+
+def test_the_sign_up_form_of_a_full_activity_says_so_instead_of_showing_the_form(api, login):
+    act = publish(api, recruit_count=1)
+    team = api('team_a')
+    assert sign_up(api('vol_li'), act).status_code == 201
+    [task] = signup_tasks(team)
+    assert team.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'}).status_code == 200
+    page = login('vol_wang')
+    resp = page.get(f'/activities/{act}/signup')
+    assert resp.status_code == 302 and resp.headers['Location'].endswith(f'/activities/{act}')
+    html = page.get(f'/activities/{act}').get_data(as_text=True)
+    assert '名额已满' in html and 'name="note"' not in html

@@ -120,7 +120,7 @@ def test_several_volunteers_accept_before_the_station_reviews_any(api, login):
     unread = {u: [m.title for m in db.session.scalars(select(Message).join(User, User.id == Message.user_id).where(
         User.username == u, Message.kind == 'task', Message.read_at.is_(None)))] for u in ('vol_li', 'vol_wang')}
     db.session.remove()
-    assert unread == {'vol_li': [], 'vol_wang': ['新待办：志愿者接单 · 陪陈伯复诊']}, \
+    assert unread == {'vol_li': [], 'vol_wang': ['有新的订单可以接：陪陈伯复诊']}, \
         'the place left is announced again, not to the volunteer who already took one'
     ok = wang.post(f'/m/orders/accept/{shown}', data={'note': ''}, follow_redirects=True).get_data(as_text=True)
     assert '已接单，等待社工站审核' in ok, 'the list was stale; the current accept task of the order was taken'

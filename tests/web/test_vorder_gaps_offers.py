@@ -14,7 +14,7 @@ from tests.web.shop_helpers import move_clock
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task
 from tests.web.test_v_order_rules import publish
 
-OFFER = '新待办：志愿者接单 · 陪陈伯复诊'
+OFFER = '有新的订单可以接：陪陈伯复诊'
 
 
 def _open_order(api, publisher='station_xicun', needed=1):

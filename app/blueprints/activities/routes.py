@@ -71,12 +71,13 @@ def _signup_form(act, values, errors, status=200, refusal=None):
 def signup(activity_id):
     act = activities.public_detail(activity_id)
     if request.method == 'GET':
-        mine = activity_signups.signup_state(current_user, act)['mine']
+        state = activity_signups.signup_state(current_user, act)
+        mine = state['mine']
         if mine is not None and mine.status in ACTIVE_STATUSES:  # already signed up: the page shows where it stands
             flash(_('您已报名该活动（%(status)s），请勿重复报名', status=signup_status(mine.status)), 'info')
             return redirect(url_for('activities.detail', activity_id=act.id))
-        if act.status != 'published':  # back in review or withdrawn: its page says so
-            flash(str(activity_signups.not_published(act)), 'error')
+        if state['why_not'] is not None:  # back in review, withdrawn, started, full: its page says so, no form
+            flash(str(state['why_not']), 'error')
             return redirect(url_for('activities.detail', activity_id=act.id))
         return _signup_form(act, {'phone': current_user.phone or ''}, {})
     values = {'phone': request.form.get('phone', ''), 'note': request.form.get('note', '')}

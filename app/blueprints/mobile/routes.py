@@ -1,11 +1,14 @@
-from flask import abort, flash, redirect, render_template, url_for
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.blueprints.mobile import bp
 from app.blueprints.orders.routes import order_values
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
-from app.services import forms, gifts, submissions, tasks, v_orders
+from app.services import forms, gifts, order_list, submissions, tasks, v_orders
 from app.services.errors import Forbidden, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
 from app.services.step_names import step_name
@@ -27,10 +30,26 @@ def phone_starts() -> list[str]:
     return [key for key in PHONE_PROCESSES if tasks.hooks_for(key).can_start(current_user)]
 
 
+# the order lists an order page is opened from (path -> the back link's words)
+ORDER_LISTS = {'/orders': _l('订单管理'), '/m/orders': _l('我的订单'), '/m/orders/open': _l('可接订单')}
+
+
+@bp.app_template_global()
+def order_back() -> tuple[str, str]:
+    """(address, words) of an order page's back link: the order list the user came from, with its filters and page;
+    opened from elsewhere (a message), their own list: the back office's 订单管理 for those who have it, else
+    我的订单 (a volunteer's accepted and published orders)."""
+    came = urlsplit(request.referrer or '')
+    if came.netloc == request.host and came.path in ORDER_LISTS:
+        return came.path + (f'?{came.query}' if came.query else ''), str(ORDER_LISTS[came.path])
+    if order_list.may_list_orders(current_user):
+        return url_for('orders.index'), _('订单管理')
+    return url_for('orders.mine'), _('我的订单')
+
+
 @bp.get('/')
 def home():
-    rows, total = tasks.my_instances(current_user, page=1, per_page=5)
-    return render_template('mobile/home.html', rows=rows, total=total)
+    return render_template('mobile/home.html', **submissions.my_submissions(current_user, page=1, per_page=5))
 
 
 def _form_page(values, errors, kept, action, title, status=200, form_key=FORM_KEY, options=None, rejection=None,
@@ -65,8 +84,9 @@ def create_service_object():
 
 @bp.get('/cases')
 def cases():
-    rows, total = tasks.my_instances(current_user, page=page_arg())
-    return render_template('mobile/cases.html', rows=rows, total=total, page=page_arg())
+    """我的提交, all or of one 类型 (?process=v_order), page by page."""
+    found = submissions.my_submissions(current_user, request.args.get('process'), page_arg())
+    return render_template('mobile/cases.html', **found, page=page_arg())
 
 
 def _my_task(instance_id):
