@@ -119,3 +119,39 @@ class GiftRequest(db.Model):
 
 Index('ix_gift_request_volunteer', GiftRequest.volunteer_id, GiftRequest.id)
 Index('ix_gift_request_item', GiftRequest.item_id, GiftRequest.status)
+
+
+FULFILMENT_STATUSES = ('pending', 'arranged', 'delivered')
+
+
+class ShopFulfilment(db.Model):
+    """What an item's holder (the org unit that provides it) hands over for one 个人兑换 or one approved gift: who,
+    what and whom to contact, and the holder's 已安排 / 已发放 with a note the volunteer reads."""
+
+    __tablename__ = 'shop_fulfilment'
+    __table_args__ = (
+        UniqueConstraint('redemption_id', name='uq_fulfilment_redemption'),
+        UniqueConstraint('gift_id', name='uq_fulfilment_gift'),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey('shop_item.id'))
+    holder_unit_id: Mapped[int] = mapped_column(ForeignKey('org_unit.id'))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey('app_user.id'))
+    redemption_id: Mapped[int | None] = mapped_column(ForeignKey('shop_redemption.id'))  # 个人兑换
+    gift_id: Mapped[int | None] = mapped_column(ForeignKey('gift_request.id'))  # 赠予直系亲属
+    recipient_name: Mapped[str] = mapped_column(String(40))  # the volunteer, or the relative a gift is for
+    recipient_phone: Mapped[str] = mapped_column(String(20), default='')
+    status: Mapped[str] = mapped_column(String(16), default='pending')
+    note: Mapped[str | None] = mapped_column(String(500))  # the holder's words to the volunteer (where, when)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey('app_user.id'))
+    updated_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    item = relationship('ShopItem', lazy='joined')
+    holder = relationship('OrgUnit', lazy='joined')
+    volunteer = relationship('User', foreign_keys=[volunteer_id])
+    updated_by = relationship('User', foreign_keys=[updated_by_id])
+
+
+Index('ix_shop_fulfilment_holder', ShopFulfilment.holder_unit_id, ShopFulfilment.status, ShopFulfilment.id)
+Index('ix_shop_fulfilment_volunteer', ShopFulfilment.volunteer_id, ShopFulfilment.id)

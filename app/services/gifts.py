@@ -50,18 +50,31 @@ def _duplicate(gift: GiftRequest) -> Conflict:
     return request_tokens.duplicate(gift.instance_id, _l('该申请已提交（申请编号 %(id)s），请勿重复提交', id=gift.id))
 
 
-# (relative older, the same age): a 子女 is younger than the volunteer, a 父母 older; other relations are not checked
+# (relative younger than it may be, the same age): a 子女 is younger than the volunteer, a 父母 or 祖父母 older
 _RELATION_AGES = {
     'child': (_l('按身份证号，该亲属比您年长，与“子女”关系不符，请核对'),
               _l('按身份证号，该亲属与您同龄，与“子女”关系不符，请核对')),
     'parent': (_l('按身份证号，该亲属比您年轻，与“父母”关系不符，请核对'),
                _l('按身份证号，该亲属与您同龄，与“父母”关系不符，请核对')),
+    'grandparent': (_l('按身份证号，该亲属比您年轻，与“祖父母 / 外祖父母”关系不符，请核对'),
+                    _l('按身份证号，该亲属与您同龄，与“祖父母 / 外祖父母”关系不符，请核对')),
+}
+# the least age gap a relation allows, in whole years by the two ages today (a generation: 15 years). The form has
+# no 孙子女: a grandchild of 60 or more would make the volunteer 90 or more. A 配偶 may be of any age.
+_RELATION_GAPS = {
+    'parent': (15, lambda **ages: _l('按身份证号，该亲属 %(their)s 岁、您 %(own)s 岁，只比您大 %(gap)s 岁；“父母”应比您'
+                                     '年长至少 %(least)s 岁，请核对', **ages)),
+    'grandparent': (30, lambda **ages: _l('按身份证号，该亲属 %(their)s 岁、您 %(own)s 岁，只比您大 %(gap)s 岁；“祖父母 / '
+                                          '外祖父母”应比您年长至少 %(least)s 岁，请核对', **ages)),
+    'child': (15, lambda **ages: _l('按身份证号，该亲属 %(their)s 岁、您 %(own)s 岁，只比您小 %(gap)s 岁；“子女”应比您年轻'
+                                    '至少 %(least)s 岁，请核对', **ages)),
 }
 
 
 def _relation_problem(user, relation, relative_id):
-    """Why the relation cannot be right by the two ID numbers' ages (a 子女 as old as or older than the volunteer, a
-    父母 as old as or younger), else None; nothing is said when either number is not a valid one."""
+    """Why the relation cannot be right by the two ID numbers' ages today (a 子女 not at least 15 years younger than
+    the volunteer, a 父母 not at least 15 years older, a 祖父母 / 外祖父母 not at least 30), else None; nothing is said
+    when either number is not a valid one."""
     own = normalize_id(user.id_number or '')
     if relation not in _RELATION_AGES or not is_valid_id(own) or not is_valid_id(relative_id):
         return None
@@ -72,6 +85,10 @@ def _relation_problem(user, relation, relative_id):
         return same
     if (relative_age > own_age) == (relation == 'child'):
         return wrong
+    least, message = _RELATION_GAPS[relation]
+    gap = abs(relative_age - own_age)
+    if gap < least:
+        return message(their=relative_age, own=own_age, gap=gap, least=least)
     return None
 
 
@@ -278,6 +295,8 @@ def _approve(data, params):
         '%(provider)s将在 3 个工作日内联系受赠人%(name)s（%(phone)s）安排服务', provider=item.provider_name or _('服务机构'),
         name=gift.relative_name, phone=gift.relative_phone))
     gift.instance.outcome = 'approved'
+    # the holder (the provider of the service) is told whom to contact, and marks it 已安排 / 已完成服务
+    shop.add_fulfilment(item, gift.volunteer, gift.relative_name, gift.relative_phone, gift=gift)
     _tell_volunteer(gift, _l('您为%(name)s申请的「%(item)s」赠予兑换已通过审核，已扣除 %(points)s 积分',
                              name=gift.relative_name, item=gift.item.name, points=gift.points),
                     (gift.logistics, gift.logistics_en))
@@ -291,7 +310,8 @@ def _reject(data, params):
     if gift.status != 'pending':
         return {'status': gift.status}
     reason = data.get('reason') or ''
-    _release(gift, _l('赠予兑换「%(item)s」未通过审核，解冻积分', item=gift.item.name))
+    _release(gift, _l('赠予兑换「%(item)s」（受赠人：%(name)s）未通过审核，解冻积分', item=gift.item.name,
+                      name=gift.relative_name))
     gift.status, gift.reason, gift.decided_at, gift.logistics = 'rejected', reason, utcnow(), NO_LOGISTICS
     gift.instance.outcome = 'rejected'
     def title():
@@ -309,8 +329,8 @@ def _expire(data, params):
     if gift.status != 'pending':
         return {'status': gift.status}
     why, why_en = messages.in_both(_l('超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻', days=EXPIRY_DAYS))
-    _release(gift, _l('赠予兑换「%(item)s」超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻', item=gift.item.name,
-                      days=EXPIRY_DAYS))
+    _release(gift, _l('赠予兑换「%(item)s」（受赠人：%(name)s）超过 %(days)s 天未审核，申请自动结束，冻结的积分已解冻',
+                      item=gift.item.name, name=gift.relative_name, days=EXPIRY_DAYS))
     gift.status, gift.decided_at, gift.logistics = 'expired', utcnow(), NO_LOGISTICS
     gift.reason, gift.reason_en = why, why_en
     instance = gift.instance
@@ -376,11 +396,29 @@ def again_item(user, instance) -> GiftRequest | None:
     return gift
 
 
-def again_values(user, gift_id, item_id) -> dict:
-    """What a new gift form starts with when it comes from 重新申请: the relative's details of the user's own ended
-    request for the same item (not the proof files); {} for anything else."""
+def _again(user, gift_id, item_id) -> GiftRequest | None:
+    """The user's own ended request for this item that 重新申请 starts from, or None."""
     gift = _ended_own(user, gift_id)
-    if gift is None or gift.item_id != item_id:
+    return gift if gift is not None and gift.item_id == item_id else None
+
+
+def again_values(user, gift_id, item_id) -> dict:
+    """What a new gift form starts with when it comes from 重新申请: the relative's details and the proof photos of
+    the user's own ended request for the same item (kept as a returned case's resubmission keeps its photos: the
+    volunteer uploaded them, so the new request may use them); {} for anything else."""
+    gift = _again(user, gift_id, item_id)
+    if gift is None:
         return {}
     return {'relative_name': gift.relative_name, 'relation': gift.relation, 'relative_phone': gift.relative_phone,
-            'relative_id_number': gift.relative_id_number}
+            'relative_id_number': gift.relative_id_number,
+            'kinship_files': [int(i) for i in json.loads(gift.kinship_files_json or '[]')]}
+
+
+def again_rejection(user, gift_id, item_id) -> dict | None:
+    """Why the request 重新申请 starts from ended: its review's rejection (or the expiry), as a row of the case's
+    history (step, who, reason), shown above the new form; None for anything else."""
+    gift = _again(user, gift_id, item_id)
+    if gift is None:
+        return None
+    ends = [h for h in tasks.instance_history(gift.instance_id) if h['decision'] in ('reject', 'auto') and h['reason']]
+    return ends[-1] if ends else None

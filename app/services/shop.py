@@ -29,6 +29,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.models.shop import ShopFulfilment
 from app.services import ledger, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.validators import age_on, is_valid_id, is_valid_mobile, normalize_mobile, reason_too_long
@@ -175,14 +176,27 @@ def redeem(user, item_id, token) -> tuple[ShopRedemption, bool]:
                              point_type=item.point_type, ledger_entry_id=entry.id, created_at=utcnow())
         db.session.add(row)
         db.session.flush()
+        handover = add_fulfilment(item, user, user.display_name, user.phone or '', redemption=row)
+        messages.send([user.id], kind='info', link=f'/m/shop/mine#fulfilment-{handover.id}',
+                      title=_l('您已兑换「%(item)s」，已扣除 %(n)s 积分', item=item.name, n=item.price),
+                      body=_l('%(holder)s将联系您安排，安排好后会在“我的兑换”中说明时间和地点', holder=handover.holder.name))
     return row, True
 
 
-def redemption_by_token(user, token) -> ShopRedemption | None:
-    """The redemption a confirmation page's token was used for (None: not used yet, or not a token): the page
-    opened again with a used token (browser Back after 确认兑换) says the redemption is done instead of asking again."""
+def page_token(token) -> str | None:
+    """A confirmation page's one-time token as its address carries it (None: none, or not a token).
+
+    个人兑换 and 积分公益 ask before they spend, and each confirmation page has its own token in its address: the
+    page opened again after the token was used (browser Back after 确认) finds what it was used for
+    (`redemption_by_token`, `donation_by_token`) and says it is done instead of asking again."""
     token = str(token or '').strip()
-    return _existing_redemption(user, token) if _TOKEN.match(token) else None
+    return token if _TOKEN.match(token) else None
+
+
+def redemption_by_token(user, token) -> ShopRedemption | None:
+    """The redemption a confirmation page's token was used for (None: not used yet, or not a token)."""
+    token = page_token(token)
+    return _existing_redemption(user, token) if token else None
 
 
 def recent_redemption(user, item_id) -> ShopRedemption | None:
@@ -266,7 +280,8 @@ def donation_quote(user, target, amount, point_type) -> dict:
     if amount > available:
         raise ValidationFailed({'amount': [_l('可用积分不足：可用 %(a)s 分，需要 %(n)s 分', a=max(available, 0), n=amount)]})
     return {'target': POOL if project is None else str(project.id), 'project': project, 'amount': amount,
-            'point_type': point_type, 'available': available, 'after': available - amount}
+            'point_type': point_type, 'available': available, 'after': available - amount,
+            'recent': recent_donation(user, project)}
 
 
 class Donation(NamedTuple):
@@ -275,22 +290,69 @@ class Donation(NamedTuple):
     created: bool  # False: this token's donation was already written (a double tap); nothing more was spent
 
 
+def _donation_key(user, token) -> str:
+    return f'donate:{user.id}:{token}'
+
+
+def _donation_ref(project: ShopItem | None) -> str:
+    return POOL if project is None else f'shop_item:{project.id}'
+
+
+class DoneDonation(NamedTuple):
+    """A donation already written, as a confirmation page names it."""
+    entry: LedgerEntry
+    target: str  # 'pool' or the project's item id, as the confirmation's address says it
+    project: ShopItem | None  # None: the 公益池
+    amount: int
+    point_type: str
+
+
+def _done_donation(entry: LedgerEntry) -> DoneDonation:
+    ref = entry.business_ref or POOL
+    project = db.session.get(ShopItem, int(ref.split(':')[1])) if ref.startswith('shop_item:') else None
+    return DoneDonation(entry, POOL if project is None else str(project.id), project,
+                        max(p.amount for p in entry.postings), entry.point_type)
+
+
+def donation_by_token(user, token) -> DoneDonation | None:
+    """The donation a confirmation page's token was used for (None: not used yet, or not a token)."""
+    token = page_token(token)
+    if token is None:
+        return None
+    entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == _donation_key(user, token)))
+    return _done_donation(entry) if entry is not None else None
+
+
+def recent_donation(user, project: ShopItem | None) -> DoneDonation | None:
+    """The user's latest donation to the same project (or the 公益池) in the last RECENT_MINUTES minutes, or None:
+    a fresh confirmation says so above its button."""
+    since = utcnow() - timedelta(minutes=RECENT_MINUTES)
+    entry = db.session.scalar(
+        select(LedgerEntry).join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(LedgerAccount.key.in_([ledger.volunteer_key(user, kind) for kind in POINT_TYPES]),
+               LedgerEntry.kind == 'donate', LedgerEntry.business_ref == _donation_ref(project),
+               LedgerEntry.created_at >= since)
+        .order_by(LedgerEntry.id.desc()).limit(1))
+    return _done_donation(entry) if entry is not None else None
+
+
 def donate(user, target, amount, point_type, token) -> Donation:
     """项目捐分 (target = a 积分公益 item id) or 公益池 (target = 'pool', elderly time points only), once per token."""
     project = _donation_project(target)
     token, amount = check_token(token), _amount(amount)
     point_type = _donation_point_type(project, point_type)
-    key = f'donate:{user.id}:{token}'
+    key = _donation_key(user, token)
     with transaction():
         # only says which message to show: a concurrent second tap may miss it, the ledger key still charges once
         created = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == key)) is None
         if project is None:
             entry = ledger.donate(user, amount, key=key, point_type=point_type, reason=_l('积分捐入公益池'),
-                                  business_ref=POOL, actor=user)
+                                  business_ref=_donation_ref(project), actor=user)
         else:
             entry = ledger.donate(user, amount, key=key, point_type=point_type, to_kind='project',
                                   to_ref=f'shop_item:{project.id}', reason=_l('项目捐分「%(name)s」', name=project.name),
-                                  business_ref=f'shop_item:{project.id}', actor=user)
+                                  business_ref=_donation_ref(project), actor=user)
     return Donation(entry, amount, created)
 
 
@@ -687,3 +749,160 @@ def statements(user, page: int = 1) -> dict[str, dict]:
     """The volunteer's statement of each point type (elderly time points first)."""
     return {kind: ledger.statement(user, page if kind == ledger.ELDERLY_TIME else 1, point_type=kind)
             for kind in POINT_TYPES}
+
+
+# ---------------------------------------------------------------- hand-over by the item's holder (兑换记录)
+
+FULFILMENT_STATUSES = {'pending': _l('待安排'), 'arranged': _l('已安排'), 'delivered': _l('已发放')}
+SERVICE_DONE = _l('已完成服务')  # 已发放 of an elderly-care service
+FULFILMENT_PAGE = 20
+NOTE_MAX = 500
+
+
+def fulfilment_status(row: ShopFulfilment) -> str:
+    """The hand-over's state in words (a service is 已完成服务 where goods are 已发放)."""
+    if row.status == 'delivered' and row.item.section == 'elderly_care':
+        return str(SERVICE_DONE)
+    return str(FULFILMENT_STATUSES.get(row.status, row.status))
+
+
+def holder_unit(item: ShopItem) -> OrgUnit:
+    """The org unit that hands the item over: the unit its 提供单位 names (a provider, a station), else the district
+    whose bureau listed it."""
+    if item.provider_name:
+        named = db.session.scalars(select(OrgUnit).where(OrgUnit.name == item.provider_name).limit(2)).all()
+        if len(named) == 1:
+            return named[0]
+    return item.district
+
+
+def _holder_staff(unit: OrgUnit) -> list[int]:
+    """Who acts for the unit: its members in any role but 志愿者 (a provider's own volunteers are not told)."""
+    return list(db.session.scalars(select(Membership.user_id).where(Membership.org_unit_id == unit.id,
+                                                                    Membership.role != 'volunteer')))
+
+
+def add_fulfilment(item: ShopItem, volunteer: User, recipient_name: str, recipient_phone: str, *,
+                   redemption: ShopRedemption | None = None, gift=None) -> ShopFulfilment:
+    """A hand-over for the item's holder to arrange, in the caller's transaction; the holder's staff are told who
+    redeemed what, for whom and whom to contact. Once per redemption or gift."""
+    unit = holder_unit(item)
+    row = ShopFulfilment(item_id=item.id, holder_unit_id=unit.id, volunteer_id=volunteer.id,
+                         redemption_id=redemption.id if redemption else None, gift_id=gift.id if gift else None,
+                         recipient_name=recipient_name[:40], recipient_phone=(recipient_phone or '')[:20],
+                         status='pending', created_at=utcnow())
+    db.session.add(row)
+    db.session.flush()
+    contact = recipient_phone or _l('未登记电话')
+    if gift is not None:
+        title = _l('新的赠予兑换：%(volunteer)s为%(name)s兑换「%(item)s」，请联系%(name)s（%(phone)s）安排',
+                   volunteer=volunteer.display_name, name=recipient_name, item=item.name, phone=contact)
+    else:
+        title = _l('新的兑换：%(name)s兑换「%(item)s」，请联系%(name)s（%(phone)s）安排', name=recipient_name,
+                   item=item.name, phone=contact)
+    messages.send(_holder_staff(unit), kind='task', title=title, link=f'/shop/redemptions/{row.id}',
+                  body=_l('兑换记录 #%(id)s：安排后请在“兑换记录”中标记已安排或已发放，志愿者会收到通知', id=row.id))
+    return row
+
+
+def _holder_paths(user) -> list[str]:
+    paths = [m.org_unit.path for m in user.memberships if m.role != 'volunteer']
+    if not paths:
+        raise Forbidden()
+    return paths
+
+
+def _own_fulfilments(user):
+    """SQL condition: hand-overs held by the user's units or units below them."""
+    paths = _holder_paths(user)
+    return ShopFulfilment.holder_unit_id.in_(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths])))
+
+
+def _fulfilment_filter(user, q=None):
+    cond = _own_fulfilments(user)
+    term = review_term(q)
+    if term:
+        volunteers = select(User.id).where(or_(User.display_name.icontains(term, autoescape=True),
+                                               User.phone.contains(term, autoescape=True)))
+        items = select(ShopItem.id).where(ShopItem.name.icontains(term, autoescape=True))
+        cond = cond & or_(ShopFulfilment.recipient_name.icontains(term, autoescape=True),
+                          ShopFulfilment.recipient_phone.contains(term, autoescape=True),
+                          ShopFulfilment.volunteer_id.in_(volunteers), ShopFulfilment.item_id.in_(items))
+    return cond
+
+
+def fulfilment_page(user, status='pending', q=None, page: int = 1,
+                    per_page: int = FULFILMENT_PAGE) -> tuple[list[ShopFulfilment], int, dict[str, int]]:
+    """兑换记录 of the user's units: (one page, newest first, of one state, or of all when `status` is not one; how
+    many in all; the count of each state with the same search). Searched by item, volunteer, recipient or phone."""
+    cond = _fulfilment_filter(user, q)
+    counts = dict(db.session.execute(select(ShopFulfilment.status, func.count()).where(cond)
+                                     .group_by(ShopFulfilment.status)).all())
+    if status in FULFILMENT_STATUSES:
+        cond = cond & (ShopFulfilment.status == status)
+    stmt = (select(ShopFulfilment).where(cond).order_by(ShopFulfilment.id.desc())
+            .options(selectinload(ShopFulfilment.volunteer), selectinload(ShopFulfilment.updated_by)))
+    rows, total = paged(stmt, page, per_page)
+    return rows, total, counts
+
+
+def held_fulfilment(user, fulfilment_id) -> ShopFulfilment:
+    """One hand-over of the user's units; 404 for any other (another provider's, or none)."""
+    cond = _own_fulfilments(user)
+    row = db.session.scalar(select(ShopFulfilment).where(ShopFulfilment.id == row_id(fulfilment_id), cond)) \
+        if row_id(fulfilment_id) else None
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def mark_fulfilment(user, fulfilment_id, status, note=None) -> tuple[ShopFulfilment, bool]:
+    """The holder marks a hand-over 已安排 or 已发放 with an optional note (where, when, who to ask); audited, and
+    the volunteer is told. (row, changed): the same state and note again changes nothing and tells nobody."""
+    row = held_fulfilment(user, fulfilment_id)  # another unit's hand-over is a 404 whatever was sent
+    note = str(note or '').strip()
+    errors: dict = {}
+    if status not in ('arranged', 'delivered'):
+        errors['status'] = [_l('请选择“已安排”或“已发放”')]
+    if len(note) > NOTE_MAX:  # refused, never cut: the volunteer reads all of it
+        errors['note'] = [_l('说明最多 %(max)s 个字，现在 %(n)s 个字', max=NOTE_MAX, n=len(note))]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction():
+        row = db.session.scalar(select(ShopFulfilment).where(ShopFulfilment.id == row.id)
+                                .with_for_update(of=ShopFulfilment).execution_options(populate_existing=True))
+        if row.status == status and (row.note or '') == note:
+            return row, False
+        before = {'status': row.status, 'note': row.note}
+        row.status, row.note, row.updated_by_id, row.updated_at = status, note or None, user.id, utcnow()
+        acting = next((m for m in user.memberships if m.role != 'volunteer'
+                       and row.holder.path.startswith(m.org_unit.path)), None)
+        db.session.add(AuditLog(actor_id=user.id, action=f'shop_fulfilment.{status}', target=f'shop_fulfilment:{row.id}',
+                                at=utcnow(), detail_json=json.dumps(
+                                    {'before': before, 'status': status, 'note': note, 'item': row.item.name,
+                                     'recipient': row.recipient_name, 'role': acting.role if acting else None,
+                                     'unit': acting.org_unit.code if acting else None}, ensure_ascii=False)))
+        messages.send([row.volunteer_id], kind='info', title=_told(row), body=note,
+                      link=f'/m/shop/mine#fulfilment-{row.id}')
+    return row, True
+
+
+def _told(row: ShopFulfilment):
+    """The volunteer's message on a marked hand-over, built in each language (see `messages.in_both`)."""
+    def title():
+        if row.gift_id:
+            return str(_l('%(holder)s：您为%(name)s兑换的「%(item)s」%(status)s', holder=row.holder.name,
+                          name=row.recipient_name, item=row.item.name, status=fulfilment_status(row)))
+        return str(_l('%(holder)s：您兑换的「%(item)s」%(status)s', holder=row.holder.name, item=row.item.name,
+                      status=fulfilment_status(row)))
+    return title
+
+
+def fulfilments_for(redemptions=(), gifts=()) -> dict[tuple[str, int], ShopFulfilment]:
+    """The hand-overs of these redemptions and gifts, keyed ('redemption', id) / ('gift', id) (one query)."""
+    r_ids, g_ids = [r.id for r in redemptions], [g.id for g in gifts]
+    if not r_ids and not g_ids:
+        return {}
+    rows = db.session.scalars(select(ShopFulfilment).where(or_(ShopFulfilment.redemption_id.in_(r_ids),
+                                                               ShopFulfilment.gift_id.in_(g_ids))))
+    return {('redemption', f.redemption_id) if f.redemption_id else ('gift', f.gift_id): f for f in rows}

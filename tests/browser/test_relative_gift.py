@@ -93,7 +93,7 @@ def test_gift_request_on_a_phone_then_approved_in_the_inbox(new_page, shot, tmp_
     shot(desk, 'gzva-inbox')
     row.get_by_role('link', name=re.compile('赠予李大爷')).click()
     data = desk.locator('dl.data')
-    for text in (BATH, '30 养老时间积分', '李晓敏', '来自账号，不可修改', '李大爷', '父母', PARENT_ID, '76 岁'):
+    for text in (BATH, '30 养老时间积分', '李晓敏', '来自账号，不可修改', '李大爷', '父母', PARENT_ID, '86 岁'):
         expect(data).to_contain_text(text)
     expect(data.locator('img')).to_have_count(1)
     expect(desk.locator('input[name=volunteer_id_number]')).to_have_count(0)

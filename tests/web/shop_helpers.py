@@ -10,14 +10,14 @@ from app.services.demo import make_id
 from app.services.instances import load_run, lock_instance, save_run
 from tests.helpers import upload_png
 
-PARENT_ID = make_id('440104', date(1950, 4, 2), 71)          # 76 on the test day
+PARENT_ID = make_id('440104', date(1940, 4, 2), 71)          # 86 on the test day: a parent of vol_zhang (1958) too
 SPOUSE_ID = make_id('440104', date(1962, 1, 20), 72, female=True)
 YOUNG_ID = make_id('440104', date(1980, 6, 1), 73)          # under 60
 
 
 def elder_id(n: int) -> str:
     """A distinct checksum-valid ID number of someone over 60, for request number n."""
-    return make_id('440105', date(1940 + n % 15, 1 + n % 12, 1 + n % 28), 200 + n)
+    return make_id('440105', date(1928 + n % 15, 1 + n % 12, 1 + n % 28), 200 + n)  # 15+ years older than vol_zhang
 
 
 def born_on(day):

@@ -64,7 +64,7 @@ def test_submit_holds_points_and_reserves_a_unit_then_approval_spends_once(api, 
         assert api(outsider).get(f'/tasks/{task["id"]}').status_code == 404
     detail = gzva.get(f'/tasks/{task["id"]}').get_json()
     assert detail['data']['volunteer_id_number'] == user('vol_li').id_number
-    assert detail['data']['relative_age'] == '76 岁' and detail['data']['logistics'] == '审核通过后安排'
+    assert detail['data']['relative_age'] == '86 岁' and detail['data']['logistics'] == '审核通过后安排'
     assert detail['data']['kinship_files'] and detail['form']['properties'].keys() == {'decision', 'reason'}
 
     r = gzva.post(f'/tasks/{task["id"]}/complete', json={'decision': 'approve'})
@@ -309,7 +309,7 @@ def test_review_page_shows_the_volunteer_identity_read_only(api, li, login):
     task = review_task(api('gzva'), inst['id'])
     html = login('gzva').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
     assert user('vol_li').id_number in html and '来自账号，不可修改' in html
-    assert 'name="volunteer_id_number"' not in html and '76 岁' in html
+    assert 'name="volunteer_id_number"' not in html and '86 岁' in html
     decisions = db.session.scalar(select(func.count()).select_from(Decision))
     assert decisions == 1
     assert _count(HumanTask, HumanTask.process_key == 'relative_gift', HumanTask.status == 'open') == 1

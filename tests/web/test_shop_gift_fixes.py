@@ -179,7 +179,7 @@ def test_rejected_gift_offers_to_apply_again_with_the_relative_prefilled(api, lo
     assert form.xpath('//input[@name="relative_phone"]/@value') == ['13800138099']
     assert form.xpath('//input[@name="relative_id_number"]/@value') == [PARENT_ID]
     assert form.xpath('//input[@name="relation" and @checked]/@value') == ['parent']
-    assert not form.xpath('//input[@name="kinship_files"]')  # the proof is uploaded again
+    assert form.xpath('//input[@name="kinship_files"]')  # the earlier proof is kept (removable)
     # another volunteer cannot read these details through the link
     upload_png(api('vol_zhang'))
     other = _doc(login('vol_zhang').get(again))

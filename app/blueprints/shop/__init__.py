@@ -9,6 +9,9 @@ from flask_login import current_user
 from app.services import gifts, shop
 
 bp = Blueprint('shop', __name__)
+# who is offered 兑换记录 in the menu: the roles of units that provide shop items (providers, stations) and the
+# district bureaus that list them; anyone else with a non-volunteer role may still open the page for their unit
+HANDOVER_ROLES = {'provider_admin', 'station_admin', 'district_admin'}
 
 
 @bp.app_template_global()
@@ -60,7 +63,14 @@ def shop_nav():
         links.append((url_for('shop.review'), _('兑换资源审核'), ep == 'shop.review'))
     if 'association_admin' in roles:
         links.append((url_for('shop.pool'), _('公益池'), ep == 'shop.pool'))
+    if roles & HANDOVER_ROLES:  # the units that hand over shop items (and those above them)
+        links.append((url_for('shop.handovers'), _('兑换记录'), ep in ('shop.handovers', 'shop.handover')))
     return links
+
+
+@bp.app_template_global()
+def handover_status(row) -> str:
+    return shop.fulfilment_status(row)
 
 
 from app.blueprints.shop import routes  # noqa: E402,F401

@@ -43,22 +43,27 @@ def index():
     return _shop_page(request.args.get('section') if request.args.get('section') in shop.SECTIONS else 'elderly_care')
 
 
+def _confirmation(token, used_for, same, done, ask):
+    """A confirmation step (个人兑换, 积分公益) that spends once: its one-time token stands in its address (the shop
+    card sends it, or the page writes it there), so that the page opened again after it was used (browser Back
+    after 确认) shows `done(row)`, what the token was used for, instead of asking again. `used_for(user, token)`
+    finds that row; `same(row)`: it is this page's. A token used for something else, a malformed one or none:
+    `ask(token)` with a fresh one."""
+    token = shop.page_token(token)
+    used = used_for(current_user, token) if token else None
+    if used is not None and same(used):
+        return done(used)
+    return ask(None if used is not None else token)
+
+
 def _redeem_page(item_id, messages=(), status=200, token=None):
     """个人兑换's confirmation step: what it costs and what is left; nothing is spent until 确认兑换 is tapped.
-    `token`: this confirmation's one-time token (a fresh one when None or malformed); it stands in the page's
-    address too, so that the page opened again after it was used (browser Back) says so instead of asking again."""
+    `token`: this confirmation's one-time token (a fresh one when None or malformed), in its address too."""
     quote = shop.redeem_quote(current_user, item_id)
     # a refusal the quote already explains (stock, points, age) is said once
     messages = [m for m in messages if str(m) != str(quote['problem'] or '')]
-    token = _page_token(token) or shop.new_token()
+    token = shop.page_token(token) or shop.new_token()
     return render_template('shop/redeem.html', messages=messages, token=token, **quote), status
-
-
-def _page_token(token) -> str | None:
-    try:
-        return shop.check_token(token) if token else None
-    except ValidationFailed:
-        return None
 
 
 def _redeemed_page(row, status=200):
@@ -69,12 +74,10 @@ def _redeemed_page(row, status=200):
 
 @bp.get('/m/shop/items/<int:item_id>/redeem')
 def redeem_confirm(item_id):
-    token = request.args.get('request_token')
     shop.item_on_sale(item_id)  # an item not on sale is a 404 whatever the token
-    used = shop.redemption_by_token(current_user, token)
-    if used is not None and used.item_id == item_id:
-        return _redeemed_page(used)
-    return _redeem_page(item_id, token=None if used is not None else token)
+    return _confirmation(request.args.get('request_token'), shop.redemption_by_token,
+                         lambda row: row.item_id == item_id, _redeemed_page,
+                         lambda token: _redeem_page(item_id, token=token))
 
 
 @bp.post('/m/shop/items/<int:item_id>/redeem')
@@ -93,15 +96,21 @@ def redeem(item_id):
 
 
 def _gift_page(item_id, values, errors, kept, status=200):
+    """The gift form. From 重新申请 (?again=<gift id>, kept in the form's address) the reviewer's reason stands above
+    it, as on a returned case's resubmission."""
+    again = request.args.get('again')
+    rejection = gifts.again_rejection(current_user, again, item_id) if again else None
     return render_template('shop/gift.html', form=forms.get_form(gifts.FORM_KEY), values=values, errors=errors,
-                           kept=kept, **gifts.gift_form_context(current_user, item_id)), status
+                           kept=kept, again=again if rejection else None, rejection=rejection,
+                           **gifts.gift_form_context(current_user, item_id)), status
 
 
 @bp.get('/m/shop/items/<int:item_id>/gift')
 def gift_form(item_id):
-    """The gift form; from 重新申请 (?again=<gift id>) it starts with the relative's details of that request."""
+    """The gift form; from 重新申请 (?again=<gift id>) it starts with the relative's details and the proof photos of
+    that request."""
     again = gifts.again_values(current_user, request.args.get('again'), item_id) if request.args.get('again') else {}
-    return _gift_page(item_id, {**again, 'request_token': shop.new_token()}, {}, [])
+    return _gift_page(item_id, {**again, 'request_token': shop.new_token()}, {}, again.get('kinship_files', []))
 
 
 @bp.post('/m/shop/items/<int:item_id>/gift')
@@ -117,8 +126,9 @@ def gift_submit(item_id):
 
 @bp.get('/m/shop/mine')
 def mine():
-    return render_template('shop/mine.html', redemptions=shop.my_redemptions(current_user),
-                           gift_rows=gifts.mine(current_user))
+    redemptions, gift_rows = shop.my_redemptions(current_user), gifts.mine(current_user)
+    return render_template('shop/mine.html', redemptions=redemptions, gift_rows=gift_rows,
+                           handovers=shop.fulfilments_for(redemptions, gift_rows))
 
 
 def _donation_refused(values, exc: ValidationFailed):
@@ -129,18 +139,28 @@ def _donation_refused(values, exc: ValidationFailed):
     return _shop_page('charity', donation, exc.status)
 
 
-def _donate_page(values):
-    """积分公益's confirmation step: what is given, which points, what is left; nothing is spent before 确认捐赠."""
+def _donate_page(values, token=None):
+    """积分公益's confirmation step: what is given, which points, what is left; nothing is spent before 确认捐赠.
+    `token`: this confirmation's one-time token (a fresh one when None or malformed), in its address too."""
     try:
         quote = shop.donation_quote(current_user, values['target'], values['amount'], values['point_type'])
     except ValidationFailed as exc:
         return _donation_refused(values, exc)
-    return render_template('shop/donate.html', **quote)
+    return render_template('shop/donate.html', token=shop.page_token(token) or shop.new_token(), **quote)
+
+
+def _donated_page(done):
+    """The confirmation's token was used: the donation is done, nothing more is spent (the confirmation opened
+    again with browser Back); links to 我的积分 and to a fresh confirmation."""
+    return render_template('shop/donated.html', done=done)
 
 
 @bp.get('/m/shop/donate')
 def donate_confirm():
-    return _donate_page(_posted(DONATION_FIELDS, request.args))
+    values = _posted(DONATION_FIELDS, request.args)
+    return _confirmation(request.args.get('request_token'), shop.donation_by_token,
+                         lambda done: done.target == values['target'].strip(), _donated_page,
+                         lambda token: _donate_page(values, token))
 
 
 @bp.post('/m/shop/donate')
@@ -283,3 +303,52 @@ def pool_allocate():
         return _pool_page(values, exc.errors, exc.status)
     flash(_('已分配'), 'success')
     return redirect(url_for('shop.pool'))
+
+
+# ---------------------------------------------------------------- 兑换记录: the item holder's hand-overs
+
+def _handover_ctx(values, prefix='') -> dict:
+    """The 兑换记录 list a page shows or a form was sent from (state tab, search, page), so that the holder comes
+    back to the same list."""
+    page = min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE)
+    status = values.get(prefix + 'status')
+    return {'status': status if status in (*shop.FULFILMENT_STATUSES, 'all') else 'pending',
+            'q': shop.review_term(values.get(prefix + 'q')) or None, 'page': page if page > 1 else None}
+
+
+def _handovers_page(ctx, only=None, marked=None, code=200):
+    """兑换记录 of the user's units (`only`: the one hand-over a message links to); `marked` = (row, values, errors)
+    of a refused 标记, shown at its row with what was typed."""
+    if only is not None:
+        rows, total, counts = [only], 1, {}
+    else:
+        rows, total, counts = shop.fulfilment_page(current_user, ctx['status'], ctx['q'], ctx['page'] or 1)
+    if marked and marked[0].id not in {r.id for r in rows}:
+        rows = [marked[0], *rows]
+    g.page_url = url_for('shop.handover', fulfilment_id=only.id) if only is not None else url_for('shop.handovers', **ctx)
+    return render_template('shop/handovers.html', rows=rows, total=total, counts=counts, ctx=ctx, only=only,
+                           marked=marked, page=ctx['page'] or 1, per_page=shop.FULFILMENT_PAGE), code
+
+
+@bp.get('/shop/redemptions')
+def handovers():
+    return _handovers_page(_handover_ctx(request.args))
+
+
+@bp.get('/shop/redemptions/<int:fulfilment_id>')
+def handover(fulfilment_id):
+    return _handovers_page(_handover_ctx({}), only=shop.held_fulfilment(current_user, fulfilment_id))
+
+
+@bp.post('/shop/redemptions/<int:fulfilment_id>')
+def handover_mark(fulfilment_id):
+    values, ctx = _posted(('status', 'note')), _handover_ctx(request.form, 'list_')
+    one = request.form.get('list_one') == '1'
+    try:
+        row, changed = shop.mark_fulfilment(current_user, fulfilment_id, values['status'], values['note'])
+    except ValidationFailed as exc:
+        row = shop.held_fulfilment(current_user, fulfilment_id)
+        return _handovers_page(ctx, only=row if one else None, marked=(row, values, exc.errors), code=exc.status)
+    flash(_('已标记为“%(status)s”，已通知志愿者', status=shop.fulfilment_status(row)) if changed
+          else _('没有改动，未重复通知志愿者'), 'success')
+    return redirect(url_for('shop.handover', fulfilment_id=row.id) if one else url_for('shop.handovers', **ctx))
