@@ -1,13 +1,14 @@
 """Inbox use cases: start a case, list / open / claim / complete tasks, batch decisions."""
 import json
 import re
+from collections import Counter
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
-from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance
+from app.models import Decision, HumanTask, OrgUnit, User, WorkflowInstance, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, in_chinese, messages, paged, resubmission, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
@@ -387,65 +388,155 @@ def filter_tasks(stmt, process, q):
     return stmt
 
 
-def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20):
-    """(rows, total): open = actionable by the user; approved/rejected/done = decided by the user.
+SORTS = ('newest', 'oldest')  # an inbox list's order (?sort=): the newest first (the default) or the oldest first
+
+
+def sort_order(created, ident, sort='newest') -> tuple:
+    """ORDER BY of an inbox list on its time column: the newest first, or (sort='oldest') the oldest first (a done
+    tab reads ix_human_task_done the other way; the open tab sorts its ids either way)."""
+    if sort == 'oldest':
+        return created.asc(), ident.asc()
+    return created.desc(), ident.desc()
+
+
+def list_tasks(user, state='open', process=None, q=None, page=1, per_page=20, sort='newest'):
+    """(rows, total): open = actionable by the user, by arrival; approved/rejected/done = decided by the user, by
+    the time they did it; newest first or (sort='oldest') oldest first.
 
     Open tasks come from the inbox index (ix_scope_open) alone. With a search or process filter the
     user's open task ids are fetched first and the filter runs on exactly those rows by primary key: a
     join would let PostgreSQL misjudge `LIKE '%q%'` and scan every task."""
-    offset = (max(page, 1) - 1) * per_page
     if state == 'open':
-        ids = open_task_ids(user)
-        if not process and not q:
-            # the page and the total in one pass over the user's open tasks (count(*) OVER () sees them all)
-            page = db.session.execute(select(ids.c.id, func.count().over().label('total'))
-                                      .order_by(ids.c.created_at.desc(), ids.c.id.desc())
-                                      .limit(per_page).offset(offset)).all()
-            total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids))
-            return _rows_in_order([r.id for r in page]), total
-        mine = db.session.scalars(select(ids.c.id)).all()
-        matches = db.session.scalars(filter_tasks(select(HumanTask.id).where(_id_in(mine), HumanTask.status == 'open'),
-                                              process, q).order_by(HumanTask.created_at.desc(), HumanTask.id.desc())).all()
-        return _rows_in_order(matches[offset:offset + per_page]), len(matches)
+        rows, total, _by_process = _open_list(user, process, q, page, per_page, sort)
+        return rows, total
+    return _decided_list(user, state, process, q, page, per_page, sort)
+
+
+def _open_list(user, process, q, page, per_page, sort, by_process=False):
+    """(rows, total, {process key: open tasks} or None): the open tab's page; `by_process`: also how many of the
+    user's open tasks (with the search, whatever the process filter) each process has, for the 类型 choice."""
+    offset = (max(page, 1) - 1) * per_page
+    ids = open_task_ids(user)
+    if not process and not q:
+        # the page and the total in one pass over the user's open tasks (count(*) OVER () sees them all)
+        page = db.session.execute(select(ids.c.id, func.count().over().label('total'))
+                                  .order_by(*sort_order(ids.c.created_at, ids.c.id, sort))
+                                  .limit(per_page).offset(offset)).all()
+        total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids))
+        counted = None
+        if by_process:  # the same index range, each task's process by primary key (a nested loop of ~3,000 probes)
+            counted = dict(db.session.execute(select(HumanTask.process_key, func.count()).select_from(ids)
+                                              .join(HumanTask, HumanTask.id == ids.c.id).group_by(HumanTask.process_key)).all())
+        return _rows_in_order([r.id for r in page]), total, counted
+    mine = db.session.scalars(select(ids.c.id)).all()
+    # with by_process the rows of every process come back (id and process key only) and are counted here: the
+    # process filter and the choice's counts from one query
+    found = db.session.execute(filter_tasks(select(HumanTask.id, HumanTask.process_key).where(
+        _id_in(mine), HumanTask.status == 'open'), None if by_process else process, q)
+        .order_by(*sort_order(HumanTask.created_at, HumanTask.id, sort))).all()
+    matches = [i for i, key in found if not process or key == process]
+    counted = dict(Counter(key for _i, key in found)) if by_process else None
+    return _rows_in_order(matches[offset:offset + per_page]), len(matches), counted
+
+
+def _decided_list(user, state, process, q, page, per_page, sort):
+    """(rows, total) of a done tab, by the time the user decided (ix_human_task_done, read either way)."""
     base = filter_tasks(select(HumanTask).where(decided_clause(user, state)), process, q)
     total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(HumanTask.id).subquery()))
-    rows = db.session.scalars(base.order_by(HumanTask.completed_at.desc(), HumanTask.id.desc())
-                              .limit(per_page).offset(offset)).all()
+    rows = db.session.scalars(base.order_by(*sort_order(HumanTask.completed_at, HumanTask.id, sort))
+                              .limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
     return rows, total
 
 
-def tab_counts(user, state, total, process=None, q=None) -> dict:
-    """How many tasks each inbox tab ('open', 'approve', 'reject', 'handled') lists with the same filter; the shown
-    tab's is `total`. The done ones come from one grouped COUNT over the tasks the user completed
-    (ix_human_task_done): a review by its decision, any other step (not their own case's) as 'handled'."""
+def inbox_page(user, state='open', process=None, q=None, page=1, sort='newest', per_page=20) -> dict:
+    """The inbox page's list: one tab's `rows` and `total`, how many tasks each tab lists with the same filter
+    (`counts`) and the processes the shown tab has tasks of with the search (`processes`: the 类型 choice, each
+    {key, name, n}; the chosen one always among them)."""
+    if state == 'open':
+        rows, total, by_process = _open_list(user, process, q, page, per_page, sort, by_process=True)
+    else:
+        (rows, total), by_process = _decided_list(user, state, process, q, page, per_page, sort), None
+    counts, decided_by_process = _tab_counts(user, state, total, process, q)
+    return {'rows': rows, 'total': total, 'counts': counts,
+            'processes': process_choices(by_process if state == 'open' else decided_by_process, process)}
+
+
+def _tab_counts(user, state, total, process=None, q=None) -> tuple[dict, dict]:
+    """How many tasks each inbox tab ('open', 'approve', 'reject', 'handled') lists with the same filter (the shown
+    tab's is `total`), and {process key: tasks} of the shown tab when it is a done one. The done ones come from one
+    COUNT over the tasks the user completed (ix_human_task_done), grouped by tab (a review by its decision, any
+    other step (not their own case's) as 'handled') and process."""
     counts = {'open': 0, 'approve': 0, 'reject': 0, 'handled': 0, state: total}
     tab = case((HumanTask.decision.in_(REVIEW_DECISIONS), HumanTask.decision), else_='handled')
-    decided = filter_tasks(select(tab.label('tab'), func.count()).where(
+    decided = filter_tasks(select(tab.label('tab'), HumanTask.process_key, func.count()).where(
         HumanTask.completed_by_id == user.id, or_(HumanTask.decision.in_(REVIEW_DECISIONS), _not_own_case())),
-        process, q)
-    counts.update({k: n for k, n in db.session.execute(decided.group_by(tab)) if k != state})
+        None, q)
+    by_process: dict = {}
+    for key, process_key, n in db.session.execute(decided.group_by(tab, HumanTask.process_key)):
+        if key == state:
+            by_process[process_key] = n
+        elif not process or process_key == process:
+            counts[key] += n
     if state != 'open':
         counts['open'] = list_tasks(user, 'open', process, q, per_page=1)[1]
-    return counts
+    return counts, by_process
 
 
-def next_open_task(user, process=None, q=None, after=None) -> int | None:
-    """The id of the task to do next in the user's open list with the same filter: the first one listed after task
-    `after` (the one just decided), else the first of the list. Tasks another reviewer claimed and the user's own
-    submission forms are skipped: they are not a review the user can do now."""
+def process_choices(by_process: dict, chosen=None) -> list[dict]:
+    """The 类型 choice of an inbox tab: each process it has tasks of as {key, name (the latest version's), n}, by
+    name; the chosen process too when none of its tasks is listed (n 0): the page shows what it filters by."""
+    counted = {k: n for k, n in (by_process or {}).items() if k}
+    if chosen and chosen not in counted:
+        counted[chosen] = 0
+    if not counted:
+        return []
+    names = dict(db.session.execute(select(WorkflowVersion.process_key, WorkflowVersion.name)
+                                    .where(WorkflowVersion.process_key.in_(list(counted)))
+                                    .order_by(WorkflowVersion.version)).all())  # the latest version's name wins
+    return sorted(({'key': k, 'name': names.get(k) or k, 'n': n} for k, n in counted.items()),
+                  key=lambda p: (p['name'], p['key']))
+
+
+def next_open_task(user, process=None, q=None, after=None, sort='newest') -> int | None:
+    """The id of the task to do next in the user's open list with the same filter and order: the first one listed
+    after task `after` (the one just decided), else the first of the list. Tasks another reviewer claimed and the
+    user's own submission forms are skipped: they are not a review the user can do now."""
     ids = open_task_ids(user)
     mine = db.session.scalars(select(ids.c.id)).all()
     stmt = filter_tasks(select(HumanTask.id).where(
         _id_in(mine), HumanTask.status == 'open', HumanTask.assignee_id.is_(None),
         or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id)), process, q)
-    stmt = stmt.order_by(HumanTask.created_at.desc(), HumanTask.id.desc()).limit(1)
+    stmt = stmt.order_by(*sort_order(HumanTask.created_at, HumanTask.id, sort)).limit(1)
     done = db.session.get(HumanTask, row_id(after)) if row_id(after) is not None else None
     if done is not None:
-        later = db.session.scalar(stmt.where(or_(HumanTask.created_at < done.created_at, and_(
-            HumanTask.created_at == done.created_at, HumanTask.id < done.id))))
+        if sort == 'oldest':
+            listed_after = or_(HumanTask.created_at > done.created_at, and_(
+                HumanTask.created_at == done.created_at, HumanTask.id > done.id))
+        else:
+            listed_after = or_(HumanTask.created_at < done.created_at, and_(
+                HumanTask.created_at == done.created_at, HumanTask.id < done.id))
+        later = db.session.scalar(stmt.where(listed_after))
         if later is not None:
             return later
     return db.session.scalar(stmt)
+
+
+def typed_input(form: dict | None, values: dict) -> list[tuple[str, str]]:
+    """(field label, text) of what a reviewer typed or chose in a task's form that was not submitted (the task was
+    handled meanwhile), in the form's order; choices by their labels (不通过), files and empty fields left out."""
+    props = (form or {}).get('properties', {})
+    shown = []
+    for name in forms.field_order(form) if form else []:
+        prop, value = props.get(name), values.get(name)
+        if prop is None or 'x-file' in prop or isinstance(value, dict):
+            continue
+        picked = value if isinstance(value, list) else [value]
+        picked = [str(v).strip() for v in picked if v is not None and str(v).strip()]
+        if not picked:
+            continue
+        names = dict(forms.option_list(prop)) if ('enum' in prop or 'x-options' in prop) else {}
+        shown.append((forms.label(prop) or name, str(_l('、')).join(str(names.get(v, v)) for v in picked)))
+    return shown
 
 
 def named_tasks(user, task_ids) -> dict[int, dict]:

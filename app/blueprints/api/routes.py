@@ -140,11 +140,25 @@ def _task_state() -> str:
     return TASK_STATES[given]
 
 
+def _task_sort() -> str:
+    """?sort=newest (the default) | oldest: the newest or the oldest first (open: by arrival; others: by decision)."""
+    given = request.args.get('sort')
+    if given in (None, ''):
+        return tasks.SORTS[0]
+    if given not in tasks.SORTS:
+        refused = ServiceError(_l('sort 只能是以下之一：%(sorts)s', sorts=', '.join(tasks.SORTS)), code='bad_sort')
+        refused.errors = {'sort': [str(refused.message)]}
+        raise refused
+    return given
+
+
 @bp.get('/tasks')
 def task_list():
-    """The caller's tasks in one inbox tab: ?state=open|done|approved|rejected|handled &process=&q=&page=."""
-    state = _task_state()
-    rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), page_arg())
+    """The caller's tasks in one inbox tab: ?state=open|done|approved|rejected|handled &process=&q=&page=
+    &sort=newest|oldest."""
+    state, sort = _task_state(), _task_sort()
+    rows, total = tasks.list_tasks(g.api_user, state, request.args.get('process'), request.args.get('q'), page_arg(),
+                                   sort=sort)
     return jsonify({'items': [task_item(t) for t in rows], 'total': total, 'page': page_arg()})
 
 

@@ -1,6 +1,7 @@
 from io import BytesIO
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, session, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -25,11 +26,14 @@ def _login():
 
 
 def _list_context(values, prefix='') -> dict:
-    """The inbox list a page was opened from (tab, search, page, process filter), carried through the task page and
-    its forms (fields named list_state...) so that a reviewer comes back to the same list."""
+    """The inbox list a page was opened from (tab, search, page, process filter, order), carried through the task
+    page and its forms (fields named list_state...) so that a reviewer comes back to the same list. Only what is not
+    the default is kept (an unknown order is the default one: the newest first)."""
     ctx = {'state': values.get(prefix + 'state'), 'q': (values.get(prefix + 'q') or '').strip()[:100],
-           'page': min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE), 'process': values.get(prefix + 'process')}
-    ok = {'state': ctx['state'] in STATES and ctx['state'] != 'open', 'page': ctx['page'] > 1}  # not the defaults
+           'page': min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE), 'process': values.get(prefix + 'process'),
+           'sort': values.get(prefix + 'sort')}
+    ok = {'state': ctx['state'] in STATES and ctx['state'] != 'open', 'page': ctx['page'] > 1,
+          'sort': ctx['sort'] in tasks.SORTS and ctx['sort'] != tasks.SORTS[0]}
     return {k: v for k, v in ctx.items() if v and ok.get(k, True)}
 
 
@@ -40,11 +44,12 @@ def index():
 
 def _index_page(ctx, page, batch_errors=None, reason='', picked=(), status=200):
     """The inbox list `ctx` names; after a refused batch, its messages, the typed reason and the ticks kept."""
-    state, q, process = ctx.get('state', 'open'), ctx.get('q', ''), ctx.get('process')
-    rows, total = tasks.list_tasks(current_user, STATES[state], process, q, page)
-    return render_template('inbox/index.html', rows=rows, total=total, state=state, q=q, page=page, ctx=ctx,
+    state, q, sort = ctx.get('state', 'open'), ctx.get('q', ''), ctx.get('sort', tasks.SORTS[0])
+    listed = tasks.inbox_page(current_user, STATES[state], ctx.get('process'), q, page, sort)
+    rows = listed['rows']
+    return render_template('inbox/index.html', rows=rows, total=listed['total'], state=state, q=q, page=page, ctx=ctx,
+                           sort=sort, processes=listed['processes'], counts=listed['counts'],
                            batch_hints=tasks.batch_hints(rows) if state == 'open' else [],
-                           counts=tasks.tab_counts(current_user, STATES[state], total, process, q),
                            partial_id=tasks.partial_id_number(q), done=row_id(request.args.get('done')),
                            show_publishers=_shows_publishers(), batch_errors=batch_errors or {},
                            batch_reason=reason, picked=set(picked)), status
@@ -60,7 +65,8 @@ def _shows_publishers() -> bool:
 def next_task():
     """办理下一件: the next open task of the list the reviewer works through (after task ?after=)."""
     ctx = {k: v for k, v in _list_context(request.args).items() if k != 'state'}  # the open list
-    found = tasks.next_open_task(current_user, ctx.get('process'), ctx.get('q'), request.args.get('after'))
+    found = tasks.next_open_task(current_user, ctx.get('process'), ctx.get('q'), request.args.get('after'),
+                                 ctx.get('sort', tasks.SORTS[0]))
     if found is None:
         flash(_('这个列表中已没有其他可办理的待办任务'), 'success')
         return redirect(url_for('inbox.index', **ctx))
@@ -90,15 +96,31 @@ def decide(task_id):
     except ValidationFailed as exc:
         return render_template('inbox/task.html', d=tasks.task_detail(current_user, task_id), errors=exc.errors,
                                values=values, kept=getattr(exc, 'kept_files', []), ctx=ctx), exc.status
-    except Conflict as exc:  # someone was first or holds the claim: show the task as it is now, not a dead end
-        flash(str(exc.message), 'error')
-        d = tasks.task_detail(current_user, task_id)
+    except Conflict as exc:  # someone was first or holds the claim: show the task as it is now, not a dead end,
+        d = tasks.task_detail(current_user, task_id)  # with what happened and what this reviewer typed (to copy)
+        flash(_late_text(d['task'], exc), 'error')
+        form_again = d['can_act'] and d['task'].claimed_by_id in (None, current_user.id)  # keeps it in its boxes
         return render_template('inbox/task.html', d=d, errors={}, values=values, kept=[],
+                               unsent=[] if form_again else tasks.typed_input(d['form'], values),
                                withdrawn=instances.withdrawal(d['task']), ctx=ctx), exc.status
     flash(_done_text(d['task'], values), 'success')
     if request.form.get('then') == 'next':  # 提交并办理下一件
         return redirect(url_for('inbox.next_task', after=task_id, **ctx))
     return redirect(url_for('inbox.index', done=task_id, **ctx))  # the same list, offering 办理下一件
+
+
+def _late_text(task, exc) -> str:
+    """Why a decision was not taken: who handled the task meanwhile (a colleague, or the reviewer in another tab),
+    when and with what result; that it was withdrawn; or the conflict's own reason (another reviewer's claim)."""
+    if task.status == 'completed':
+        who = (_('您本人') if task.completed_by_id == current_user.id
+               else task.completed_by.display_name if task.completed_by else _('系统'))
+        return _('该任务已被处理：%(who)s 于 %(when)s 办理，结果为“%(decision)s”。您的意见未提交',
+                 who=who, when=format_datetime(task.completed_at, 'yyyy-MM-dd HH:mm'),
+                 decision=decision_label(task.decision))
+    if task.status == 'cancelled':
+        return _('该任务已撤销，无需处理。您的意见未提交')
+    return str(exc.message)
 
 
 def _done_text(task, values) -> str:

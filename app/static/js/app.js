@@ -526,4 +526,22 @@
       forKind.forEach(function (box) { box.hidden = exportKind.value !== box.getAttribute('data-for-kind'); });
     });
   }
+
+  // ---- inbox 类型 / 排序 (<form data-list-options>): a choice made with the mouse or a finger shows the list at
+  // once; after a key press (the arrow keys step through a closed select) the reviewer sends it with 筛选 when
+  // there. Not while the batch form holds ticks or a typed reason: leaving the page would drop them.
+  var listOptions = $('form[data-list-options]');
+  if (listOptions) {
+    var byKey = false;
+    listOptions.addEventListener('keydown', function (e) { if (e.target.tagName === 'SELECT') byKey = true; });
+    listOptions.addEventListener('pointerdown', function () { byKey = false; });
+    listOptions.addEventListener('change', function (e) {
+      if (e.target.tagName !== 'SELECT' || byKey) return;
+      var batchForm = document.getElementById('batch-form');
+      var reasonBox = batchForm && $('textarea[name="reason"]', batchForm);
+      if (batchForm && ($('input[name="task_ids"]:checked', batchForm) || (reasonBox && reasonBox.value.trim()))) return;
+      if (listOptions.requestSubmit) listOptions.requestSubmit();
+      else listOptions.submit();
+    });
+  }
 })();
