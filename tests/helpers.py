@@ -7,6 +7,11 @@ ELDER_ID = make_id('440103', date(1950, 6, 15), 55)          # male, 76 in 2026
 ELDER_ID_2 = make_id('440104', date(1948, 2, 1), 66, female=True)
 
 
+def name_no(i: int, width: int = 2) -> str:
+    """'〇三' for 3: a number as a test person's name carries it (a person's name takes no digits)."""
+    return ''.join('〇一二三四五六七八九'[int(d)] for d in f'{i:0{width}d}')
+
+
 def png_bytes(width=2, height=2) -> bytes:
     """A real (tiny) PNG file."""
     from app.services.demo_cases import png

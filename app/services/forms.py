@@ -25,6 +25,9 @@ from app.services.validators import (
     normalize_contact_phone,
     normalize_id,
     normalize_mobile,
+    normalize_person_name,
+    person_name_problem,
+    title_problem,
 )
 
 _UNIT_SOURCES = {'streets': 'street', 'providers': 'provider'}
@@ -206,6 +209,13 @@ def _check_string(prop, value, errors):
         value = normalize_contact_phone(value)
         if not is_valid_contact_phone(value):
             errors.append(_l('手机号码应为 11 位数字，以 1 开头；固定电话须带区号，如 020-81234567'))
+    elif fmt == 'person-name':  # a real name (服务对象, 亲属, 填表人): 汉字, letters, spaces and “·”
+        value = normalize_person_name(value)
+        if (problem := person_name_problem(value)) is not None:
+            errors.append(problem)
+    elif fmt == 'plain-title':  # an order's or activity's title: no emoji or control characters
+        if (problem := title_problem(value)) is not None:
+            errors.append(problem)
     elif fmt in ('date', 'date-time'):
         value = half_width(value)
         try:

@@ -558,6 +558,9 @@ def task_detail(user, task_id) -> dict:
     return {'task': task, 'form': forms.get_form(task.form_key) if task.form_key else None,
             'data': hooks.task_display(task, page=True) if task.status == 'open' else hooks.display(task.instance),
             'display_form': shown_form, 'history': history,
+            # the step as its history row names it (服务商派单（派给志愿者：李晓敏）, 服务商退回订单), once it is done
+            'done_step': db.session.scalar(select(Decision.task_title).where(Decision.human_task_id == task.id)
+                                           .order_by(Decision.id.desc()).limit(1)) if task.status == 'completed' else None,
             'changes': resubmission.changes_for_task(task, history, shown_form),
             'why': {'role': task.lane, 'scope': scope or ([user.display_name] if task.assignee_id else [])},
             'can_act': task.status == 'open' and can_act(user, task),

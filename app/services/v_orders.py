@@ -59,6 +59,9 @@ READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first
 # under review)
 DISPATCH_STEPS = ('provider_dispatch', 'redispatch')
 ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
+# an acceptance the station had not yet reviewed when the order ended: nobody will review it now (its volunteer was told)
+ENDED_ACCEPTANCE_LABELS = {'cancelled': _l('已取消，订单已取消'), 'aborted': _l('已取消，订单已中止'),
+                           'expired': _l('已取消，订单已过期'), 'abandoned': _l('已取消，订单已终止')}
 CERTIFY_DAYS = 14
 STREET_CENTRES = Path(__file__).resolve().parents[1] / 'data' / 'street_centres.json'
 # how far ahead an order may be published, and how long it may run (also keeps date arithmetic far from year 9999)
@@ -69,6 +72,14 @@ REMINDER_DAYS = {'remind7_at': 7, 'remind12_at': 12, 'overdue_at': CERTIFY_DAYS}
 ORDER_LIST_ROLES = frozenset({'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin'})
 # the statuses of orders before (or without) a station's approval: a provider is offered an order only once approved
 NOT_OFFERED_YET = ('pending_review', 'first_approved', 'rejected', 'abandoned')
+
+
+def acceptance_label(order: VOrder, status: str) -> str:
+    """What became of one volunteer's acceptance of the order (待社工站审核, 已确定, 未通过); one still waiting for the
+    station when the order was cancelled, aborted or expired reads 已取消，订单已取消, not 待社工站审核."""
+    if status == 'pending' and order.status in ENDED_ACCEPTANCE_LABELS:
+        return str(ENDED_ACCEPTANCE_LABELS[order.status])
+    return str(ACCEPTANCE_LABELS.get(status, status))
 
 
 def status_label(order: VOrder) -> str:
@@ -393,6 +404,12 @@ class VOrderHooks(ProcessHooks):
         'acceptor_id': CaseVariable(_l('最近接单的志愿者（用户编号）')),
     }
 
+    def task_title(self, task):
+        """Volunteers are offered an order they may take, not handed a back-office to-do."""
+        if task.bpmn_id == 'accept':
+            return _l('有新的订单可以接：%(title)s', title=task.instance.title)
+        return None
+
     def offer_link(self, task):
         # volunteers accept from the phone list of open orders; the fragment names the task, so that the messages
         # of one offer can be told apart and follow it (standing_offer)
@@ -615,7 +632,7 @@ class VOrderHooks(ProcessHooks):
         data['status'] = status_label(order)
         data.update(_certification_display(order))
         data['acceptors'] = gettext('；').join(
-            _with_note(_paren(v.user.display_name, ACCEPTANCE_LABELS.get(v.status, v.status)), v.note)
+            _with_note(_paren(v.user.display_name, acceptance_label(order, v.status)), v.note)
             for v in order.volunteers)
         return data
 
@@ -1051,7 +1068,8 @@ def order_view(order: VOrder) -> dict:
             'service_objects': [{'id': o.service_object.id, 'name': o.service_object.name} for o in db.session.scalars(
                 select(VOrderObject).where(VOrderObject.order_id == order.id))],
             'volunteers': [{'username': v.user.username, 'name': v.user.display_name, 'status': v.status,
-                            'hours': v.hours, 'points': v.points_awarded} for v in order.volunteers],
+                            'status_label': acceptance_label(order, v.status), 'hours': v.hours,
+                            'points': v.points_awarded} for v in order.volunteers],
             'rating': json.loads(order.rating_json) if order.rating_json else None,
             'certification': json.loads(order.certification_json) if order.certification_json else None,
             'closed_reason': order.closed_reason, 'status_tone': status_tone(order),
@@ -1089,7 +1107,7 @@ def accepted_orders(user, limit=20) -> list[tuple[VOrder, str]]:
     rows = db.session.execute(select(VOrder, VOrderVolunteer.status).join(
         VOrderVolunteer, VOrderVolunteer.order_id == VOrder.id).where(VOrderVolunteer.user_id == user.id)
         .order_by(VOrderVolunteer.id.desc()).limit(limit)).all()
-    return [(order, str(ACCEPTANCE_LABELS.get(status, status))) for order, status in rows]
+    return [(order, acceptance_label(order, status)) for order, status in rows]
 
 
 def _area_street_ids(user) -> set[int]:

@@ -1,4 +1,4 @@
-"""Chinese resident ID numbers, mobile numbers, and calendar days typed into filters."""
+"""Chinese resident ID numbers, mobile numbers, people's names, titles, and calendar days typed into filters."""
 import re
 import unicodedata
 from datetime import date
@@ -100,6 +100,84 @@ def normalize_contact_phone(value: str) -> str:
 def is_valid_contact_phone(value: str) -> bool:
     """A mainland mobile (11 digits) or a landline with its area code (020-81234567, 0755-8123456-801)."""
     return is_valid_mobile(value) or bool(_LANDLINE_RE.match(normalize_contact_phone(value)))
+
+
+NAME_DOT = '·'  # the middle dot between the parts of a minority or foreign name (买买提·艾力), as an ID card has it
+# what phones and IMEs type for that dot: the katakana and half-width dots, bullets, a full stop between the parts
+_NAME_DOT_LIKE = re.compile('[.\uff0e\u30fb\uff65\u2022\u2027\u2219\u22c5\u2e31\u0387]')
+_FULL_WIDTH_LATIN = {c: c - 0xfee0 for r in ((0xff21, 0xff3a), (0xff41, 0xff5a)) for c in range(r[0], r[1] + 1)}
+# emoji: the pictograph planes (faces, hands, animals, flags, Mahjong tiles...), the emoji among the symbols and
+# dingbats of the BMP (☀ ☺ ♥ ⚽ ✅ ✈ ❤ ⭐...; not ★ ☆ ✓ ① → or Chinese punctuation), the emoji presentation selector and
+# the keycap (1️⃣); joiners are dropped by clean_text, and emoji tags are format characters
+_EMOJI = re.compile(
+    '[\U0001F000-\U0001FAFF\u231A\u231B\u2328\u23CF\u23E9-\u23F3\u23F8-\u23FA'
+    '\u2600-\u2604\u260E\u2611\u2614\u2615\u2618\u261D\u2620\u2622\u2623\u2626\u262A\u262E\u262F\u2638-\u263A'
+    '\u2640\u2642\u2648-\u2653\u265F\u2660\u2663\u2665\u2666\u2668\u267B\u267E\u267F\u2692-\u2697\u2699\u269B'
+    '\u269C\u26A0\u26A1\u26A7\u26AA\u26AB\u26B0\u26B1\u26BD\u26BE\u26C4\u26C5\u26C8\u26CE\u26CF\u26D1\u26D3\u26D4'
+    '\u26E9\u26EA\u26F0-\u26F5\u26F7-\u26FA\u26FD\u2702\u2705\u2708-\u270D\u270F\u2712\u2714\u2716\u271D\u2721'
+    '\u2728\u2733\u2734\u2744\u2747\u274C\u274E\u2753-\u2755\u2757\u2763\u2764\u2795-\u2797\u27A1\u27B0\u27BF'
+    '\u2B1B\u2B1C\u2B50\u2B55\uFE0E\uFE0F\u20E3]')
+# control, format (bidi overrides...), surrogate, private-use and unassigned characters
+_SPECIAL_CATEGORIES = frozenset({'Cc', 'Cf', 'Cs', 'Co', 'Cn'})
+_SHOWN_CATEGORIES_NOT = _SPECIAL_CATEGORIES | {'Mn', 'Mc', 'Me', 'Zs', 'Zl', 'Zp'}
+
+
+def _ideograph_plane(ch: str) -> bool:
+    """Planes 2 and 3 hold CJK ideographs only: a rare character of a name (扩展 H, I...) is one even where this
+    Python's Unicode tables are older than it."""
+    return 0x20000 <= ord(ch) <= 0x3FFFD
+
+
+def _shown(chars) -> str:
+    """The refused characters a message can show (at most 5, each once); invisible ones cannot be shown."""
+    visible = [c for c in chars if unicodedata.category(c) not in _SHOWN_CATEGORIES_NOT]
+    return ''.join(list(dict.fromkeys(visible))[:5])
+
+
+def normalize_person_name(value: str) -> str:
+    """A name as it is kept: one line, full-width Latin letters as ASCII, the dots phones type between the parts of a
+    minority name (・ • . ．) as “·”, without spaces around it."""
+    text = clean_text(value).translate(_FULL_WIDTH_LATIN)
+    return re.sub(r'\s*·\s*', NAME_DOT, _NAME_DOT_LIKE.sub(NAME_DOT, text))
+
+
+def _name_char(name: str, i: int) -> bool:
+    """A letter of any script (汉字 included, 〇 and rare ideographs too), or a combining mark on one (é typed as e +
+    accent, an ideographic variation selector); never a digit, symbol, emoji or punctuation."""
+    ch = name[i]
+    if unicodedata.category(ch).startswith('L') or ch == '〇' or _ideograph_plane(ch):
+        return True
+    return unicodedata.category(ch) in ('Mn', 'Mc') and not _EMOJI.match(ch) and i > 0 and _name_char(name, i - 1)
+
+
+def person_name_problem(name: str):
+    """Why a person's name (as normalize_person_name keeps it) is refused, or None: a real-name record takes Chinese
+    characters, letters, spaces and “·” only (no emoji, digits or symbols), the dot and spaces between the parts."""
+    bad = [c for i, c in enumerate(name) if c not in ' ' + NAME_DOT and not _name_char(name, i)]
+    if bad:
+        shown = _shown(bad)
+        if shown:
+            return _l('姓名只能包含汉字、字母、空格和“·”，请删除“%(chars)s”', chars=shown)
+        return _l('姓名只能包含汉字、字母、空格和“·”（其中有看不见的特殊字符，请重新输入姓名）')
+    if re.search(f'^[ {NAME_DOT}]|[ {NAME_DOT}]$|[ {NAME_DOT}]{{2}}', name):
+        return _l('“·”和空格只能用在姓名的字与字之间，不能放在开头、结尾，也不能连用')
+    return None
+
+
+def _special(ch: str) -> bool:
+    return bool(_EMOJI.match(ch)) or (unicodedata.category(ch) in _SPECIAL_CATEGORIES and not _ideograph_plane(ch))
+
+
+def title_problem(title: str):
+    """Why a title (of an order, an activity) is refused, or None: emoji and control characters only; Chinese and
+    other punctuation, ★ ① → and the like are kept."""
+    bad = [c for c in title if _special(c)]
+    if not bad:
+        return None
+    shown = _shown(bad)
+    if shown:
+        return _l('标题不能包含表情符号或特殊字符，请删除“%(chars)s”', chars=shown)
+    return _l('标题不能包含表情符号或特殊字符（其中有看不见的控制字符，请重新输入标题）')
 
 
 def mask_id(id_number: str) -> str:

@@ -28,7 +28,7 @@ STREETS = ['xicun', 'fengyuan', 'beijing', 'xinshi', 'shipai']
 PAIRS = [(s, s) for s in STREETS] + [(s, STREETS[(i + 1) % len(STREETS)]) for i, s in enumerate(STREETS)]
 KINDS = ('station', 'street', 'done')  # waiting at station review, waiting at street review, approved
 REVIEWS_DONE = {'station': (), 'street': ('station_admin',), 'done': ('station_admin', 'street_admin')}
-TEMPLATE_NAME = '模板'  # template service objects are named 模板000, 模板001, ...
+TEMPLATE_NAME = '模板'  # template service objects are named 模板〇〇〇, 模板〇〇一, ... (a name takes no digits)
 SURNAMES = '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹'
 GIVEN = ['伯', '婆', '叔', '姨', '建国', '秀英', '桂芳', '志强', '淑珍', '国华', '玉兰', '德明', '丽华', '永康']
 UUID_RE = r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
@@ -96,7 +96,7 @@ class Seeder:
         from app.models import HumanTask, User
         from app.services import files, tasks
         from app.services.demo import make_id
-        from tests.helpers import entry_data, png_bytes
+        from tests.helpers import entry_data, name_no, png_bytes
         db = self.db
         reviewers = self._bench_users()
         vol = db.session.scalar(select(User).where(User.username == 'vol_zhang'))
@@ -106,7 +106,7 @@ class Seeder:
             for k, kind in enumerate(KINDS):
                 seq = n * len(KINDS) + k
                 idn = make_id('440111', date(1945, 1, 1) + timedelta(days=seq), seq)
-                name = f'{TEMPLATE_NAME}{seq:03d}'
+                name = f'{TEMPLATE_NAME}{name_no(seq, 3)}'
                 inst = tasks.start_instance(vol, PROCESS_KEY, entry_data(
                     [proof.id], id_number=idn, name=name, household_street=household, residence_street=residence))
                 for lane in REVIEWS_DONE[kind]:

@@ -236,7 +236,7 @@ def test_versions_migration_and_instance_viewer(api, new_page, shot):
     text = result.inner_text()
     assert '已迁移 1 个案件' in text and '已迁移的案件 (1)' in text and '未迁移的案件（仍在原版本上运行） (1)' in text
     assert '可以迁移' not in text and '不能迁移' not in text
-    assert page.locator('#mig-moved').inner_text().strip().startswith(f'#{case} 长者03号（')  # with its title
+    assert page.locator('#mig-moved').inner_text().strip().startswith(f'#{case} 长者〇三号（')  # with its title
     blocked = page.locator('#mig-not-moved').inner_text()
     assert f'#{past}' in blocked and '镇街终审' in blocked and 'street_review' not in blocked
     shot(page, 'migrated')

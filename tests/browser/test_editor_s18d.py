@@ -133,7 +133,7 @@ def test_the_dry_run_lists_movable_cases_with_their_titles(api, new_page):
     page.get_by_role('tab', name='迁移').click()
     page.get_by_role('button', name='试运行（不改动）').click()
     page.wait_for_selector('#mig-movable a')
-    assert page.locator('#mig-movable').inner_text().strip().startswith(f'#{case} 长者03号（')
+    assert page.locator('#mig-movable').inner_text().strip().startswith(f'#{case} 长者〇三号（')
 
 
 def test_the_case_viewer_opens_with_the_whole_chain_in_view(api, new_page, shot):

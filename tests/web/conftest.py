@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Decision, HumanTask, ServiceObject, WorkflowInstance
-from tests.helpers import entry_data, png_bytes, start_entry
+from tests.helpers import entry_data, name_no, png_bytes, start_entry
 
 COUNTED = {'workflow_instance': WorkflowInstance, 'human_task': HumanTask,
            'service_object': ServiceObject, 'decision': Decision}
@@ -65,7 +65,7 @@ def unique_id(i: int) -> str:
 
 def submit(api_client, i, **overrides) -> int:
     """Start entry number i (its own name and ID number); returns the instance id."""
-    overrides.setdefault('name', f'长者{i:02d}号')
+    overrides.setdefault('name', f'长者{name_no(i)}号')
     overrides.setdefault('id_number', unique_id(i))
     resp = start_entry(api_client, **overrides)
     assert resp.status_code == 201, resp.get_json()

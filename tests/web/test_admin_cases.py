@@ -64,7 +64,7 @@ def test_list_newest_first_with_links_and_columns(login, cases):
     assert '共 4 个案件' in html
     # every column: the number, title, process, version, status, current step, submitter, created
     first = html.split('<tbody>')[1].split('</tr>')[0]
-    assert f'#{cases["done"]}' in first and '长者04号' in first and '服务对象录入' in first and 'v1' in first
+    assert f'#{cases["done"]}' in first and '长者〇四号' in first and '服务对象录入' in first and 'v1' in first
     assert '已通过' in first and '张建国' in first
     row_at_street = next(r for r in html.split('<tr>') if f'href="/admin/instances/{cases["at_street"]}"' in r)
     assert '镇街终审' in row_at_street and '待镇街终审' in row_at_street
@@ -107,7 +107,7 @@ def test_bad_filter_is_explained_and_kept(login, cases, query, field, words):
 
 def test_search_by_title_number_submitter_and_id_number(api, login, cases):
     web = login('admin')
-    assert listed(web.get('/admin/cases?q=长者02号')) == [cases['at_station'][1]]
+    assert listed(web.get('/admin/cases?q=长者〇二号')) == [cases['at_station'][1]]
     assert listed(web.get(f'/admin/cases?q=%23{cases["at_street"]}')) == [cases['at_street']]
     assert listed(web.get(f'/admin/cases?q=%23{cases["done"]}')) == [cases['done']]
     assert cases['done'] in listed(web.get(f'/admin/cases?q={cases["done"]}'))  # and the titles with that number

@@ -63,9 +63,9 @@ def test_a_blocked_case_is_told_by_step_name_and_movable_cases_come_with_titles(
                                                            'dry_run': True}).get_json()
     assert body['movable'] == [waiting]
     assert body['movable_cases'] == [{'instance_id': waiting, 'title': db_title(waiting)}]
-    assert body['movable_cases'][0]['title'].startswith('长者01号（')
+    assert body['movable_cases'][0]['title'].startswith('长者〇一号（')
     [blocked] = body['blocked']
-    assert blocked['instance_id'] == past and blocked['title'].startswith('长者02号（')
+    assert blocked['instance_id'] == past and blocked['title'].startswith('长者〇二号（')
     # the street's lane changed: its steps (the review, its result gateway and its 退回) by their names
     assert blocked['reason'] == '已经过的步骤在新版本中被修改或删除：终审结果、终审退回、镇街终审'
 
@@ -174,7 +174,7 @@ def test_a_reset_to_the_stuck_step_itself_scopes_it_again(api, login):
     complete(station, open_task(station, stuck), decision='approve')
     complete(street, open_task(street, stuck), decision='reject', reason='地址不全')
     resp = vol.post(f'/tasks/{open_task(vol, stuck)["id"]}/complete', json={'data': entry_data(
-        [upload_png(vol)], name='长者06号', id_number=unique_id(6), household_street='newstreet',
+        [upload_png(vol)], name='长者〇六号', id_number=unique_id(6), household_street='newstreet',
         residence_street='newstreet')})
     assert resp.status_code == 200, resp.get_json()
     _fall_to_city(stuck)

@@ -103,3 +103,13 @@ def test_a_step_too_long_to_name_its_choice_keeps_its_own_name(app):
         assert in_chinese(step_with_choice(short, values)) == PROVIDER_ROW
         long = HumanTask(title='社工站发布审核' * 27, form_key='v_order_review.json')
         assert step_with_choice(long, values) is None
+
+
+def test_the_done_task_page_names_the_choice(api, login):
+    inst = _published(api)
+    complete(api('station_xicun'), open_task(api('station_xicun'), inst['id']), decision='approve',
+             data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
+    task = open_task(api('provider_a'), inst['id'])
+    complete(api('provider_a'), task, data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
+    html = _text(login('provider_a').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True))
+    assert f'该任务已处理：{VOLUNTEER_ROW} 提交' in html, html[:3000]

@@ -47,7 +47,8 @@ def test_a_dispatched_acceptor_names_the_provider_in_english(api, login):
     dispatch = open_task(provider, inst['id'])['id']
     choices = text_of(login('provider_a').get(f'/inbox/tasks/{dispatch}?lang=en').get_data(as_text=True))
     assert '李晓敏 (vol_li)' in choices and '（vol_li）' not in choices, 'the volunteers to dispatch to'
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li', 'note': '熟悉路线'})
+    complete(provider, open_task(provider, inst['id']),
+             data={'provider_action': 'dispatch', 'volunteer': 'vol_li', 'note': '熟悉路线'})
     review = open_task(station, inst['id'], '接单人审核')['id']
     page = login('station_xicun')
     english = text_of(page.get(f'/inbox/tasks/{review}?lang=en').get_data(as_text=True))

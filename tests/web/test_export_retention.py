@@ -38,7 +38,7 @@ def _job(job_id) -> ExportJob:
 def test_the_sweep_deletes_a_file_past_its_keeping_period_and_the_export_can_be_asked_again(api, login):
     vol, station = api('vol_zhang'), api('station_xicun')
     submit(vol, 0)
-    old, recent = _finished(station, q='长者00号'), _finished(station)
+    old, recent = _finished(station, q='长者〇〇号'), _finished(station)
     web = login('station_xicun')
     assert '文件保留 7 天' in web.get('/exports').get_data(as_text=True)
     _age(old, 8)
@@ -62,7 +62,7 @@ def test_the_sweep_deletes_a_file_past_its_keeping_period_and_the_export_can_be_
     row = row[:row.index('</tr>')]
     assert '已过期' in row and '请重新导出' in row and f'/exports/{old}/download' not in row
     again = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', row))
-    assert again['kind'] == 'tasks' and again['state'] == 'open' and again['q'] == '长者00号'
+    assert again['kind'] == 'tasks' and again['state'] == 'open' and again['q'] == '长者〇〇号'
 
     r = web.post('/exports', data=again)
     assert r.status_code == 302

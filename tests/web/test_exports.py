@@ -53,7 +53,7 @@ def test_station_exports_its_open_review_list(api):
         submit(vol, i)
     job, rows = _export(station, kind='tasks', state='open')
     assert rows[0][:3] == ['任务编号', '事项', '步骤']
-    assert sorted(_name(r[1]) for r in rows[1:]) == ['长者00号', '长者01号', '长者02号']
+    assert sorted(_name(r[1]) for r in rows[1:]) == ['长者〇〇号', '长者〇一号', '长者〇二号']
     assert {r[3] for r in rows[1:]} == {'社工站账号'} and all('西村街社工站' in r[4] for r in rows[1:])
     assert job['total_rows'] == job['done_rows'] == 3 and job['progress'] == 100
     assert job['file_name'].startswith('审核列表_') and job['file_name'].endswith('.xlsx')
@@ -68,9 +68,9 @@ def test_the_export_follows_the_list_search_and_decided_tab(api):
     r = station.post(f'/tasks/{by_instance[second]}/complete', json={'decision': 'reject', 'reason': '照片不清晰'})
     assert r.status_code == 200
     _, rejected = _export(station, kind='tasks', state='reject')
-    assert [(_name(r[1]), r[6], r[7], r[8]) for r in rejected[1:]] == [('长者01号', '不通过', '照片不清晰', '西村街社工站')]
-    _, found = _export(station, kind='tasks', state='done', q='00号')
-    assert [_name(r[1]) for r in found[1:]] == ['长者00号']
+    assert [(_name(r[1]), r[6], r[7], r[8]) for r in rejected[1:]] == [('长者〇一号', '不通过', '照片不清晰', '西村街社工站')]
+    _, found = _export(station, kind='tasks', state='done', q='〇〇号')
+    assert [_name(r[1]) for r in found[1:]] == ['长者〇〇号']
 
 
 def test_another_street_exports_none_of_it_and_cannot_fetch_it(api, login):

@@ -27,9 +27,9 @@ def test_every_shipped_hint_has_an_english_text():
 def test_the_phone_entry_form_shows_its_hints_in_each_language(login):
     page = login('vol_zhang')
     zh = page.get('/m/service-objects/new').get_data(as_text=True)
-    assert '11 位手机号码' in zh and '11-digit mobile number' not in zh
+    assert '手机号码，或带区号的固定电话（如 020-81234567）' in zh and 'A mobile number, or a landline' not in zh
     en = page.get('/m/service-objects/new?lang=en').get_data(as_text=True)
-    assert '11-digit mobile number' in en and '11 位手机号码' not in en
+    assert 'A mobile number, or a landline with its area code' in en and '带区号的固定电话' not in en
     assert 'aria-describedby="hint-phone' in en
 
 

@@ -75,7 +75,8 @@ def test_api_validation_error_in_english_with_accept_language(api):
     assert resp.status_code == 422
     body = resp.get_json()
     assert body['message'] == 'Some entries are invalid; please correct them as indicated'
-    assert body['errors']['phone'] == ['The mobile number must be 11 digits starting with 1']
+    assert body['errors']['phone'] == [
+        'A mobile number has 11 digits starting with 1; a landline needs its area code, e.g. 020-81234567']
     assert body['errors']['community'] == ['This field is required']
     assert not any(CJK.search(m) for msgs in body['errors'].values() for m in msgs), body
 
@@ -85,7 +86,7 @@ def test_api_validation_error_in_chinese_by_default(api):
     assert resp.status_code == 422
     body = resp.get_json()
     assert body['message'] == '提交的内容有误，请按提示修改'
-    assert body['errors']['phone'] == ['手机号码应为 11 位数字，以 1 开头']
+    assert body['errors']['phone'] == ['手机号码应为 11 位数字，以 1 开头；固定电话须带区号，如 020-81234567']
 
 
 def test_texts_written_by_the_page_script_follow_the_language(login):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Decision, ServiceObject
-from tests.helpers import entry_data, upload_png
+from tests.helpers import entry_data, name_no, upload_png
 from tests.web.conftest import open_task, submit, unique_id
 
 
@@ -21,7 +21,7 @@ def _station_tasks(api, n, start=0):
     out = []
     for i in range(start, start + n):
         inst = submit(vol, i)
-        out.append((inst, open_task(station, inst)['id'], f'长者{i:02d}号'))
+        out.append((inst, open_task(station, inst)['id'], f'长者{name_no(i)}号'))
     return out
 
 
@@ -100,7 +100,7 @@ def test_task_page_shows_data_history_and_why(api, login):
     r = station.post(f'/tasks/{t1}/complete', json={'decision': 'approve', 'reason': '已电话核实身份'})
     t2 = next(t for t in r.get_json()['instance']['open_tasks'] if t['lane'] == 'street_admin')['id']
     html = login('street_xinshi').get(f'/inbox/tasks/{t2}').get_data(as_text=True)
-    assert '长者01号' in html and '行动不便，需上门' in html and '白云区新市街新市路 2 号' in html
+    assert '长者〇一号' in html and '行动不便，需上门' in html and '白云区新市街新市路 2 号' in html
     assert '长者' in html and '独居' in html  # option labels, not codes
     assert 'elderly' not in html and 'alone' not in html
     assert '已电话核实身份' in html and '西村街社工站' in html
@@ -206,17 +206,17 @@ def test_library_views_after_reject_and_resubmit(api, login):
     mine = open_task(vol, inst)
     fid = upload_png(vol)
     r = vol.post(f'/tasks/{mine["id"]}/complete',
-                 json={'data': entry_data([fid], name='长者08号', id_number=unique_id(8))})
+                 json={'data': entry_data([fid], name='长者〇八号', id_number=unique_id(8))})
     assert r.status_code == 200, r.get_json()
     lib_all = station.get('/service-objects?view=all').get_json()
     assert sorted((o['name'], o['version'], o['status']) for o in lib_all['items']) == [
-        ('长者07号', 1, 'approved'), ('长者08号', 1, 'rejected'), ('长者08号', 2, 'pending')]
+        ('长者〇七号', 1, 'approved'), ('长者〇八号', 1, 'rejected'), ('长者〇八号', 2, 'pending')]
     approved = station.get('/service-objects?view=approved').get_json()
-    assert [(o['name'], o['status']) for o in approved['items']] == [('长者07号', 'approved')]
+    assert [(o['name'], o['status']) for o in approved['items']] == [('长者〇七号', 'approved')]
     html = login('station_xicun').get('/library?view=all').get_data(as_text=True)
     assert 'v1' in html and 'v2' in html and '未通过' in html and '审核中' in html
     html = login('station_xicun').get('/library').get_data(as_text=True)
-    assert '长者07号' in html and '长者08号' not in html
+    assert '长者〇七号' in html and '长者〇八号' not in html
 
 
 def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
@@ -228,18 +228,18 @@ def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
     html = phone.get(f'/m/cases/{inst}').get_data(as_text=True)
     assert '查看原因' in html and '身份证照片不清晰' in html and '审核不通过，待修改' in html
     form = phone.get(f'/m/cases/{inst}/resubmit').get_data(as_text=True)
-    assert 'value="长者03号"' in form
+    assert 'value="长者〇三号"' in form
     kept = re.findall(r'name="proof_files" value="(\d+)" checked', form)
     assert kept, 'the earlier proof files should be offered again'
-    data = {k: v for k, v in entry_data([], name='长者03号（补正）', id_number=unique_id(3)).items()
+    data = {k: v for k, v in entry_data([], name='长者〇三号补正', id_number=unique_id(3)).items()
             if k != 'proof_files'}
     data['proof_files'] = kept
     r = phone.post(f'/m/cases/{inst}/resubmit', data=data, content_type='multipart/form-data')
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     versions = db.session.scalars(select(ServiceObject).where(ServiceObject.instance_id == inst)
                                   .order_by(ServiceObject.version)).all()
-    assert [(o.version, o.status, o.name) for o in versions] == [(1, 'rejected', '长者03号'),
-                                                                  (2, 'pending', '长者03号（补正）')]
+    assert [(o.version, o.status, o.name) for o in versions] == [(1, 'rejected', '长者〇三号'),
+                                                                  (2, 'pending', '长者〇三号补正')]
     view = vol.get(f'/instances/{inst}').get_json()
     assert view['status_label'] == '待社工站初审'
     assert [h['decision'] for h in view['history']] == ['submit', 'reject', 'submit']
@@ -247,7 +247,7 @@ def test_volunteer_sees_reason_and_resubmits_from_the_phone(api, login):
     page = phone.get(f'/m/cases/{inst}').get_data(as_text=True)
     assert '查看原因' not in page and '身份证照片不清晰' in page
     again = open_task(station, inst)
-    assert again is not None and station.get(f'/tasks/{again["id"]}').get_json()['data']['name'] == '长者03号（补正）'
+    assert again is not None and station.get(f'/tasks/{again["id"]}').get_json()['data']['name'] == '长者〇三号补正'
     # sent again (Back and 提交): nothing more is stored, and the case page says where it stands
     twice = phone.post(f'/m/cases/{inst}/resubmit', data=data, content_type='multipart/form-data')
     assert twice.status_code == 302 and twice.headers['Location'].endswith(f'/m/cases/{inst}')
@@ -297,7 +297,7 @@ def test_search_and_process_filter_on_the_open_tab(api):
     station = api('station_xicun')
     vol = api('vol_zhang')
     for i in range(23):
-        submit(vol, 50 + i, name=f'梁{i:02d}号' if i % 2 else f'长者{i:02d}号')
+        submit(vol, 50 + i, name=f'梁{name_no(i)}号' if i % 2 else f'长者{name_no(i)}号')
     body = station.get('/tasks?state=open&q=梁').get_json()
     assert body['total'] == 11 and all('梁' in t['instance_title'] for t in body['items'])
     assert station.get('/tasks?state=open&process=service_object_entry').get_json()['total'] == 23

@@ -27,7 +27,7 @@ def _rated_order(api):
     inst = vol_zhang.post('/processes/v_order/instances', json={'data': order_data([so])}).get_json()['instance']
     complete(station, open_task(station, inst['id']), decision='approve',
              data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     travel_past_service(inst['id'])
     complete(vol_zhang, open_task(vol_zhang, inst['id']), data=RATINGS)

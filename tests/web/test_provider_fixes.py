@@ -48,7 +48,7 @@ def offered_order(api, needed=1, title='吴伯读报（服务商）', so=None):
 def refused_volunteer(api, inst, reason='该时段已有其他服务安排'):
     """provider_a dispatches its only volunteer (李晓敏) and the station refuses her: the provider's new 服务商派单."""
     provider, station = api('provider_a'), api('station_xicun')
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='reject', reason=reason)
     return open_task(provider, inst['id'], '服务商派单')
 
@@ -209,7 +209,7 @@ def test_a_return_while_an_acceptor_waits_reopens_the_place_in_the_new_way(api, 
     the provider that returned the order (each branch of the case carries the dispatch it started with)."""
     inst, order_id = offered_order(api, needed=2)
     provider, station = api('provider_a'), api('station_xicun')
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     assert open_bpmn_ids(inst['id']) == ['acceptor_review', 'provider_dispatch']
     complete(provider, open_task(provider, inst['id'], '服务商派单'),
              data={'provider_action': 'return', 'return_reason': '只能派出一位志愿者'})
@@ -247,7 +247,7 @@ def test_refusals_of_a_return_and_of_a_take_back(api, login):
     resp = provider.post(f'/tasks/{task["id"]}/complete', json={'data': {'provider_action': 'dispatch'}})
     assert resp.status_code == 422 and resp.get_json()['errors']['volunteer'] == ['此项为必填项']
     # once the provider has dispatched and the order waits for the station, there is nothing to take back
-    complete(provider, task, data={'volunteer': 'vol_li'})
+    complete(provider, task, data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     page = login('station_xicun')
     assert '收回派单' not in page.get(f'/orders/{order_id}').get_data(as_text=True)
     resp = page.post(f'/orders/{order_id}/take-back', data={'reason': '太慢'}, follow_redirects=True)
@@ -267,7 +267,7 @@ def test_the_provider_learns_the_station_decision_on_its_volunteer(api):
     so = order_of(api('vol_zhang'), inst)['service_objects'][0]['id']
     second, second_id = offered_order(api, title='陪吴伯散步（服务商）', so=so)
     provider, station = api('provider_a'), api('station_xicun')
-    complete(provider, open_task(provider, second['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, second['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, second['id'], '接单人审核'), decision='approve')
     approved = [m for m in messages_of('provider_a', kind='decision') if m.link == f'/orders/{second_id}']
     assert [m.title for m in approved] == [
@@ -279,7 +279,7 @@ def test_the_provider_learns_the_station_decision_on_its_volunteer(api):
 def test_handled_tab_lists_dispatches_and_certifications(api, login):
     inst, order_id = offered_order(api)
     provider, station, gzva = api('provider_a'), api('station_xicun'), api('gzva')
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     page = login('provider_a')
     html = page.get('/inbox?state=handled').get_data(as_text=True)
     assert re.search(r'已办理<span class="count">1</span>', html), html
@@ -360,7 +360,7 @@ def test_an_order_on_the_older_diagram_still_finishes_without_the_way_back(api, 
     assert resp.status_code == 422 and '该订单按旧版流程办理，不能退回' in resp.get_data(as_text=True)
     assert '收回派单' not in login('station_xicun').get(f'/orders/{order_id}').get_data(as_text=True)
 
-    complete(api('provider_a'), task, data={'volunteer': 'vol_li'})
+    complete(api('provider_a'), task, data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(api('station_xicun'), open_task(api('station_xicun'), inst['id'], '接单人审核'), decision='approve')
     assert order_of(api('vol_zhang'), inst)['status_label'] == '进行中'
     assert db.session.get(WorkflowInstance, inst['id']).version.version == old.version < newer.version

@@ -29,8 +29,9 @@ def test_publisher_is_told_to_confirm_and_rate_once_the_last_acceptor_is_approve
     inst = staffed_order(api)
     case = f'/m/cases/{inst["id"]}'
     about_case = _messages('vol_zhang', link=case)
-    assert [m.title for m in about_case] == ['您的提交「陪陈伯复诊」社工站发布审核（开放给志愿者接单）：已通过，下一步：志愿者接单',
-                                             '您的提交「陪陈伯复诊」接单人审核（李晓敏）：已通过；新待办：确认完成并评价']
+    assert [m.title for m in about_case] == [
+        '您的提交「陪陈伯复诊」社工站发布审核（开放给志愿者接单）：已通过，下一步：志愿者接单',
+        '您的提交「陪陈伯复诊」接单人审核（李晓敏）：已通过；新待办：确认完成并评价']
     message = about_case[-1]
     assert message.kind == 'task' and message.read_at is None
     # the to-do is settled once it is done

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Decision, HumanTask, ServiceObject, WorkflowInstance
 from app.services.demo import make_id
-from tests.helpers import entry_data, start_entry, upload_png
+from tests.helpers import entry_data, name_no, start_entry, upload_png
 from tests.web.conftest import open_task
 
 ROUNDS = 50
@@ -66,7 +66,7 @@ def _cases_at_street(api, n):
     vol, station = api('vol_zhang'), api('station_xicun')
     out = []
     for i in range(n):
-        resp = start_entry(vol, name=f'长者{i:02d}', id_number=make_id('440103', date(1945, 1, 1 + i % 28), 100 + i))
+        resp = start_entry(vol, name=f'长者{name_no(i)}', id_number=make_id('440103', date(1945, 1, 1 + i % 28), 100 + i))
         assert resp.status_code == 201, resp.get_json()
         inst_id = resp.get_json()['instance']['id']
         r = station.post(f'/tasks/{open_task(station, inst_id)["id"]}/complete', json={'decision': 'approve'})
@@ -135,7 +135,7 @@ def test_same_station_user_with_two_tokens_completes_once(app, api):
     vol = api('vol_zhang')
     inst_ids = []
     for i in range(20):
-        resp = start_entry(vol, name=f'站点{i:02d}', id_number=make_id('440104', date(1950, 3, 1 + i), 200 + i))
+        resp = start_entry(vol, name=f'站点{name_no(i)}', id_number=make_id('440104', date(1950, 3, 1 + i), 200 + i))
         assert resp.status_code == 201, resp.get_json()
         inst_ids.append(resp.get_json()['instance']['id'])
     first, second = api('station_xicun'), api('station_xicun')
@@ -166,7 +166,7 @@ def test_same_id_number_submitted_twice_at_once_is_stored_once(app, api):
             with app.app_context():
                 client = app.test_client()
                 for i, idn in enumerate(ids):
-                    body = {'data': entry_data([files[headers['Authorization']][i]], id_number=idn, name=f'重复{i:02d}')}
+                    body = {'data': entry_data([files[headers['Authorization']][i]], id_number=idn, name=f'重复{name_no(i)}')}
                     barrier.wait()
                     resp = client.post('/api/v1/processes/service_object_entry/instances', json=body, headers=headers)
                     results[idn].append((resp.status_code, resp.get_json()))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import GiftRequest, LedgerEntry, LedgerHold, ShopItem, ShopRedemption, WorkflowInstance
 from app.services import ledger_checks, transaction
-from tests.helpers import post_together, upload_png
+from tests.helpers import name_no, post_together, upload_png
 from tests.web.shop_helpers import BATH, award, elder_id, gift_data, item, points
 
 ROUNDS = 8
@@ -40,8 +40,8 @@ def test_two_gifts_race_for_the_last_points(app, api):
     for n in range(ROUNDS):
         if n:
             award('vol_li', 30, key=f'race:{n}')
-        bodies = [_gift_body(li, relative_name=f'父亲{n}', relative_id_number=elder_id(2 * n)),
-                  _gift_body(li, relative_name=f'配偶{n}', relation='spouse', relative_id_number=elder_id(2 * n + 1))]
+        bodies = [_gift_body(li, relative_name=f'父亲{name_no(n)}', relative_id_number=elder_id(2 * n)),
+                  _gift_body(li, relative_name=f'配偶{name_no(n)}', relation='spouse', relative_id_number=elder_id(2 * n + 1))]
         results = _together(app, [(li.headers, '/processes/relative_gift/instances', b) for b in bodies])
         assert sorted(code for code, _ in results) == [201, 422], results
         loser = next(body for code, body in results if code == 422)
@@ -63,7 +63,7 @@ def test_two_volunteers_race_for_the_last_unit(app, api):
             db.session.execute(update(ShopItem).where(ShopItem.id == bath).values(stock=ShopItem.reserved + 1))
         db.session.remove()
         calls = [(c.headers, '/processes/relative_gift/instances',
-                  _gift_body(c, relative_name=f'长辈{n}', relative_id_number=elder_id(n))) for c in (li, zhang)]
+                  _gift_body(c, relative_name=f'长辈{name_no(n)}', relative_id_number=elder_id(n))) for c in (li, zhang)]
         results = _together(app, calls)
         assert sorted(code for code, _ in results) == [201, 422], results
         loser = next(body for code, body in results if code == 422)
@@ -80,7 +80,7 @@ def test_double_tap_of_the_same_gift_request(app, api):
     li = api('vol_li')
     for n in range(ROUNDS):
         award('vol_li', 30, key=f'tap:{n}')
-        body = _gift_body(li, relative_name=f'父亲{n}', relative_id_number=elder_id(n), request_token=f'tap-{n:010d}')
+        body = _gift_body(li, relative_name=f'父亲{name_no(n)}', relative_id_number=elder_id(n), request_token=f'tap-{n:010d}')
         results = _together(app, [(li.headers, '/processes/relative_gift/instances', body)] * 2)
         assert sorted(code for code, _ in results) == [201, 409], results
         loser = next(b for code, b in results if code == 409)
@@ -118,7 +118,7 @@ def test_approve_and_batch_race_pays_once(app, api):
     li, gzva = api('vol_li'), api('gzva')
     for n in range(ROUNDS):
         resp = li.post('/processes/relative_gift/instances',
-                       json=_gift_body(li, relative_name=f'长辈{n}', relative_id_number=elder_id(n)))
+                       json=_gift_body(li, relative_name=f'长辈{name_no(n)}', relative_id_number=elder_id(n)))
         assert resp.status_code == 201, resp.get_json()
     tasks = [t['id'] for t in gzva.get('/tasks?state=open&process=relative_gift').get_json()['items']]
     assert len(tasks) == ROUNDS

@@ -127,10 +127,10 @@ def test_the_street_sees_the_changes_after_the_station_approved_the_correction(a
 def test_the_english_page_names_the_changed_fields_in_english(api, login):
     _inst_id, task_id = _rejected_and_resubmitted(api, phone=NEW_PHONE, photos=_replace_second(api))
     html = login('station_xicun').get(f'/inbox/tasks/{task_id}?lang=en').get_data(as_text=True)
-    assert _marked(html) == ['Mobile phone', 'Proof documents']
-    assert 'Mobile phone, Proof documents' in html
+    assert _marked(html) == ['Phone', 'Proof documents']
+    assert 'Phone, Proof documents' in html
     body = api('station_xicun', lang='en').get(f'/tasks/{task_id}').get_json()
-    assert [c['label'] for c in body['changed']] == ['Mobile phone', 'Proof documents']
+    assert [c['label'] for c in body['changed']] == ['Phone', 'Proof documents']
 
 
 def test_a_corrected_v_order_names_its_earlier_objects_and_time_and_later_steps_show_nothing(api):

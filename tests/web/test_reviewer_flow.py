@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.models import Decision, HumanTask
 from app.services.validators import mask_id
+from tests.helpers import name_no
 from tests.web.conftest import open_task, submit, unique_id
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ def _cases(api, n, start=0):
     out = []
     for i in range(start, start + n):
         inst = submit(vol, i)
-        out.append((open_task(station, inst)['id'], f'长者{i:02d}号', unique_id(i)))
+        out.append((open_task(station, inst)['id'], f'长者{name_no(i)}号', unique_id(i)))
     return out
 
 

@@ -111,7 +111,7 @@ def test_dispatch_leaves_out_volunteers_already_on_the_order(api, login):
     first = open_task(provider, inst['id'])
     page = login('provider_a')
     assert '李晓敏（vol_li）' in page.get(f'/inbox/tasks/{first["id"]}').get_data(as_text=True)
-    complete(provider, first, data={'volunteer': 'vol_li'})
+    complete(provider, first, data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     second = open_task(provider, inst['id'], '服务商派单')
     html = page.get(f'/inbox/tasks/{second["id"]}').get_data(as_text=True)
     choice = re.search(r'<select id="f-volunteer".*?</select>', html, re.S).group(0)
@@ -122,7 +122,7 @@ def test_dispatch_leaves_out_volunteers_already_on_the_order(api, login):
 def test_acceptor_review_hint_follows_the_dispatch_mode(api, login):
     inst, _ = _provider_order(api, needed=1)
     provider = api('provider_a')
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     review = open_task(api('station_xicun'), inst['id'], '接单人审核')
     html = login('station_xicun').get(f'/inbox/tasks/{review["id"]}').get_data(as_text=True)
     assert '名额将退回服务商重新派单' in html and '重新开放给其他志愿者' not in html

@@ -44,7 +44,7 @@ def test_reject_then_resubmit_creates_new_version(api):
     mine = next(t for t in vol.get('/tasks').get_json()['items'] if t['instance_id'] == inst['id'])
     from tests.helpers import entry_data, upload_png
     fid = upload_png(vol)
-    r = vol.post(f'/tasks/{mine["id"]}/complete', json={'data': entry_data([fid], name='陈伯（更正）')})
+    r = vol.post(f'/tasks/{mine["id"]}/complete', json={'data': entry_data([fid], name='陈阿伯')})
     assert r.status_code == 200, r.get_json()
     lib = station.get('/service-objects?view=all').get_json()
     assert sorted((o['version'], o['status']) for o in lib['items']) == [(1, 'rejected'), (2, 'pending')]

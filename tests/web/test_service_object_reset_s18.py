@@ -19,7 +19,7 @@ def test_a_case_sent_back_to_its_submitter_can_be_resubmitted(api, login):
     assert task['title'] == '提交服务对象信息'
     fid = upload_png(vol)
     resp = vol.post(f'/tasks/{task["id"]}/complete',
-                    json={'data': entry_data([fid], name='长者05号', address='西村街道 18 号')})
+                    json={'data': entry_data([fid], name='长者〇五号', address='西村街道 18 号')})
     assert resp.status_code == 200, resp.get_json()
     assert open_task(api('station_xicun'), inst)['title'] == '社工站初审'
     db.session.expire_all()

@@ -38,7 +38,7 @@ def test_digits_of_other_scripts_and_invisible_names_are_refused(api, row_counts
     resp = start_entry(api('vol_zhang'), phone='13٨٠٠١٣٨٠٠٠', name='\u200b\u200b')
     assert resp.status_code == 422
     errors = resp.get_json()['errors']
-    assert errors['phone'] == ['手机号码应为 11 位数字，以 1 开头']
+    assert errors['phone'] == ['手机号码应为 11 位数字，以 1 开头；固定电话须带区号，如 020-81234567']
     assert errors['name'] == ['此项为必填项'], 'a zero-width space is not a name'
     assert row_counts() == before
 

@@ -1,7 +1,7 @@
 """Publishing: one (batch) order for several approved service objects; 通用型 / 专业类 with the proof upload."""
 from app.extensions import db
 from app.models import InstanceFile, VOrder, VOrderObject, WorkflowInstance
-from tests.helpers import upload_png
+from tests.helpers import name_no, upload_png
 from tests.web.conftest import submit
 from tests.web.test_v_order_lifecycle import complete, open_task, order_data, order_of
 
@@ -19,7 +19,7 @@ def objects(api, n_approved, n_pending=0):
         approve_entry(api, inst_id)
     items = api('station_xicun').get('/service-objects?view=all').get_json()['items']
     by_name = {o['name']: o for o in items}
-    names = [f'长者{i:02d}号' for i in range(n_approved + n_pending)]
+    names = [f'长者{name_no(i)}号' for i in range(n_approved + n_pending)]
     assert [by_name[n]['status'] for n in names] == ['approved'] * n_approved + ['pending'] * n_pending
     return [by_name[n]['id'] for n in names]
 
@@ -38,13 +38,13 @@ def test_one_order_for_three_approved_objects(api, login):
     assert resp.status_code == 201, resp.get_json()
     inst = resp.get_json()['instance']
     view = order_of(station, inst)
-    assert sorted(o['name'] for o in view['service_objects']) == ['长者00号', '长者01号', '长者02号']
+    assert sorted(o['name'] for o in view['service_objects']) == ['长者〇〇号', '长者〇一号', '长者〇二号']
     assert view['category'] == 'general' and view['status_label'] == '待审核'
     page = login('station_xicun').get(f'/orders/{view["id"]}').get_data(as_text=True)
-    assert '长者00号、长者01号、长者02号' in page
+    assert '长者〇〇号、长者〇一号、长者〇二号' in page
     review = open_task(station, inst['id'])
     detail = station.get(f'/tasks/{review["id"]}').get_json()
-    assert '长者00号' in str(detail['data']) and '长者02号' in str(detail['data'])
+    assert '长者〇〇号' in str(detail['data']) and '长者〇二号' in str(detail['data'])
 
 
 def test_a_batch_with_one_unapproved_object_is_refused_whole(api):
@@ -53,7 +53,7 @@ def test_a_batch_with_one_unapproved_object_is_refused_whole(api):
     before = counts()
     resp = vol.post('/processes/v_order/instances', json={'data': order_data(ids)})
     assert resp.status_code == 422
-    assert resp.get_json()['errors']['service_object_ids'] == ['以下服务对象尚未审核通过入库：长者02号']
+    assert resp.get_json()['errors']['service_object_ids'] == ['以下服务对象尚未审核通过入库：长者〇二号']
     assert counts() == before and db.session.scalar(db.select(db.func.count()).select_from(WorkflowInstance).where(
         WorkflowInstance.process_key == 'v_order')) == 0
 

@@ -28,7 +28,8 @@ def test_dispatched_volunteer_gets_a_message_linking_to_the_order(api, login):
     inst, order_id, provider = _dispatched_order(api)
     vol_li = api('vol_li')
     assert _order_messages(vol_li, order_id) == []
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li', 'note': '李晓敏熟悉路线'})
+    complete(provider, open_task(provider, inst['id']),
+             data={'provider_action': 'dispatch', 'volunteer': 'vol_li', 'note': '李晓敏熟悉路线'})
 
     [msg] = _order_messages(vol_li, order_id)
     assert msg['kind'] == 'info' and not msg['read']  # for their information: the station decides next, not them
@@ -38,7 +39,7 @@ def test_dispatched_volunteer_gets_a_message_linking_to_the_order(api, login):
     resp = page.get(f'/messages/{msg["id"]}')
     assert resp.status_code == 302 and resp.headers['Location'].endswith(f'/orders/{order_id}')
     html = page.get(f'/orders/{order_id}').get_data(as_text=True)
-    assert '陪陈伯复诊（派单）' in html and '李晓敏（待审核）' in html
+    assert '陪陈伯复诊（派单）' in html and '李晓敏（待社工站审核）' in html
     # nobody else was told about this dispatch
     for other in ('vol_wang', 'vol_zhang'):
         assert _order_messages(api(other), order_id) == [], other
@@ -47,7 +48,7 @@ def test_dispatched_volunteer_gets_a_message_linking_to_the_order(api, login):
 def test_dispatched_volunteer_sees_the_certification_photos_strangers_do_not(api, login):
     inst, order_id, provider = _dispatched_order(api)
     station, gzva = api('station_xicun'), api('gzva')
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     travel_past_service(inst['id'])
     complete(api('vol_zhang'), open_task(api('vol_zhang'), inst['id']), data=RATINGS)
@@ -78,7 +79,7 @@ def test_acceptor_is_told_the_station_decision_and_a_dispatched_volunteer_sees_t
     inst, order_id, provider = _dispatched_order(api)
     station, vol_li = api('station_xicun'), api('vol_li')
     assert vol_li.get(f'/instances/{inst["id"]}').status_code == 404  # not on the order yet
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     case = vol_li.get(f'/instances/{inst["id"]}')
     assert case.status_code == 200 and case.get_json()['status_label'] == '待接单'  # dispatched, not 待派单 any more
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='reject', reason='该时段已有其他服务安排')
@@ -93,7 +94,7 @@ def test_acceptor_is_told_the_station_decision_and_a_dispatched_volunteer_sees_t
     second_id = int(second['business_key'].split(':')[1])
     complete(station, open_task(station, second['id']), decision='approve',
              data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
-    complete(provider, open_task(provider, second['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, second['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, second['id'], '接单人审核'), decision='approve')
     [approved] = [m['title'] for m in _order_messages(vol_li, second_id) if m['kind'] == 'decision']
     assert '接单人审核通过' in approved and '陪陈伯复诊（派单）' in approved

@@ -59,7 +59,7 @@ def test_provider_lifecycle_awards_points_once(api):
     complete(station, open_task(station, inst['id']), decision='approve',
              data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
     assert order_of(vol_zhang, inst)['status_label'] == '待派单'
-    complete(provider, open_task(provider, inst['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, inst['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, inst['id'], '接单人审核'), decision='approve')
     assert order_of(vol_zhang, inst)['status_label'] == '进行中'
     travel_past_service(inst['id'])

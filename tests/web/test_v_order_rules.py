@@ -97,7 +97,8 @@ def test_seven_users_with_association_switched_on_while_an_older_order_runs(api)
     assert vol_wang.get('/me/points').get_json()['balance'] == 2
 
     # the older order finishes on version 1: no association publish review, the provider dispatches
-    complete(provider, open_task(provider, older['id']), data={'volunteer': 'vol_li', 'note': '李晓敏负责'})
+    complete(provider, open_task(provider, older['id']),
+             data={'provider_action': 'dispatch', 'volunteer': 'vol_li', 'note': '李晓敏负责'})
     complete(station, open_task(station, older['id'], '接单人审核'), decision='approve')
     travel_past_service(older['id'])
     complete(publisher, open_task(publisher, older['id']), data=RATINGS)

@@ -28,7 +28,7 @@ def walk(api, seen):
     complete(station, open_task(station, a['id']), decision='approve',
              data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
     seen('待派单', a)
-    complete(provider, open_task(provider, a['id']), data={'volunteer': 'vol_li'})
+    complete(provider, open_task(provider, a['id']), data={'provider_action': 'dispatch', 'volunteer': 'vol_li'})
     complete(station, open_task(station, a['id'], '接单人审核'), decision='approve')
     seen('进行中', a)
     travel_past_service(a['id'])
