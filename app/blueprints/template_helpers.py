@@ -28,7 +28,7 @@ from app.services.validators import mask_id
 
 # the other decisions, named like their steps (approve, reject and submit: `decision_label`)
 DECISIONS = {'auto': _l('系统自动'), 'reset': _l('回退'), 'migrate': _l('迁移到新版本'), 'cancel': _l('取消订单'),
-             'abort': _l('中止订单'), 'expire': _l('订单过期'), 'remind': _l('提醒'), 'withdraw': _l('取消报名')}
+             'abort': _l('中止订单'), 'expire': _l('订单过期'), 'remind': _l('提醒'), 'withdraw': _l('撤回')}
 
 
 BEIJING = ZoneInfo('Asia/Shanghai')

@@ -19,7 +19,7 @@ from app.services import in_chinese, messages, row_id, tasks, transaction
 from app.services.activities import beijing
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
-from app.services.instances import load_run, lock_instance, save_run
+from app.services.instances import cancel_run, lock_instance
 from app.services.validators import clean_text, reason_too_long
 from workflows import service_tasks
 
@@ -377,15 +377,8 @@ def cancel(user, signup_id, reason=None) -> ActivitySignup:
         if act.start_at is not None and act.start_at <= utcnow():
             raise Conflict(_l('活动已开始，不能取消报名'), code='started')
         was = signup.status
-        if instance.status == 'running':
-            waiting = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                                 HumanTask.status == 'open')).all()
-            run = load_run(instance)
-            run.cancel()
-            save_run(instance, run)
-            instance.status = 'cancelled'
-            for task in waiting:  # the unit's 新待办 leads to nothing to do now
-                messages.settle_task_messages(task)
+        if instance.status == 'running':  # the open review leaves the inbox, its 新待办 settled
+            cancel_run(instance, 'cancelled')
         instance.outcome = 'cancelled'
         signup.status, signup.cancelled_at, signup.cancel_reason = 'cancelled', utcnow(), reason
         db.session.add(Decision(instance_id=instance.id, bpmn_id='signup_cancel', task_title=CANCEL_TITLE,
@@ -420,15 +413,8 @@ def close_for_activity(act: Activity, why, told) -> list[ActivitySignup]:
         if signup.status not in ACTIVE_STATUSES:
             continue
         was = signup.status
-        if instance.status == 'running':
-            waiting = db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                                 HumanTask.status == 'open')).all()
-            run = load_run(instance)
-            run.cancel()
-            save_run(instance, run)
-            instance.status = 'cancelled'
-            for task in waiting:  # the unit's 新待办 leads to nothing to do now
-                messages.settle_task_messages(task)
+        if instance.status == 'running':  # the open review leaves the inbox, its 新待办 settled
+            cancel_run(instance, 'withdrawn')
         instance.outcome = 'withdrawn'
         signup.status, signup.decided_at, signup.reason = 'withdrawn', utcnow(), why
         detail = {'signup_id': signup.id, 'activity_id': act.id, 'was': was}

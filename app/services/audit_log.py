@@ -35,7 +35,8 @@ ACTION_LABELS = {
     'user.create': _l('新建账号'), 'user.membership_add': _l('为账号增加角色'), 'user.set_password': _l('重置账号密码'),
     'user.membership_remove': _l('移除账号的角色'), 'user.deactivate': _l('停用账号'), 'user.activate': _l('启用账号'),
     'org_unit.create': _l('新建单位'), 'activity_signup.cancel': _l('取消活动报名'),
-    'activity_signup.withdrawn': _l('活动撤销，关闭报名'),
+    'activity_signup.withdrawn': _l('活动撤销，关闭报名'), 'instance.withdraw': _l('提交人撤回案件'),
+    'v_order.declined': _l('V订单志愿者拒绝派单'), 'v_order.withdrawn': _l('V订单志愿者放弃接单'),
 }
 # group key -> (label, action prefixes)
 GROUPS = {
@@ -47,11 +48,15 @@ GROUPS = {
     'lists': (_l('名单与敏感词'), ('unit_list.', 'sensitive_word.')),
     'accounts': (_l('账号与单位'), ('user.', 'org_unit.')),
 }
-# where an event came from, besides a signed-in person: `flask create-user` and the other account commands write
-# their rows without an actor and with {"via": "cli"}; 用户管理 with the administrator and {"via": "web"} or "api"
-# (accounts._audit)
-SOURCES = {'cli': _l('命令行')}
-CLI_MARK = '"via": "cli"'  # as json.dumps writes it
+# where an event came from (the 来源 filter, a row's source): the account writers (accounts._audit) put it into
+# their details: {"via": "web"} from 用户管理 in the browser, "api" over the API, "cli" from `flask create-user` and
+# the other account commands (those rows have no actor). The other writers (diagrams, resets, redemption
+# resources, the 公益池, lists, team imports) record no source: their rows by a person are 未记录 (done in the
+# browser or over the API, which cannot be told apart afterwards), those without anybody 系统 (e.g. an activity
+# withdrawn). Every row has exactly one source.
+SOURCES = {'web': _l('网页'), 'api': _l('接口'), 'cli': _l('命令行'), 'system': _l('系统'),
+           'unrecorded': _l('未记录')}
+VIA = ('web', 'api', 'cli')  # the sources written into the details as "via"
 # the page's words for the keys the writers of audit rows put into their details (the API keeps the keys)
 DETAIL_LABELS = {
     # accounts and units (accounts.py, on the command line and in 用户管理)
@@ -101,6 +106,11 @@ def group_options() -> dict[str, str]:
     return {key: str(label) for key, (label, _prefixes) in GROUPS.items()}
 
 
+def source_options() -> dict[str, str]:
+    """The 来源 filter's choices, in the reader's language."""
+    return {key: str(label) for key, label in SOURCES.items()}
+
+
 def _text(value: str):
     """A typed constant: PostgreSQL cannot infer the type of a bare parameter in a UNION's select list."""
     return cast(literal(value), String)
@@ -128,15 +138,40 @@ def _action_clause(column, group: str):
     return or_(*[column == p if not p.endswith('.') else column.like(p + '%') for p in GROUPS[group][1]])
 
 
+def _via_mark(via: str) -> str:
+    return f'"via": "{via}"'  # as json.dumps writes it (a value with the same words inside a string is escaped)
+
+
+def _source_clause(event, source: str):
+    """The events of one source (SOURCES), the same rule as `_source` for one row."""
+    detail = func.coalesce(event.c.detail_json, '')
+    has = {via: detail.contains(_via_mark(via), autoescape=True) for via in VIA}
+    if source == 'cli':
+        return and_(event.c.actor_id.is_(None), has['cli'])
+    if source == 'system':
+        return and_(event.c.actor_id.is_(None), ~has['cli'])
+    if source == 'unrecorded':
+        return and_(event.c.actor_id.is_not(None), ~has['web'], ~has['api'])
+    return and_(event.c.actor_id.is_not(None), has[source])
+
+
+def _source(actor_id, detail: dict) -> str:
+    via = detail.get('via')
+    if actor_id is None:
+        return 'cli' if via == 'cli' else 'system'
+    return via if via in ('web', 'api') else 'unrecorded'
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), BEIJING).astimezone(UTC)
 
 
 def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[list[dict], int]:
     """(one page of events as rows for the page and the API, how many match) from the list's query arguments:
-    group, actor (username or name), source ('cli': done on the command line), from/to (Beijing days, inclusive),
-    q (text in the target). `readable`: each row also has `shown`, its details as the page's labels and words
-    (the API leaves them out and keeps the machine-readable `details`)."""
+    group, actor (username or name), source (a key of SOURCES: 'web', 'api', 'cli', 'system', 'unrecorded'),
+    from/to (Beijing days, inclusive), q (text in the target). Each row has its `source` (and `source_label`).
+    `readable`: each row also has `shown`, its details as the page's labels and words (the API leaves them out and
+    keeps the machine-readable `details`)."""
     require_admin(user)
     errors: dict = {}
     group = (args.get('group') or '').strip()
@@ -158,8 +193,8 @@ def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[l
     if actor:
         cond.append(event.c.actor_id.in_(select(User.id).where(or_(User.username.contains(actor, autoescape=True),
                                                                     User.display_name.contains(actor, autoescape=True)))))
-    if source == 'cli':
-        cond.append(and_(event.c.actor_id.is_(None), event.c.detail_json.contains(CLI_MARK, autoescape=True)))
+    if source:
+        cond.append(_source_clause(event, source))
     if start and start > date.min:
         cond.append(event.c.at >= _day_start(start))
     if end and end < date.max:
@@ -191,6 +226,7 @@ def _detail_of(r) -> dict:
 
 def _row(r) -> dict:
     detail = _detail_of(r)
+    source = _source(r.actor_id, detail)
     if r.username:
         actor = r.display_name
     elif detail.get('via') == 'cli':
@@ -207,7 +243,8 @@ def _row(r) -> dict:
     return {'at': at.isoformat() if at else None, 'at_local': beijing(at), 'action': r.action,
             'action_label': str(ACTION_LABELS.get(r.action, r.action)), 'actor': actor, 'actor_username': r.username,
             'target': target, 'instance_id': int(instance.group(1)) if instance else None,
-            'process_key': process_key, 'details': _details(detail)}
+            'process_key': process_key, 'source': source, 'source_label': str(SOURCES[source]),
+            'details': _details(detail)}
 
 
 def _details(detail: dict) -> list[list[str]]:

@@ -24,10 +24,11 @@ from openpyxl.styles import Font
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import ExportJob, OrgUnit, User
+from app.models import ExportJob, OrgUnit, User, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, messages, paged, row_id, transaction
 from app.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from app.services.step_names import step_name
 from app.services.validators import typed_day
 
 BEIJING = ZoneInfo('Asia/Shanghai')
@@ -297,12 +298,20 @@ def kind_title(job: ExportJob) -> str:
 
 
 FILTER_NAMES = {'from': _l('开始日期'), 'to': _l('结束日期'), 'state': _l('审核状态'), 'view': _l('范围'),
-                'status': _l('订单状态'), 'process': _l('流程'), 'point_type': _l('积分类型'), 'q': _l('关键字'),
+                'status': _l('订单状态'), 'process': _l('类型'), 'point_type': _l('积分类型'), 'q': _l('关键字'),
                 'district': _l('区域')}
 STATE_NAMES = {'open': _l('未审核'), 'approve': _l('已通过'), 'reject': _l('未通过'), 'done': _l('已处理'),
                'all': _l('全部')}
 TASK_STATE_CHOICES = ('open', 'approve', 'reject', 'all')  # the 审核列表's states the export page offers
 VIEW_NAMES = {'approved': _l('已通过（最新版本）'), 'all': _l('全部版本')}
+
+
+def process_label(key: str) -> str:
+    """The name of a process (the 审核列表's 类型 filter) as the inbox shows it: its latest version's name in the
+    reader's language; the key itself when no version of it is published."""
+    name = db.session.scalar(select(WorkflowVersion.name).where(WorkflowVersion.process_key == key)
+                             .order_by(WorkflowVersion.version.desc()).limit(1))
+    return step_name(name) if name else key
 
 
 def filter_label(name: str, value: str) -> str:
@@ -314,6 +323,8 @@ def filter_label(name: str, value: str) -> str:
         shown = shop.point_label(value)
     elif name == 'district':
         shown = db.session.scalar(select(OrgUnit.name).where(OrgUnit.code == value, OrgUnit.kind == 'district')) or value
+    elif name == 'process':
+        shown = process_label(value)
     else:
         shown = words.get(value, value)
     return str(_l('%(name)s：%(value)s', name=FILTER_NAMES.get(name, name), value=shown))

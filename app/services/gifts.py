@@ -26,7 +26,7 @@ FORM_KEY = 'relative_gift.json'
 VIEW_KEY = 'relative_gift_view.json'
 EXPIRY_DAYS = 30
 STATUS_LABELS = {'pending': _l('待广志协审核'), 'approved': _l('已通过，已扣除积分'), 'rejected': _l('未通过，积分已解冻'),
-                 'expired': _l('超过 30 天未审核，积分已解冻')}
+                 'expired': _l('超过 30 天未审核，积分已解冻'), 'withdrawn': _l('已撤回，积分已解冻')}
 PENDING_LOGISTICS = _l('审核通过后安排')
 NO_LOGISTICS = '—'
 
@@ -201,6 +201,16 @@ class GiftHooks(ProcessHooks):
     def display(self, instance):
         gift = for_instance(instance.id)
         return as_display(gift) if gift else {}
+
+    def on_withdraw(self, instance, reason):
+        """The volunteer withdrew the request before 广志协 decided: the held points are released and the reserved
+        unit goes back to stock, as a rejection does; the ledger line names the relative."""
+        gift = for_instance(instance.id)
+        if gift is None or gift.status != 'pending':
+            return
+        _release(gift, _l('赠予兑换「%(item)s」（受赠人：%(name)s）已撤回，解冻积分', item=gift.item.name,
+                          name=gift.relative_name))
+        gift.status, gift.reason, gift.decided_at, gift.logistics = 'withdrawn', reason, utcnow(), NO_LOGISTICS
 
 
 register(GiftHooks())
@@ -380,9 +390,9 @@ def gift_form_context(user, item_id) -> dict:
 
 
 def _ended_own(user, gift_id) -> GiftRequest | None:
-    """The user's own request that ended without the gift (rejected or expired), or None."""
+    """The user's own request that ended without the gift (rejected, expired or withdrawn), or None."""
     gift = db.session.get(GiftRequest, row_id(gift_id)) if row_id(gift_id) else None
-    if gift is None or gift.volunteer_id != user.id or gift.status not in ('rejected', 'expired'):
+    if gift is None or gift.volunteer_id != user.id or gift.status not in ('rejected', 'expired', 'withdrawn'):
         return None
     return gift
 

@@ -166,6 +166,11 @@ class ProcessHooks:
         """An operator's reset rewound the engine to `step` (before it is stored): undo the process's own rows of
         what the reset withdrew, and tell whoever that concerns beyond the submitter."""
 
+    def on_withdraw(self, instance, reason) -> None:
+        """The submitter withdraws the case (撤回, before the engine cancels it and inside the same transaction): undo
+        the process's own rows of the submission, e.g. release a gift's held points. Only a process whose hooks
+        override this lets its submitter withdraw (app.services.submissions.withdraw)."""
+
 
 _HOOKS: dict[str, ProcessHooks] = {}
 

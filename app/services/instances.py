@@ -298,6 +298,21 @@ def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> Workfl
     return instance
 
 
+def cancel_run(instance: WorkflowInstance, outcome: str) -> list[HumanTask]:
+    """End a running case before its chain finished (inside the caller's transaction, the instance row locked): the
+    engine cancels every open step, their rows leave every inbox and their unread 新待办 are settled (nobody is told
+    again). Returns the task rows it withdrew."""
+    waiting = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                              HumanTask.status == 'open')))
+    run = load_run(instance)
+    run.cancel()
+    save_run(instance, run, notify=False)
+    instance.status, instance.outcome = 'cancelled', outcome
+    for task in waiting:  # their 新待办 lead to nothing to do now
+        messages.settle_task_messages(task)
+    return waiting
+
+
 def reset_step_title(instance_id: int, bpmn_id: str) -> str:
     """The title of a case's step as its task rows name it (the id when it has none)."""
     return db.session.scalar(select(HumanTask.title).where(HumanTask.instance_id == instance_id,

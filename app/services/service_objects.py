@@ -24,7 +24,7 @@ GENDER_LABELS = {'male': _l('男'), 'female': _l('女')}
 # the roles that review service objects, and so have a library of their area (SPEC §1, §2.1)
 LIBRARY_ROLES = frozenset({'station_admin', 'street_admin', 'district_admin', 'association_admin'})
 STATUS_LABELS = {'pending': _l('审核中'), 'approved': _l('已通过'), 'rejected': _l('未通过'),
-                 'abandoned': _l('已终止'), 'withdrawn': _l('已退回修改')}
+                 'abandoned': _l('已终止'), 'withdrawn': _l('已撤回')}
 
 
 station_code = forms.station_code  # a street's 社工站, which reviews its entries first (forms.station_streets)
@@ -144,9 +144,12 @@ class ServiceObjectHooks(ProcessHooks):
         the corrected one can be entered (one pending or approved version per ID number, uq_service_object_live_idno)."""
         if 'submit' not in run.ready_bpmn_ids():
             return
-        db.session.execute(update(ServiceObject).where(ServiceObject.instance_id == instance.id,
-                                                       ServiceObject.status == 'pending')
-                           .values(status='withdrawn', decided_at=utcnow()).execution_options(synchronize_session='fetch'))
+        _withdraw_pending(instance)
+
+    def on_withdraw(self, instance, reason):
+        """The submitter withdrew the entry: its version under review is withdrawn (the ID number may be entered
+        again)."""
+        _withdraw_pending(instance)
 
     def may_view(self, user, instance):
         """Whoever finds the object in their library (服务对象库) may open its case: the association, the district,
@@ -165,6 +168,13 @@ class ServiceObjectHooks(ProcessHooks):
 
 
 register(ServiceObjectHooks())
+
+
+def _withdraw_pending(instance) -> None:
+    """The case's version under review no longer stands (status withdrawn, 已撤回)."""
+    db.session.execute(update(ServiceObject).where(ServiceObject.instance_id == instance.id,
+                                                   ServiceObject.status == 'pending')
+                       .values(status='withdrawn', decided_at=utcnow()).execution_options(synchronize_session='fetch'))
 
 
 def latest_version(instance_id) -> ServiceObject | None:

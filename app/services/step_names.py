@@ -25,6 +25,8 @@ NAMES = [
     _l('广志协审核（白名单免审）'), _l('广志协审核（逾期）'), _l('报名审核（逾期）'),
     # activity_signups.CANCEL_TITLE, and the row that ends the sign-ups of a withdrawn activity
     _l('志愿者取消报名'), _l('活动撤销，报名结束'),
+    # submissions.WITHDRAW_TITLE: the submitter withdrew their case (撤回)
+    _l('提交人撤回'),
 ]
 SEPARATOR = '、'
 

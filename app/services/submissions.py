@@ -1,12 +1,20 @@
-"""Browser form submissions that carry their files in the same request."""
+"""Browser form submissions that carry their files in the same request, and the submitter's own cases (我的提交,
+撤回)."""
+import json
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Decision, WorkflowInstance, WorkflowVersion
-from app.services import files, forms, tasks, transaction
-from app.services.errors import ValidationFailed
+from app.models import AuditLog, Decision, WorkflowInstance, WorkflowVersion
+from app.models.base import utcnow
+from app.services import files, forms, row_id, tasks, transaction
+from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.hooks import ProcessHooks, hooks_for
+from app.services.instances import cancel_run, lock_instance
+from app.services.status import status_label
 from app.services.step_names import step_name
+from app.services.validators import clean_text, reason_too_long
 
 # 我的提交's 类型 filter: a volunteer's words for the kinds of case they submit (other processes: their own names)
 KIND_LABELS = {'service_object_entry': _l('服务对象'), 'v_order': _l('V订单'), 'relative_gift': _l('赠予兑换'),
@@ -150,3 +158,82 @@ def my_submissions(user, process: str | None = None, page: int = 1, per_page: in
     rows, total = tasks.my_instances(user, process=process, page=page, per_page=per_page)
     return {'rows': rows, 'total': total, 'kinds': kinds, 'process': process,
             'submitted': submitted_times([r.id for r in rows])}
+
+
+# ---- 撤回: the submitter ends their own case before it is reviewed --------------------------------------------------
+
+WITHDRAW_REASON_MAX = 200
+WITHDRAW_TITLE = '提交人撤回'  # the history row's step (step_names carries its translation)
+
+
+def withdrawable_kind(instance) -> bool:
+    """The process lets its submitter withdraw a case: its hooks undo their own rows (`on_withdraw`)."""
+    return type(hooks_for(instance.process_key)).on_withdraw is not ProcessHooks.on_withdraw
+
+
+def withdraw_refusal(user, instance, open_rows=None) -> str | None:
+    """Why `user` may not withdraw the case now (None: they may): only the submitter, only a process that allows it,
+    only while it runs and no review decision was recorded on its current submission (a case a review returned to
+    the submitter may be withdrawn too)."""
+    if instance.submitter_id != user.id or not withdrawable_kind(instance):
+        return str(_l('该案件不能撤回'))
+    if instance.status != 'running':
+        if instance.outcome == 'withdrawn':
+            return str(_l('该案件已撤回，无需再次撤回'))
+        return str(_l('该案件已结束（%(status)s），不能撤回', status=status_label(instance, [])))
+    rows = tasks.open_tasks(instance.id) if open_rows is None else open_rows
+    if rows and all(t.assignee_id == user.id for t in rows):  # returned to the submitter: nobody reviews it now
+        return None
+    history = tasks.instance_history(instance.id)
+    last_submit = max((i for i, h in enumerate(history) if h['decision'] == 'submit'), default=-1)
+    decided = [h for h in history[last_submit + 1:] if h['decision'] in ('approve', 'reject')]
+    if decided:
+        unit = decided[-1]['org_unit'] or decided[-1]['actor'] or _l('审核单位')
+        return str(_l('%(unit)s已审核（%(step)s），不能撤回；如需更改，请联系%(unit)s', unit=unit,
+                      step=step_name(decided[-1]['task'])))
+    return None
+
+
+def withdraw(user, instance_id, reason=None) -> WorkflowInstance:
+    """撤回: the submitter ends their own case while no review decision has been recorded on it. The case ends as
+    已撤回, its open tasks leave every inbox without a message to the reviewers, the process undoes its own rows
+    (`on_withdraw`: a service object's version under review, a gift's held points), and the history and the audit
+    log say who withdrew it and why. Another's case: NotFound; one no longer withdrawable: Conflict."""
+    message = reason_too_long(reason, WITHDRAW_REASON_MAX)
+    if message:  # refused, never cut
+        raise ValidationFailed({'reason': [message]})
+    reason = clean_text(reason or '', multiline=True) or None
+    with transaction():
+        # locked as complete_task locks it: a reviewer's decision under way finishes first, or sees it withdrawn
+        instance = lock_instance(own_case(user, instance_id).id)
+        refusal = withdraw_refusal(user, instance, tasks.open_tasks(instance.id))
+        if refusal:
+            raise Conflict(refusal, code='not_withdrawable')
+        stage = instance.stage
+        hooks_for(instance.process_key).on_withdraw(instance, reason)
+        cancel_run(instance, 'withdrawn')
+        now = utcnow()
+        db.session.add(Decision(instance_id=instance.id, bpmn_id='withdraw', task_title=WITHDRAW_TITLE,
+                                lane='submitter', actor_id=user.id, decision='withdraw',
+                                role=next((m.role for m in user.memberships), None),
+                                reason=reason, data_json=json.dumps({'waiting': stage}, ensure_ascii=False),
+                                version=instance.version.version, at=now))
+        db.session.add(AuditLog(actor_id=user.id, action='instance.withdraw', target=f'instance:{instance.id}',
+                                detail_json=json.dumps({'step': stage, 'reason': reason}, ensure_ascii=False), at=now))
+    return instance
+
+
+def own_case(user, instance_id) -> WorkflowInstance:
+    """The user's own case (they submitted it); NotFound for anybody else's, even one they review."""
+    found = db.session.get(WorkflowInstance, row_id(instance_id)) if row_id(instance_id) else None
+    if found is None or found.submitter_id != user.id:
+        raise NotFound()
+    return found
+
+
+def withdrawn_row(instance) -> dict | None:
+    """The history row of the submitter's 撤回 of a withdrawn case (when, why), for its page."""
+    if instance.outcome != 'withdrawn':
+        return None
+    rows = [h for h in tasks.instance_history(instance.id) if h['decision'] == 'withdraw']
+    return rows[-1] if rows else None

@@ -7,21 +7,33 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import HumanTask, LedgerEntry, Membership, OrgUnit, User, VOrder, VOrderVolunteer, WorkflowInstance
+from app.models import (
+    AuditLog,
+    HumanTask,
+    LedgerEntry,
+    Membership,
+    OrgUnit,
+    User,
+    VOrder,
+    VOrderVolunteer,
+    WorkflowInstance,
+)
 from app.models.base import utcnow
 from app.services import in_chinese, ledger, messages, org_cache, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.instances import load_run, lock_instance, record_decision, run_step, save_run
 from app.services.v_orders import (
     RETURN_STEPS,
+    acceptance_label,
     approved_count,
+    beijing,
     returnable,
     settle_offers,
     staffed,
     status_label,
     visible_order,
 )
-from app.services.validators import reason_too_long
+from app.services.validators import clean_text, reason_too_long
 from workflows import service_tasks
 
 REMINDERS = {'day7': _l('V订单「%(title)s」服务已结束 7 天，请尽快完成时数认证（须在 10 个工作日内完成）'),
@@ -115,9 +127,12 @@ def _acceptor_decided(data, params):
     branch decides: an acceptance is open or other acceptors wait for review)."""
     order = _order(data)
     row = next(v for v in order.volunteers if v.user_id == data['acceptor_id'])
-    row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
-    row.decided_at = utcnow()
-    _tell_acceptor(order, row, data.get('reason'))
+    # 'withdraw': the volunteer withdrew (withdraw_acceptance ended the row); `recheck`: an approval decided again
+    # because another volunteer gave up a place of a staffed order (nobody is told it twice)
+    if data.get('decision') != 'withdraw' and data.get('recheck') != row.user_id:
+        row.status = 'approved' if data.get('decision') == 'approve' else 'rejected'
+        row.decided_at = utcnow()
+        _tell_acceptor(order, row, data.get('reason'))
     if staffed(order):
         step = 'staffed'
     elif _inviting(order):
@@ -454,4 +469,135 @@ def _history_row(instance: WorkflowInstance, user, decision, title, reason):
                     data_json='{}', version=instance.version.version, at=utcnow())
 
 
-__all__ = ["close_order", "take_back"]
+WITHDRAW_REASON_MAX = 200
+# what the volunteer's row becomes, and the history row's step: declining a provider's dispatch the station has not
+# yet decided on (拒绝派单), or giving up an acceptance (放弃接单)
+WITHDRAW_STEPS = {'declined': _l('志愿者拒绝派单'), 'withdrawn': _l('志愿者放弃接单')}
+
+
+def _my_row(user, order: VOrder) -> VOrderVolunteer | None:
+    return next((v for v in order.volunteers if v.user_id == user.id), None)
+
+
+def withdraw_kind(user, order: VOrder) -> str | None:
+    """'declined' (拒绝派单: a provider's dispatch the station has not yet decided on), 'withdrawn' (放弃接单) or None:
+    what the volunteer may still do with their place on the order, before the service starts."""
+    row = _my_row(user, order)
+    if row is None or row.status not in ('pending', 'approved') or order.status in ENDED | {'rejected'}:
+        return None
+    if order.start_at is None or order.start_at <= utcnow():
+        return None
+    return 'declined' if row.status == 'pending' and row.via_provider_id else 'withdrawn'
+
+
+def _own_review(instance, run, user_id) -> HumanTask | None:
+    """The station's open 接单人审核 of this volunteer's acceptance, if any."""
+    for task in db.session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance.id, HumanTask.bpmn_id == 'acceptor_review', HumanTask.status == 'open')):
+        try:
+            if run.ready_value(task.task_guid, 'acceptor_id') == user_id:
+                return task
+        except Exception:  # noqa: BLE001 - a row the engine no longer has READY is not the one
+            continue
+    return None
+
+
+def _dispatch_data(order: VOrder) -> dict:
+    """How a freed place is offered again (gw_dispatch): as the order is dispatched now."""
+    return {'dispatch_mode': order.dispatch_mode or 'open',
+            'provider_scope': [order.provider.code] if order.provider is not None else []}
+
+
+def withdraw_acceptance(user, order_id: int, reason) -> VOrder:
+    """拒绝派单 / 放弃接单: a volunteer on the order ends their own acceptance before the service starts, with a reason.
+
+    Only their row ends (others on the order keep theirs). The place is offered again where the order is staffed:
+    an acceptance still under review ends that review (the review's own branch reopens the order to volunteers or
+    to the provider's dispatch); a confirmed one of an order already staffed rewinds the review that staffed it
+    and decides it again without them (the order goes back to 待接单 / 待派单); a confirmed one of an order still
+    being staffed frees a place the open offer or a later review fills. The station, the dispatching provider and
+    the publisher learn it with the reason; the case history and the audit log record it."""
+    reason = reason.strip() if isinstance(reason, str) else ''
+    if not reason:
+        raise ValidationFailed({'reason': [_l('请填写原因')]})
+    if (n := len(clean_text(reason, multiline=True))) > WITHDRAW_REASON_MAX:
+        raise ValidationFailed({'reason': [_l('原因不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交',
+                                              max=WITHDRAW_REASON_MAX, n=n)]})
+    with transaction():
+        order = visible_order(user, order_id)
+        instance = lock_instance(order.instance_id)
+        db.session.refresh(order)
+        row = _my_row(user, order)
+        if row is None:
+            raise Forbidden(_l('只有接单的志愿者本人可以放弃接单'))
+        if row.status not in ('pending', 'approved') or order.status in ENDED | {'rejected'}:
+            raise Conflict(_l('您在该订单的接单状态为“%(state)s”（订单%(status)s），无需再放弃',
+                              state=acceptance_label(order, row.status), status=status_label(order)))
+        if order.start_at is None or order.start_at <= utcnow():
+            raise Conflict(_l('服务已于 %(at)s 开始，不能再放弃接单或拒绝派单；如无法到场，请尽快联系社工站',
+                              at=beijing(order.start_at)), code='service_started')
+        kind = withdraw_kind(user, order)
+        run = load_run(instance)
+        ready_before = run.ready_guids()
+        was_open = list(db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                   HumanTask.status == 'open')))
+        review = _own_review(instance, run, user.id) if row.status == 'pending' else None
+        row.status, row.decided_at = kind, utcnow()
+        completed = None
+        if review is not None:  # the station no longer decides on them: the review's branch goes on without them
+            review.status, review.decision, review.completed_at = 'cancelled', 'withdraw', utcnow()
+            run_step(run, review.task_guid, {'decision': 'withdraw', 'reason': reason, **_dispatch_data(order)})
+            completed = review.task_guid
+        elif 'confirm' in run.ready_bpmn_ids():  # staffed: the review that staffed the order is decided again
+            run.reset_to('acceptor_review')
+            again = next(t for t in run.ready_tasks() if t.bpmn_id == 'acceptor_review')
+            mine = again.data.get('acceptor_id') == user.id
+            run_step(run, again.guid, {'decision': 'withdraw' if mine else 'approve', 'reason': '',
+                                       'recheck': again.data.get('acceptor_id'), **_dispatch_data(order)})
+        if completed is not None or run.ready_guids() != ready_before:
+            created = save_run(instance, run, ready_before=ready_before if completed else None, completed=completed,
+                               notify=False)
+        else:
+            created = []
+        now = utcnow()
+        for task in was_open:
+            if task.status == 'cancelled':  # withdrawn with the acceptance (its review, or the staffed order's 确认完成)
+                task.decision, task.completed_at = 'withdraw', now
+                messages.settle_task_messages(task)
+        step = in_chinese(WITHDRAW_STEPS[kind])
+        history = _history_row(instance, user, 'withdraw', step, reason)
+        history.role = 'volunteer'
+        db.session.add(history)
+        db.session.add(AuditLog(actor_id=user.id, action=f'v_order.{kind}', target=f'v_order:{order.id}', at=now,
+                                detail_json=json.dumps({'order_id': order.id, 'reason': reason,
+                                                        'via_provider_id': row.via_provider_id}, ensure_ascii=False)))
+        order.updated_at = now
+        _tell_withdrawn(order, row, kind, reason)
+        messages.notify_new_tasks(created)
+    return order
+
+
+def _tell_withdrawn(order: VOrder, row: VOrderVolunteer, kind: str, reason: str) -> None:
+    """The street's station, the provider that dispatched the volunteer and the publisher learn it, with the reason
+    and where the order stands now."""
+    name = row.user.display_name
+    station = org_cache.by_code(f'{order.street.code}_station')
+    people = messages.users_in_scope('station_admin', [station.path]) if station is not None else []
+    provider = db.session.get(OrgUnit, row.via_provider_id) if row.via_provider_id else None
+    if provider is not None:
+        people += messages.users_in_scope('provider_admin', [provider.path])
+    people.append(order.publisher_id)
+
+    def title():
+        if kind == 'declined':
+            text = _('志愿者%(name)s拒绝了派单：V订单「%(title)s」，原因：%(reason)s', name=name, title=order.title,
+                     reason=reason)
+        else:
+            text = _('志愿者%(name)s放弃了接单：V订单「%(title)s」，原因：%(reason)s', name=name, title=order.title,
+                     reason=reason)
+        return text + _('。订单现为“%(status)s”', status=status_label(order))
+    messages.send([u for u in dict.fromkeys(people) if u != row.user_id], kind='info', title=title, body=reason,
+                  link=f'/orders/{order.id}')
+
+
+__all__ = ["close_order", "take_back", "withdraw_acceptance"]

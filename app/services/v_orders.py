@@ -58,7 +58,8 @@ READY_STATUS = {'publish_review': 'pending_review', 'association_review': 'first
 # the steps that decide who is offered the order: while one is open the order shows 待派单 (before 待接单 of acceptors
 # under review)
 DISPATCH_STEPS = ('provider_dispatch', 'redispatch')
-ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过')}
+ACCEPTANCE_LABELS = {'pending': _l('待社工站审核'), 'approved': _l('已确定'), 'rejected': _l('未通过'),
+                     'withdrawn': _l('已放弃'), 'declined': _l('已拒绝派单')}
 # an acceptance the station had not yet reviewed when the order ended: nobody will review it now (its volunteer was told)
 ENDED_ACCEPTANCE_LABELS = {'cancelled': _l('已取消，订单已取消'), 'aborted': _l('已取消，订单已中止'),
                            'expired': _l('已取消，订单已过期'), 'abandoned': _l('已取消，订单已终止')}
@@ -443,7 +444,7 @@ class VOrderHooks(ProcessHooks):
         returned it), and each branch keeps the case data it started with. Its reason is its own: an approval
         without one does not carry an earlier step's reason to the acceptor's message."""
         order = order_for(instance)
-        return {**clean, 'reason': clean.get('reason', ''), 'dispatch_mode': order.dispatch_mode or 'open',
+        return {**clean, 'reason': clean.get('reason', ''), 'recheck': None, 'dispatch_mode': order.dispatch_mode or 'open',
                 'provider_scope': [order.provider.code] if order.provider is not None else []}
 
     def problems(self, user, instance, task, form_key, valid):
@@ -591,8 +592,10 @@ class VOrderHooks(ProcessHooks):
 
     def _rate(self, user, instance, task, clean):
         order = order_for(instance)
-        if order.start_at > utcnow():  # about the order's date, not a field: said at the top of the form
-            raise ValidationFailed({'form': [_l('服务尚未开始，暂不能确认完成')]})
+        if order.end_at > utcnow():  # about the order's date, not a field: said at the top of the form (SPEC: after the
+            # service the publisher confirms completion and rates)
+            raise ValidationFailed({'form': [_l('服务尚未结束，%(time)s 服务结束后才能确认完成并评价',
+                                                time=beijing(order.end_at))]})
         order.rating_json = json.dumps(clean, ensure_ascii=False)
         return clean
 
@@ -649,9 +652,9 @@ class VOrderHooks(ProcessHooks):
         if task is None or task.bpmn_id != 'confirm':
             return None
         order = order_for(instance)
-        if order is None or not order.start_at or order.start_at <= utcnow():
+        if order is None or not order.end_at or order.end_at <= utcnow():
             return None
-        return str(_l('服务开始后（%(time)s 起）可%(step)s', time=beijing(order.start_at), step=step_name(task.title)))
+        return str(_l('服务结束后（%(time)s 起）可%(step)s', time=beijing(order.end_at), step=step_name(task.title)))
 
     def task_notice(self, task):
         """The station's 社工站重新派单 says who returned the order and why (the latest return of its 服务商派单)."""

@@ -15,9 +15,12 @@ def test_a_certification_cannot_claim_hours_not_yet_served(api, row_counts):
     inst = staffed_order(api)
     publisher, station = api('vol_zhang'), api('station_xicun')
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
+    order.start_at, order.end_at = utcnow() - timedelta(minutes=150), utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)  # the service has ended: may be rated
+    # the station then certifies for a service that (by its recorded times) began 90 minutes ago
     order.start_at, order.end_at = utcnow() - timedelta(minutes=90), utcnow() + timedelta(minutes=30)
     db.session.commit()
-    complete(publisher, open_task(publisher, inst['id']), data=RATINGS)  # the service has started: may be rated
     task = open_task(station, inst['id'])
     before = row_counts()
     early = station.post(f'/tasks/{task["id"]}/complete', json={'data': certification(station, service_hours=2.5)})

@@ -67,7 +67,8 @@ def test_an_expired_gift_reads_in_english_with_its_history_step(api, login):
     mine = page.get('/m/shop/mine?lang=en').get_data(as_text=True)
     assert 'Not reviewed within 30 days: the request ended automatically' in mine and '未审核' not in mine
     assert '超过 30 天未审核，申请自动结束' in page.get('/m/shop/mine?lang=zh').get_data(as_text=True)
-    assert _reasons(api('vol_li', lang='en'))[0].startswith(f'Gift redemption “{BATH}” was not reviewed within 30 days')
+    reason = _reasons(api('vol_li', lang='en'))[0]
+    assert reason.startswith(f'Gift redemption “{BATH}” (for ') and 'was not reviewed within 30 days' in reason, reason
     case = page.get(f'/m/cases/{inst["id"]}?lang=en').get_data(as_text=True)
     assert 'Association review (overdue)' in case and '广志协审核（逾期）' not in case
 

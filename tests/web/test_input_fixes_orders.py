@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import User, VOrder
 from app.services.auth import hash_initial_password, hash_password
+from app.services.v_orders import beijing
 from tests.web.test_v_order_lifecycle import approved_object, order_data
 from tests.web.test_v_order_rules import RATINGS, staffed_order
 
@@ -139,11 +140,13 @@ def test_far_dates_on_the_phone_form_are_explained(api, login):
     assert resp.status_code == 422 and '开始时间不能晚于一年之后' in resp.get_data(as_text=True)
 
 
-def test_rating_before_the_start_is_a_form_level_refusal(api, login):
+def test_rating_before_the_end_is_a_form_level_refusal(api, login):
     inst = staffed_order(api)
+    end = beijing(db.session.scalar(select(VOrder.end_at).where(VOrder.instance_id == inst['id'])))
     task = next(t for t in api('vol_zhang').get('/tasks?state=open').get_json()['items'] if t['instance_id'] == inst['id'])
     resp = api('vol_zhang').post(f'/tasks/{task["id"]}/complete', json={'data': RATINGS})
-    assert resp.status_code == 422 and resp.get_json()['errors'] == {'form': ['服务尚未开始，暂不能确认完成']}, resp.get_json()
+    refusal = f'服务尚未结束，{end} 服务结束后才能确认完成并评价'
+    assert resp.status_code == 422 and resp.get_json()['errors'] == {'form': [refusal]}, resp.get_json()
     page = login('vol_zhang').post(f'/m/cases/{inst["id"]}/resubmit', data=RATINGS).get_data(as_text=True)
     summary = page.split('id="error-summary"')[1].split('</div>')[0]
-    assert '服务尚未开始，暂不能确认完成' in summary
+    assert f'服务尚未结束，{end} 服务结束后才能确认完成并评价' in summary

@@ -66,8 +66,8 @@ def test_volunteer_menu_in_english(login):
 
 def test_reviewer_and_admin_menus_are_unchanged(login):
     station = _links(login('station_xicun').get('/inbox').get_data(as_text=True))
-    assert [t for _, t in station] == ['待办审核', '服务对象库', '订单管理', '我的提交', '志愿活动', '我的活动', '团队志愿者',
-                                       '导出 Excel']
+    assert [t for _, t in station] == ['待办审核', '服务对象库', '订单管理', '我的提交', '兑换记录', '志愿活动', '我的活动',
+                                       '团队志愿者', '导出 Excel']  # 兑换记录: the station holds shop items
     assert ('/m/', '我的提交') in station
     admin = [t for _, t in _links(login('admin').get('/inbox').get_data(as_text=True))]
     assert admin[0] == '待办审核' and '服务对象库' not in admin and '流程管理' in admin  # no service objects

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Message, User, VOrder
+from app.models.base import utcnow
 from app.services.v_orders import beijing
 from tests.web.conftest import submit
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, travel_past_service
@@ -61,25 +62,25 @@ def test_a_rejected_order_still_gets_one_message_with_the_reason(api):
         ('decision', '您的提交「陪陈伯复诊」社工站发布审核：不通过，原因：地址不详细')]
 
 
-def test_before_the_service_starts_the_case_page_says_when_rating_becomes_possible(api, login):
+def test_before_the_service_ends_the_case_page_says_when_rating_becomes_possible(api, login):
     inst = staffed_order(api)
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
-    start = beijing(order.start_at)
+    end = beijing(order.end_at)
     phone = login('vol_zhang')
     page = phone.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
-    assert f'服务开始后（{start} 起）可确认完成并评价' in page
+    assert f'服务结束后（{end} 起）可确认完成并评价' in page
     assert '修改后重新提交' not in page and f'/m/cases/{inst["id"]}/resubmit' not in page, 'no active button yet'
     # a bookmarked form link says the same on the case page
     resp = phone.get(f'/m/cases/{inst["id"]}/resubmit')
     assert resp.status_code == 302 and resp.headers['Location'].endswith(f'/m/cases/{inst["id"]}')
-    assert f'服务开始后（{start} 起）可确认完成并评价' in phone.get(resp.headers['Location']).get_data(as_text=True)
+    assert f'服务结束后（{end} 起）可确认完成并评价' in phone.get(resp.headers['Location']).get_data(as_text=True)
     # so does the desktop task page the order page or an old message may lead to
     confirm = open_task(api('vol_zhang'), inst['id'])
     desk = phone.get(f'/inbox/tasks/{confirm["id"]}', follow_redirects=True).get_data(as_text=True)
-    assert f'服务开始后（{start} 起）可确认完成并评价' in desk and '★' not in desk
+    assert f'服务结束后（{end} 起）可确认完成并评价' in desk and '★' not in desk
     # and the rating step still refuses it
     early = phone.post(f'/m/cases/{inst["id"]}/resubmit', data=RATINGS)
-    assert early.status_code == 422 and '服务尚未开始，暂不能确认完成' in early.get_data(as_text=True)
+    assert early.status_code == 422 and f'服务尚未结束，{end} 服务结束后才能确认完成并评价' in early.get_data(as_text=True)
 
 
 def test_confirm_and_rate_goes_by_its_own_name_not_as_a_resubmission(api, login):
@@ -87,7 +88,7 @@ def test_confirm_and_rate_goes_by_its_own_name_not_as_a_resubmission(api, login)
     travel_past_service(inst['id'])
     phone = login('vol_zhang')
     page = phone.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
-    assert '修改后重新提交' not in page and '服务开始后' not in page
+    assert '修改后重新提交' not in page and '服务结束后' not in page
     button = re.search(r'<a class="btn primary block" href="([^"]+)">([^<]+)</a>', page)
     assert button and button.group(2) == '确认完成并评价'
     form = phone.get(button.group(1)).get_data(as_text=True)
@@ -144,11 +145,21 @@ def test_rating_errors_link_to_their_stars(api, login):
         assert f'id="{target}"' in html, f'#{target} leads nowhere'
 
 
-def test_once_the_service_has_started_the_step_is_offered(api, login):
-    """An order whose start passed a minute ago is ready to rate (no waiting note)."""
+def test_a_started_service_is_not_rated_until_it_has_ended(api, login):
+    """SPEC §2.2: after the service the publisher confirms completion and rates. An order whose start passed a
+    minute ago is still being served: the page says from when rating is possible; once the end passed it is offered."""
     inst = staffed_order(api)
     order = db.session.scalar(select(VOrder).where(VOrder.instance_id == inst['id']))
     order.start_at = order.start_at - timedelta(hours=2, minutes=1)
+    order.end_at = utcnow() + timedelta(hours=1)
     db.session.commit()
-    page = login('vol_zhang').get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
-    assert '服务开始后' not in page and '>确认完成并评价</a>' in page
+    end = beijing(order.end_at)
+    phone = login('vol_zhang')
+    page = phone.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
+    assert f'服务结束后（{end} 起）可确认完成并评价' in page and '>确认完成并评价</a>' not in page
+    early = phone.post(f'/m/cases/{inst["id"]}/resubmit', data=RATINGS)
+    assert early.status_code == 422 and f'服务尚未结束，{end} 服务结束后才能确认完成并评价' in early.get_data(as_text=True)
+    order.end_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    page = phone.get(f'/m/cases/{inst["id"]}').get_data(as_text=True)
+    assert '服务结束后' not in page and '>确认完成并评价</a>' in page

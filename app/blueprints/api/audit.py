@@ -5,10 +5,14 @@ from app.blueprints.api import bp
 from app.blueprints.web import page_arg
 from app.services import audit_log
 
+# the 来源 choices of the audit page (admin/audit.html) from the same list the service checks `source` against
+bp.add_app_template_global(audit_log.source_options, 'audit_sources')
+
 
 @bp.get('/audit')
 def audit():
-    """?group=&actor=&source=cli (done on the command line) &from=&to= (Beijing days, inclusive) &q= (text in the
-    target) &page= (20 a page, newest first). Details keep their keys (machine readable), not the page's words."""
+    """?group=&actor=&source= (web, api, cli: the command line, system, unrecorded; audit_log.SOURCES) &from=&to=
+    (Beijing days, inclusive) &q= (text in the target) &page= (20 a page, newest first). Each row has its `source`.
+    Details keep their keys (machine readable), not the page's words."""
     rows, total = audit_log.search(g.api_user, request.args, page_arg(), readable=False)
     return jsonify({'items': rows, 'total': total, 'page': page_arg(), 'per_page': audit_log.PER_PAGE})

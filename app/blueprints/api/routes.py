@@ -12,7 +12,18 @@ from app.blueprints.api.serializers import history_item, instance_view, iso, ser
 from app.blueprints.web import page_arg
 from app.extensions import login_throttle, retry_after_seconds
 from app.jobs.exports import schedule_export
-from app.services import catalog, exports, files, ledger, request_tokens, service_objects, tasks, v_order_steps, v_orders
+from app.services import (
+    catalog,
+    exports,
+    files,
+    ledger,
+    request_tokens,
+    service_objects,
+    submissions,
+    tasks,
+    v_order_steps,
+    v_orders,
+)
 from app.services.auth import authenticate, issue_token, revoke_token
 from app.services.errors import PasswordChangeRequired, ServiceError, Unauthorized, ValidationFailed
 from app.services.jurisdiction import can_act
@@ -121,6 +132,13 @@ def instance_list():
 @bp.get('/instances/<int:instance_id>')
 def instance(instance_id):
     inst = tasks.visible_instance(g.api_user, instance_id)
+    return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
+
+
+@bp.post('/instances/<int:instance_id>/withdraw')
+def instance_withdraw(instance_id):
+    """撤回 one's own case before it is reviewed: {"reason"} (optional, at most 200 characters)."""
+    inst = submissions.withdraw(g.api_user, instance_id, s.body(s.ReasonRequest)['reason'] or None)
     return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
 
 
@@ -241,6 +259,13 @@ def order_get(order_id):
 def order_close(order_id, action):
     reason = s.body(s.ReasonRequest)['reason'] or ''
     return jsonify(v_orders.order_view(v_order_steps.close_order(g.api_user, order_id, action, reason)))
+
+
+@bp.post('/orders/<int:order_id>/withdraw')
+def order_withdraw(order_id):
+    """拒绝派单 / 放弃接单 by the volunteer on the order, before the service starts: {"reason": "..."} (≤ 200)."""
+    reason = s.body(s.ReasonRequest)['reason'] or ''
+    return jsonify(v_orders.order_view(v_order_steps.withdraw_acceptance(g.api_user, order_id, reason)))
 
 
 @bp.get('/me/points')

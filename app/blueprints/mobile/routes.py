@@ -9,7 +9,7 @@ from app.blueprints.mobile import bp
 from app.blueprints.orders.routes import order_values
 from app.blueprints.web import file_uploads, form_values, page_arg, uploads
 from app.services import forms, gifts, order_list, submissions, tasks, v_orders
-from app.services.errors import Forbidden, ValidationFailed
+from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.service_objects import FORM_KEY, PROCESS_KEY
 from app.services.step_names import step_name
 
@@ -106,10 +106,38 @@ def case(instance_id):
     inst = view['inst']
     task = next((t for t in view['open_tasks'] if t.assignee_id == current_user.id), None)
     again = gifts.again_item(current_user, inst) if task is None else None  # a refused gift: 重新申请
+    may_withdraw = submissions.withdraw_refusal(current_user, inst, view['open_tasks']) is None
     return render_template('mobile/case.html', **view, my_task=task,
                            resubmission=task is not None and tasks.is_resubmission(task),
-                           waiting=_not_yet(inst, task),
+                           waiting=_not_yet(inst, task), withdrawn=submissions.withdrawn_row(inst),
+                           withdraw_url=url_for('mobile.withdraw', instance_id=inst.id) if may_withdraw else None,
                            again_url=url_for('shop.gift_form', item_id=again.item_id, again=again.id) if again else None)
+
+
+def _withdraw_page(inst, errors=None, reason='', status=200):
+    """撤回's confirmation: what withdrawing ends (a gift: the points it releases), the optional reason."""
+    gift = gifts.for_instance(inst.id) if inst.process_key == gifts.PROCESS_KEY else None
+    return render_template('mobile/withdraw.html', inst=inst, gift=gift, errors=errors or {}, reason=reason,
+                           reason_max=submissions.WITHDRAW_REASON_MAX), status
+
+
+@bp.route('/cases/<int:instance_id>/withdraw', methods=['GET', 'POST'])
+def withdraw(instance_id):
+    inst = submissions.own_case(current_user, instance_id)
+    try:
+        if request.method == 'GET':
+            refusal = submissions.withdraw_refusal(current_user, inst)
+            if refusal:
+                raise Conflict(refusal)
+            return _withdraw_page(inst)
+        submissions.withdraw(current_user, inst.id, request.form.get('reason'))
+    except ValidationFailed as exc:  # the reason too long: the page again, with what was typed
+        return _withdraw_page(inst, exc.errors, request.form.get('reason', ''), exc.status)
+    except Conflict as exc:  # reviewed meanwhile, or withdrawn already (Back, a second tap): the case says where it is
+        flash(str(exc.message), 'error')
+        return redirect(url_for('mobile.case', instance_id=inst.id))
+    flash(_('已撤回，冻结的积分已解冻') if inst.process_key == gifts.PROCESS_KEY else _('已撤回'), 'success')
+    return redirect(url_for('mobile.case', instance_id=inst.id))
 
 
 def _resubmit_task(instance_id):

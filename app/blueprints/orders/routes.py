@@ -104,7 +104,7 @@ def detail(order_id):
     return _detail_page(v_orders.visible_order(current_user, order_id))
 
 
-def _detail_page(order, take_back_errors=None, typed=None, status=200, close_errors=None):
+def _detail_page(order, take_back_errors=None, typed=None, status=200, close_errors=None, withdraw_errors=None):
     """The order page; a refused 收回派单 (or 取消 / 中止) shows its message under its reason, which keeps what was
     typed."""
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
@@ -115,6 +115,8 @@ def _detail_page(order, take_back_errors=None, typed=None, status=200, close_err
                            can_take_back=v_order_steps.may_take_back(current_user, order),
                            take_back_errors=take_back_errors or {}, typed=typed or {},
                            close_errors=close_errors or {},
+                           withdraw_kind=v_order_steps.withdraw_kind(current_user, order),
+                           withdraw_errors=withdraw_errors or {},
                            certify_due=v_orders.certify_due_at(order)), status
 
 
@@ -135,6 +137,26 @@ def take_back(order_id):
     flash(_('已收回派单，请重新派单：开放给志愿者接单或派给其他服务商'), 'success')
     if again is not None:
         return redirect(url_for('inbox.task', task_id=again))
+    return redirect(url_for('orders.detail', order_id=order_id))
+
+
+@bp.post('/orders/<int:order_id>/withdraw')
+def withdraw(order_id):
+    """拒绝派单 / 放弃接单: a volunteer ends their own acceptance before the service starts, with a reason."""
+    reason = request.form.get('reason', '')
+    g.page_url = url_for('orders.detail', order_id=order_id)
+    try:
+        order = v_order_steps.withdraw_acceptance(current_user, order_id, reason)
+    except ValidationFailed as exc:
+        return _detail_page(v_orders.visible_order(current_user, order_id), typed={'withdraw_reason': reason},
+                            status=exc.status, withdraw_errors=exc.errors)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        flash(str(exc.message), 'error')
+        return redirect(url_for('orders.detail', order_id=order_id))
+    declined = any(v.user_id == current_user.id and v.status == 'declined' for v in order.volunteers)
+    flash(_('已拒绝派单，社工站和服务商会收到您的原因') if declined else _('已放弃接单，社工站会收到您的原因'), 'success')
     return redirect(url_for('orders.detail', order_id=order_id))
 
 
