@@ -320,6 +320,21 @@ def reset_step_title(instance_id: int, bpmn_id: str) -> str:
                              .order_by(HumanTask.id.desc()).limit(1)) or bpmn_id
 
 
+def ended_by(task: HumanTask) -> dict | None:
+    """For a task withdrawn because its case ended early (not by a reset): the history row that ended it (提交人撤回,
+    志愿者取消报名, 活动撤销，报名结束): its title, who, when and why."""
+    if task.status != 'cancelled' or task.decision == 'reset':
+        return None
+    row = db.session.scalar(select(Decision).where(Decision.instance_id == task.instance_id,
+                                                   Decision.decision.in_(('withdraw', 'auto')),
+                                                   Decision.at >= task.created_at)
+                            .order_by(Decision.id.desc()).limit(1))
+    if row is None:
+        return None
+    return {'step': row.task_title, 'actor': row.actor.display_name if row.actor else None, 'at': row.at,
+            'reason': row.reason}
+
+
 def withdrawal(task: HumanTask) -> dict | None:
     """For a task an operator's reset withdrew: who reset the case, when, to which step and why."""
     if task.status != 'cancelled' or task.decision != 'reset' or task.completed_at is None:

@@ -146,3 +146,15 @@ def test_phone_page_has_no_withdraw_after_the_station_decided_and_others_get_404
     r = zhang.get(f'/m/cases/{inst_id}/withdraw', follow_redirects=True)
     assert '西村街社工站已审核' in r.get_data(as_text=True)
     assert login('station_xicun').get(f'/m/cases/{inst_id}/withdraw').status_code == 404
+
+
+def test_the_station_opening_a_withdrawn_task_is_told_who_withdrew_it_and_why(api, login):
+    vol, station = api('vol_zhang'), api('station_xicun')
+    inst_id = _entry(api)
+    task_id = open_task(station, inst_id)['id']
+    assert vol.post(f'/instances/{inst_id}/withdraw', json={'reason': '录错了老人的地址'}).status_code == 200
+    html = login('station_xicun').get(f'/inbox/tasks/{task_id}').get_data(as_text=True)
+    assert '该任务已无需处理：提交人撤回（张建国，' in html and '原因：录错了老人的地址' in html
+    assert '该任务已撤销，无需处理' not in html
+    case = login('vol_zhang').get(f'/m/cases/{inst_id}').get_data(as_text=True)
+    assert re.search(r'class="badge s-ended">\s*已撤回', case), 'a withdrawn case is not shown as waiting'

@@ -83,7 +83,8 @@ def task(task_id):
     values = d['values']
     field = forms.file_field(d['form']) if d['form'] else None
     return render_template('inbox/task.html', d=d, errors={}, values=values, kept=values.get(field, []) if field else [],
-                           withdrawn=instances.withdrawal(d['task']), ctx=_list_context(request.args))
+                           withdrawn=instances.withdrawal(d['task']), ended=instances.ended_by(d['task']),
+                           ctx=_list_context(request.args))
 
 
 @bp.post('/inbox/tasks/<int:task_id>/decide')
@@ -102,7 +103,8 @@ def decide(task_id):
         form_again = d['can_act'] and d['task'].claimed_by_id in (None, current_user.id)  # keeps it in its boxes
         return render_template('inbox/task.html', d=d, errors={}, values=values, kept=[],
                                unsent=[] if form_again else tasks.typed_input(d['form'], values),
-                               withdrawn=instances.withdrawal(d['task']), ctx=ctx), exc.status
+                               withdrawn=instances.withdrawal(d['task']), ended=instances.ended_by(d['task']),
+                               ctx=ctx), exc.status
     flash(_done_text(d['task'], values), 'success')
     if request.form.get('then') == 'next':  # 提交并办理下一件
         return redirect(url_for('inbox.next_task', after=task_id, **ctx))
