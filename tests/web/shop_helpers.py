@@ -1,6 +1,7 @@
 """Builders shared by the shop and relative-gift tests."""
 from datetime import date, timedelta
 
+from lxml import html as lxml_html
 from sqlalchemy import select
 
 from app.extensions import db
@@ -118,3 +119,18 @@ def district_bureau(username, district):
         db.session.add(User(username=username, display_name=f'{unit.name}民政局', password_hash=hash_password(PASSWORD),
                             memberships=[Membership(role='district_admin', org_unit=unit)]))
     db.session.remove()
+
+
+def doc(resp):
+    """A page of the test client as an lxml tree."""
+    return lxml_html.fromstring(resp.get_data(as_text=True))
+
+
+def text_of(node) -> str:
+    return ' '.join(node.text_content().split())
+
+
+def available(username='vol_zhang') -> int:
+    """The user's available elderly time points, read afresh."""
+    db.session.expire_all()
+    return ledger.statement(user(username), point_type='elderly_time')['available']

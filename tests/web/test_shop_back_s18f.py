@@ -6,30 +6,19 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from lxml import html as lxml_html
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import LedgerEntry
-from app.services import ledger, shop
-from tests.web.shop_helpers import award, item, user
+from app.services import shop
+from tests.web.shop_helpers import available, award, doc, item, text_of
 
 PROJECT = '关爱独居长者项目'
 CONFIRM_FORM = '//form[@action="/m/shop/donate"][@method="post"]'
 _REPLACE = re.compile(r"history\.replaceState\(history\.state, '', (\"[^\"]*\")\)")
 
 
-def _doc(resp):
-    return lxml_html.fromstring(resp.get_data(as_text=True))
-
-
-def _text(node) -> str:
-    return ' '.join(node.text_content().split())
-
-
-def _available(username='vol_zhang'):
-    db.session.expire_all()
-    return ledger.statement(user(username), point_type='elderly_time')['available']
+_doc, _text, _available = doc, text_of, available  # shop_helpers
 
 
 def _donations():

@@ -6,32 +6,20 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from lxml import html as lxml_html
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import LedgerEntry, ServiceObject, ShopRedemption
-from app.services import ledger
 from app.services.demo import make_id
 from app.services.validators import mask_id
 from tests.helpers import ELDER_ID, ELDER_ID_2, png_bytes, run_together, start_entry
 from tests.web.conftest import open_task, page_form
-from tests.web.shop_helpers import BATH, PARENT_ID, SPOUSE_ID, award, item, start_gift, user
+from tests.web.shop_helpers import BATH, PARENT_ID, SPOUSE_ID, available, award, doc, item, start_gift, text_of
 
 CONFIRM_FORM = '//form[contains(@action, "/redeem")][@method="post"]'
 
 
-def _doc(resp):
-    return lxml_html.fromstring(resp.get_data(as_text=True))
-
-
-def _text(node) -> str:
-    return ' '.join(node.text_content().split())
-
-
-def _available(username='vol_zhang'):
-    db.session.expire_all()
-    return ledger.statement(user(username), point_type='elderly_time')['available']
+_doc, _text, _available = doc, text_of, available  # shop_helpers
 
 
 def _count(model, *where):
