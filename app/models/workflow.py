@@ -93,9 +93,10 @@ Index('ix_human_task_id_key', HumanTask.id_key)
 
 
 class HumanTaskScope(db.Model):
-    """One org unit allowed to act on a task. The task's lane, open flag and creation time are copied here
-    so the inbox finds a reviewer's open tasks with one range scan of a small partial index
-    (`ix_scope_open`) instead of probing every task of the lane; app.services.instances keeps them in step."""
+    """One org unit allowed to act on a task. The task's lane, process, open flag and creation time are copied
+    here so the inbox finds a reviewer's open tasks, and counts them by process for its 类型 choice, with one range
+    scan of a small partial index (`ix_scope_open`) instead of probing every task of the lane;
+    app.services.instances keeps them in step."""
 
     __tablename__ = 'human_task_scope'
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +104,7 @@ class HumanTaskScope(db.Model):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey('org_unit.id'))
     path: Mapped[str] = mapped_column(PathString)
     lane: Mapped[str | None] = mapped_column(String(32))
+    process_key: Mapped[str] = mapped_column(String(64))
     is_open: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 
@@ -113,4 +115,4 @@ class HumanTaskScope(db.Model):
 Index('ix_scope_task_path', HumanTaskScope.human_task_id, HumanTaskScope.path)
 Index('ix_scope_path_task', HumanTaskScope.path, HumanTaskScope.human_task_id)
 Index('ix_scope_open', HumanTaskScope.lane, HumanTaskScope.path, HumanTaskScope.created_at, HumanTaskScope.human_task_id,
-      postgresql_where=HumanTaskScope.is_open, sqlite_where=HumanTaskScope.is_open)
+      HumanTaskScope.process_key, postgresql_where=HumanTaskScope.is_open, sqlite_where=HumanTaskScope.is_open)

@@ -162,7 +162,8 @@ def save_run(instance: WorkflowInstance, run: InstanceRun, *, fresh: bool = Fals
                             assignee_id=instance.submitter_id if r.lane in (None, 'submitter') else None)
             # a submitter's task has no scope rows; saying so spares a lazy load when it is shown
             row.scopes = [] if row.assignee_id else [
-                HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, created_at=now) for u in scope_units(r)]
+                HumanTaskScope(org_unit=u, path=u.path, lane=r.lane, process_key=instance.process_key,
+                               created_at=now) for u in scope_units(r)]
             db.session.add(row)
             created.append(row)
         instance.state_json = run.dump()

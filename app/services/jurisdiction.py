@@ -35,14 +35,16 @@ def _not_own_case(user, role):
 
 
 def open_task_ids(user):
-    """SQL subquery (id, created_at) of the open tasks this user may act on: their own submitter tasks,
-    plus one range scan of the partial index ix_scope_open per (role, unit) membership. UNION removes
-    a task found through two scopes (household and residence street under one district)."""
-    parts = [select(HumanTask.id.label('id'), HumanTask.created_at.label('created_at'))
+    """SQL subquery (id, created_at, process_key) of the open tasks this user may act on: their own submitter
+    tasks, plus one range scan of the partial index ix_scope_open per (role, unit) membership (the index holds
+    all three columns). UNION removes a task found through two scopes (household and residence street under one
+    district)."""
+    parts = [select(HumanTask.id.label('id'), HumanTask.created_at.label('created_at'),
+                    HumanTask.process_key.label('process_key'))
              .where(HumanTask.assignee_id == user.id, HumanTask.status == 'open')]
     for role, members in memberships_by_role(user).items():
         for lo, hi in sorted({path_range(m.org_unit.path) for m in members}):
-            part = select(HumanTaskScope.human_task_id, HumanTaskScope.created_at).where(
+            part = select(HumanTaskScope.human_task_id, HumanTaskScope.created_at, HumanTaskScope.process_key).where(
                 HumanTaskScope.is_open, HumanTaskScope.lane == role, HumanTaskScope.path >= lo, HumanTaskScope.path < hi)
             parts.append(part.where(_not_own_case(user, role)) if role in CANDIDATE_LANES else part)
     return union(*parts).subquery('open_ids')

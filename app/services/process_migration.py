@@ -123,7 +123,7 @@ def _reproject_open_rows(instance: WorkflowInstance, run: InstanceRun) -> None:
         db.session.flush()
         for unit in units:
             db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=unit.id, path=unit.path,
-                                          lane=row.lane, created_at=row.created_at))
+                                          lane=row.lane, process_key=row.process_key, created_at=row.created_at))
         db.session.expire(row, ['scopes'])
 
 

@@ -417,16 +417,18 @@ def _open_list(user, process, q, page, per_page, sort, by_process=False):
     user's open tasks (with the search, whatever the process filter) each process has, for the 类型 choice."""
     offset = (max(page, 1) - 1) * per_page
     ids = open_task_ids(user)
-    if not process and not q:
-        # the page and the total in one pass over the user's open tasks (count(*) OVER () sees them all)
-        page = db.session.execute(select(ids.c.id, func.count().over().label('total'))
+    if not q:
+        # the page and the total in one pass over the user's open tasks (count(*) OVER () sees them all); the
+        # process filter too reads the index alone
+        chosen = (ids.c.process_key == process,) if process else ()
+        page = db.session.execute(select(ids.c.id, func.count().over().label('total')).where(*chosen)
                                   .order_by(*sort_order(ids.c.created_at, ids.c.id, sort))
                                   .limit(per_page).offset(offset)).all()
-        total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids))
+        total = page[0].total if page else db.session.scalar(select(func.count()).select_from(ids).where(*chosen))
         counted = None
-        if by_process:  # the same index range, each task's process by primary key (a nested loop of ~3,000 probes)
-            counted = dict(db.session.execute(select(HumanTask.process_key, func.count()).select_from(ids)
-                                              .join(HumanTask, HumanTask.id == ids.c.id).group_by(HumanTask.process_key)).all())
+        if by_process:  # the same index range again: each scope row carries its task's process
+            counted = dict(db.session.execute(select(ids.c.process_key, func.count())
+                                              .group_by(ids.c.process_key)).all())
         return _rows_in_order([r.id for r in page]), total, counted
     mine = db.session.scalars(select(ids.c.id)).all()
     # with by_process the rows of every process come back (id and process key only) and are counted here: the

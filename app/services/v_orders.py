@@ -627,8 +627,9 @@ class VOrderHooks(ProcessHooks):
         if order is None:
             return {}
         data = json.loads(order.data_json)
-        names = [o.service_object.name for o in db.session.scalars(
-            select(VOrderObject).where(VOrderObject.order_id == order.id))]
+        names = db.session.scalars(select(ServiceObject.name).join(
+            VOrderObject, VOrderObject.service_object_id == ServiceObject.id).where(VOrderObject.order_id == order.id)
+            .order_by(VOrderObject.service_object_id)).all()
         data['service_object_ids'] = gettext('、').join(names)
         data['location'] = location_text(order.lat, order.lng)
         data['start_at'], data['end_at'] = beijing(order.start_at), beijing(order.end_at)

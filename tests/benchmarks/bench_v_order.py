@@ -227,6 +227,8 @@ def profile(lifecycle, n_runs, start):
     for i in range(n_runs):
         lifecycle.run(start + i, timings, queries)
     prof.disable()
+    if os.environ.get('BENCH_PROFILE_FILE'):
+        prof.dump_stats(os.environ['BENCH_PROFILE_FILE'])
     out = io.StringIO()
     stats = pstats.Stats(prof, stream=out)
     stats.sort_stats('cumulative').print_stats(45)

@@ -51,3 +51,25 @@ def test_migrations_match_models_on_postgresql():
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
         admin.dispose()
+
+
+def test_scope_rows_take_their_tasks_process_on_upgrade(tmp_path):
+    """A database from before human_task_scope.process_key keeps its open tasks in the inbox's 类型 counts: the
+    upgrade copies each scope row's task's process onto it."""
+    url = f'sqlite:///{tmp_path}/old.sqlite'
+    application = create_app('testing', {'SQLALCHEMY_DATABASE_URI': url})
+    with application.app_context():
+        upgrade(revision='b3f6d1e8a2c4')
+        with db.engine.begin() as conn:
+            conn.execute(text('PRAGMA foreign_keys=OFF'))
+            for task_id, key in ((1, 'v_order'), (2, 'service_object_entry')):
+                conn.execute(text("INSERT INTO human_task (id, task_guid, instance_id, process_key, bpmn_id, title, "
+                                  "status, search_text, created_at) VALUES (:i, :g, 1, :k, 'review', 'r', 'open', '', "
+                                  "'2026-12-01 00:00:00')"), {'i': task_id, 'g': f'g{task_id}', 'k': key})
+                conn.execute(text("INSERT INTO human_task_scope (human_task_id, org_unit_id, path, lane, is_open) "
+                                  "VALUES (:i, 1, '/gz/', 'station_admin', 1)"), {'i': task_id})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text('SELECT human_task_id, process_key FROM human_task_scope ORDER BY 1')).all()
+        db.engine.dispose()
+    assert [tuple(r) for r in rows] == [(1, 'v_order'), (2, 'service_object_entry')]

@@ -130,7 +130,7 @@ def _fall_to_city(instance_id) -> None:
         db.session.execute(delete(HumanTaskScope).where(HumanTaskScope.human_task_id == row.id))
         city = db.session.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)))
         db.session.add(HumanTaskScope(human_task_id=row.id, org_unit_id=city.id, path=city.path, lane=row.lane,
-                                      created_at=row.created_at))
+                                      process_key=row.process_key, created_at=row.created_at))
 
 
 def _rename_unit(code, new_code) -> None:
