@@ -199,7 +199,7 @@ def withdraw(user, instance_id, reason=None) -> WorkflowInstance:
     已撤回, its open tasks leave every inbox without a message to the reviewers, the process undoes its own rows
     (`on_withdraw`: a service object's version under review, a gift's held points), and the history and the audit
     log say who withdrew it and why. Another's case: NotFound; one no longer withdrawable: Conflict."""
-    message = reason_too_long(reason, WITHDRAW_REASON_MAX)
+    message = reason_too_long(reason, WITHDRAW_REASON_MAX, label=_l('撤回原因'))
     if message:  # refused, never cut
         raise ValidationFailed({'reason': [message]})
     reason = clean_text(reason or '', multiline=True) or None

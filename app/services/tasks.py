@@ -450,7 +450,10 @@ def _decided_list(user, state, process, q, page, per_page, sort):
     return rows, total
 
 
-def inbox_page(user, state='open', process=None, q=None, page=1, sort='newest', per_page=20) -> dict:
+INBOX_PER_PAGE = 20
+
+
+def inbox_page(user, state='open', process=None, q=None, page=1, sort='newest', per_page=INBOX_PER_PAGE) -> dict:
     """The inbox page's list: one tab's `rows` and `total`, how many tasks each tab lists with the same filter
     (`counts`) and the processes the shown tab has tasks of with the search (`processes`: the 类型 choice, each
     {key, name, n}; the chosen one always among them)."""

@@ -214,10 +214,13 @@ def typed_day(raw, field: str, errors: dict) -> date | None:
 REASON_MAX = 500  # a reviewer's reason: the maxLength of forms/review.json, a batch's and a resource review's
 
 
-def reason_too_long(reason, max_len: int = REASON_MAX):
+def reason_too_long(reason, max_len: int = REASON_MAX, label=None):
     """The message for a reviewer's reason longer than `max_len` (counted as it is kept), else None: a longer reason
-    is refused, never cut, so the submitter reads all of it."""
+    is refused, never cut, so the submitter reads all of it. `label`: the field's name where it is not 意见
+    (撤回原因)."""
     n = len(clean_text(reason, multiline=True)) if isinstance(reason, str) else 0
     if n <= max_len:
         return None
+    if label is not None:
+        return _l('%(label)s不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交', label=label, max=max_len, n=n)
     return _l('意见不能超过 %(max)s 个字（现有 %(n)s 个字），请删减后再提交', max=max_len, n=n)

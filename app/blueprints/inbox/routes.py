@@ -47,10 +47,15 @@ def _index_page(ctx, page, batch_errors=None, reason='', picked=(), status=200):
     state, q, sort = ctx.get('state', 'open'), ctx.get('q', ''), ctx.get('sort', tasks.SORTS[0])
     listed = tasks.inbox_page(current_user, STATES[state], ctx.get('process'), q, page, sort)
     rows = listed['rows']
+    done = row_id(request.args.get('done'))
+    if done is not None and not rows and page > 1 and listed['total']:
+        # the last task of the last page was just decided: the reviewer goes on at the list's new last page
+        last = (listed['total'] + tasks.INBOX_PER_PAGE - 1) // tasks.INBOX_PER_PAGE
+        return redirect(url_for('inbox.index', **dict(ctx, page=last if last > 1 else None), done=done))
     return render_template('inbox/index.html', rows=rows, total=listed['total'], state=state, q=q, page=page, ctx=ctx,
                            sort=sort, processes=listed['processes'], counts=listed['counts'],
                            batch_hints=tasks.batch_hints(rows) if state == 'open' else [],
-                           partial_id=tasks.partial_id_number(q), done=row_id(request.args.get('done')),
+                           partial_id=tasks.partial_id_number(q), done=done,
                            show_publishers=_shows_publishers(), batch_errors=batch_errors or {},
                            batch_reason=reason, picked=set(picked)), status
 

@@ -106,11 +106,15 @@ def case(instance_id):
     inst = view['inst']
     task = next((t for t in view['open_tasks'] if t.assignee_id == current_user.id), None)
     again = gifts.again_item(current_user, inst) if task is None else None  # a refused gift: 重新申请
-    may_withdraw = submissions.withdraw_refusal(current_user, inst, view['open_tasks']) is None
+    refusal = submissions.withdraw_refusal(current_user, inst, view['open_tasks'])
+    # a running case of their own past its first review: the page says why there is no 撤回 and whom to ask
+    reviewed = refusal if (refusal and inst.status == 'running' and inst.submitter_id == current_user.id
+                           and submissions.withdrawable_kind(inst)) else None
     return render_template('mobile/case.html', **view, my_task=task,
                            resubmission=task is not None and tasks.is_resubmission(task),
                            waiting=_not_yet(inst, task), withdrawn=submissions.withdrawn_row(inst),
-                           withdraw_url=url_for('mobile.withdraw', instance_id=inst.id) if may_withdraw else None,
+                           withdraw_url=url_for('mobile.withdraw', instance_id=inst.id) if refusal is None else None,
+                           no_withdraw=reviewed,
                            again_url=url_for('shop.gift_form', item_id=again.item_id, again=again.id) if again else None)
 
 

@@ -1,0 +1,65 @@
+"""Walk 19 findings: the inbox after the last task of its last page, the 用户管理 list beyond its end, the 撤回 reason
+named as 撤回原因, and a case past its first review saying why it has no 撤回."""
+import re
+
+from tests.web.conftest import open_task, submit
+
+
+def test_deciding_the_last_task_of_the_last_page_goes_on_at_the_new_last_page(api, login):
+    vol = api('vol_zhang')
+    for i in range(1, 22):  # 21 open tasks: page 2 holds one
+        submit(vol, i)
+    page = login('station_xicun')
+    listing = page.get('/inbox?sort=oldest&page=2').get_data(as_text=True)
+    shown = re.findall(r'href="/inbox/tasks/(\d+)\?', listing)
+    assert shown and len(set(shown)) == 1, shown
+    task_id = int(shown[0])
+    resp = page.post(f'/inbox/tasks/{task_id}/decide', data={'decision': 'approve', 'list_sort': 'oldest',
+                                                             'list_page': '2'})
+    assert resp.status_code == 302
+    assert 'page=2' in resp.headers['Location'] and f'done={task_id}' in resp.headers['Location']
+    back = page.get(resp.headers['Location'])
+    assert back.status_code == 302  # page 2 is past the end now: on to page 1, the 办理下一件 offer kept
+    location = back.headers['Location']
+    assert 'page=' not in location and f'done={task_id}' in location and 'sort=oldest' in location
+    html = page.get(location).get_data(as_text=True)
+    assert '已超出列表末尾' not in html and '第 1 / 1 页，共 20 条' in html
+
+
+def test_a_typed_page_past_the_end_still_says_so(login, api):
+    submit(api('vol_zhang'), 1)
+    html = login('station_xicun').get('/inbox?page=3').get_data(as_text=True)
+    assert '第 3 页已超出列表末尾（共 1 页）。' in html
+
+
+def test_the_user_list_past_its_end_links_to_the_last_page(login):
+    html = login('admin').get('/admin/users?page=9').get_data(as_text=True)
+    assert '第 9 页已超出列表末尾（共 1 页）。' in html and '回到最后一页（第 1 页）' in html
+    assert '暂无账号' not in html and '第 9 / 1 页' not in html
+
+
+def test_a_too_long_withdraw_reason_is_named_as_such(api, login):
+    inst_id = submit(api('vol_zhang'), 1)
+    page = login('vol_zhang')
+    resp = page.post(f'/m/cases/{inst_id}/withdraw', data={'reason': '错' * 205})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert '撤回原因不能超过 200 个字（现有 205 个字），请删减后再提交' in html and '意见不能超过' not in html
+    api_resp = api('vol_zhang').post(f'/instances/{inst_id}/withdraw', json={'reason': '错' * 205})
+    assert api_resp.get_json()['errors']['reason'] == ['撤回原因不能超过 200 个字（现有 205 个字），请删减后再提交']
+
+
+def test_a_case_past_its_first_review_says_why_it_cannot_be_withdrawn(api, login):
+    inst_id = submit(api('vol_zhang'), 1)
+    page = login('vol_zhang')
+    before = page.get(f'/m/cases/{inst_id}').get_data(as_text=True)
+    assert 'class="btn block withdraw"' in before and 'no-withdraw' not in before
+    station = api('station_xicun')
+    assert station.post(f'/tasks/{open_task(station, inst_id)["id"]}/complete',
+                        json={'decision': 'approve'}).status_code == 200
+    after = page.get(f'/m/cases/{inst_id}').get_data(as_text=True)
+    assert 'class="btn block withdraw"' not in after
+    note = re.search(r'<p class="muted no-withdraw">(.*?)</p>', after, re.S).group(1)
+    assert note == '西村街社工站已审核（社工站初审），不能撤回；如需更改，请联系西村街社工站'
+    # another person's view of the case (the station's) has no such note
+    assert 'no-withdraw' not in login('station_xicun').get(f'/inbox/cases/{inst_id}').get_data(as_text=True)
