@@ -4,7 +4,7 @@ import re
 from collections import Counter
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, or_, select, update
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, literal, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from app.extensions import db
@@ -574,18 +574,21 @@ def task_detail(user, task_id) -> dict:
             'values': hooks.task_values(task.instance, task.form_key) if task.status == 'open' else {}}
 
 
-def instance_history(instance_id) -> list[dict]:
+def instance_history(instance_id, with_data=True) -> list[dict]:
     """Every decision of the case, oldest first, as plain rows (one query, no entity loading). `resubmitted`: the
     row is the submitter's own form sent again (the case's first step completed a second or later time), which the
-    history calls 重新提交（修改后） rather than a second plain 提交."""
+    history calls 重新提交（修改后） rather than a second plain 提交. `with_data=False`: each row's `data` (what was
+    submitted or approved, the bulk of a case's history) is left out, for the API's case views that do not show it."""
+    data_column = Decision.data_json if with_data else literal(None).label('data_json')
     rows = db.session.execute(
         select(Decision.task_title, Decision.subject, Decision.bpmn_id, Decision.lane, Decision.role,
-               User.display_name, OrgUnit.name, Decision.decision, Decision.reason, Decision.at, Decision.data_json,
+               User.display_name, OrgUnit.name, Decision.decision, Decision.reason, Decision.at, data_column,
                Decision.version)
         .outerjoin(User, User.id == Decision.actor_id).outerjoin(OrgUnit, OrgUnit.id == Decision.org_unit_id)
         .where(Decision.instance_id == instance_id).order_by(Decision.id))
     history = [{'task': title, 'subject': subject, 'bpmn_id': bpmn_id, 'lane': lane, 'role': role, 'actor': actor,
-                'org_unit': unit, 'decision': decision, 'reason': reason, 'at': at, 'data': json.loads(data or '{}'),
+                'org_unit': unit, 'decision': decision, 'reason': reason, 'at': at,
+                'data': json.loads(data or '{}') if with_data else {},
                 'version': version, 'resubmitted': False}
                for title, subject, bpmn_id, lane, role, actor, unit, decision, reason, at, data, version in rows]
     first = next((h['bpmn_id'] for h in history if h['decision'] == 'submit' and h['bpmn_id']), None)

@@ -24,16 +24,25 @@ from app.services import (
     v_order_steps,
     v_orders,
 )
-from app.services.auth import authenticate, issue_token, revoke_token
+from app.services.auth import authenticate, issue_token, no_token_yet, revoke_token
 from app.services.errors import PasswordChangeRequired, ServiceError, Unauthorized, ValidationFailed
 from app.services.jurisdiction import can_act
 from app.services.order_list import search_orders
 from app.services.status import status_label
 
 
+def _case_view(instance, open_tasks) -> dict:
+    """The case as API.md gives it (its history without each step's data, which the API does not show)."""
+    return instance_view(instance, open_tasks, tasks.instance_history(instance.id, with_data=False))
+
+
+def _instance_json(instance):
+    return jsonify(_case_view(instance, tasks.open_tasks(instance.id)))
+
+
 def _case_body(instance) -> dict:
     open_tasks = tasks.open_tasks(instance.id)
-    return {'instance': instance_view(instance, open_tasks, tasks.instance_history(instance.id)),
+    return {'instance': _case_view(instance, open_tasks),
             'tasks': [task_item(t) for t in open_tasks if can_act(g.api_user, t)]}
 
 
@@ -60,11 +69,11 @@ def too_many_attempts(exc):
 @login_throttle(_username_tried, failed=lambda response: response.status_code == 401)
 def token():
     body = s.body(s.TokenRequest)
-    user = authenticate(body['username'], body['password'])
+    user = authenticate(body['username'], body['password'])  # a deactivated account's right password: 403
     if user is None:
         raise Unauthorized(_l('用户名或密码错误'))
-    if user.must_change_password:  # the initial password (from the ID number) opens the password page only
-        raise PasswordChangeRequired(_l('您还在使用初始密码：请先在网页登录并修改密码，再使用接口'))
+    if user.must_change_password:  # the initial or a temporary password opens the password page only
+        raise PasswordChangeRequired(no_token_yet(user))
     raw, expires = issue_token(user)
     return jsonify({'token': raw, 'expires_at': expires.isoformat()})
 
@@ -132,14 +141,14 @@ def instance_list():
 @bp.get('/instances/<int:instance_id>')
 def instance(instance_id):
     inst = tasks.visible_instance(g.api_user, instance_id)
-    return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
+    return _instance_json(inst)
 
 
 @bp.post('/instances/<int:instance_id>/withdraw')
 def instance_withdraw(instance_id):
     """撤回 one's own case before it is reviewed: {"reason"} (optional, at most 200 characters)."""
     inst = submissions.withdraw(g.api_user, instance_id, s.body(s.ReasonRequest)['reason'] or None)
-    return jsonify(instance_view(inst, tasks.open_tasks(inst.id), tasks.instance_history(inst.id)))
+    return _instance_json(inst)
 
 
 # ?state= of the task list -> list_tasks state: the inbox page's tabs (handled = 已办理: steps without an approve/reject
