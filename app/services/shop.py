@@ -757,6 +757,13 @@ FULFILMENT_STATUSES = {'pending': _l('待安排'), 'arranged': _l('已安排'), 
 SERVICE_DONE = _l('已完成服务')  # 已发放 of an elderly-care service
 FULFILMENT_PAGE = 20
 NOTE_MAX = 500
+# the role that acts for a unit holding shop items, by the unit's kind (the one staff role `accounts.ROLE_KINDS`
+# binds to that kind; an item a city unit holds is 广志协's). Only these members of the holder unit itself see and
+# mark its hand-overs: units above it (the district bureau, 广志协, the process admins) do not, since the volunteer
+# is told the holder marked it -- SPEC gives them no part in handing items over.
+HOLDER_ROLES = {'provider': 'provider_admin', 'station': 'station_admin', 'district': 'district_admin',
+                'street': 'street_admin', 'team': 'team_admin', 'city': 'association_admin'}
+FINAL = 'delivered'  # 已发放 / 已完成服务: the volunteer has it; a hand-over never goes back from here
 
 
 def fulfilment_status(row: ShopFulfilment) -> str:
@@ -777,9 +784,13 @@ def holder_unit(item: ShopItem) -> OrgUnit:
 
 
 def _holder_staff(unit: OrgUnit) -> list[int]:
-    """Who acts for the unit: its members in any role but 志愿者 (a provider's own volunteers are not told)."""
+    """Who acts for the unit: its members in the role that manages its items (`HOLDER_ROLES`); the provider's own
+    volunteers, and staff of other roles or of other units (those above it included), are not told."""
+    role = HOLDER_ROLES.get(unit.kind)
+    if role is None:
+        return []
     return list(db.session.scalars(select(Membership.user_id).where(Membership.org_unit_id == unit.id,
-                                                                    Membership.role != 'volunteer')))
+                                                                    Membership.role == role)))
 
 
 def add_fulfilment(item: ShopItem, volunteer: User, recipient_name: str, recipient_phone: str, *,
@@ -805,17 +816,18 @@ def add_fulfilment(item: ShopItem, volunteer: User, recipient_name: str, recipie
     return row
 
 
-def _holder_paths(user) -> list[str]:
-    paths = [m.org_unit.path for m in user.memberships if m.role != 'volunteer']
-    if not paths:
-        raise Forbidden()
-    return paths
+def _holding(user) -> list[Membership]:
+    """The user's memberships that act for a holder unit (`HOLDER_ROLES`)."""
+    return [m for m in user.memberships if HOLDER_ROLES.get(m.org_unit.kind) == m.role]
 
 
 def _own_fulfilments(user):
-    """SQL condition: hand-overs held by the user's units or units below them."""
-    paths = _holder_paths(user)
-    return ShopFulfilment.holder_unit_id.in_(select(OrgUnit.id).where(or_(*[OrgUnit.path.startswith(p) for p in paths])))
+    """SQL condition: hand-overs held by the user's own units (not units below them). Forbidden when the user acts
+    for no unit that can hold items (the list page); a single hand-over says 404 instead (`held_fulfilment`)."""
+    units = [m.org_unit_id for m in _holding(user)]
+    if not units:
+        raise Forbidden()
+    return ShopFulfilment.holder_unit_id.in_(units)
 
 
 def _fulfilment_filter(user, q=None):
@@ -847,23 +859,34 @@ def fulfilment_page(user, status='pending', q=None, page: int = 1,
 
 
 def held_fulfilment(user, fulfilment_id) -> ShopFulfilment:
-    """One hand-over of the user's units; 404 for any other (another provider's, or none)."""
-    cond = _own_fulfilments(user)
-    row = db.session.scalar(select(ShopFulfilment).where(ShopFulfilment.id == row_id(fulfilment_id), cond)) \
-        if row_id(fulfilment_id) else None
+    """One hand-over of the user's units; 404 for any other (another provider's, one of a unit below the user's, or
+    none) and for a user who holds nothing, so that a guessed id tells nobody whether it exists."""
+    units = [m.org_unit_id for m in _holding(user)]
+    row = db.session.scalar(select(ShopFulfilment).where(ShopFulfilment.id == row_id(fulfilment_id),
+                                                         ShopFulfilment.holder_unit_id.in_(units))) \
+        if row_id(fulfilment_id) and units else None
     if row is None:
         raise NotFound()
     return row
 
 
-def mark_fulfilment(user, fulfilment_id, status, note=None) -> tuple[ShopFulfilment, bool]:
+def _done_label(row: ShopFulfilment) -> str:
+    """The final state as the page's radio reads for this item: 已完成服务 for a service, else 已发放."""
+    return str(SERVICE_DONE if row.item.section == 'elderly_care' else FULFILMENT_STATUSES[FINAL])
+
+
+def mark_fulfilment(user, fulfilment_id, status, note=None) -> tuple[ShopFulfilment, str]:
     """The holder marks a hand-over 已安排 or 已发放 with an optional note (where, when, who to ask); audited, and
-    the volunteer is told. (row, changed): the same state and note again changes nothing and tells nobody."""
+    the volunteer is told. (row, what changed: 'status', 'note' or '' when nothing did -- the same state and note
+    again tells nobody). 已发放 / 已完成服务 is final: going back to 已安排 is refused (the volunteer has already been
+    told it is done); saving it again with another note updates the note and tells the volunteer the note changed,
+    as it does at 已安排 (a new time or place is news the volunteer needs)."""
     row = held_fulfilment(user, fulfilment_id)  # another unit's hand-over is a 404 whatever was sent
     note = str(note or '').strip()
     errors: dict = {}
-    if status not in ('arranged', 'delivered'):
-        errors['status'] = [_l('请选择“已安排”或“已发放”')]
+    if status not in ('arranged', FINAL):  # name the choices this item's form shows
+        errors['status'] = [_l('请选择“已安排”或“已完成服务”') if row.item.section == 'elderly_care'
+                            else _l('请选择“已安排”或“已发放”')]
     if len(note) > NOTE_MAX:  # refused, never cut: the volunteer reads all of it
         errors['note'] = [_l('说明最多 %(max)s 个字，现在 %(n)s 个字', max=NOTE_MAX, n=len(note))]
     if errors:
@@ -871,25 +894,36 @@ def mark_fulfilment(user, fulfilment_id, status, note=None) -> tuple[ShopFulfilm
     with transaction():
         row = db.session.scalar(select(ShopFulfilment).where(ShopFulfilment.id == row.id)
                                 .with_for_update(of=ShopFulfilment).execution_options(populate_existing=True))
+        if row.status == FINAL and status != FINAL:  # checked under the lock: a colleague may just have finished it
+            raise ValidationFailed({'status': [_l('该兑换已标记为“%(done)s”，不能改回“%(to)s”；如需补充情况，请修改说明后保存',
+                                                  done=_done_label(row), to=FULFILMENT_STATUSES[status])]})
         if row.status == status and (row.note or '') == note:
-            return row, False
+            return row, ''
+        changed = 'status' if row.status != status else 'note'
         before = {'status': row.status, 'note': row.note}
         row.status, row.note, row.updated_by_id, row.updated_at = status, note or None, user.id, utcnow()
-        acting = next((m for m in user.memberships if m.role != 'volunteer'
-                       and row.holder.path.startswith(m.org_unit.path)), None)
+        acting = next((m for m in _holding(user) if m.org_unit_id == row.holder_unit_id), None)
         db.session.add(AuditLog(actor_id=user.id, action=f'shop_fulfilment.{status}', target=f'shop_fulfilment:{row.id}',
                                 at=utcnow(), detail_json=json.dumps(
                                     {'before': before, 'status': status, 'note': note, 'item': row.item.name,
                                      'recipient': row.recipient_name, 'role': acting.role if acting else None,
                                      'unit': acting.org_unit.code if acting else None}, ensure_ascii=False)))
-        messages.send([row.volunteer_id], kind='info', title=_told(row), body=note,
+        messages.send([row.volunteer_id], kind='info', title=_told(row, note_only=changed == 'note'),
+                      body=note or (_l('（说明已清空）') if changed == 'note' else ''),
                       link=f'/m/shop/mine#fulfilment-{row.id}')
-    return row, True
+    return row, changed
 
 
-def _told(row: ShopFulfilment):
-    """The volunteer's message on a marked hand-over, built in each language (see `messages.in_both`)."""
+def _told(row: ShopFulfilment, note_only: bool = False):
+    """The volunteer's message on a marked hand-over, built in each language (see `messages.in_both`); `note_only`:
+    the state stayed and only the note changed, so the title says so instead of repeating the state as news."""
     def title():
+        if note_only and row.gift_id:
+            return str(_l('%(holder)s：您为%(name)s兑换的「%(item)s」（%(status)s）说明已更新', holder=row.holder.name,
+                          name=row.recipient_name, item=row.item.name, status=fulfilment_status(row)))
+        if note_only:
+            return str(_l('%(holder)s：您兑换的「%(item)s」（%(status)s）说明已更新', holder=row.holder.name,
+                          item=row.item.name, status=fulfilment_status(row)))
         if row.gift_id:
             return str(_l('%(holder)s：您为%(name)s兑换的「%(item)s」%(status)s', holder=row.holder.name,
                           name=row.recipient_name, item=row.item.name, status=fulfilment_status(row)))

@@ -148,7 +148,7 @@ def test_a_refused_mark_is_said_at_its_row_and_keeps_the_note(api, login):
     resp = _mark(provider, row, '', '周五上门')
     assert resp.status_code == 422
     doc = _doc(resp)
-    assert '请选择“已安排”或“已发放”' in _text(doc.xpath(f'//*[@id="field-status-{rid}"]')[0])
+    assert '请选择“已安排”或“已完成服务”' in _text(doc.xpath(f'//*[@id="field-status-{rid}"]')[0])
     assert doc.xpath(f'//textarea[@id="f-note-{rid}"]/text()') == ['周五上门']
     resp = _mark(provider, row, 'arranged', '长' * 501)
     assert resp.status_code == 422

@@ -9,8 +9,8 @@ from flask_login import current_user
 from app.services import gifts, shop
 
 bp = Blueprint('shop', __name__)
-# who is offered 兑换记录 in the menu: the roles of units that provide shop items (providers, stations) and the
-# district bureaus that list them; anyone else with a non-volunteer role may still open the page for their unit
+# who is offered 兑换记录 in the menu: the roles of the units that hold shop items and hand them over (providers,
+# stations, district bureaus); only the holder unit itself sees and marks its hand-overs (shop.HOLDER_ROLES)
 HANDOVER_ROLES = {'provider_admin', 'station_admin', 'district_admin'}
 
 
@@ -63,7 +63,7 @@ def shop_nav():
         links.append((url_for('shop.review'), _('兑换资源审核'), ep == 'shop.review'))
     if 'association_admin' in roles:
         links.append((url_for('shop.pool'), _('公益池'), ep == 'shop.pool'))
-    if roles & HANDOVER_ROLES:  # the units that hand over shop items (and those above them)
+    if roles & HANDOVER_ROLES:  # the units that hand over shop items
         links.append((url_for('shop.handovers'), _('兑换记录'), ep in ('shop.handovers', 'shop.handover')))
     return links
 

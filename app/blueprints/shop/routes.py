@@ -349,6 +349,10 @@ def handover_mark(fulfilment_id):
     except ValidationFailed as exc:
         row = shop.held_fulfilment(current_user, fulfilment_id)
         return _handovers_page(ctx, only=row if one else None, marked=(row, values, exc.errors), code=exc.status)
-    flash(_('已标记为“%(status)s”，已通知志愿者', status=shop.fulfilment_status(row)) if changed
-          else _('没有改动，未重复通知志愿者'), 'success')
+    if changed == 'status':
+        flash(_('已标记为“%(status)s”，已通知志愿者', status=shop.fulfilment_status(row)), 'success')
+    elif changed == 'note':  # the same state with another note: the volunteer is told the note changed
+        flash(_('已更新说明，已通知志愿者'), 'success')
+    else:
+        flash(_('没有改动，未重复通知志愿者'), 'success')
     return redirect(url_for('shop.handover', fulfilment_id=row.id) if one else url_for('shop.handovers', **ctx))
