@@ -85,11 +85,11 @@ def _require_admin(user) -> None:
     require_admin(user)
 
 
-def _audit(action: str, target: str, detail: dict, actor=None, via: str = 'web') -> None:
+def _audit(action: str, target: str, detail: dict, actor=None, via: str = 'web', at=None) -> None:
     """The audit row of a change: by `actor` in the browser or over the API, or without one on the command line."""
     db.session.add(AuditLog(actor_id=actor.id if actor is not None else None, action=action, target=target,
                             detail_json=json.dumps({**detail, 'via': via if actor is not None else 'cli'},
-                                                   ensure_ascii=False), at=utcnow()))
+                                                   ensure_ascii=False), at=at or utcnow()))
 
 
 def _unit(code) -> OrgUnit | None:
@@ -114,9 +114,10 @@ def _check_parent(code: str, kind: str, parent: OrgUnit | None) -> None:
         return
     if parent is None:
         _refuse('parent', _l('请用 --parent 给出上级单位的代码'))
-    if parent.kind not in allowed:
-        _refuse('parent', _l('%(kind)s 的上级单位须是 %(allowed)s，%(parent)s 是 %(found)s', kind=kind,
-                             allowed=' / '.join(allowed), parent=parent.code, found=parent.kind))
+    if parent.kind not in allowed:  # (the command line's: with the codes its operator types)
+        _refuse('parent', _l('%(kind)s的上级单位须是%(allowed)s，%(parent)s是%(found)s', kind=_kind_label(kind, True),
+                             allowed=_either(_kind_label(k, True) for k in allowed),
+                             parent=_named(parent.name, parent.code), found=_kind_label(parent.kind, True)))
     if kind == 'station':
         if code != f'{parent.code}_station':
             _refuse('code', _l('社工站的代码须为“所属街道代码_station”，即 %(code)s', code=f'{parent.code}_station'))
@@ -159,22 +160,37 @@ def find_user(username: str) -> User | None:
 
 
 def _named(name, code) -> str:
-    """'西村街（xicun）': a name with its code, for the operator who typed the code and the reader of names."""
+    """'西村街（xicun）': a name with its code, for the command line's operator, who types codes."""
     return gettext('%(text)s（%(note)s）', text=name, note=code) if name and str(name) != code else code
 
 
-def wrong_kind(role: str, unit) -> str | None:
-    """Why `role` cannot sit on `unit` (ROLE_KINDS), or None: one rule and one message for the command line and the
-    browser's unit picker."""
+def _kind_label(kind: str, codes: bool = False) -> str:
+    label = str(KIND_LABELS.get(kind, kind))
+    return _named(label, kind) if codes else label
+
+
+def _either(labels) -> str:
+    """'街道、志愿服务团队或服务商': the choices of a rule, read as one phrase."""
+    labels = list(labels)
+    if len(labels) < 2:
+        return ''.join(labels)
+    return gettext('%(items)s或%(last)s', items=gettext('、').join(labels[:-1]), last=labels[-1])
+
+
+def wrong_kind(role: str, unit, codes: bool = False) -> str | None:
+    """Why `role` cannot sit on `unit` (ROLE_KINDS), or None: one rule and one message for the browser and the API
+    (where a page without JavaScript or a script can send any unit), in names only; the command line's (`codes`)
+    adds the codes its operator types to each name."""
     if unit.kind in ROLE_KINDS[role]:
         return None
-    return str(_l('角色 %(role)s 须在 %(kinds)s 类单位上，%(unit)s 是 %(kind)s', role=_named(role_label(role), role),
-                  kinds=' / '.join(_named(str(KIND_LABELS[k]), k) for k in ROLE_KINDS[role]),
-                  unit=_named(unit.name, unit.code), kind=_named(str(KIND_LABELS.get(unit.kind, unit.kind)), unit.kind)))
+    return str(_l('%(role)s只能设在%(kinds)s类单位上，%(unit)s是%(kind)s',
+                  role=_named(role_label(role), role) if codes else role_label(role),
+                  kinds=_either(_kind_label(k, codes) for k in ROLE_KINDS[role]),
+                  unit=_named(unit.name, unit.code) if codes else unit.name, kind=_kind_label(unit.kind, codes)))
 
 
-def _role_and_unit(role: str, unit_code: str, errors: dict) -> OrgUnit | None:
-    """The unit of a new membership; the problems go into errors['role'] and errors['unit']."""
+def _role_and_unit(role: str, unit_code: str, errors: dict, codes: bool = False) -> OrgUnit | None:
+    """The unit of a new membership; the problems go into errors['role'] and errors['unit'] (`codes`: wrong_kind)."""
     if role not in ROLE_KINDS:
         errors['role'] = [_l('没有这种角色：%(role)s', role=role) if role else _l('请选择角色')]
     if not str(unit_code or '').strip():
@@ -183,7 +199,7 @@ def _role_and_unit(role: str, unit_code: str, errors: dict) -> OrgUnit | None:
     unit = _unit(unit_code)
     if unit is None:
         errors['unit'] = [_l('没有代码为 %(code)s 的单位', code=unit_code)]
-    elif role in ROLE_KINDS and (message := wrong_kind(role, unit)):
+    elif role in ROLE_KINDS and (message := wrong_kind(role, unit, codes)):
         errors['unit'] = [message]
     return unit
 
@@ -211,7 +227,7 @@ def create_user(username: str, display_name: str | None, role: str, unit_code: s
     try:
         with transaction():
             errors: dict = {}
-            unit = _role_and_unit(role, unit_code, errors)
+            unit = _role_and_unit(role, unit_code, errors, codes=True)
             user = find_user(username)
             if user is None:
                 _check_new_account(username, display_name, password or '', errors, cli=True)
@@ -455,10 +471,12 @@ def deactivate(actor, user_id, reason, via: str = 'web') -> tuple[User, dict]:
         if not user.active:
             raise Conflict(_l('该账号已经是停用状态'), code='already_inactive')
         user.active = False
-        sign_ins, api_logins = end_all_sign_ins_and_tokens(user)
+        # the sign-ins end at the audit row's time: the login page tells a browser signed out by this why
+        now = utcnow()
+        sign_ins, api_logins = end_all_sign_ins_and_tokens(user, at=now)
         ended = {'ended_sign_ins': sign_ins, 'ended_api_logins': api_logins, 'released_tasks': _release_claims(user)}
         _audit('user.deactivate', f'user:{user.username}', {'username': user.username, 'reason': reason, **ended},
-               actor, via)
+               actor, via, at=now)
     return user, ended
 
 

@@ -236,10 +236,11 @@ def _apply(actor, team, rows, matched, filename, counts) -> None:
                             at=utcnow()))
 
 
-def change_initial_password(user, password: str, confirm: str) -> None:
+def change_initial_password(user, password: str, confirm: str, same_refusal=None) -> None:
     """The first-login password change: at least 8 characters, typed twice, not the initial password again. Whoever
     signed in with the initial password (it is known to the team admin and from the ID card) is signed out: every
-    browser session and API token of the account ends, the caller signs the current browser in again."""
+    browser session and API token of the account ends, the caller signs the current browser in again.
+    `same_refusal`: the refusal of the same password again where it is not the initial one (a temporary password)."""
     errors: dict = {}
     password, confirm = password or '', confirm or ''
     if len(password) < PASSWORD_MIN:
@@ -251,7 +252,7 @@ def change_initial_password(user, password: str, confirm: str) -> None:
     elif password != confirm:
         errors['confirm'] = [_l('两次输入的新密码不一致，请重新输入')]
     elif _same_password(user, password):
-        errors['password'] = [_l('新密码不能与初始密码相同')]
+        errors['password'] = [same_refusal or _l('新密码不能与初始密码相同')]
     if errors:
         raise ValidationFailed(errors)
     with transaction():

@@ -1,15 +1,23 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth import bp
 from app.extensions import login_throttle, retry_after_seconds
-from app.services.auth import authenticate, end_sign_in, start_sign_in
+from app.services.auth import (
+    AccountDisabled,
+    authenticate,
+    end_sign_in,
+    ended_by_deactivation,
+    password_change_reason,
+    replace_required_password,
+    start_sign_in,
+)
 from app.services.errors import ValidationFailed
-from app.services.volunteers import PASSWORD_MIN, change_initial_password
+from app.services.volunteers import PASSWORD_MIN
 
 REVIEW_ROLES = {'station_admin', 'street_admin', 'district_admin', 'association_admin', 'provider_admin',
                 'veterans_admin', 'team_admin', 'process_admin'}
@@ -46,16 +54,29 @@ def home():
 @login_throttle(lambda: request.form.get('username', ''), methods=['POST'],
                 failed=lambda response: request.method == 'POST' and response.status_code == 200)
 def login():
+    if request.method == 'GET':
+        _say_if_deactivated()
     if request.method == 'POST':
-        user = authenticate(request.form.get('username', ''), request.form.get('password', ''))
+        try:
+            user, refusal = authenticate(request.form.get('username', ''), request.form.get('password', '')), None
+        except AccountDisabled as exc:  # the right password: its owner may know why
+            user, refusal = None, exc.message
         if user:
             start_sign_in(user)
             login_user(user, remember=bool(request.form.get('remember')))
             if user.must_change_password:
                 return redirect(url_for('auth.change_password', next=_safe_next(request.args.get('next'))))
             return redirect(_safe_next(request.args.get('next')) or url_for('auth.home'))
-        flash(_('用户名或密码错误'), 'error')
+        flash(str(refusal or _('用户名或密码错误')), 'error')
     return render_template('auth/login.html', username=request.form.get('username', ''))
+
+
+def _say_if_deactivated() -> None:
+    """A browser sent here because an administrator deactivated its account (its cookies still name the ended
+    sign-in) is told so, once: the ended sign-in and its remember cookie are forgotten with the notice."""
+    if not current_user.is_authenticated and ended_by_deactivation(session.get('_user_id')):
+        flash(_('您的账号已被管理员停用，已退出登录；如有疑问请联系管理员'), 'warning')
+        logout_user()
 
 
 @bp.errorhandler(RateLimitExceeded)
@@ -69,19 +90,22 @@ def too_many_attempts(exc):
 @bp.route('/password', methods=['GET', 'POST'])
 @login_required
 def change_password():
-    """首次登录修改密码: the initial password (last 6 of the ID number) is replaced before anything else. Only then:
-    changing a password otherwise asks for the current one, which this page does not."""
-    if not current_user.must_change_password:
+    """首次登录修改密码: the initial password (last 6 of the ID number) or an administrator's temporary one is
+    replaced before anything else. Only then: changing a password otherwise asks for the current one, which this
+    page does not. The page says which password it is (password_change_reason)."""
+    reason = password_change_reason(current_user)
+    if reason is None:
         return redirect(url_for('auth.home'))
     if request.method == 'POST':
         try:
-            change_initial_password(current_user, request.form.get('password', ''), request.form.get('confirm', ''))
+            replace_required_password(current_user, request.form.get('password', ''), request.form.get('confirm', ''))
         except ValidationFailed as exc:
-            return render_template('auth/password.html', errors=exc.errors, min_length=PASSWORD_MIN), 422
+            return render_template('auth/password.html', errors=exc.errors, min_length=PASSWORD_MIN,
+                                   reason=reason), 422
         # every other sign-in ended with the old password (volunteers.change_initial_password); this one goes on
         flash(_('密码已修改，以后请用新密码登录'), 'success')
         return redirect(_safe_next(request.args.get('next')) or url_for('auth.home'))
-    return render_template('auth/password.html', errors={}, min_length=PASSWORD_MIN)
+    return render_template('auth/password.html', errors={}, min_length=PASSWORD_MIN, reason=reason)
 
 
 @bp.get('/logout')
