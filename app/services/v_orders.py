@@ -268,11 +268,11 @@ def place_words(location) -> str:
 
 
 def location_text(lat, lng) -> str:
-    """'西村街附近（23.1483, 113.2467）': an order's map point as its pages show it."""
+    """'西村街附近（23.1483, 113.2467）': an order's map point as its pages show it (4 decimals each)."""
     if lat is None or lng is None:
         return ''
     street = _near_street(lat, lng)
-    numbers = f'{lat:g}, {lng:g}'
+    numbers = f'{lat:.4f}, {lng:.4f}'  # both to about 10 m, the same number of decimals
     return _paren(gettext('%(street)s附近', street=street.name), numbers) if street is not None else numbers
 
 
@@ -671,7 +671,9 @@ class VOrderHooks(ProcessHooks):
             return RETURN_STEPS['provider'], clean.get('return_reason')
         from app.services.v_order_views import step_with_choice  # (it reads this module's helpers)
         named = step_with_choice(task, clean)
-        return (named, clean.get('reason')) if named is not None else None
+        # a provider's dispatch keeps its 派单说明 (请提前10分钟到达) where a review keeps its reason: the order's
+        # history shows it to the volunteer, the station and the provider, not only the volunteer's message
+        return (named, clean.get('reason') or clean.get('note') or None) if named is not None else None
 
     def done_message(self, task):
         return str(_l('已确认完成并评价，等待社工站认证服务时数')) if task.bpmn_id == 'confirm' else None

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Decision
+from app.models import Decision, VOrder
 from tests.web.test_v_order_lifecycle import approved_object, complete, open_task, order_data
 
 PROVIDER_ROW = '社工站发布审核（派给服务商：颐康居家养老服务中心）'
@@ -20,6 +20,10 @@ def _published(api, title='陪周奶奶复诊', so=None):
     resp = api('vol_zhang').post('/processes/v_order/instances', json={'data': order_data([so], title=title)})
     assert resp.status_code == 201, resp.get_json()
     return resp.get_json()['instance']
+
+
+def _order_id(inst) -> int:
+    return db.session.scalar(select(VOrder.id).where(VOrder.instance_id == inst['id']))
 
 
 def _history_heads(html):
@@ -51,8 +55,10 @@ def test_the_history_names_the_provider_and_the_volunteer_the_order_went_to(api,
     assert [PROVIDER_ROW, '通过'] in heads and [VOLUNTEER_ROW, '提交'] in heads, heads
     assert '意见：资料齐全' in _text(station.get(f'/cases/{inst["id"]}').get_data(as_text=True)), 'the reason is kept'
     history = api('vol_zhang').get(f'/instances/{inst["id"]}').get_json()['history']
+    # the provider's 派单说明 is kept with its step, as a reviewer's reason is (walk 19: it reached only the volunteer)
     assert [(h['task'], h['decision'], h['reason']) for h in history[1:3]] == [
-        (PROVIDER_ROW, 'approve', '资料齐全'), (VOLUNTEER_ROW, 'submit', None)]
+        (PROVIDER_ROW, 'approve', '资料齐全'), (VOLUNTEER_ROW, 'submit', '熟悉路线')]
+    assert '意见：熟悉路线' in _text(login('vol_li').get(f'/orders/{_order_id(inst)}').get_data(as_text=True))
 
     # what was decided is recorded as it was: the provider's code, the volunteer's username
     rows = db.session.scalars(select(Decision).where(Decision.instance_id == inst['id']).order_by(Decision.id)).all()

@@ -186,7 +186,7 @@ def test_order_page_shows_demand_type_map_point_and_proof_links(api, login):
         html = client.get(f'/orders/{order_id}').get_data(as_text=True)
         text = re.sub(r'\s+', ' ', _text(html))
         assert '下单方式 为他人下单' in text
-        assert f'地图位置 西村街附近（{CENTRES["xicun"]["lat"]:g}, {CENTRES["xicun"]["lng"]:g}）' in text
+        assert f'地图位置 西村街附近（{CENTRES["xicun"]["lat"]:.4f}, {CENTRES["xicun"]["lng"]:.4f}）' in text
         assert '专业资质证明' in text
         link = f'/files/{proof}'
         assert f'href="{link}"' in html, username

@@ -63,3 +63,13 @@ def test_a_case_past_its_first_review_says_why_it_cannot_be_withdrawn(api, login
     assert note == '西村街社工站已审核（社工站初审），不能撤回；如需更改，请联系西村街社工站'
     # another person's view of the case (the station's) has no such note
     assert 'no-withdraw' not in login('station_xicun').get(f'/inbox/cases/{inst_id}').get_data(as_text=True)
+
+
+def test_a_withdrawal_in_the_history_is_named_once_with_its_reason(api, login):
+    inst_id = submit(api('vol_zhang'), 1)
+    page = login('vol_zhang')
+    assert page.post(f'/m/cases/{inst_id}/withdraw', data={'reason': '录错了地址'}).status_code == 302
+    html = page.get(f'/m/cases/{inst_id}').get_data(as_text=True)
+    row = re.search(r'<li class="h-withdraw">(.*?)</li>', html, re.S).group(1)
+    assert '<strong>提交人撤回</strong>' in row and 'h-decision' not in row  # no second 撤回 after it
+    assert '原因：录错了地址' in row and '意见' not in row

@@ -140,7 +140,7 @@ def withdraw(instance_id):
     except Conflict as exc:  # reviewed meanwhile, or withdrawn already (Back, a second tap): the case says where it is
         flash(str(exc.message), 'error')
         return redirect(url_for('mobile.case', instance_id=inst.id))
-    flash(_('已撤回，冻结的积分已解冻') if inst.process_key == gifts.PROCESS_KEY else _('已撤回'), 'success')
+    # no flash: the case page's own note says it (您已于 … 撤回，冻结的积分已解冻) and stays on later visits
     return redirect(url_for('mobile.case', instance_id=inst.id))
 
 
