@@ -841,6 +841,16 @@ def returned_by(instance_id: int) -> Decision | None:
         Decision.task_title.in_([in_chinese(t) for t in RETURN_STEPS.values()])).order_by(Decision.id.desc()).limit(1))
 
 
+def provider_note(order, open_tasks) -> str | None:
+    """What the order page adds to its provider's name while the station dispatches the order again: 已退回 (the
+    provider returned it) or 已收回 (the station took it back); None otherwise."""
+    if order.provider_id is None or not any(t.bpmn_id == 'redispatch' for t in open_tasks):
+        return None
+    row = returned_by(order.instance_id)
+    return gettext('已收回') if row is not None and row.task_title == in_chinese(RETURN_STEPS['station']) \
+        else gettext('已退回')
+
+
 def returned_text(row: Decision) -> str:
     """'颐康居家养老服务中心退回了订单，原因：…' / '西村街社工站收回了服务商的派单，原因：…', in the current language."""
     who = row.org_unit.name if row.org_unit is not None else (row.actor.display_name if row.actor else gettext('系统'))

@@ -86,13 +86,17 @@ def test_an_order_opened_to_volunteers_says_so_in_the_history_and_in_a_batch(api
     assert api('vol_zhang').get(f'/instances/{refused}').get_json()['history'][-1]['task'] == '社工站发布审核'
 
 
-def test_the_station_re_dispatch_names_its_choice(api):
+def test_the_station_re_dispatch_names_its_choice(api, login):
     inst = _published(api)
     station, provider = api('station_xicun'), api('provider_a')
     complete(station, open_task(station, inst['id']), decision='approve',
              data={'dispatch_mode': 'provider', 'provider': 'provider_a'})
     complete(provider, open_task(provider, inst['id']), data={'provider_action': 'return', 'return_reason': '人手不足'})
+    page = login('station_xicun')
+    # while the station dispatches it again, the order names its provider as the one that returned it
+    assert '服务商 颐康居家养老服务中心（已退回）' in _text(page.get(f'/orders/{_order_id(inst)}').get_data(as_text=True))
     complete(station, open_task(station, inst['id']), data={'dispatch_mode': 'open'})
+    assert '（已退回）' not in _text(page.get(f'/orders/{_order_id(inst)}').get_data(as_text=True))
     tasks = [h['task'] for h in api('vol_zhang').get(f'/instances/{inst["id"]}').get_json()['history']]
     assert tasks[-2:] == ['服务商退回订单', '社工站重新派单（开放给志愿者接单）'], tasks
 

@@ -182,6 +182,8 @@ def test_the_station_takes_back_an_order_and_offers_it_to_another_provider(api, 
     assert [(r.task_title, r.reason, r.role) for r in rows] == [('社工站收回派单', '服务商两天未派单', 'station_admin')]
     seen = text(station_page.get(f'/inbox/tasks/{task_id}').get_data(as_text=True))
     assert '社工站收回派单' in seen and '服务商两天未派单' in seen
+    # the order page no longer reads as if the provider still held it
+    assert '服务商 颐康居家养老服务中心（已收回）' in text(station_page.get(f'/orders/{order_id}').get_data(as_text=True))
 
     # offering it to a provider none of whose volunteers can go (here: none yet) is refused, with the choice kept
     resp = station_page.post(f'/inbox/tasks/{task_id}/decide', data={'dispatch_mode': 'provider', 'provider': 'provider_b'})

@@ -107,10 +107,12 @@ def detail(order_id):
 def _detail_page(order, take_back_errors=None, typed=None, status=200, close_errors=None, withdraw_errors=None):
     """The order page; a refused 收回派单 (or 取消 / 中止) shows its message under its reason, which keeps what was
     typed."""
+    open_tasks = tasks.open_tasks(order.instance_id)
     return render_template('orders/detail.html', order=order, view=v_orders.order_view(order),
                            facts=v_orders.order_page_facts(order),
                            history=tasks.instance_history(order.instance_id),
-                           my_tasks=[t for t in tasks.open_tasks(order.instance_id) if tasks.can_act(current_user, t)],
+                           my_tasks=[t for t in open_tasks if tasks.can_act(current_user, t)],
+                           provider_note=v_orders.provider_note(order, open_tasks),
                            can_manage=v_order_steps.may_manage(current_user, order),
                            can_take_back=v_order_steps.may_take_back(current_user, order),
                            take_back_errors=take_back_errors or {}, typed=typed or {},
