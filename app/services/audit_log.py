@@ -11,10 +11,12 @@ from sqlalchemy import String, and_, cast, func, literal, null, or_, select, uni
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import AuditLog, Decision, User
+from app.models import Activity, AuditLog, Decision, OrgUnit, User
 from app.services import org_cache, shop
 from app.services.accounts import KIND_LABELS
+from app.services.activity_signups import STATUS_LABELS as SIGNUP_STATUSES
 from app.services.errors import ValidationFailed
+from app.services.exports import process_label
 from app.services.process_admin import require_admin
 from app.services.roles import role_label
 from app.services.step_names import step_name
@@ -37,23 +39,29 @@ ACTION_LABELS = {
     'org_unit.create': _l('新建单位'), 'activity_signup.cancel': _l('取消活动报名'),
     'activity_signup.withdrawn': _l('活动撤销，关闭报名'), 'instance.withdraw': _l('提交人撤回案件'),
     'v_order.declined': _l('V订单志愿者拒绝派单'), 'v_order.withdrawn': _l('V订单志愿者放弃接单'),
+    'shop_fulfilment.arranged': _l('兑换记录标记为已安排'), 'shop_fulfilment.delivered': _l('兑换记录标记为已发放'),
 }
-# group key -> (label, action prefixes)
+# group key -> (label, action prefixes, or whole actions): every action of ACTION_LABELS is in exactly one group
 GROUPS = {
     'process': (_l('流程图'), ('process.',)),
     'reset': (_l('案件回退'), (RESET,)),
+    'withdraw': (_l('案件撤回'), ('instance.withdraw',)),
+    'v_order': (_l('V订单接单变动'), ('v_order.',)),
+    'activity_signup': (_l('活动报名'), ('activity_signup.',)),
     'team': (_l('团队导入'), ('team.',)),
     'shop_item': (_l('兑换资源'), ('shop_item.',)),
+    'shop_fulfilment': (_l('兑换记录'), ('shop_fulfilment.',)),
     'pool': (_l('公益池'), ('pool.',)),
     'lists': (_l('名单与敏感词'), ('unit_list.', 'sensitive_word.')),
     'accounts': (_l('账号与单位'), ('user.', 'org_unit.')),
 }
-# where an event came from (the 来源 filter, a row's source): the account writers (accounts._audit) put it into
-# their details: {"via": "web"} from 用户管理 in the browser, "api" over the API, "cli" from `flask create-user` and
-# the other account commands (those rows have no actor). The other writers (diagrams, resets, redemption
-# resources, the 公益池, lists, team imports) record no source: their rows by a person are 未记录 (done in the
-# browser or over the API, which cannot be told apart afterwards), those without anybody 系统 (e.g. an activity
-# withdrawn). Every row has exactly one source.
+# where an event came from (the 来源 filter, a row's source), the "via" of its details: {"via": "web"} in the
+# browser, "api" over the API, "cli" from a `flask` command (`flask create-user` and the other account commands,
+# whose rows have no actor, or `flask demo-cases` acting for a person). The account writers (accounts._audit) set it
+# themselves; for every other writer audit_source stamps it when the row is inserted. A row without anybody is 系统
+# (e.g. an activity withdrawn) unless it came from a command; a person's row without "via" is 未记录 (written before
+# sources were recorded for every writer, or by a service called outside a request and a command). Case resets
+# (decision rows) record none. Every row has exactly one source.
 SOURCES = {'web': _l('网页'), 'api': _l('接口'), 'cli': _l('命令行'), 'system': _l('系统'),
            'unrecorded': _l('未记录')}
 VIA = ('web', 'api', 'cli')  # the sources written into the details as "via"
@@ -84,6 +92,15 @@ DETAIL_LABELS = {
     'team': _l('团队'), 'file': _l('文件'), 'rows': _l('行数'), 'created': _l('新建志愿者'),
     'joined': _l('已有志愿者加入'), 'already': _l('已在本队'), 'created_user_ids': _l('新建的账号'),
     'joined_user_ids': _l('加入的账号'),
+    # (a case withdrawn by its submitter, submissions.withdraw: 'step' it was waiting at and 'reason', as a reset)
+    # V订单 acceptances given up or dispatches declined (v_order_steps)
+    'order_id': _l('V订单编号'), 'via_provider_id': _l('派单的服务商'),
+    # activity sign-ups cancelled, or closed with their activity (activity_signups)
+    'activity_id': _l('活动'), 'signup_id': _l('报名编号'), 'was': _l('原状态'),
+    # a resource reviewed in a batch (shop.review_item)
+    'batch': _l('批量审核'),
+    # a hand-over marked 已安排 / 已发放 (shop.mark_fulfilment)
+    'before': _l('修改前'), 'note': _l('给志愿者的说明'), 'recipient': _l('领取人'),
     # a detail that was not an object
     'detail': _l('详情'),
 }
@@ -95,8 +112,18 @@ USER_ID_KEYS = ('created_user_ids', 'joined_user_ids')
 UNIT_KINDS = KIND_LABELS
 # key -> the display name of a value that is a code (the app's own names, in the reader's language)
 VALUE_WORDS = {'role': role_label, 'kind': lambda v: str(UNIT_KINDS.get(v, v)), 'list': lambda v: str(LIST_KINDS.get(v, v)),
-               'section': shop.section_label, 'point_type': shop.point_label,
-               'status': lambda v: str(shop.ITEM_STATUSES.get(v, v))}
+               'section': shop.section_label, 'point_type': shop.point_label}
+# action prefix -> the words of its statuses ('status' and, in the details before a change, the old one; 'was')
+STATUS_WORDS = {'shop_item.': shop.ITEM_STATUSES, 'shop_fulfilment.': shop.FULFILMENT_STATUSES,
+                'activity_signup.': SIGNUP_STATUSES}
+STATUS_KEYS = ('status', 'was')
+# the kind of an object ('v_order:3') -> how the 对象 column names it; the API keeps the target as written
+TARGET_NUMBERS = {'instance': _l('案件 #%(id)s'), 'v_order': _l('V订单 #%(id)s'), 'shop_fulfilment': _l('兑换记录 #%(id)s'),
+                  'shop_item': _l('兑换资源 #%(id)s'), 'activity_signup': _l('活动报名 #%(id)s')}
+TARGET_NAMES = {'user': _l('账号 %(name)s'), 'org_unit': _l('单位 %(name)s')}
+_PROCESS_TARGETS = ((re.compile(r'(\S+) draft ([0-9]+)'), _l('%(process)s 草稿 #%(a)s')),
+                    (re.compile(r'(\S+) v([0-9]+)->v([0-9]+)'), _l('%(process)s 版本 v%(a)s → v%(b)s')),
+                    (re.compile(r'(\S+) v([0-9]+)'), _l('%(process)s 版本 v%(a)s')))
 # never shown, whatever a writer of audit rows puts into its details
 SECRET_KEY = re.compile(r'password|hash|token|secret', re.I)
 TEXT_MAX, LIST_MAX = 80, 5
@@ -147,19 +174,23 @@ def _source_clause(event, source: str):
     detail = func.coalesce(event.c.detail_json, '')
     has = {via: detail.contains(_via_mark(via), autoescape=True) for via in VIA}
     if source == 'cli':
-        return and_(event.c.actor_id.is_(None), has['cli'])
+        return has['cli']
     if source == 'system':
         return and_(event.c.actor_id.is_(None), ~has['cli'])
     if source == 'unrecorded':
-        return and_(event.c.actor_id.is_not(None), ~has['web'], ~has['api'])
+        return and_(event.c.actor_id.is_not(None), *[~has[via] for via in VIA])
     return and_(event.c.actor_id.is_not(None), has[source])
 
 
 def _source(actor_id, detail: dict) -> str:
+    """A command's rows are 命令行 (with or without a person); without anybody otherwise 系统 (what a page or a call
+    of the API set off, e.g. an activity withdrawn with its sign-ups); a person's rows 网页/接口, or 未记录."""
     via = detail.get('via')
+    if via == 'cli':
+        return 'cli'
     if actor_id is None:
-        return 'cli' if via == 'cli' else 'system'
-    return via if via in ('web', 'api') else 'unrecorded'
+        return 'system'
+    return via if via in VIA else 'unrecorded'
 
 
 def _day_start(day: date) -> datetime:
@@ -202,7 +233,7 @@ def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[l
     term = (args.get('q') or '').strip()[:100]
     if term:
         # a pool allocation's target is its request token, which the list never shows: it is not searched either
-        cond.append(and_(event.c.target.contains(term, autoescape=True), event.c.action != 'pool.allocate'))
+        cond.append(and_(_target_clause(event, term), event.c.action != 'pool.allocate'))
     total = db.session.scalar(select(func.count()).select_from(event).where(*cond))
     rows = db.session.execute(
         select(event, User.username, User.display_name).outerjoin(User, User.id == event.c.actor_id).where(*cond)
@@ -212,6 +243,21 @@ def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[l
     if readable:
         _add_shown(items, rows)
     return items, total
+
+
+def _target_clause(event, term: str):
+    """The 对象 filter: text in the target as written ('user:vol_wang', 'v_order:3', a unit's code, a word), or in
+    the name the page shows for it (an account's or a unit's name), or '#3' for the object numbered 3."""
+    target = event.c.target
+    named_users = select(literal('user:') + User.username).where(User.display_name.contains(term, autoescape=True))
+    named_units = OrgUnit.name.contains(term, autoescape=True)
+    cond = [target.contains(term, autoescape=True), target.in_(named_users),
+            target.in_(select(literal('org_unit:') + OrgUnit.code).where(named_units)),
+            and_(event.c.action.like('unit_list.%'), target.in_(select(OrgUnit.code).where(named_units)))]
+    number = re.fullmatch(r'#\s*([0-9]{1,10})', term)
+    if number:
+        cond.append(target.like(f'%:{int(number.group(1))}'))
+    return or_(*cond)
 
 
 def _detail_of(r) -> dict:
@@ -267,31 +313,86 @@ def _hidden(key, value) -> bool:
 
 
 def _add_shown(items: list[dict], rows) -> None:
-    """Each row's `shown`: its details as [label, text] in the reader's language (unknown keys as they are)."""
+    """Each row's `shown`: its details as [label, text] in the reader's language (unknown keys as they are), and its
+    `target_label`: the 对象 as the page names it (账号 王小明（vol_wang）, V订单 #3 …)."""
     details = [_detail_of(r) for r in rows]
-    ids = {i for d in details for key in USER_ID_KEYS if isinstance(d.get(key), list)
-           for i in d[key][:LIST_MAX] if isinstance(i, int) and not isinstance(i, bool)}
-    logins = {d['volunteer'] for d in details if isinstance(d.get('volunteer'), str)}
-    names = {'ids': dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-             if ids else {},
-             'usernames': dict(db.session.execute(select(User.username, User.display_name)
-                                                  .where(User.username.in_(logins))).all()) if logins else {}}
+    names = _names(items, details)
     for item, r, detail in zip(items, rows, details, strict=True):
         named = {COMPANIONS[k] for k in detail if k in COMPANIONS}  # shown with their code, not again on their own
-        item['shown'] = [[str(DETAIL_LABELS.get(key, key)), _shown(key, value, detail, r.step_title, names)]
+        item['shown'] = [[str(DETAIL_LABELS.get(key, key)), _shown(key, value, detail, r.step_title, names, r.action)]
                          for key, value in detail.items() if not _hidden(key, value) and key not in named]
+        item['target_label'] = _target_label(item['action'], item['target'], detail, names)
 
 
-def _shown(key: str, value, detail: dict, step_title, names: dict) -> str:
-    """One detail's value in words: names for codes (roles, unit kinds, lists, units, sections, point types), 是/否,
-    a diagram diff as counts, the step a case went back to by its name, people by their names."""
+def _ints(values) -> set[int]:
+    return {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _names(items: list[dict], details: list[dict]) -> dict:
+    """The names a page of rows needs, each kind in one query: people (by id and by username: the details' and the
+    targets'), activities and units by id."""
+    ids = _ints(i for d in details for key in USER_ID_KEYS if isinstance(d.get(key), list) for i in d[key][:LIST_MAX])
+    logins = {d['volunteer'] for d in details if isinstance(d.get('volunteer'), str)}
+    logins |= {i['target'][len('user:'):] for i in items if i['target'].startswith('user:')}
+    activities = _ints(d.get('activity_id') for d in details)
+    units = _ints(d.get('via_provider_id') for d in details)
+    processes = {i['process_key'] for i in items if i['process_key']}
+    return {'ids': dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+            if ids else {},
+            'usernames': dict(db.session.execute(select(User.username, User.display_name)
+                                                 .where(User.username.in_(logins))).all()) if logins else {},
+            'activities': dict(db.session.execute(select(Activity.id, Activity.title)
+                                                  .where(Activity.id.in_(activities))).all()) if activities else {},
+            'units': {u.id: _named(u.name, u.code) for u in db.session.scalars(select(OrgUnit)
+                                                                                .where(OrgUnit.id.in_(units)))}
+            if units else {},
+            'processes': {key: process_label(key) for key in processes}}
+
+
+def _target_label(action: str, target: str, detail: dict, names: dict) -> str:
+    """The 对象 in words: an account or a unit by its name (and code), a case, a V订单, a hand-over … by its kind and
+    number, a diagram event by the process's name, a sensitive word in quotes; anything else as written."""
+    kind, sep, code = target.partition(':')
+    if sep and kind in TARGET_NUMBERS and code.isdigit():
+        return str(TARGET_NUMBERS[kind] % {'id': code})
+    if sep and kind == 'user' and code:
+        return str(TARGET_NAMES['user'] % {'name': _named(names['usernames'].get(code), code)})
+    if sep and kind == 'org_unit' and code:
+        unit = org_cache.unit(code)
+        return str(TARGET_NAMES['org_unit'] % {'name': _named(unit.name if unit else None, code)})
+    if action.startswith('unit_list.') and target:
+        unit = org_cache.unit(target)
+        return str(TARGET_NAMES['org_unit'] % {'name': _named(detail.get('name') or (unit.name if unit else None),
+                                                              target)})
+    if action.startswith('sensitive_word.') and target:
+        return gettext('敏感词「%(word)s」', word=target)
+    if action.startswith('process.'):
+        for pattern, text in _PROCESS_TARGETS:
+            found = pattern.fullmatch(target)
+            if found:
+                parts = found.groups()
+                return str(text % {'process': names['processes'].get(parts[0], parts[0]), 'a': parts[1],
+                                   'b': parts[2] if len(parts) > 2 else ''})
+    return target
+
+
+def _status_words(action: str) -> dict:
+    return next((words for prefix, words in STATUS_WORDS.items() if action.startswith(prefix)), {})
+
+
+def _shown(key: str, value, detail: dict, step_title, names: dict, action: str = '') -> str:
+    """One detail's value in words: names for codes (roles, unit kinds, lists, units, sections, point types,
+    statuses), 是/否, a diagram diff as counts, the step a case went back to by its name, people, activities and
+    providers by their names, what was there before a change as labelled words."""
     if isinstance(value, bool):
         return gettext('是') if value else gettext('否')
     if key == 'diff' and isinstance(value, dict):
         return gettext('新增 %(added)s 项，删除 %(removed)s 项，修改 %(changed)s 项',
                        **{part: len(value.get(part) or []) for part in ('added', 'removed', 'changed')})
     if key == 'step':
-        return step_name(step_title) if step_title else _short(value)
+        return step_name(step_title) if step_title else _short(step_name(value) if isinstance(value, str) else value)
+    if key in STATUS_KEYS and isinstance(value, str) and value in _status_words(action):
+        return _short(str(_status_words(action)[value]))
     if key in VALUE_WORDS and isinstance(value, str):
         return _short(VALUE_WORDS[key](value))
     if key in UNIT_KEYS and isinstance(value, str):
@@ -299,6 +400,14 @@ def _shown(key: str, value, detail: dict, step_title, names: dict) -> str:
         return _named(detail.get(COMPANIONS.get(key)) or (unit.name if unit else None), value)
     if key == 'volunteer' and isinstance(value, str):
         return _named(names['usernames'].get(value), value)
+    if key == 'activity_id' and _ints([value]):
+        return _named(names['activities'].get(value), f'#{value}')
+    if key == 'via_provider_id' and _ints([value]):
+        return names['units'].get(value) or f'#{value}'
+    if isinstance(value, dict) and 'name' not in value:  # e.g. the status and note before a change
+        parts = [gettext('%(label)s：', label=DETAIL_LABELS.get(k, k)) + _shown(k, v, value, None, names, action)
+                 for k, v in value.items() if not _hidden(k, v)]
+        return _short(gettext('；').join(parts)) if parts else gettext('无')
     if isinstance(value, list):
         if key in USER_ID_KEYS:  # the accounts a team import made or added: by name (their usernames are phones)
             return _short([names['ids'].get(i, i) for i in value])

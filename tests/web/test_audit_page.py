@@ -62,10 +62,10 @@ def test_the_page_lists_each_kind_of_event_readably_newest_first(events, login):
     html = page.get_data(as_text=True)
     rows = rows_of(html)
     assert len(rows) == 5
-    assert '新建账号' in rows[0] and '命令行' in rows[0] and 'user:station_new' in rows[0]  # newest first
-    assert '公益池分配' in rows[1] and '广州市志愿者协会（gzva）' in rows[1] and 'user:vol_li' in rows[1]
+    assert '新建账号' in rows[0] and '命令行' in rows[0] and '账号 新社工站（station_new）' in rows[0]  # newest first
+    assert '公益池分配' in rows[1] and '广州市志愿者协会（gzva）' in rows[1] and '账号 李晓敏（vol_li）' in rows[1]
     assert '积分： 3' in rows[1] and '原因： 困难帮扶' in rows[1]  # the details' words, not their keys
-    assert '导入团队志愿者' in rows[2] and '长者关爱服务队管理员（team_a）' in rows[2] and 'org_unit:team_a' in rows[2]
+    assert '导入团队志愿者' in rows[2] and '长者关爱服务队管理员（team_a）' in rows[2] and '单位 西村街长者关爱志愿服务队（team_a）' in rows[2]
     assert '发布流程图' in rows[3] and '流程管理员（admin）' in rows[3] and '改动： 新增 0 项，删除 0 项，修改 1 项' in rows[3]
     assert '保存流程图草稿' in rows[4]
     assert f'href="/admin/processes/{KEY}"' in html  # a diagram event links to its editor
@@ -139,7 +139,7 @@ def test_a_case_reset_is_listed_and_links_to_the_case(case_at_street, login, api
     assert reset.status_code == 302
     html = web.get('/admin/audit?group=reset').get_data(as_text=True)
     [row] = rows_of(html)
-    assert '回退案件' in row and f'instance:{inst_id}' in row and '步骤： 社工站初审' in row  # the step by its name
+    assert '回退案件' in row and f'案件 #{inst_id}' in row and '步骤： 社工站初审' in row  # the step by its name
     assert f'href="/admin/instances/{inst_id}"' in html
     assert '资料&lt;b&gt;有误&lt;/b&gt;' in html and '<b>有误' not in html  # escaped
     [item] = api('admin').get('/audit?group=reset').get_json()['items']

@@ -18,9 +18,10 @@ def _uid(username) -> int:
 
 def _events(app, api, login, web_changes=1):
     """Rows from each source, written the real way where the app writes them: 用户管理 in the browser (deactivate
-    and activate gzva, `web_changes` times each), over the API (deactivate/activate vol_li), on the command line
-    (create-user), a diagram published (no source recorded) and an activity withdrawn by the system."""
-    publish_diagram(api)  # process.draft + process.publish: by admin, no source recorded
+    and activate gzva, `web_changes` times each), over the API (deactivate/activate vol_li, a diagram saved and
+    published), on the command line (create-user), an activity withdrawn by the system, and a row by a person from
+    before sources were recorded."""
+    publish_diagram(api)  # process.draft + process.publish: by admin, over the API
     web = login('admin')
     for _ in range(web_changes):
         assert web.post(f'/admin/users/{_uid("gzva")}/deactivate', data={'reason': '网页停用'}).status_code == 302
@@ -29,6 +30,10 @@ def _events(app, api, login, web_changes=1):
     assert admin.post(f'/admin/users/{_uid("vol_li")}/deactivate', json={'reason': '接口停用'}).status_code == 200
     assert admin.post(f'/admin/users/{_uid("vol_li")}/activate', json={'reason': '接口启用'}).status_code == 200
     cli_create_user(app)
+    # a row written before every request recorded its source: by a person, nothing says where from
+    db.session.add(AuditLog(actor_id=_uid('admin'), action='pool.allocate', target='user:vol_wang',
+                            detail_json='{"amount": 5}', at=utcnow()))
+    db.session.flush()
     # what activity_signups writes when an activity is withdrawn: nobody did it, nothing says where from
     db.session.add(AuditLog(actor_id=None, action='activity_signup.withdrawn', target='activity_signup:1',
                             detail_json='{"reason": "活动撤销"}', at=utcnow()))
@@ -50,9 +55,9 @@ def test_the_source_filter_offers_every_source_and_each_row_shows_its_own(app, a
         ('', '全部来源'), ('web', '网页'), ('api', '接口'), ('cli', '命令行'), ('system', '系统'), ('unrecorded', '未记录')]
     assert '<th>来源</th>' in text
     rows = rows_of(text)
-    assert len(rows) == 8
-    assert '新建账号' in rows[1] and '命令行' in rows[1]
-    assert '发布流程图' in rows[-2] and '未记录' in rows[-2] and '活动撤销，关闭报名' in rows[0] and '系统' in rows[0]
+    assert len(rows) == 9
+    assert '公益池分配' in rows[1] and '未记录' in rows[1] and '新建账号' in rows[2] and '命令行' in rows[2]
+    assert '发布流程图' in rows[-2] and '接口' in rows[-2] and '活动撤销，关闭报名' in rows[0] and '系统' in rows[0]
 
     def listed(source):
         resp = web.get(f'/admin/audit?source={source}')
@@ -61,15 +66,16 @@ def test_the_source_filter_offers_every_source_and_each_row_shows_its_own(app, a
 
     by_web = listed('web')
     assert len(by_web) == 2 and all('网页' in r and '流程管理员（admin）' in r for r in by_web)
-    assert '启用账号' in by_web[0] and '停用账号' in by_web[1] and 'user:gzva' in by_web[0]
+    assert '启用账号' in by_web[0] and '停用账号' in by_web[1] and '账号 广州市志愿者协会（gzva）' in by_web[0]
     by_api = listed('api')
-    assert len(by_api) == 2 and all('接口' in r and 'user:vol_li' in r for r in by_api)
+    assert len(by_api) == 4 and all('接口' in r for r in by_api)
+    assert all('账号 李晓敏（vol_li）' in r for r in by_api[:2]) and '发布流程图' in by_api[-2]
     by_cli = listed('cli')
-    assert len(by_cli) == 1 and 'user:station_new' in by_cli[0]
+    assert len(by_cli) == 1 and '账号 新社工站（station_new）' in by_cli[0]
     by_system = listed('system')
     assert len(by_system) == 1 and '活动撤销，关闭报名' in by_system[0] and '系统' in by_system[0]
     unrecorded = listed('unrecorded')
-    assert len(unrecorded) == 2 and '发布流程图' in unrecorded[0] and '未记录' in unrecorded[0]
+    assert len(unrecorded) == 1 and '公益池分配' in unrecorded[0] and '未记录' in unrecorded[0]
     assert '<option value="api" selected>接口</option>' in _text(web.get('/admin/audit?source=api'))
 
     en = _text(web.get('/admin/audit?source=web&lang=en'))
@@ -88,20 +94,21 @@ def test_the_source_keeps_paging_and_the_other_filters(app, api, login):
     assert len(second) == 2 and all('网页' in r for r in second)
 
     assert len(rows_of(_text(web.get('/admin/audit?source=api&q=vol_li')))) == 2
-    assert '没有符合条件的记录' in _text(web.get('/admin/audit?source=api&group=process'))
-    assert len(rows_of(_text(web.get('/admin/audit?source=unrecorded&group=process&actor=admin')))) == 2
+    assert len(rows_of(_text(web.get('/admin/audit?source=api&group=process')))) == 2
+    assert '没有符合条件的记录' in _text(web.get('/admin/audit?source=unrecorded&group=process'))
+    assert len(rows_of(_text(web.get('/admin/audit?source=unrecorded&group=pool&actor=admin')))) == 1
 
 
 def test_the_api_takes_the_same_source_and_names_each_rows_source(app, api, login):
     _events(app, api, login)
     admin = api('admin')
     everything = admin.get('/audit').get_json()
-    assert everything['total'] == 8
+    assert everything['total'] == 9
     assert {i['source'] for i in everything['items']} == {'web', 'api', 'cli', 'system', 'unrecorded'}
-    for source, n in (('web', 2), ('api', 2), ('cli', 1), ('system', 1), ('unrecorded', 2)):
+    for source, n in (('web', 2), ('api', 4), ('cli', 1), ('system', 1), ('unrecorded', 1)):
         body = admin.get(f'/audit?source={source}').get_json()
         assert body['total'] == n and {i['source'] for i in body['items']} == {source}, (source, body)
     api_rows = admin.get('/audit?source=api').get_json()['items']
-    assert [i['action'] for i in api_rows] == ['user.activate', 'user.deactivate']
+    assert [i['action'] for i in api_rows] == ['user.activate', 'user.deactivate', 'process.publish', 'process.draft']
     bad = admin.get('/audit?source=browser')
     assert bad.status_code == 422 and bad.get_json()['errors']['source'] == ['来源无效']

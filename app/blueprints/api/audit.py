@@ -3,10 +3,20 @@ from flask import g, jsonify, request
 
 from app.blueprints.api import bp
 from app.blueprints.web import page_arg
-from app.services import audit_log
+from app.services import audit_log, audit_source
 
 # the 来源 choices of the audit page (admin/audit.html) from the same list the service checks `source` against
 bp.add_app_template_global(audit_log.source_options, 'audit_sources')
+
+
+def request_source() -> str:
+    """The source ("via") of an audit row written while answering the current request: 'api' for this blueprint's
+    requests (bearer token), 'web' for any other (a page in the browser). Services never read the request: they
+    are told through audit_source."""
+    return 'api' if bp.name in request.blueprints else 'web'
+
+
+audit_source.read_requests_with(request_source)
 
 
 @bp.get('/audit')
