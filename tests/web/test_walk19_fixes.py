@@ -73,3 +73,12 @@ def test_a_withdrawal_in_the_history_is_named_once_with_its_reason(api, login):
     row = re.search(r'<li class="h-withdraw">(.*?)</li>', html, re.S).group(1)
     assert '<strong>提交人撤回</strong>' in row and 'h-decision' not in row  # no second 撤回 after it
     assert '原因：录错了地址' in row and '意见' not in row
+
+
+def test_a_review_with_a_form_of_its_own_is_submitted_as_every_review(api, login):
+    from tests.web.test_dispatch_choice_history_s18e import _published
+    inst = _published(api)
+    task = open_task(api('station_xicun'), inst['id'])
+    html = login('station_xicun').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
+    buttons = re.findall(r'<button class="btn primary" type="submit"[^>]*>([^<]*)</button>', html)
+    assert buttons == ['提交审核结果']  # as on 社工站初审, 活动审核…: the publish review decides approve / reject
