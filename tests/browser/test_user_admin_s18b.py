@@ -51,11 +51,13 @@ def test_admin_deactivates_a_reviewer_at_desktop_width(new_page, shot):
     shot(admin, 'deactivated')
 
     station.reload()
-    assert '/login' in station.url  # the reviewer's open browser is signed out
+    assert '/login' in station.url  # the reviewer's open browser is signed out, and told why
+    expect(station.locator('.flash.warning')).to_contain_text('您的账号已被管理员停用，已退出登录')
     station.get_by_label('用户名').fill('station_xicun')
     station.get_by_label('密码', exact=True).fill('demo1234')
     station.get_by_role('button', name='登录').click()
-    expect(station.locator('.flash.error')).to_contain_text('用户名或密码错误')
+    # the right password: the account is said to be deactivated (a wrong one still reads 用户名或密码错误)
+    expect(station.locator('.flash.error')).to_contain_text('该账号已停用，如有疑问请联系管理员')
 
 
 def test_the_role_picker_offers_the_units_of_the_chosen_role(new_page, shot):
