@@ -5,7 +5,7 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ShopItem, User
+from app.models import Message, ShopItem, User
 from app.services import ledger, shop, transaction
 from app.services.demo import make_id
 from app.services.instances import load_run, lock_instance, save_run
@@ -128,6 +128,13 @@ def doc(resp):
 
 def text_of(node) -> str:
     return ' '.join(node.text_content().split())
+
+
+def messages_of(username, kind=None) -> list[Message]:
+    """The user's messages (of one kind), oldest first, read afresh."""
+    db.session.expire_all()
+    where = [Message.user_id == user(username).id] + ([Message.kind == kind] if kind else [])
+    return list(db.session.scalars(select(Message).where(*where).order_by(Message.id)))
 
 
 def available(username='vol_zhang') -> int:

@@ -5,30 +5,18 @@ changed; a status left out names the choices the page shows for that item."""
 import json
 
 import pytest
-from lxml import html as lxml_html
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, Message
+from app.models import AuditLog
 from app.models.shop import ShopFulfilment
-from tests.web.shop_helpers import CLEAN, RICE, award, item, user
+from tests.web.shop_helpers import CLEAN, RICE, award, item
+from tests.web.shop_helpers import doc as _doc
+from tests.web.shop_helpers import messages_of as _messages
+from tests.web.shop_helpers import text_of as _text
 
 MEAL = '长者饭堂餐券（10 张）'   # 提供单位 西村街长者饭堂 is no unit: held by 荔湾区民政局, the listing district
 OUTSIDERS = ('gzva', 'veterans', 'admin', 'district_liwan', 'station_xicun', 'street_xicun', 'team_a', 'vol_li')
-
-
-def _doc(resp):
-    return lxml_html.fromstring(resp.get_data(as_text=True))
-
-
-def _text(node) -> str:
-    return ' '.join(node.text_content().split())
-
-
-def _messages(username, kind=None):
-    db.session.expire_all()
-    where = [Message.user_id == user(username).id] + ([Message.kind == kind] if kind else [])
-    return list(db.session.scalars(select(Message).where(*where).order_by(Message.id)))
 
 
 def _audits():

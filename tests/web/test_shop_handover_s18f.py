@@ -3,28 +3,16 @@
 searchable) and marks each 已安排 / 已发放 with a note; the volunteer sees that on 我的兑换 and is told."""
 import json
 
-from lxml import html as lxml_html
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, Message
+from app.models import AuditLog
 from tests.web.shop_helpers import BATH, CLEAN, RICE, award, item, review_task, started_gift, user
+from tests.web.shop_helpers import doc as _doc
+from tests.web.shop_helpers import messages_of as _messages
+from tests.web.shop_helpers import text_of as _text
 
 MEAL = '长者饭堂餐券（10 张）'        # 提供单位 西村街长者饭堂: no such unit, so 荔湾区民政局 (the listing district)
-
-
-def _doc(resp):
-    return lxml_html.fromstring(resp.get_data(as_text=True))
-
-
-def _text(node) -> str:
-    return ' '.join(node.text_content().split())
-
-
-def _messages(username, kind=None):
-    db.session.expire_all()
-    where = [Message.user_id == user(username).id] + ([Message.kind == kind] if kind else [])
-    return list(db.session.scalars(select(Message).where(*where).order_by(Message.id)))
 
 
 def _redeem(client, name, token):
