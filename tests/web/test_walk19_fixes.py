@@ -82,3 +82,26 @@ def test_a_review_with_a_form_of_its_own_is_submitted_as_every_review(api, login
     html = login('station_xicun').get(f'/inbox/tasks/{task["id"]}').get_data(as_text=True)
     buttons = re.findall(r'<button class="btn primary" type="submit"[^>]*>([^<]*)</button>', html)
     assert buttons == ['提交审核结果']  # as on 社工站初审, 活动审核…: the publish review decides approve / reject
+
+
+def test_a_sign_up_reviewed_from_the_list_of_sign_ups_returns_to_it(api, login):
+    from tests.web.test_activity_signups import publish, sign_up, signup_tasks
+    act = publish(api)
+    for name in ('vol_li', 'vol_wang'):
+        assert sign_up(api(name), act, phone='13800138000').status_code == 201
+    team = login('team_a')
+    listing = team.get(f'/activities/{act}/signups').get_data(as_text=True)
+    links = re.findall(r'href="(/inbox/tasks/(\d+)\?from=signups)"', listing)
+    assert len(links) == 2, listing
+    url, task_id = links[0]
+    page = team.get(url).get_data(as_text=True)
+    assert f'<a href="/activities/{act}/signups">‹ 返回报名名单</a>' in page and '返回待办' not in page
+    assert '<input type="hidden" name="list_from" value="signups">' in page
+    resp = team.post(f'/inbox/tasks/{task_id}/decide', data={'decision': 'approve', 'list_from': 'signups'})
+    assert resp.status_code == 302 and resp.headers['Location'] == f'/activities/{act}/signups'
+    assert '已提交' in team.get(resp.headers['Location']).get_data(as_text=True)  # the result, said on the list
+    # opened from the inbox, the other one goes back to the inbox, whose links carry no `from`
+    [left] = signup_tasks(api('team_a'))
+    resp = team.post(f'/inbox/tasks/{left["id"]}/decide', data={'decision': 'approve'})
+    assert resp.headers['Location'].startswith('/inbox?') and 'from=' not in resp.headers['Location']
+    assert 'from=signups' not in team.get('/inbox?from=signups&state=approved').get_data(as_text=True)

@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 from app.blueprints.inbox import bp
 from app.blueprints.template_helpers import decision_label
 from app.blueprints.web import MAX_PAGE, file_uploads, form_values, page_arg
-from app.services import files, forms, instances, row_id, service_objects, submissions, tasks
+from app.services import activity_signups, files, forms, instances, row_id, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.step_names import step_name, step_with_subject
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}  # tab -> list_tasks state
+FROM_PAGES = ('signups',)  # pages other than the inbox a task page may be opened from (came_from)
 PHONE_RESUBMIT = ('service_object_entry', 'v_order')  # processes whose submitter steps the phone pages do
 # roles that review cases a team or station submitted (the inbox's 发布单位 column)
 PUBLISHER_REVIEWERS = ('team_admin', 'station_admin', 'street_admin', 'district_admin', 'association_admin',
@@ -31,15 +32,30 @@ def _list_context(values, prefix='') -> dict:
     the default is kept (an unknown order is the default one: the newest first)."""
     ctx = {'state': values.get(prefix + 'state'), 'q': (values.get(prefix + 'q') or '').strip()[:100],
            'page': min(row_id(values.get(prefix + 'page')) or 1, MAX_PAGE), 'process': values.get(prefix + 'process'),
-           'sort': values.get(prefix + 'sort')}
+           'sort': values.get(prefix + 'sort'), 'from': values.get(prefix + 'from')}
     ok = {'state': ctx['state'] in STATES and ctx['state'] != 'open', 'page': ctx['page'] > 1,
-          'sort': ctx['sort'] in tasks.SORTS and ctx['sort'] != tasks.SORTS[0]}
+          'sort': ctx['sort'] in tasks.SORTS and ctx['sort'] != tasks.SORTS[0], 'from': ctx['from'] in FROM_PAGES}
     return {k: v for k, v in ctx.items() if v and ok.get(k, True)}
 
 
 @bp.get('/inbox')
 def index():
-    return _index_page(_list_context(request.args), page_arg())
+    return _index_page(_in_list(_list_context(request.args)), page_arg())
+
+
+def _in_list(ctx) -> dict:
+    """The list's own context: a task page opened from elsewhere (`from`) leads back there, the list does not."""
+    return {k: v for k, v in ctx.items() if k != 'from'}
+
+
+@bp.app_template_global()
+def came_from(task, ctx) -> str | None:
+    """The page a task was opened from other than the inbox (?from=signups: the activity's 报名名单), where its back
+    link and its decision return; None for the inbox itself."""
+    if (ctx or {}).get('from') != 'signups' or task.process_key != activity_signups.PROCESS_KEY:
+        return None
+    signup = activity_signups.for_instance(task.instance_id)
+    return url_for('activities.signups', activity_id=signup.activity_id) if signup is not None else None
 
 
 def _index_page(ctx, page, batch_errors=None, reason='', picked=(), status=200):
@@ -69,7 +85,7 @@ def _shows_publishers() -> bool:
 @bp.get('/inbox/next')
 def next_task():
     """办理下一件: the next open task of the list the reviewer works through (after task ?after=)."""
-    ctx = {k: v for k, v in _list_context(request.args).items() if k != 'state'}  # the open list
+    ctx = {k: v for k, v in _in_list(_list_context(request.args)).items() if k != 'state'}  # the open list
     found = tasks.next_open_task(current_user, ctx.get('process'), ctx.get('q'), request.args.get('after'),
                                  ctx.get('sort', tasks.SORTS[0]))
     if found is None:
@@ -112,8 +128,11 @@ def decide(task_id):
                                ctx=ctx), exc.status
     flash(_done_text(d['task'], values), 'success')
     if request.form.get('then') == 'next':  # 提交并办理下一件
-        return redirect(url_for('inbox.next_task', after=task_id, **ctx))
-    return redirect(url_for('inbox.index', done=task_id, **ctx))  # the same list, offering 办理下一件
+        return redirect(url_for('inbox.next_task', after=task_id, **_in_list(ctx)))
+    back = came_from(d['task'], ctx)  # opened from the 报名名单: back to it
+    if back is not None:
+        return redirect(back)
+    return redirect(url_for('inbox.index', done=task_id, **_in_list(ctx)))  # the same list, offering 办理下一件
 
 
 def _late_text(task, exc) -> str:
