@@ -183,6 +183,11 @@ def _order_problems(user, instance, clean) -> tuple[dict, dict]:
     street = org_cache.unit(clean.get('street'))
     if street is not None and street.id not in _area_street_ids(user) | _streets_of(objects):
         errors['street'] = [_l('服务街道须在您的服务区域内，或是所选服务对象的户籍或居住街道')]
+    elsewhere = _point_elsewhere(clean.get('location'), street) if 'location' not in errors else None
+    if elsewhere is not None:
+        errors['location'] = [_l('地图位置在%(near)s附近（%(district)s），而服务街道%(street)s在%(own)s，'
+                                 '请核对地图位置或服务街道', near=elsewhere.name, district=elsewhere.parent_name,
+                                 street=street.name, own=street.parent_name)]
     if is_new(instance) and not errors and start and end and objects:
         twin = _same_order(user, clean.get('title'), start, end, {o.id for o in objects})
         # the same submission sent again (its request token) is answered with the first order, not refused
@@ -226,6 +231,15 @@ def _self_order_problem(user, ids) -> tuple[str | None, object, ServiceObject | 
         return 'service_object_ids', _l('为自己下单时，服务对象只能是您本人（%(name)s）；为别人下单请选择“为他人下单”',
                                         name=own.name), own
     return None, None, own
+
+
+def _point_elsewhere(location, street):
+    """The street near the map point when that street lies in another district than the order's street (a point
+    picked for the wrong place); None when they agree, or when the point is near no street's centre."""
+    if street is None or not isinstance(location, dict) or not {'lat', 'lng'} <= location.keys():
+        return None
+    near = _near_street(float(location['lat']), float(location['lng']))
+    return near if near is not None and near.parent_id != street.parent_id else None
 
 
 def _outside_city(location: dict) -> bool:

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.models import VOrder
+from app.services.v_orders import street_centres
 from tests.helpers import served_day, start_entry, upload_png
 
 
@@ -21,6 +22,8 @@ def order_data(object_ids, **overrides):
             'service_item': 'escort', 'street': 'xicun', 'location': {'lat': 23.13, 'lng': 113.25},
             'address': '荔湾区西村街 1 号', 'start_at': start.isoformat(), 'end_at': (start + timedelta(hours=3)).isoformat(),
             'volunteers_needed': 1, 'needs': '陪同到医院复诊，协助挂号取药'}
+    if 'street' in overrides and 'location' not in overrides and overrides['street'] in street_centres():
+        data['location'] = dict(street_centres()[overrides['street']])  # a point in the order's own street
     data.update(overrides)
     return data
 
