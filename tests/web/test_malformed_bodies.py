@@ -46,3 +46,33 @@ def test_nul_character_is_refused_with_a_message(api, login):
     assert english.status_code == 422 and 'NUL' in english.get_json()['errors']['_body'][0]
     page = login('vol_zhang').post('/m/service-objects/new', data={'name': '陈\x00伯'})
     assert page.status_code == 422 and '空字符' in page.get_data(as_text=True)
+
+
+def test_a_deeply_nested_body_is_refused_with_a_message_not_a_500(app, api):
+    """An 800-byte body of 400 nested lists (or 5,000 nested objects inside `data`) once exhausted the stack of the
+    NUL check, or of the JSON parser itself: now a 422 that says why, without signing in, on any endpoint."""
+    anonymous = app.test_client()
+    for body in ('[' * 400 + ']' * 400, '[' * 5000 + ']' * 5000):
+        resp = anonymous.post('/api/v1/auth/token', data=body, content_type='application/json')
+        assert resp.status_code == 422, resp.status_code
+        assert resp.get_json()['errors']['_body'] == ['提交的内容嵌套层数过多（不能超过 32 层）']
+    resp = anonymous.get('/api/v1/activities', data='{"data": ' + _dumps_deep(5000) + '}',
+                         content_type='application/json', headers={'Accept-Language': 'en'})
+    assert resp.status_code == 422 and 'nested' in resp.get_json()['message']
+    vol = api('vol_zhang')
+    deep_data = {'data': {'name': _nest(40)}}
+    resp = vol.post('/processes/service_object_entry/instances', json=deep_data)
+    assert resp.status_code == 422 and '嵌套层数过多' in resp.get_json()['message']
+    shallow = vol.post('/processes/service_object_entry/instances', json={'data': {'name': _nest(5)}})
+    assert shallow.status_code == 422 and '嵌套' not in shallow.get_data(as_text=True), 'ordinary nesting is the form\'s'
+
+
+def _nest(depth: int):
+    value: object = 'x'
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _dumps_deep(depth: int) -> str:
+    return '{"a": ' * depth + '1' + '}' * depth

@@ -34,14 +34,40 @@ def error_payload(exc: ServiceError) -> dict:
     return body
 
 
+MAX_DEPTH = 32  # nesting of a JSON body: the API's own payloads need fewer than 10 levels
+TOO_DEEP = _l('提交的内容嵌套层数过多（不能超过 %(n)s 层）', n=MAX_DEPTH)
+
+
 def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return '\x00' in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether a NUL character is anywhere in the value (strings, keys, lists, objects), walked without recursion;
+    a body nested deeper than MAX_DEPTH is refused (no service needs it, and deep nesting would exhaust the stack of
+    whatever reads it next)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if '\x00' in item:
+                return True
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise _refused(TOO_DEEP)
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def _refused(message) -> ValidationFailed:
+    refused = ValidationFailed({'_body': [message]})
+    refused.message = refused.errors['_body'][0]  # a page shows the reason itself, not "请按提示修改"
+    return refused
+
+
+def _json_body():
+    """The request's JSON body, None when it is not JSON; one nested so deeply that the parser gives up is refused."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise _refused(TOO_DEEP) from None
 
 
 def install(app):
@@ -50,10 +76,8 @@ def install(app):
         """A NUL character can be typed or sent but never stored (PostgreSQL text refuses it): a clear 422 before
         any service runs, instead of a database error."""
         texts = [*request.args.values(), *request.form.values()]
-        if _has_nul(texts) or (request.is_json and _has_nul(request.get_json(silent=True))):
-            refused = ValidationFailed({'_body': [_l('提交的内容含有无法保存的空字符（\\0），请删除后重试')]})
-            refused.message = refused.errors['_body'][0]  # a page shows the reason itself, not "请按提示修改"
-            raise refused
+        if _has_nul(texts) or (request.is_json and _has_nul(_json_body())):
+            raise _refused(_l('提交的内容含有无法保存的空字符（\\0），请删除后重试'))
 
     @app.errorhandler(ServiceError)
     def service_error(exc):
