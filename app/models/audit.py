@@ -25,12 +25,16 @@ class Decision(db.Model):
     data_json: Mapped[str] = mapped_column(Text, default='{}')
     version: Mapped[int]
     at = mapped_column(UTCDateTime, default=utcnow)
+    # where it was made: 'web', 'api' or 'cli' (audit_source stamps it on insert); None for a job, or before sources
+    # were recorded (审计日志's 来源)
+    via: Mapped[str | None] = mapped_column(String(8))
 
     actor = relationship('User')
     org_unit = relationship('OrgUnit')
 
 
 Index('ix_decision_instance', Decision.instance_id, Decision.id)
+Index('ix_decision_at', Decision.at, Decision.id)  # 审计日志: newest first
 
 
 class AuditLog(db.Model):
@@ -43,3 +47,6 @@ class AuditLog(db.Model):
     target: Mapped[str] = mapped_column(String(200), default='')
     detail_json: Mapped[str] = mapped_column(Text, default='{}')
     at = mapped_column(UTCDateTime, default=utcnow)
+
+
+Index('ix_audit_log_at', AuditLog.at, AuditLog.id)  # 审计日志: newest first

@@ -1,17 +1,18 @@
-"""审计日志: the administrative and security events of `audit_log`, plus case resets (which the engine records as
-`decision` rows of kind 'reset', the case's own history), newest first, for process administrators."""
+"""审计日志: the administrative and security events of `audit_log`, plus the decisions of the cases (their `decision`
+rows, each case's own history: reviews, submissions, automatic steps, resets), newest first, for process
+administrators."""
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Activity, AuditLog, Decision, OrgUnit, User
+from app.models import Activity, AuditLog, Decision, OrgUnit, ShopItem, User, VOrder, WorkflowInstance
 from app.services import org_cache, shop
 from app.services.accounts import KIND_LABELS
 from app.services.activity_signups import STATUS_LABELS as SIGNUP_STATUSES
@@ -19,14 +20,19 @@ from app.services.errors import ValidationFailed
 from app.services.exports import process_label
 from app.services.process_admin import require_admin
 from app.services.roles import role_label
-from app.services.step_names import step_name
+from app.services.step_names import step_name, step_with_subject
 from app.services.unit_lists import CHANGE_LABELS
 from app.services.unit_lists import KINDS as LIST_KINDS
 from app.services.v_orders import BEIJING, beijing
 from app.services.validators import typed_day
 
 PER_PAGE = 20
-RESET = 'instance.reset'
+RESET = 'instance.reset'  # a decision of kind 'reset'
+DECISION = 'decision.'  # any other decision: 'decision.' and its kind ('decision.approve', 'decision.submit' …)
+# decisions whose event audit_log records itself, not listed twice: a case withdrawn (instance.withdraw), a V-order
+# declined or given up (v_order.*), a sign-up cancelled (activity_signup.cancel) or closed with its activity
+# (activity_signup.withdrawn), cases moved to a new version (process.migrate lists them)
+RECORDED_KINDS, RECORDED_STEPS = ('withdraw', 'migrate'), ('activity_withdrawn',)
 ACTION_LABELS = {
     'process.draft': _l('保存流程图草稿'), 'process.draft_discard': _l('放弃流程图草稿'),
     'process.publish': _l('发布流程图'), 'process.migrate': _l('迁移案件到新版本'),
@@ -43,6 +49,7 @@ ACTION_LABELS = {
 }
 # group key -> (label, action prefixes, or whole actions): every action of ACTION_LABELS is in exactly one group
 GROUPS = {
+    'decision': (_l('审核决定'), (DECISION,)),
     'process': (_l('流程图'), ('process.',)),
     'reset': (_l('案件回退'), (RESET,)),
     'withdraw': (_l('案件撤回'), ('instance.withdraw',)),
@@ -60,8 +67,8 @@ GROUPS = {
 # whose rows have no actor, or `flask demo-cases` acting for a person). The account writers (accounts._audit) set it
 # themselves; for every other writer audit_source stamps it when the row is inserted. A row without anybody is 系统
 # (e.g. an activity withdrawn) unless it came from a command; a person's row without "via" is 未记录 (written before
-# sources were recorded for every writer, or by a service called outside a request and a command). Case resets
-# (decision rows) record none. Every row has exactly one source.
+# sources were recorded for every writer, or by a service called outside a request and a command). A decision's
+# source is its `via` column (audit_source), read as the same "via". Every row has exactly one source.
 SOURCES = {'web': _l('网页'), 'api': _l('接口'), 'cli': _l('命令行'), 'system': _l('系统'),
            'unrecorded': _l('未记录')}
 VIA = ('web', 'api', 'cli')  # the sources written into the details as "via"
@@ -79,7 +86,7 @@ DETAIL_LABELS = {
     'draft_id': _l('草稿编号'), 'base_version': _l('基础版本'), 'problems': _l('问题数'), 'diff': _l('改动'),
     'version': _l('版本'), 'previous_version': _l('上一版本'), 'from_version': _l('从版本'), 'to_version': _l('到版本'),
     'moved': _l('已迁移的案件'), 'blocked': _l('不能迁移的案件'),
-    # a case reset (its decision row)
+    # a decision (a case reset or any other): the step, who decided as what, in which unit, why
     'step': _l('步骤'), 'reason': _l('原因'),
     # the 公益池 (shop.allocate)
     'volunteer': _l('志愿者'), 'amount': _l('积分'), 'entry_id': _l('分录号'),
@@ -121,12 +128,25 @@ STATUS_KEYS = ('status', 'was')
 TARGET_NUMBERS = {'instance': _l('案件 #%(id)s'), 'v_order': _l('V订单 #%(id)s'), 'shop_fulfilment': _l('兑换记录 #%(id)s'),
                   'shop_item': _l('兑换资源 #%(id)s'), 'activity_signup': _l('活动报名 #%(id)s')}
 TARGET_NAMES = {'user': _l('账号 %(name)s'), 'org_unit': _l('单位 %(name)s')}
+# the kinds of objects named by a title (shown after their number, and found by the 对象 filter): (id, title)
+TARGET_TITLES = {'instance': (WorkflowInstance.id, WorkflowInstance.title), 'v_order': (VOrder.id, VOrder.title),
+                 'shop_item': (ShopItem.id, ShopItem.name)}
 _PROCESS_TARGETS = ((re.compile(r'(\S+) draft ([0-9]+)'), _l('%(process)s 草稿 #%(a)s')),
                     (re.compile(r'(\S+) v([0-9]+)->v([0-9]+)'), _l('%(process)s 版本 v%(a)s → v%(b)s')),
                     (re.compile(r'(\S+) v([0-9]+)'), _l('%(process)s 版本 v%(a)s')))
 # never shown, whatever a writer of audit rows puts into its details
 SECRET_KEY = re.compile(r'password|hash|token|secret', re.I)
 TEXT_MAX, LIST_MAX = 80, 5
+
+
+def _decision_word(kind: str) -> str:
+    return kind  # until the blueprint layer gives the words of the case history (`name_decisions_with`)
+
+
+def name_decisions_with(words: Callable[[str], str]) -> None:
+    """How a decision is worded ('approve' → 通过): the case history's words, which the blueprint layer holds."""
+    global _decision_word
+    _decision_word = words
 
 
 def group_options() -> dict[str, str]:
@@ -143,22 +163,23 @@ def _text(value: str):
     return cast(literal(value), String)
 
 
-def _events():
-    """One select over both sources, with the same columns."""
+def _events() -> list:
+    """A select of each table, with the same columns: what the filters and the order need, plain columns and
+    constants (a decision's details and its source are read for the rows of one page, `_decided`)."""
     logs = select(_text('audit').label('src'), AuditLog.id.label('row_id'), AuditLog.actor_id.label('actor_id'),
                   AuditLog.action.label('action'), AuditLog.target.label('target'),
-                  AuditLog.detail_json.label('detail_json'), cast(null(), String).label('reason'),
-                  cast(null(), String).label('step'), cast(null(), String).label('step_title'),
+                  AuditLog.detail_json.label('detail_json'), cast(null(), Decision.via.type).label('via'),
                   AuditLog.at.label('at'))
-    # the name of the step a case went back to: the title of that step's latest decided task in the case
-    done = aliased(Decision)
-    step_title = (select(done.task_title).where(done.instance_id == Decision.instance_id,
-                                                done.bpmn_id == Decision.bpmn_id, done.decision != 'reset')
-                  .order_by(done.id.desc()).limit(1).correlate(Decision).scalar_subquery())
-    resets = select(_text('decision'), Decision.id, Decision.actor_id, _text(RESET),
-                    _text('instance:') + cast(Decision.instance_id, String), _text('{}'), Decision.reason,
-                    Decision.bpmn_id, step_title, Decision.at).where(Decision.decision == 'reset')
-    return union_all(logs, resets).subquery('event')
+    # each column of the type of audit_log's (the union is then a plain append of both, kept in the order of their
+    # indexes on `at`)
+    action = case((Decision.decision == 'reset', _text(RESET)), else_=_text(DECISION) + Decision.decision)
+    decisions = (select(_text('decision').label('src'), Decision.id.label('row_id'), Decision.actor_id.label('actor_id'),
+                        cast(action, AuditLog.action.type).label('action'),
+                        cast(_text('instance:') + cast(Decision.instance_id, String), AuditLog.target.type).label('target'),
+                        cast(literal('{}'), AuditLog.detail_json.type).label('detail_json'), Decision.via.label('via'),
+                        Decision.at.label('at'))
+                 .where(Decision.decision.not_in(RECORDED_KINDS), Decision.bpmn_id.not_in(RECORDED_STEPS)))
+    return [logs.subquery('logged'), decisions.subquery('decided')]
 
 
 def _action_clause(column, group: str):
@@ -170,9 +191,16 @@ def _via_mark(via: str) -> str:
 
 
 def _source_clause(event, source: str):
-    """The events of one source (SOURCES), the same rule as `_source` for one row."""
+    """The events of one source (SOURCES), the same rule as `_source` for one row: an audit row's "via" is in its
+    details, a decision's in its `via` column."""
     detail = func.coalesce(event.c.detail_json, '')
-    has = {via: detail.contains(_via_mark(via), autoescape=True) for via in VIA}
+    audit = {via: detail.contains(_via_mark(via), autoescape=True) for via in VIA}
+    decided = {via: func.coalesce(event.c.via, '') == via for via in VIA}  # NULL: no source recorded
+    return or_(and_(event.c.src == 'audit', _source_rule(event, source, audit)),
+               and_(event.c.src == 'decision', _source_rule(event, source, decided)))
+
+
+def _source_rule(event, source: str, has: dict):
     if source == 'cli':
         return has['cli']
     if source == 'system':
@@ -216,11 +244,30 @@ def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[l
         errors.setdefault('from', []).append(_l('开始日期不能晚于结束日期'))
     if errors:
         raise ValidationFailed(errors)
-    event = _events()
+    filters = (group, (args.get('actor') or '').strip()[:64], source, start, end, (args.get('q') or '').strip()[:100])
+    tables = [select(table).where(*_conditions(table, *filters)) for table in _events()]
+    total = db.session.scalar(select(func.count()).select_from(union_all(*tables).subquery()))
+    first = (max(page, 1) - 1) * PER_PAGE
+    # the first rows of each table in its own order (its index on `at`), then the page of both in the list's order
+    tops = [select(top) for top in (t.order_by(t.selected_columns.at.desc(), t.selected_columns.row_id.desc())
+                                    .limit(first + PER_PAGE).subquery() for t in tables)]
+    event = union_all(*tops).subquery('event')
+    rows = db.session.execute(
+        select(event, User.username, User.display_name).outerjoin(User, User.id == event.c.actor_id)
+        .order_by(event.c.at.desc(), event.c.src.desc(), event.c.row_id.desc()).limit(PER_PAGE).offset(first)).all()
+    decided = _decided([r.row_id for r in rows if r.src == 'decision'])
+    details = [_detail_of(r, decided.get(r.row_id)) for r in rows]
+    items = [_row(r, detail) for r, detail in zip(rows, details, strict=True)]
+    if readable:
+        _add_shown(items, details, [decided.get(r.row_id) if r.src == 'decision' else None for r in rows])
+    return items, total
+
+
+def _conditions(event, group: str, actor: str, source: str, start, end, term: str) -> list:
+    """The filters on one table's select (`_events`)."""
     cond = []
     if group:
         cond.append(_action_clause(event.c.action, group))
-    actor = (args.get('actor') or '').strip()[:64]
     if actor:
         cond.append(event.c.actor_id.in_(select(User.id).where(or_(User.username.contains(actor, autoescape=True),
                                                                     User.display_name.contains(actor, autoescape=True)))))
@@ -230,48 +277,68 @@ def search(user, args: Mapping, page: int = 1, readable: bool = True) -> tuple[l
         cond.append(event.c.at >= _day_start(start))
     if end and end < date.max:
         cond.append(event.c.at < _day_start(end + timedelta(days=1)))
-    term = (args.get('q') or '').strip()[:100]
     if term:
         # a pool allocation's target is its request token, which the list never shows: it is not searched either
         cond.append(and_(_target_clause(event, term), event.c.action != 'pool.allocate'))
-    total = db.session.scalar(select(func.count()).select_from(event).where(*cond))
-    rows = db.session.execute(
-        select(event, User.username, User.display_name).outerjoin(User, User.id == event.c.actor_id).where(*cond)
-        .order_by(event.c.at.desc(), event.c.src.desc(), event.c.row_id.desc())
-        .limit(PER_PAGE).offset((max(page, 1) - 1) * PER_PAGE)).all()
-    items = [_row(r) for r in rows]
-    if readable:
-        _add_shown(items, rows)
-    return items, total
+    return cond
 
 
 def _target_clause(event, term: str):
     """The 对象 filter: text in the target as written ('user:vol_wang', 'v_order:3', a unit's code, a word), or in
-    the name the page shows for it (an account's or a unit's name), or '#3' for the object numbered 3."""
+    the name the page shows for it (an account's or a unit's name, a case's or a V-order's title, a resource's
+    name), or '#3' for the object numbered 3. Each name is looked up once (a set the rows' targets are matched to)."""
     target = event.c.target
     named_users = select(literal('user:') + User.username).where(User.display_name.contains(term, autoescape=True))
     named_units = OrgUnit.name.contains(term, autoescape=True)
     cond = [target.contains(term, autoescape=True), target.in_(named_users),
             target.in_(select(literal('org_unit:') + OrgUnit.code).where(named_units)),
             and_(event.c.action.like('unit_list.%'), target.in_(select(OrgUnit.code).where(named_units)))]
+    cond += [target.in_(select(_text(f'{kind}:') + cast(key, String)).where(title.contains(term, autoescape=True)))
+             for kind, (key, title) in TARGET_TITLES.items()]
     number = re.fullmatch(r'#\s*([0-9]{1,10})', term)
     if number:
         cond.append(target.like(f'%:{int(number.group(1))}'))
     return or_(*cond)
 
 
-def _detail_of(r) -> dict:
-    if r.src == 'decision':
-        return {'step': r.step, 'reason': r.reason}
+def _decided(ids: list[int]) -> dict:
+    """The decisions of one page by id: source, step, the name of the step (of a reset: the title of that step's latest
+    decided task in the case), whom the task was about, role, unit, reason."""
+    if not ids:
+        return {}
+    done = aliased(Decision)
+    reset_to = (select(done.task_title).where(done.instance_id == Decision.instance_id,
+                                              done.bpmn_id == Decision.bpmn_id, done.decision != 'reset')
+                .order_by(done.id.desc()).limit(1).correlate(Decision).scalar_subquery())
+    rows = db.session.execute(
+        select(Decision.id, Decision.via, Decision.bpmn_id, Decision.subject, Decision.role, OrgUnit.code,
+               Decision.reason, case((Decision.decision == 'reset', reset_to), else_=Decision.task_title).label('step_title'))
+        .outerjoin(OrgUnit, OrgUnit.id == Decision.org_unit_id)
+        .where(Decision.id.in_(ids)))
+    return {r.id: r for r in rows}
+
+
+def _detail_of(r, decided=None) -> dict:
+    """An audit row's details; a decision's: what `_decided` read (its source as "via", the step, the role, the unit
+    by its code, the reason), in that order."""
     try:
         detail = json.loads(r.detail_json or '{}')
     except ValueError:
         detail = {}
-    return detail if isinstance(detail, dict) else {'detail': detail}
+    detail = detail if isinstance(detail, dict) else {'detail': detail}
+    if r.src == 'decision' and decided is not None:
+        detail.update(via=decided.via, step=decided.bpmn_id, role=None if decided.role == 'system' else decided.role,
+                      org_unit=decided.code, reason=decided.reason)
+    return detail
 
 
-def _row(r) -> dict:
-    detail = _detail_of(r)
+def _action_label(action: str) -> str:
+    if action.startswith(DECISION):
+        return gettext('审核决定：%(decision)s', decision=_decision_word(action[len(DECISION):]))
+    return str(ACTION_LABELS.get(action, action))
+
+
+def _row(r, detail: dict) -> dict:
     source = _source(r.actor_id, detail)
     if r.username:
         actor = r.display_name
@@ -287,7 +354,7 @@ def _row(r) -> dict:
     process_key = (target.split(' ')[0] or None) if r.action.startswith('process.') else None
     at = r.at.replace(tzinfo=UTC) if r.at is not None and r.at.tzinfo is None else r.at
     return {'at': at.isoformat() if at else None, 'at_local': beijing(at), 'action': r.action,
-            'action_label': str(ACTION_LABELS.get(r.action, r.action)), 'actor': actor, 'actor_username': r.username,
+            'action_label': _action_label(r.action), 'actor': actor, 'actor_username': r.username,
             'target': target, 'instance_id': int(instance.group(1)) if instance else None,
             'process_key': process_key, 'source': source, 'source_label': str(SOURCES[source]),
             'details': _details(detail)}
@@ -312,14 +379,15 @@ def _hidden(key, value) -> bool:
     return key == 'via' or bool(SECRET_KEY.search(str(key))) or value in (None, '', [], {})
 
 
-def _add_shown(items: list[dict], rows) -> None:
+def _add_shown(items: list[dict], details: list[dict], decided: list) -> None:
     """Each row's `shown`: its details as [label, text] in the reader's language (unknown keys as they are), and its
-    `target_label`: the 对象 as the page names it (账号 王小明（vol_wang）, V订单 #3 …)."""
-    details = [_detail_of(r) for r in rows]
+    `target_label`: the 对象 as the page names it (账号 王小明（vol_wang）, V订单 #3「…」 …). `decided`: each row's
+    decision (`_decided`), or None."""
     names = _names(items, details)
-    for item, r, detail in zip(items, rows, details, strict=True):
+    for item, detail, d in zip(items, details, decided, strict=True):
         named = {COMPANIONS[k] for k in detail if k in COMPANIONS}  # shown with their code, not again on their own
-        item['shown'] = [[str(DETAIL_LABELS.get(key, key)), _shown(key, value, detail, r.step_title, names, r.action)]
+        step = step_with_subject(d.step_title, d.subject) if d is not None and d.step_title else None
+        item['shown'] = [[str(DETAIL_LABELS.get(key, key)), _shown(key, value, detail, step, names, item['action'])]
                          for key, value in detail.items() if not _hidden(key, value) and key not in named]
         item['target_label'] = _target_label(item['action'], item['target'], detail, names)
 
@@ -330,7 +398,7 @@ def _ints(values) -> set[int]:
 
 def _names(items: list[dict], details: list[dict]) -> dict:
     """The names a page of rows needs, each kind in one query: people (by id and by username: the details' and the
-    targets'), activities and units by id."""
+    targets'), activities and units by id, the titles of the targets' cases, V-orders and resources."""
     ids = _ints(i for d in details for key in USER_ID_KEYS if isinstance(d.get(key), list) for i in d[key][:LIST_MAX])
     logins = {d['volunteer'] for d in details if isinstance(d.get('volunteer'), str)}
     logins |= {i['target'][len('user:'):] for i in items if i['target'].startswith('user:')}
@@ -346,7 +414,22 @@ def _names(items: list[dict], details: list[dict]) -> dict:
             'units': {u.id: _named(u.name, u.code) for u in db.session.scalars(select(OrgUnit)
                                                                                 .where(OrgUnit.id.in_(units)))}
             if units else {},
-            'processes': {key: process_label(key) for key in processes}}
+            'processes': {key: process_label(key) for key in processes},
+            'titles': _titles(items)}
+
+
+def _titles(items: list[dict]) -> dict:
+    """{'instance:3': its title, …} for the targets of the kinds of TARGET_TITLES (one query per kind)."""
+    wanted: dict[str, set[int]] = {}
+    for item in items:
+        kind, _sep, code = item['target'].partition(':')
+        if kind in TARGET_TITLES and code.isdigit():
+            wanted.setdefault(kind, set()).add(int(code))
+    titles = {}
+    for kind, ids in wanted.items():
+        key, title = TARGET_TITLES[kind]
+        titles.update({f'{kind}:{i}': t for i, t in db.session.execute(select(key, title).where(key.in_(ids))) if t})
+    return titles
 
 
 def _target_label(action: str, target: str, detail: dict, names: dict) -> str:
@@ -354,7 +437,9 @@ def _target_label(action: str, target: str, detail: dict, names: dict) -> str:
     number, a diagram event by the process's name, a sensitive word in quotes; anything else as written."""
     kind, sep, code = target.partition(':')
     if sep and kind in TARGET_NUMBERS and code.isdigit():
-        return str(TARGET_NUMBERS[kind] % {'id': code})
+        numbered = str(TARGET_NUMBERS[kind] % {'id': code})
+        title = names['titles'].get(target)
+        return gettext('%(object)s「%(title)s」', object=numbered, title=_short(title)) if title else numbered
     if sep and kind == 'user' and code:
         return str(TARGET_NAMES['user'] % {'name': _named(names['usernames'].get(code), code)})
     if sep and kind == 'org_unit' and code:
@@ -380,17 +465,18 @@ def _status_words(action: str) -> dict:
     return next((words for prefix, words in STATUS_WORDS.items() if action.startswith(prefix)), {})
 
 
-def _shown(key: str, value, detail: dict, step_title, names: dict, action: str = '') -> str:
+def _shown(key: str, value, detail: dict, step, names: dict, action: str = '') -> str:
     """One detail's value in words: names for codes (roles, unit kinds, lists, units, sections, point types,
-    statuses), 是/否, a diagram diff as counts, the step a case went back to by its name, people, activities and
-    providers by their names, what was there before a change as labelled words."""
+    statuses), 是/否, a diagram diff as counts, a decision's step by its name (`step`, a reset's: the step the case
+    went back to), people, activities and providers by their names, what was there before a change as labelled
+    words."""
     if isinstance(value, bool):
         return gettext('是') if value else gettext('否')
     if key == 'diff' and isinstance(value, dict):
         return gettext('新增 %(added)s 项，删除 %(removed)s 项，修改 %(changed)s 项',
                        **{part: len(value.get(part) or []) for part in ('added', 'removed', 'changed')})
     if key == 'step':
-        return step_name(step_title) if step_title else _short(step_name(value) if isinstance(value, str) else value)
+        return _short(step) if step else _short(step_name(value) if isinstance(value, str) else value)
     if key in STATUS_KEYS and isinstance(value, str) and value in _status_words(action):
         return _short(str(_status_words(action)[value]))
     if key in VALUE_WORDS and isinstance(value, str):

@@ -1,4 +1,4 @@
-"""Where an audit row came from ("via" in its details: 'web', 'api' or 'cli'), recorded for every writer at once.
+"""Where an audit row or a decision came from ("via": 'web', 'api' or 'cli'), recorded for every writer at once.
 
 Each service that writes an `AuditLog` row would otherwise have to be told by its caller whether it runs for a page,
 for the API or for a command, and most are not (撤回, 放弃接单, 兑换记录, 活动报名 …): their rows read 未记录 even
@@ -10,7 +10,12 @@ when done in the browser. Instead one `before_insert` listener stamps every new 
   that run background jobs (`flask worker`, `flask fire-timers`): what a timer does is the system's, not a person's;
 - anywhere else (a test calling a service, a job): nothing, as before.
 
-A writer that knows better (accounts._audit) keeps its own "via". Rows already stored are left as they are."""
+A writer that knows better (accounts._audit) keeps its own "via". Rows already stored are left as they are.
+
+A decision (a case's history row: a review, a submission, an automatic step, a reset …) gets its source the same
+way, in its own `via` column rather than in its data: a decision's data is what was decided, kept as it was
+(its fields are compared between a case's submissions and shown one by one). A decision without one has no recorded
+source (written before, or by a job)."""
 import json
 from collections.abc import Callable
 
@@ -19,7 +24,7 @@ from flask import has_request_context
 from flask.cli import ScriptInfo
 from sqlalchemy import event
 
-from app.models import AuditLog
+from app.models import AuditLog, Decision
 
 # the commands defined here run jobs (the rq worker and its work horses, the timer sweep): not a person's command
 JOB_COMMAND_MODULES = ('app.jobs',)
@@ -71,5 +76,11 @@ def _stamp(mapper, connection, target: AuditLog) -> None:
         target.detail_json = changed
 
 
-if not event.contains(AuditLog, 'before_insert', _stamp):
-    event.listen(AuditLog, 'before_insert', _stamp)
+def _stamp_decision(mapper, connection, target: Decision) -> None:
+    if target.via is None:
+        target.via = current()
+
+
+for model, listener in ((AuditLog, _stamp), (Decision, _stamp_decision)):
+    if not event.contains(model, 'before_insert', listener):
+        event.listen(model, 'before_insert', listener)

@@ -2,6 +2,7 @@
 from flask import g, jsonify, request
 
 from app.blueprints.api import bp
+from app.blueprints.template_helpers import decision_label
 from app.blueprints.web import page_arg
 from app.services import audit_log, audit_source
 
@@ -17,6 +18,7 @@ def request_source() -> str:
 
 
 audit_source.read_requests_with(request_source)
+audit_log.name_decisions_with(decision_label)  # a decision in the words of the case history (通过, 系统自动 …)
 
 
 @bp.get('/audit')
