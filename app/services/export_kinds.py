@@ -24,7 +24,7 @@ from app.models import (
     VOrderVolunteer,
 )
 from app.services import forms, order_list, service_objects, shop, stats, tasks, v_orders
-from app.services.exports import ExportKind, beijing, in_range, register
+from app.services.exports import STATE_NAMES, VIEW_NAMES, ExportKind, beijing, in_range, register
 from app.services.jurisdiction import open_task_ids
 from app.services.roles import role_label
 from app.services.step_names import step_with_subject
@@ -44,7 +44,20 @@ def _roles(user) -> set[str]:
 
 
 def _reviewer(user) -> bool:
+    """Whoever has the 待办审核 list: any role but a volunteer's (the back-office menu's rule)."""
     return bool(_roles(user) - {'volunteer'})
+
+
+# Who is offered which kind: the roles whose pages show those rows, so no file comes back empty for want of access
+# (the demo's team admins and the veterans bureau read only their 待办审核; the process admin has no library and no
+# order list). A volunteer's own service records and points are the 我的订单 / 我的积分 pages.
+
+def _serves_or_oversees_orders(user) -> bool:
+    return 'volunteer' in _roles(user) or _oversees_orders(user)
+
+
+def _reads_ledger(user) -> bool:
+    return bool(_roles(user) & (LEDGER_ROLES | {'volunteer'}))
 
 
 def _ids(stmt) -> list[int]:
@@ -97,6 +110,7 @@ def _task_rows(ids) -> list[list]:
 register(ExportKind(
     key='tasks', title=_l('审核列表'), allowed=_reviewer, ids=_task_ids, rows=_task_rows,
     filters=('state', 'q', 'process'), date_label=_l('到达日期（已处理的按处理日期）'), defaults={'state': 'open'},
+    choices={'state': tuple(STATE_NAMES)},
     columns=[_l('任务编号'), _l('事项'), _l('步骤'), _l('角色'), _l('范围'), _l('状态'), _l('审核结果'),
              _l('审核意见'), _l('处理人'), _l('到达时间'), _l('处理时间'), _l('截止时间')]))
 
@@ -104,7 +118,7 @@ register(ExportKind(
 # ---------------------------------------------------------------- service-object library (服务对象库)
 
 def _object_ids(user, p) -> list[int]:
-    stmt = service_objects.library_query(user, 'all' if p.get('view') == 'all' else 'approved', p.get('q'))
+    stmt = service_objects.library_query(user, p['view'], p.get('q'))  # clean_params: 'approved' or 'all'
     return _ids(stmt.with_only_columns(ServiceObject.id).where(*in_range(ServiceObject.created_at, p)))
 
 
@@ -118,8 +132,9 @@ def _object_rows(ids) -> list[list]:
 
 
 register(ExportKind(
-    key='service_objects', title=_l('服务对象库'), allowed=_reviewer, ids=_object_ids, rows=_object_rows,
-    filters=('view', 'q'), date_label=_l('录入日期'),
+    key='service_objects', title=_l('服务对象库'), allowed=service_objects.may_use_library, ids=_object_ids,
+    rows=_object_rows, filters=('view', 'q'), date_label=_l('录入日期'), defaults={'view': 'approved'},
+    choices={'view': tuple(VIEW_NAMES)},
     columns=[_l('姓名'), _l('身份证号'), _l('性别'), _l('出生日期'), _l('服务对象类别'), _l('户籍街道'),
              _l('居住街道'), _l('版本'), _l('状态'), _l('录入时间')]))
 
@@ -216,7 +231,7 @@ def _record_rows(ids) -> list[list]:
 
 
 register(ExportKind(
-    key='service_records', title=_l('志愿者服务记录'), allowed=lambda user: True, ids=_record_ids,
+    key='service_records', title=_l('志愿者服务记录'), allowed=_serves_or_oversees_orders, ids=_record_ids,
     rows=_record_rows, filters=('q',), date_label=_l('服务开始日期'),
     columns=[_l('志愿者'), _l('用户名'), _l('订单号'), _l('订单标题'), _l('街道'), _l('服务开始'), _l('服务结束'),
              _l('认证时数'), _l('养老时间积分'), _l('订单状态')]))
@@ -231,7 +246,7 @@ def _posting_ids(user, p) -> list[int]:
         stmt = stmt.where(LedgerAccount.kind == 'volunteer')
     else:
         stmt = stmt.where(LedgerAccount.owner_user_id == user.id)
-    if p.get('point_type') in shop.POINT_TYPES:
+    if p.get('point_type'):  # clean_params: one of shop.POINT_TYPES
         stmt = stmt.where(LedgerAccount.point_type == p['point_type'])
     if p.get('q'):
         stmt = stmt.join(User, User.id == LedgerAccount.owner_user_id).where(
@@ -250,8 +265,8 @@ def _posting_rows(ids) -> list[list]:
 
 
 register(ExportKind(
-    key='ledger', title=_l('积分流水'), allowed=lambda user: True, ids=_posting_ids, rows=_posting_rows,
-    filters=('point_type', 'q'), date_label=_l('记账日期'),
+    key='ledger', title=_l('积分流水'), allowed=_reads_ledger, ids=_posting_ids, rows=_posting_rows,
+    filters=('point_type', 'q'), date_label=_l('记账日期'), choices={'point_type': tuple(shop.POINT_TYPES)},
     columns=[_l('记账时间'), _l('分录号'), _l('类型'), _l('积分类型'), _l('志愿者'), _l('用户名'), _l('变动'),
              _l('事由'), _l('业务编号')]))
 
@@ -283,8 +298,16 @@ def _stats_heading(user, p) -> str:
                   end=date_to.isoformat()))
 
 
+def _stats_period(user, p) -> dict:
+    """The filters with the period the figures are for written out (the current month, or the month of the one day
+    given, when the request left it out): stored, so 我的导出 says which period the file holds and a job that runs
+    after midnight on the month's last day still counts the month that was asked for."""
+    date_from, date_to, _district = stats.period_from_args(user, p)
+    return {**p, 'from': date_from.isoformat(), 'to': date_to.isoformat()}
+
+
 register(ExportKind(
     key='stats', title=_l('统计'), allowed=stats.may_see_stats, table=_stats_table, heading=_stats_heading,
-    filters=('district',), date_label=_l('统计期间'), max_days=None,
+    filters=('district',), date_label=_l('统计期间'), max_days=None, resolve=_stats_period,
     columns=[_l('区'), _l('街道'), _l('新增服务对象'), _l('服务对象总数'), _l('发布订单'), _l('已完成'), _l('已取消'),
              _l('已过期'), _l('已中止'), _l('认证时数'), _l('发放积分'), _l('服务志愿者'), _l('亲属兑换')]))

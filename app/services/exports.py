@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models import ExportJob, OrgUnit, User, WorkflowVersion
 from app.models.base import utcnow
 from app.services import forms, messages, paged, row_id, transaction
-from app.services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from app.services.errors import NotFound, ServiceError, ValidationFailed
 from app.services.step_names import step_name
 from app.services.validators import typed_day
 
@@ -57,6 +57,10 @@ class ExportKind:
     defaults: dict = field(default_factory=dict)  # a filter's value when the request leaves it out (stored, shown)
     # a title line above the header row (figures: which report, for where and which period), from the filters
     heading: Callable[[User, dict], str] | None = None
+    choices: dict = field(default_factory=dict)  # a filter's allowed values: others are refused, not silently ignored
+    # the filters as the file applies them, written out when a request leaves one to the kind (统计's default
+    # period): they are stored, shown in 我的导出 and used by the job, so the label says what the file holds
+    resolve: Callable[[User, dict], dict] | None = None
 
 
 KINDS: dict[str, ExportKind] = {}
@@ -75,23 +79,26 @@ def _kind(user, key) -> ExportKind:
     kind = KINDS.get(key)
     if kind is None:
         raise ValidationFailed({'kind': [_l('没有这种导出')]})
-    if not kind.allowed(user):
-        raise Forbidden(_l('您的账号不能导出该列表'))
+    if not kind.allowed(user):  # the page never offers it: a forged request, told so on the field
+        raise ValidationFailed({'kind': [_l('您的账号不能导出该列表')]})
     return kind
 
 
 def clean_params(kind: ExportKind, raw: dict) -> dict:
     """The filters of one request: the kind's own (text, trimmed) and the date range (`from`, `to`: Beijing
-    calendar days, inclusive). Bad dates are refused with field messages."""
+    calendar days, inclusive). Bad dates and a value outside a filter's choices are refused with field messages."""
     errors: dict = {}
     start, end = typed_day(raw.get('from'), 'from', errors), typed_day(raw.get('to'), 'to', errors)
     if start and end and start > end:
         errors['from'] = [_l('开始日期不能晚于结束日期')]  # the words and field of the order list's filter
     elif start and end and kind.max_days is not None and (end - start).days > kind.max_days:
         errors['to'] = [_l('日期范围不能超过 3 年，请分段导出')]
+    params = {name: str(raw.get(name) or '').strip()[:50] for name in kind.filters if raw.get(name)}
+    for name, allowed in kind.choices.items():
+        if params.get(name) and params[name] not in allowed:
+            errors[name] = [_l('%(name)s无效', name=FILTER_NAMES.get(name, name))]
     if errors:
         raise ValidationFailed(errors)
-    params = {name: str(raw.get(name) or '').strip()[:50] for name in kind.filters if raw.get(name)}
     params = {**{k: v for k, v in kind.defaults.items() if not params.get(k)}, **params}
     if start:
         params['from'] = start.isoformat()
@@ -127,6 +134,8 @@ def request_export(user, kind_key: str, raw_params: dict, schedule: Callable[[in
     not import jobs); it runs once this transaction has committed."""
     kind = _kind(user, kind_key)
     params = clean_params(kind, raw_params)
+    if kind.resolve is not None:
+        params = kind.resolve(user, params)
     total = len(kind.table(user, params) if kind.table else kind.ids(user, params))
     if total > MAX_ROWS:
         raise ValidationFailed({'to': [_l('该范围共 %(n)s 行，超过单个文件上限 %(max)s 行，请缩小日期范围',

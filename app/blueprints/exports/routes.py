@@ -1,11 +1,9 @@
-from io import BytesIO
-
-from flask import flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from app.blueprints.exports import bp
+from app.blueprints.exports import bp, send_xlsx
 from app.blueprints.web import page_arg
 from app.jobs.exports import schedule_export
 from app.services import exports
@@ -22,7 +20,7 @@ def _page(values, errors, status=200):
     rows, total = exports.my_exports(current_user, page_arg())
     return render_template('exports/index.html', rows=rows, total=total, page=page_arg(), values=values,
                            errors=errors, kinds=exports.kinds_for(current_user), task_states=exports.TASK_STATE_CHOICES,
-                           state_names=exports.STATE_NAMES, keep_days=exports.keep_days(),
+                           state_names=exports.STATE_NAMES, view_names=exports.VIEW_NAMES, keep_days=exports.keep_days(),
                            busy=any(exports.shown_status(j) in ('queued', 'running') for j in rows)), status
 
 
@@ -60,4 +58,4 @@ def download(job_id):
     except exports.ExportExpired as exc:
         flash(str(exc.message), 'error')
         return redirect(url_for('exports.index', _anchor=f'export-{job_id}'))
-    return send_file(BytesIO(content), mimetype=exports.XLSX, as_attachment=True, download_name=name)
+    return send_xlsx(content, name, fallback='export')
