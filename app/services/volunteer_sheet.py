@@ -6,11 +6,14 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from app.services.errors import ServiceError
+from app.services.forms import is_english
 from app.services.validators import (
     age_on,
     clean_text,
@@ -27,18 +30,25 @@ MAX_UNPACKED = 200 * 1024 * 1024  # what a 5 MB file may unpack to: a zip bomb i
 ADULT_AGE = 18
 NAME_MAX, RELATION_MAX = 64, 20
 
-# (key, the header users type: the column's name in every message)
+# (key, the Chinese header: the template's in Chinese, and a column's name in messages read in Chinese)
 COLUMNS = (('name', '姓名'), ('id_number', '身份证号码'), ('phone', '手机号码'), ('guardian_name', '监护人姓名'),
            ('guardian_relation', '监护人关系'), ('guardian_id_number', '监护人身份证号码'),
            ('guardian_phone', '监护人手机号码'))
 HEADER = dict(COLUMNS)
+# the same columns as the English template heads them: a file may use either language (messages name a column in
+# the reader's language)
+ENGLISH = {'name': 'Name', 'id_number': 'ID number', 'phone': 'Mobile number', 'guardian_name': 'Guardian name',
+           'guardian_relation': 'Guardian relation', 'guardian_id_number': 'Guardian ID number',
+           'guardian_phone': 'Guardian mobile number'}
+SHEETS = {False: ('志愿者', '填写说明'), True: ('Volunteers', 'Instructions')}  # the template's sheets, by is_english
 REQUIRED_COLUMNS = ('name', 'id_number', 'phone')  # a file of adults only may leave the guardian columns out
 GUARDIAN_COLUMNS = ('guardian_name', 'guardian_relation', 'guardian_id_number', 'guardian_phone')
 # other spellings people type in a header cell
 ALIASES = {'身份证号': 'id_number', '身份证': 'id_number', '手机号': 'phone', '手机': 'phone',
            '监护人身份证号': 'guardian_id_number', '监护人手机号': 'guardian_phone', '与志愿者关系': 'guardian_relation',
-           'name': 'name', 'idnumber': 'id_number', 'phone': 'phone', 'guardianname': 'guardian_name',
-           'guardianrelation': 'guardian_relation', 'guardianidnumber': 'guardian_id_number', 'guardianphone': 'guardian_phone'}
+           'phone': 'phone', 'mobile': 'phone', 'phonenumber': 'phone', 'idno': 'id_number', 'guardianphone': 'guardian_phone',
+           'guardianmobile': 'guardian_phone', 'guardianphonenumber': 'guardian_phone',
+           'guardianrelationship': 'guardian_relation', 'relationtovolunteer': 'guardian_relation'}
 EXAMPLE_ID = '440103' + '20100901' + '035'
 EXAMPLE_ID += id_check_digit(EXAMPLE_ID)
 EXAMPLE_GUARDIAN_ID = '440103' + '19820504' + '043'
@@ -53,7 +63,7 @@ class Problem:
     message: object  # a lazy text, read in the language of whoever reads it
 
     def as_dict(self) -> dict:
-        return {'row': self.row, 'column': HEADER.get(self.key), 'field': self.key, 'message': str(self.message)}
+        return {'row': self.row, 'column': titles().get(self.key), 'field': self.key, 'message': str(self.message)}
 
 
 @dataclass
@@ -90,28 +100,42 @@ def _refuse(message, status=None):
     raise ImportRefused([Problem(None, None, message)], status=status)
 
 
+def titles(english: bool | None = None) -> dict[str, str]:
+    """{key: header} of the template in English or in Chinese; by default in the reader's language."""
+    return ENGLISH if (is_english() if english is None else english) else HEADER
+
+
+def _titled(keys) -> LazyString:
+    """The headers of `keys` for a message, listed in the language of whoever reads it."""
+    return LazyString(lambda: _('、').join(titles()[k] for k in keys))
+
+
 def template_bytes() -> bytes:
-    """The import template: the header row, one example row, and a sheet of filling-in notes."""
+    """The import template in the reader's language: the header row, one example row, and a sheet of filling-in
+    notes."""
     wb = Workbook()
     ws = wb.active
-    ws.title = '志愿者'
-    ws.append([title for _, title in COLUMNS])
+    ws.title, notes_title = SHEETS[is_english()]
+    ws.append(list(titles().values()))
     ws.append(list(EXAMPLE))
-    for i, (key, _) in enumerate(COLUMNS):
+    for i, key in enumerate(HEADER):
         letter = chr(ord('A') + i)
         ws[f'{letter}1'].font = Font(bold=True)
         ws.column_dimensions[letter].width = 22 if 'id_number' in key else 14
         # text columns: typed into a number cell, an ID number becomes 4.40103E+17 and loses its last digits
         ws.column_dimensions[letter].number_format = '@'
         ws[f'{letter}2'].number_format = '@'
-    notes = wb.create_sheet('填写说明')
-    for line in ('第一行是表头，请勿修改；从第二行起每行一名志愿者，第二行是示例，导入前请删除。',
-                 '姓名、身份证号码、手机号码必填；身份证号码为 18 位，末位 X 请用大写。',
-                 '未满 18 周岁的志愿者必须填写监护人姓名、监护人关系、监护人身份证号码和监护人手机号码（监护人须已满 18 周岁）；'
-                 '成年志愿者不用填写监护人各列。',
-                 f'一次最多导入 {MAX_ROWS} 人，文件不超过 5 MB。任何一行有错时整份文件都不会导入，请按错误提示修改后重新上传。',
-                 '已有账号（身份证号码或手机号码相同）的志愿者会直接加入本队；新志愿者的用户名为手机号码，'
-                 '初始密码为身份证号码后 6 位，首次登录须修改密码。'):
+    notes = wb.create_sheet(notes_title)
+    for line in (_('第一行是表头，请勿修改；从第二行起每行一名志愿者，第二行是示例，导入前请删除。'),
+                 other_headers(),
+                 _('姓名、身份证号码、手机号码必填；身份证号码为 18 位，末位 X 请用大写。'),
+                 _('未满 18 周岁的志愿者必须填写监护人姓名、监护人关系、监护人身份证号码和监护人手机号码'
+                   '（监护人须已满 18 周岁）；成年志愿者不用填写监护人各列。'
+                   '监护人关系填写监护人与志愿者的关系，例如：父子、母女。'),
+                 _('一次最多导入 %(n)s 人，文件不超过 %(mb)s MB。任何一行有错时整份文件都不会导入，请按错误提示修改后重新上传。',
+                   n=MAX_ROWS, mb=MAX_BYTES // (1024 * 1024)),
+                 _('已有账号（身份证号码或手机号码相同）的志愿者会直接加入本队；新志愿者的用户名为手机号码，'
+                   '初始密码为身份证号码后 6 位，首次登录须修改密码。')):
         notes.append([line])
     notes.column_dimensions['A'].width = 110
     out = io.BytesIO()
@@ -129,10 +153,23 @@ def _text(value) -> str:
     return clean_text(str(value))
 
 
+def other_headers() -> str:
+    """That a file's header row may be in either language, with the headers of the language not shown."""
+    return _('表头用中文或英文均可，另一种语言的表头为：%(cols)s',
+             cols=_('、').join(titles(english=not is_english()).values()))
+
+
+def _header_text(cell) -> str:
+    text = re.sub(r"[\s_*＊:：'’-]", '', _text(cell)).lower()
+    return re.sub(r'[（(][^）)]*[)）]$', '', text)  # 姓名（必填）, Name (required)
+
+
+# a header cell's text (as _header_text leaves it) -> its column: the Chinese and English headers, other spellings
+HEADER_KEYS = {**ALIASES, **{_header_text(title): k for k, title in (*COLUMNS, *ENGLISH.items())}}
+
+
 def _header_key(cell) -> str | None:
-    text = re.sub(r'[\s_*＊:：]', '', _text(cell)).lower()
-    text = re.sub(r'[（(][^）)]*[)）]$', '', text)  # 姓名（必填）
-    return next((k for k, title in COLUMNS if title == text), None) or ALIASES.get(text)
+    return HEADER_KEYS.get(_header_text(cell))
 
 
 def _open(filename: str, content: bytes):
@@ -162,13 +199,12 @@ def _header(cells) -> dict[str, int]:
     for i, cell in enumerate(cells):
         key = _header_key(cell)
         if key in found:
-            _refuse(_l('表头“%(col)s”出现了两次，请删除多余的一列', col=HEADER[key]))
+            _refuse(_l('表头“%(col)s”出现了两次，请删除多余的一列', col=_titled([key])))
         if key:
             found[key] = i
-    missing = [HEADER[k] for k in REQUIRED_COLUMNS if k not in found]
+    missing = [k for k in REQUIRED_COLUMNS if k not in found]
     if missing:
-        _refuse(_l('第一行表头缺少：%(cols)s。请使用导入模板，表头为：%(all)s', cols='、'.join(missing),
-                   all='、'.join(title for _, title in COLUMNS)))
+        _refuse(_l('第一行表头缺少：%(cols)s。请使用导入模板，表头为：%(all)s', cols=_titled(missing), all=_titled(HEADER)))
     return found
 
 
@@ -260,7 +296,7 @@ def _check_guardian(row: SheetRow, today: date, unread: set) -> None:
         row.fail('guardian_name',
                  _l('志愿者未满 18 周岁（%(age)s 岁），须填写监护人姓名、监护人关系、监护人身份证号码和监护人手机号码', age=age))
     for key in missing if len(missing) < len(GUARDIAN_COLUMNS) else ():
-        row.fail(key, _l('志愿者未满 18 周岁（%(age)s 岁），须填写%(col)s', age=age, col=HEADER[key]))
+        row.fail(key, _l('志愿者未满 18 周岁（%(age)s 岁），须填写%(col)s', age=age, col=_titled([key])))
     if v.get('guardian_name') and len(v['guardian_name']) > NAME_MAX:
         row.fail('guardian_name', _l('姓名不能超过 %(n)s 个字', n=NAME_MAX))
     if v.get('guardian_relation') and len(v['guardian_relation']) > RELATION_MAX:

@@ -99,8 +99,9 @@ def task(task_id):
     d = tasks.task_detail(current_user, task_id)
     if d['can_act'] and d['task'].assignee_id == current_user.id and d['task'].process_key in PHONE_RESUBMIT:
         # a submitter's own step is done on the phone pages: a returned submission on its own form, filled in
-        # with what was sent last time; another step (确认完成并评价) there too, or its case says from when
-        return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id))
+        # with what was sent last time; another step (确认完成并评价) there too, or its case says from when;
+        # once sent, back to this inbox like any decision taken here (back=inbox)
+        return redirect(url_for('mobile.resubmit_form', instance_id=d['task'].instance_id, back='inbox'))
     values = d['values']
     field = forms.file_field(d['form']) if d['form'] else None
     return render_template('inbox/task.html', d=d, errors={}, values=values, kept=values.get(field, []) if field else [],

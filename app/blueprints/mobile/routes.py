@@ -160,11 +160,17 @@ def _latest_rejection(inst):
     return reviews[-1] if reviews and reviews[-1]['decision'] == 'reject' else None
 
 
+def _back() -> str | None:
+    """'inbox' when the step was opened from the desktop inbox (its task page sends it here): sent, it leads back
+    there as the inbox's own decisions do; from the phone it leads to the case."""
+    return 'inbox' if request.args.get('back') == 'inbox' else None
+
+
 def _resubmit_page(inst, task, values, errors, kept, status=200):
     """The submitter's own step: the returned case's submission form (a service object, a V-order...) with its
     choices and the reviewer's reason, or another step of theirs (确认完成并评价) under its own name."""
     resubmission = tasks.is_resubmission(task)
-    return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id),
+    return _form_page(values, errors, kept, url_for('mobile.resubmit', instance_id=inst.id, back=_back()),
                       _('修改后重新提交') if resubmission else step_name(task.title), status, form_key=task.form_key,
                       options=tasks.hooks_for(inst.process_key).form_options(current_user, task.form_key, task=task),
                       rejection=_latest_rejection(inst) if resubmission else None, case=inst)
@@ -199,4 +205,6 @@ def resubmit(instance_id):
     else:
         done = tasks.hooks_for(inst.process_key).done_message(task)
         flash(done or _('已提交：%(step)s', step=step_name(task.title)), 'success')
+    if _back():
+        return redirect(url_for('inbox.index', done=task.id))
     return redirect(url_for('mobile.case', instance_id=inst.id))

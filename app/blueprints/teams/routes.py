@@ -1,15 +1,13 @@
-from io import BytesIO
-
-from flask import redirect, render_template, request, send_file, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.blueprints.exports import send_xlsx
 from app.blueprints.teams import bp
 from app.blueprints.web import page_arg
 from app.services import volunteers
 from app.services.errors import NotFound
-from app.services.volunteer_sheet import COLUMNS, MAX_BYTES, MAX_ROWS, ImportRefused, template_bytes
-
-XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+from app.services.forms import is_english
+from app.services.volunteer_sheet import MAX_BYTES, MAX_ROWS, ImportRefused, other_headers, template_bytes, titles
 
 
 @bp.before_request
@@ -39,11 +37,13 @@ def roster(code):
 @bp.get('/teams/<code>/volunteers/template.xlsx')
 def template(code):
     volunteers.team_for(current_user, code)
-    return send_file(BytesIO(template_bytes()), mimetype=XLSX, as_attachment=True, download_name='志愿者导入模板.xlsx')
+    name = 'volunteer-import-template.xlsx' if is_english() else '志愿者导入模板.xlsx'
+    return send_xlsx(template_bytes(), name, fallback='volunteer-import-template')
 
 
 def _import_page(team, status=200, **context):
-    return render_template('teams/import.html', team=team, columns=COLUMNS, max_rows=MAX_ROWS,
+    return render_template('teams/import.html', team=team, columns=titles(), other_headers=other_headers(),
+                           max_rows=MAX_ROWS,
                            max_mb=MAX_BYTES // (1024 * 1024), **context), status
 
 
