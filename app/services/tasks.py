@@ -160,7 +160,7 @@ def complete_task(user, task_id, decision=None, reason=None, data=None, present=
     with transaction():
         task = _visible_task(user, task_id, for_action=True, lock=True)
         if task.status != 'open':
-            raise Conflict()
+            raise not_open(task)
         if reviews_only and not is_review(task):
             raise NotBatchable(_l('“%(step)s”不是审核，不能批量处理，请打开任务单独办理', step=step_name(task.title)))
         if task.claimed_by_id and task.claimed_by_id != user.id:
@@ -282,13 +282,21 @@ def _not_claimable(task) -> Conflict | None:
     return None
 
 
+def not_open(task: HumanTask) -> Conflict:
+    """The 409 for a task that is no longer open: decided by someone (该任务已被处理), or closed without a decision
+    because its case moved on without it (cancelled, expired, withdrawn, reset or ended by an administrator)."""
+    if task.status == 'cancelled':
+        return Conflict(_l('该任务已关闭：案件已取消、结束或退回到其他步骤，无需再处理，请刷新后查看'))
+    return Conflict()
+
+
 def _why_not_claimed(user, task_id, *, unclaiming=False) -> Conflict:
     """Why a claim's (an unclaim's) conditional UPDATE changed nothing: the task was handled meanwhile, someone
     else holds it, or (unclaiming) nobody does."""
-    status, holder = db.session.execute(select(HumanTask.status, HumanTask.claimed_by_id)
-                                        .where(HumanTask.id == task_id)).one()
+    row = db.session.get(HumanTask, task_id, populate_existing=True)
+    status, holder = row.status, row.claimed_by_id
     if status != 'open':
-        return Conflict()
+        return not_open(row)
     if not unclaiming:
         return _claimed_by_other()
     if holder is not None:
