@@ -5,7 +5,8 @@ Chinese pages write "状态：", "李晓敏（已确定）"; English ones "Statu
 write full-width punctuation next to translated text: a label and its value take the `colon` filter
 (`{{ _('状态')|colon }}{{ value }}`), a text and its note in brackets the `paren` filter (`{{ v.name|paren(state) }}`),
 and a separator its own msgid (`{{ _('，') }}`, `join(_('、'))`); a phrase whose English words are ordered
-differently is one msgid with placeholders (`_('%(step)s（%(who)s）的意见：', ...)`).
+differently is one msgid with placeholders (`_('%(step)s（%(who)s）的意见：', ...)`). A text the app stored in
+Chinese takes the `step` filter (a step name) or the `stored` filter (a case title it built, a system's reason).
 """
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -23,7 +24,7 @@ from app.services.audit_log import UNIT_KINDS
 from app.services.roles import role_label
 from app.services.service_objects import STATUS_LABELS
 from app.services.status import status_label
-from app.services.step_names import step_name, step_with_subject
+from app.services.step_names import step_name, step_with_subject, stored_text
 from app.services.validators import mask_id
 
 # the other decisions, named like their steps (approve, reject and submit: `decision_label`)
@@ -106,6 +107,7 @@ def js_strings() -> dict:
         'kept': str(_l('已保留 %(n)s 张')), 'picked': str(_l('已选择 %(n)s 张新照片')),
         'none': str(_l('还没有选择照片（需要 %(min)s–%(max)s 张）')),
         'none_optional': str(_l('还没有选择照片（可选，最多 %(max)s 张）')), 'sep': str(_l('，')),
+        'list_sep': str(_l('、')),
         'total': str(_l('%(parts)s，共 %(total)s 张（最多 %(max)s 张）')),
         'too_many': str(_l('最多 %(max)s 张，请减少 %(n)s 张')),
         'not_image': str(_l('“%(name)s”不是 %(types)s 图片')), 'too_big': str(_l('“%(name)s”超过 %(mb)s MB')),
@@ -157,6 +159,7 @@ def install(app):
     app.jinja_env.tests['review_task'] = tasks.is_review
     app.jinja_env.filters['step'] = step_name
     app.jinja_env.filters['step_about'] = step_with_subject
+    app.jinja_env.filters['stored'] = stored_text  # a case title or a system's reason stored in Chinese
     app.jinja_env.filters['colon'] = colon
     app.jinja_env.filters['paren'] = paren
     app.jinja_env.globals['js_strings'] = js_strings

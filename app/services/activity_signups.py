@@ -20,6 +20,7 @@ from app.services.activities import beijing
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.instances import cancel_run, lock_instance
+from app.services.step_names import SIGNUP_TITLE
 from app.services.validators import clean_text, reason_too_long
 from workflows import service_tasks
 
@@ -165,7 +166,7 @@ def _start(user, instance, clean) -> dict:
         db.session.flush()
     except IntegrityError as exc:  # a second tap that raced past the check: the unique index refuses it
         raise Conflict(_l('您已报名该活动，请勿重复报名'), code='already_signed_up') from exc
-    instance.title = f'{user.display_name}报名「{act.title}」'[:200]
+    instance.title = (SIGNUP_TITLE % {'name': user.display_name, 'title': act.title})[:200]  # shown: stored_text
     instance.business_key = f'signup:{signup.id}'
     unit = act.team
     return {'activity_id': act.id, 'signup_id': signup.id, 'publisher_kind': unit.kind, 'publisher_unit': unit.code,

@@ -27,7 +27,7 @@ from app.services import forms, order_list, service_objects, shop, stats, tasks,
 from app.services.exports import STATE_NAMES, VIEW_NAMES, ExportKind, beijing, in_range, register
 from app.services.jurisdiction import open_task_ids
 from app.services.roles import role_label
-from app.services.step_names import step_with_subject
+from app.services.step_names import step_with_subject, stored_text
 from app.services.validators import mask_id
 
 LEDGER_ROLES = {'association_admin', 'process_admin'}
@@ -99,7 +99,7 @@ def _task_rows(ids) -> list[list]:
     out = []
     for t in _in_order(rows, ids):
         d = decided.get(t.id)
-        out.append([t.id, t.instance.title or t.title, step_with_subject(t.title, t.subject), role_label(t.lane),
+        out.append([t.id, stored_text(t.instance.title) or t.title, step_with_subject(t.title, t.subject), role_label(t.lane),
                     '、'.join(s.org_unit.name for s in t.scopes), str(TASK_STATES.get(t.status, t.status)),
                     str(DECISIONS.get(t.decision, t.decision or '')), (d.reason or '') if d else '',
                     d.actor.display_name if d and d.actor else '', beijing(t.created_at), beijing(t.completed_at),

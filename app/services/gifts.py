@@ -18,6 +18,7 @@ from app.models.base import utcnow
 from app.services import files, ledger, messages, request_tokens, row_id, shop, submissions, tasks
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
+from app.services.step_names import GIFT_TITLE
 from app.services.validators import age_on, is_valid_id, normalize_id
 from workflows import service_tasks
 
@@ -194,7 +195,7 @@ class GiftHooks(ProcessHooks):
         db.session.flush()
         for fid in set(clean['kinship_files']):
             db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
-        instance.title = f'赠予{clean["relative_name"]}：{item.name}'[:200]
+        instance.title = (GIFT_TITLE % {'name': clean['relative_name'], 'item': item.name})[:200]  # shown: stored_text
         instance.business_key = f'gift:{gift.id}'
         return {'gift_id': gift.id, 'item_id': item.id, 'points': item.price, 'review_scope': [_root_code()]}
 

@@ -16,7 +16,7 @@ from app.services import forms, in_chinese, messages, org_cache, use_case_memo
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.hooks import hooks_for
 from app.services.roles import LANE_ROLES
-from app.services.step_names import step_name
+from app.services.step_names import step_name, stored_text
 from workflows import DeploymentError, EngineError, InstanceRun, TaskNotReady, compile_diagram
 from workflows.projection import project, scope_codes
 
@@ -293,7 +293,7 @@ def reset_instance(actor, instance_id: int, bpmn_id: str, reason: str) -> Workfl
         if instance.submitter_id != actor.id:
             messages.send([instance.submitter_id], kind='decision', body=reason, link=f'/m/cases/{instance.id}',
                           title=lambda: _l('您的提交「%(subject)s」已被管理员退回到“%(step)s”重新办理，原因：%(reason)s',
-                                           subject=instance.title or instance.process_key, step=step_name(step),
+                                           subject=stored_text(instance.title) or instance.process_key, step=step_name(step),
                                            reason=reason))
         messages.notify_new_tasks(created)
     return instance

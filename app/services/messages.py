@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.services import paged, row_id, transaction
 from app.services.errors import NotFound
 from app.services.hooks import hooks_for
-from app.services.step_names import step_name, step_with_subject
+from app.services.step_names import step_name, step_with_subject, stored_text
 from workflows import service_tasks
 
 KINDS = ('task', 'decision', 'reminder', 'info')
@@ -218,7 +218,8 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
         # the first submit form is being filled in by its submitter right now: nothing to announce
         if task.assignee_id is not None and not (_has_decisions(task.instance_id) if decided is None else decided):
             continue
-        subject = instance.title if instance is not None and instance.title else ''
+        # the case's title in each language (a title the app built, 赠予…：…, reads in English too)
+        subject = in_both(lambda i=instance: stored_text(i.title)) if instance is not None and instance.title else ('', None)
         hooks = hooks_for(task.process_key)
         # in the words of those it goes to, where the process has them (a V-order offered to volunteers)
         own = hooks.task_title(task)
@@ -228,12 +229,19 @@ def notify_new_tasks(tasks, decided: bool | None = None) -> int:
         link = task_link(task)
         users = [u for u in recipients_for_task(task) if u not in skip]
         told, merged = _announce_on_decision(users, link, todo)
-        title = todo if own is not None else tuple(f'{t} · {subject}' if subject and t else t for t in todo)
+        title = todo if own is not None else _about(todo, subject)
         rest = [u for u in users if u not in told]
         # why the task came (a V-order a provider returned: by whom and why), when the process says
         note = (hooks.task_notice(task) or '') if rest else ''
         count += merged + len(send(rest, kind='task', title=title, body=note, link=link))
     return count
+
+
+def _about(text: tuple, subject: tuple) -> tuple:
+    """('新待办：… · 赠予李大爷：…', 'New task: … · Gift to 李大爷: …'): a text and the case it is about, each a
+    (Chinese, English or None) pair of `in_both`."""
+    return tuple(f'{t} · {s}' if s and t else t for t, s in zip((text[0], text[1] or text[0]),
+                                                                (subject[0], subject[1] or subject[0]), strict=True))
 
 
 def notify_decision(instance: WorkflowInstance, decision: Decision, created=()) -> int:
@@ -272,7 +280,7 @@ def notify_decision(instance: WorkflowInstance, decision: Decision, created=()) 
 
 def _decision_title(decision: Decision, subject: str, own: bool, after=()) -> str:
     """'您的提交「…」社工站初审：不通过，原因：…' or '…：已通过，下一步：镇街终审' in the current language."""
-    values = {'subject': subject, 'step': step_with_subject(decision.task_title, decision.subject),
+    values = {'subject': stored_text(subject), 'step': step_with_subject(decision.task_title, decision.subject),
               'word': {'approve': pgettext('decision', '已通过'),
                        'reject': pgettext('decision', '不通过')}.get(decision.decision, decision.decision)}
     title = (gettext('您的提交「%(subject)s」%(step)s：%(word)s', **values) if own
@@ -363,7 +371,7 @@ def remind(data: dict, params: dict) -> dict:
         if instance_id else None
     def title():  # a title typed in the diagram reads in English where the catalogue knows it
         text = gettext(str(params.get('title'))) if params.get('title') else gettext('提醒')
-        return f'{text} · {subject}' if subject else text
+        return f'{text} · {stored_text(subject)}' if subject else text
     body = (lambda: gettext(str(params['body']))) if params.get('body') else ''
     sent = send(users_in_scope(role, paths), kind='reminder', title=title, body=body, link=link)
     return {'sent': len(sent)}

@@ -20,6 +20,7 @@ from app.services.errors import Conflict, Forbidden, NotFound, ServiceError, Val
 from app.services.hooks import hooks_for
 from app.services.instances import _spec_json, deploy, load_run, reset_instance
 from app.services.roles import LANE_ROLES, ROLES, role_label
+from app.services.step_names import step_name
 from workflows import DeploymentError, Problem, check_expression, lint, parse_xml
 from workflows.deployment import BPMN_NS
 from workflows.engine import MAX_XML_BYTES
@@ -197,7 +198,8 @@ def _running_by_version(key: str) -> dict:
                                      HumanTask.status == 'open')
                               .group_by(WorkflowInstance.version_id, HumanTask.bpmn_id, HumanTask.title)).all()
     for version_id, bpmn_id, title, n in rows:
-        steps.setdefault(version_id, []).append({'bpmn_id': bpmn_id, 'title': title, 'count': n})
+        # label: the step in the reader's language (the editor's Version tab), title: as the diagram names it
+        steps.setdefault(version_id, []).append({'bpmn_id': bpmn_id, 'title': title, 'label': step_name(title), 'count': n})
     return {'counts': counts, 'steps': steps}
 
 

@@ -3,6 +3,7 @@ import json
 import re
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from app.services import files, forms, org_cache, paged
 from app.services.errors import ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
 from app.services.jurisdiction import path_range
+from app.services.step_names import PERSON_TITLE
 from app.services.validators import age_on, id_birth_date, id_gender, mask_id, mask_name, normalize_id
 from workflows import service_tasks
 
@@ -42,7 +44,8 @@ def _check_identity(clean: dict, errors: dict) -> None:
 
 def _check_duplicate(user, clean: dict, instance, errors: dict) -> None:
     """An ID number already entered is refused; whether it is approved or under review, and whose it is, is said
-    only to someone who may see that object (`visible_instance`): to others the ID number would reveal them."""
+    only to someone who may see that object (`visible_instance`): to others the ID number would reveal them. Its
+    submitter is told plainly (the name they typed, and when); a reviewer by the name masked (陈*)."""
     from app.services.errors import NotFound
     from app.services.tasks import visible_instance
     dup = db.session.scalar(select(ServiceObject).where(
@@ -54,6 +57,12 @@ def _check_duplicate(user, clean: dict, instance, errors: dict) -> None:
         visible_instance(user, dup.instance_id)
     except NotFound:
         errors['id_number'] = [_l('该身份证号码已登记，请勿重复录入；如有疑问请联系社工站')]
+        return
+    if dup.submitted_by_id == user.id:  # their own entry: by the name they typed, when, and what became of it
+        said = {'date': format_date(dup.created_at, 'yyyy-MM-dd'), 'name': dup.name}
+        errors['id_number'] = [_l('您已于 %(date)s 录入过该身份证号码（%(name)s），已审核通过，请勿重复录入', **said)
+                               if dup.status == 'approved' else
+                               _l('您已于 %(date)s 录入过该身份证号码（%(name)s），正在审核中，请勿重复录入', **said)]
         return
     where = _l('服务对象库') if dup.status == 'approved' else _l('审核中的录入')
     errors['id_number'] = [_l('该身份证号码已存在于%(where)s（%(name)s），请勿重复录入', where=where,
@@ -133,7 +142,7 @@ class ServiceObjectHooks(ProcessHooks):
         for fid in set(clean['proof_files']) - attached:
             db.session.add(InstanceFile(instance_id=instance.id, file_id=fid))
         db.session.flush()
-        instance.title = f'{clean["name"]}（{mask_id(clean["id_number"])}）'
+        instance.title = PERSON_TITLE % {'text': clean['name'], 'note': mask_id(clean['id_number'])}  # shown: stored_text
         instance.business_key = f'so:{obj.id}'
         codes = list(dict.fromkeys([clean['household_street'], clean['residence_street']]))
         return {**clean, 'service_object_id': obj.id, 'revision': obj.version,

@@ -14,7 +14,7 @@ from app.services import in_chinese, org_cache, row_id
 from app.services.errors import NotFound
 from app.services.jurisdiction import can_act, in_lane
 from app.services.ledger import volunteer_key
-from app.services.step_names import step_name
+from app.services.step_names import OPEN_CHOICE, PROVIDER_CHOICE, STEP_WITH_CHOICE, VOLUNTEER_CHOICE, step_name
 from app.services.v_orders import BEIJING, ENDED_STATUSES, PROCESS_KEY, order_for, status_label, status_tone
 from app.services.validators import age_on, mask_phone
 
@@ -72,20 +72,21 @@ def dispatch_choice(mode, provider_code=None):
     """'派给服务商：颐康居家养老服务中心' / '开放给志愿者接单': how the station dispatched an order, in the reader's language;
     None for a provider it does not know."""
     if mode == 'open':
-        return _l('开放给志愿者接单')
+        return _l(OPEN_CHOICE)
     provider = org_cache.unit(provider_code) if mode == 'provider' else None
-    return _l('派给服务商：%(name)s', name=provider.name) if provider is not None else None
+    return _l(PROVIDER_CHOICE, name=provider.name) if provider is not None else None
 
 
 def _volunteer_choice(username):
     name = db.session.scalar(select(User.display_name).where(User.username == username)) if username else None
-    return _l('派给志愿者：%(name)s', name=name) if name else None
+    return _l(VOLUNTEER_CHOICE, name=name) if name else None
 
 
 def step_with_choice(task: HumanTask, values: dict):
     """The step of a completed dispatch, naming whom it sent the order to: '社工站发布审核（派给服务商：颐康居家养老服务中心）',
     '社工站重新派单（开放给志愿者接单）', '服务商派单（派给志愿者：李晓敏）' (the history row's step, stored in Chinese, and the
-    result the reviewer is shown in their language); None for other steps and outcomes (a rejection, a return).
+    result the reviewer is shown in their language; step_names.step_name reads the stored row back in the reader's
+    language); None for other steps and outcomes (a rejection, a return).
     `values`: the form's data as decided (recorded unchanged in the row's data)."""
     choice = None
     if task.form_key in _DISPATCH_FORMS and values.get('decision', 'approve') == 'approve':
@@ -94,7 +95,7 @@ def step_with_choice(task: HumanTask, values: dict):
         choice = _volunteer_choice(values.get('volunteer'))
     if choice is None:
         return None
-    named = _l('%(step)s（%(subject)s）', step=LazyString(step_name, task.title), subject=choice)
+    named = _l(STEP_WITH_CHOICE, step=LazyString(step_name, task.title), subject=choice)
     # a very long step and unit name would not fit the row: it keeps the step's own name (the data names the choice)
     return named if len(in_chinese(named)) <= Decision.__table__.c.task_title.type.length else None
 

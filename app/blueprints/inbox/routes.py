@@ -10,7 +10,7 @@ from app.blueprints.template_helpers import decision_label
 from app.blueprints.web import MAX_PAGE, file_uploads, form_values, page_arg
 from app.services import activity_signups, files, forms, instances, row_id, service_objects, submissions, tasks
 from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
-from app.services.step_names import step_name, step_with_subject
+from app.services.step_names import step_name, step_with_subject, stored_text
 
 STATES = {'open': 'open', 'approved': 'approve', 'rejected': 'reject', 'handled': 'handled'}  # tab -> list_tasks state
 FROM_PAGES = ('signups',)  # pages other than the inbox a task page may be opened from (came_from)
@@ -156,7 +156,7 @@ def _done_text(task, values) -> str:
     decision = values.get('decision')
     other = tasks.hooks_for(task.process_key).audit_step(task, values)
     about = {'step': step_name(other[0]) if other else step_with_subject(task.title, task.subject),
-             'title': task.instance.title}
+             'title': stored_text(task.instance.title)}
     if tasks.is_review(task) and decision in ('approve', 'reject'):
         return _('已提交：%(step)s · %(title)s，审核结果：%(result)s', **about, result=decision_label(decision))
     return _('已提交：%(step)s · %(title)s', **about)

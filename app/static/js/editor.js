@@ -4,6 +4,10 @@
   'use strict';
   var cfg = JSON.parse(document.getElementById('editor-config').textContent);
   var T = cfg.T;
+  // the page's list separator (、 / ", "), from the texts the server renders for app.js (#js-strings)
+  var LIST_SEP = (function () {
+    try { return JSON.parse(document.getElementById('js-strings').textContent).list_sep || '、'; } catch (err) { return '、'; }
+  })();
   var csrf = (document.querySelector('meta[name=csrf-token]') || {}).content || '';
   var ROLE_LABEL = {}; cfg.options.roles.forEach(function (r) { ROLE_LABEL[r.key] = r.label; });
   var FORMS = {}; cfg.options.forms.forEach(function (f) { FORMS[f.name] = f; });
@@ -272,7 +276,7 @@
   }
   function varList(input, items) {
     return el('ul', { 'class': 'vars' }, items.map(function (v) {
-      var values = (v.values || []).map(function (p) { return p[0] + ' ' + p[1]; }).join('、');
+      var values = (v.values || []).map(function (p) { return p[0] + ' ' + p[1]; }).join(LIST_SEP);
       // mousedown keeps the focus (and the caret) in the condition box; a keyboard user tabs to the name and presses it
       return el('li', {}, [el('button', { type: 'button', 'class': 'var mono', text: v.name,
         onmousedown: function (e) { e.preventDefault(); }, onclick: function () { insertName(input, v.name); } }),
@@ -283,7 +287,7 @@
   function stepNames(names) {
     var counts = {}, order = [];
     names.forEach(function (n) { if (!counts[n]) { counts[n] = 0; order.push(n); } counts[n] += 1; });
-    return order.map(function (n) { return counts[n] > 1 ? fmt(T.stepsOfName, { name: n, n: counts[n] }) : n; }).join('、');
+    return order.map(function (n) { return counts[n] > 1 ? fmt(T.stepsOfName, { name: n, n: counts[n] }) : n; }).join(LIST_SEP);
   }
   function conditionHelp(element, input) {
     var byForm = {}, forms = [], results = [];
@@ -669,7 +673,8 @@
         el('th', { text: T.version }), el('th', { text: T.publishedAt }), el('th', { text: T.running }), el('th', { text: T.where }), el('th', {})])])]);
       var tbody = el('tbody');
       versionList.forEach(function (v) {
-        var steps = v.steps.map(function (s) { return s.title + ' × ' + s.count; }).join('、') || T.none;
+        // each step in the page's language (label: the server's name for it; title: as the diagram names it)
+        var steps = v.steps.map(function (s) { return (s.label || s.title) + ' × ' + s.count; }).join(LIST_SEP) || T.none;
         var list = el('div', { 'class': 'inst-list' });
         tbody.appendChild(el('tr', { 'data-version': v.version }, [
           el('td', { text: 'v' + v.version }),
@@ -703,7 +708,7 @@
     if (!items.length) return null;
     return el('div', { 'class': 'diff ' + cls }, [el('h3', { text: title + ' (' + items.length + ')' }), el('ul', {}, items.map(function (i) {
       var li = el('li', {}, [el('a', { href: '#', text: i.name + ' · ' + i.id, onclick: function (e) { e.preventDefault(); focusElement(i.id); } }),
-        i.field_labels ? el('span', { 'class': 'muted', text: '：' + i.field_labels.join('、') }) : null,
+        i.field_labels ? el('span', { 'class': 'muted', text: '：' + i.field_labels.join(LIST_SEP) }) : null,
         // each changed field's old → new value (名称：社工站初审 → 社工站初审（含入户核查）)
         i.changes && i.changes.length ? el('ul', { 'class': 'diff-values' }, i.changes.map(function (c) {
           return el('li', {}, [el('span', { 'class': 'diff-field', text: c.label + '：' }),
