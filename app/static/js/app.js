@@ -31,10 +31,15 @@
 
   function fitHeader() {
     if (!top || !nav) return;
-    top.classList.remove('two-rows');
+    top.classList.remove('two-rows', 'folded');
     var links = $all('a', nav);
     if (window.innerWidth <= 700 || links.length < 2) return;
-    top.classList.toggle('two-rows', links[links.length - 1].offsetTop > links[0].offsetTop);
+    var last = links[links.length - 1];
+    top.classList.toggle('two-rows', last.offsetTop > links[0].offsetTop);
+    // still more than two rows of links on a row of its own (English on a tablet): the menu folds under its 菜单
+    // button as on phones, so the header does not take a third of the screen
+    var rows = links.filter(function (a, i) { return i === 0 || a.offsetTop > links[i - 1].offsetTop; }).length;
+    top.classList.toggle('folded', rows > 2);
   }
   fitHeader();
   window.addEventListener('load', fitHeader);  // web fonts change the widths
@@ -54,37 +59,42 @@
 
   // ---- what was typed survives leaving the page and coming back in this tab: 认领 / 取消认领 reload the task
   // page (<form data-keeps=decision-form>), 登记本人信息 / 去录入服务对象 leave the V-order form
-  // (<a data-keeps=order-form>; an empty value names the form the element is in)
+  // (<a data-keeps=order-form>; an empty value names the form the element is in), and 中文 / English reloads the
+  // page in the other language (<a data-lang-switch>: every form of the page sending by POST)
   var stashKey = 'typed:' + location.pathname;
   var SKIP = {hidden: 1, file: 1, password: 1, submit: 1, button: 1};
-  $all('[data-keeps]').forEach(function (el) {
-    el.addEventListener(el.tagName === 'FORM' ? 'submit' : 'click', function () {
-      var id = el.getAttribute('data-keeps');
-      var target = id ? document.getElementById(id) : el.closest('form');
-      if (!target || !target.id) return;
-      var typed = {};
-      $all('textarea, select, input', target).forEach(function (f) {
-        if (!f.name || SKIP[f.type] || f.disabled) return;
-        if (f.type === 'checkbox' || f.type === 'radio') {
-          if (f.checked) (typed[f.name] = typed[f.name] || []).push(f.value);
-        } else if (f.value) {
-          typed[f.name] = f.value;
-        }
-      });
-      try {
-        sessionStorage.setItem(stashKey, JSON.stringify({form: target.id, fields: typed}));
-      } catch (err) { /* private mode: nothing kept */ }
+  // a form is found again by its id, or else by where it sends to
+  function formKey(form) { return form.id ? '#' + form.id : form.getAttribute('action') || ''; }
+  function formByKey(key) {
+    if (key.charAt(0) === '#') return document.getElementById(key.slice(1));
+    return $all('main form').filter(function (f) { return (f.getAttribute('action') || '') === key; })[0] || null;
+  }
+  function typedIn(form) {
+    var typed = {}, any = false;
+    $all('textarea, select, input', form).forEach(function (f) {
+      if (!f.name || SKIP[f.type] || f.disabled) return;
+      if (f.type === 'checkbox' || f.type === 'radio') {
+        if (f.checked) { (typed[f.name] = typed[f.name] || []).push(f.value); any = true; }
+      } else if (f.value) {
+        typed[f.name] = f.value;
+        any = true;
+      }
     });
-  });
-  var stashed = null;
-  try {
-    stashed = JSON.parse(sessionStorage.getItem(stashKey) || 'null');
-    sessionStorage.removeItem(stashKey);
-  } catch (err) { stashed = null; }
-  var into = stashed && stashed.form ? document.getElementById(stashed.form) : null;
-  if (into && stashed.fields) {
-    Object.keys(stashed.fields).forEach(function (name) {
-      var value = stashed.fields[name];
+    return any ? typed : null;
+  }
+  function stashForms(forms) {
+    var kept = {};
+    forms.forEach(function (form) {
+      var typed = form && typedIn(form);
+      if (typed) kept[formKey(form)] = typed;
+    });
+    try {
+      sessionStorage.setItem(stashKey, JSON.stringify({forms: kept}));
+    } catch (err) { /* private mode: nothing kept */ }
+  }
+  function restoreTyped(into, fields) {
+    Object.keys(fields).forEach(function (name) {
+      var value = fields[name];
       $all('[name="' + name + '"]', into).forEach(function (f) {
         if (f.type === 'checkbox' || f.type === 'radio') {
           if (Array.isArray(value)) f.checked = value.indexOf(f.value) >= 0;
@@ -94,6 +104,38 @@
       });
     });
   }
+  $all('[data-keeps]').forEach(function (el) {
+    el.addEventListener(el.tagName === 'FORM' ? 'submit' : 'click', function () {
+      var id = el.getAttribute('data-keeps');
+      var target = id ? document.getElementById(id) : el.closest('form');
+      if (target && target.id) stashForms([target]);
+    });
+  });
+  // 中文 / English: what was typed comes back in the other language; photos and files picked cannot, so the link
+  // asks first (in the page's language) when some are
+  $all('a[data-lang-switch]').forEach(function (link) {
+    link.addEventListener('click', function (e) {
+      var forms = $all('main form').filter(function (f) { return (f.getAttribute('method') || '').toLowerCase() === 'post'; });
+      var files = forms.some(function (f) {
+        return $all('input[type=file]', f).some(function (i) { return i.files && i.files.length; }) ||
+          $('.file-box input:checked', f);
+      });
+      if (files && !window.confirm(link.getAttribute('data-confirm'))) {
+        e.preventDefault();
+        return;
+      }
+      stashForms(forms);
+    });
+  });
+  var stashed = null;
+  try {
+    stashed = JSON.parse(sessionStorage.getItem(stashKey) || 'null');
+    sessionStorage.removeItem(stashKey);
+  } catch (err) { stashed = null; }
+  Object.keys((stashed && stashed.forms) || {}).forEach(function (key) {
+    var into = formByKey(key);
+    if (into) restoreTyped(into, stashed.forms[key]);
+  });
 
   // ---- 大字模式 (large-font mode for elderly users): remembered in a cookie the server reads too
   var elder = document.getElementById('elder-toggle');
