@@ -19,6 +19,7 @@ from app.models.base import utcnow
 from app.services import forms, org_cache, paged, sensitive_words, tasks, unit_lists
 from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.hooks import CaseVariable, ProcessHooks, register
+from app.services.step_names import WHITELIST_REASON
 from workflows import service_tasks
 
 PROCESS_KEY = 'activity_publish'
@@ -31,7 +32,7 @@ CHECKED_FIELDS = ('title', 'description', 'place', 'tags')
 MAX_TAGS, MAX_TAG_LEN = 10, 16
 STATUS_LABELS = {'pending': _l('审核中'), 'published': _l('已发布'), 'rejected': _l('未通过'), 'abandoned': _l('已终止'),
                  'withdrawn': _l('已退回修改')}
-SKIP_TITLE, SKIP_REASON = '广志协审核（白名单免审）', '白名单单位，按流程免予广志协审核'
+SKIP_TITLE, SKIP_REASON = '广志协审核（白名单免审）', WHITELIST_REASON  # in Chinese; shown: step_name, stored_text
 _TOKEN = re.compile(r"[^\s,，、;；\[\]'\"]+")
 _DEFERRED = 'activity_deferred_decisions'
 
@@ -42,9 +43,14 @@ def tag_labels(english=False) -> dict[str, str]:
 
 
 def parse_tags(raw) -> tuple[list[str], list[str]]:
-    """(tags, problems): a list, a comma-separated string or labels -> known keys plus free tags."""
+    """(tags, problems): a list, a comma-separated string or labels -> known keys plus free tags. Only texts are tags:
+    a number, true/false or null among them is refused, never kept as "1" or "None"."""
     if isinstance(raw, list):
-        raw = ','.join(str(t) for t in raw)
+        if not all(isinstance(t, str) for t in raw):
+            return [], [str(_l('应为文字列表'))]
+        raw = ','.join(raw)
+    elif raw is not None and not isinstance(raw, str):
+        return [], [str(_l('应为文字列表'))]
     by_label = {}
     for english in (False, True):
         by_label.update({v.lower(): k for k, v in tag_labels(english).items()})

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import ApiToken, AuditLog, LoginSession, Membership, User
 from app.models.base import utcnow
 from app.services import transaction
-from app.services.errors import Forbidden
+from app.services.errors import Forbidden, Unauthorized
 
 _hasher = PasswordHasher()
 _fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -233,15 +233,18 @@ def issue_token(user: User) -> tuple[str, object]:
 
 
 def user_for_token(raw: str) -> User | None:
-    """The user behind a live token, None for unknown, expired or malformed tokens."""
+    """The user behind a live token, None for unknown (or signed-out) and malformed tokens and a deactivated
+    account's. An expired token is refused with its own code (401 token_expired): the client gets a new one."""
     if not raw or len(raw) > 200:
         return None
     # one round trip for the token, its user and the user's memberships with their units
     token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == _digest(raw))
                                .options(joinedload(ApiToken.user).joinedload(User.memberships)
                                         .joinedload(Membership.org_unit))).unique().first()
-    if token is None or token.expires_at <= utcnow() or not token.user.is_active:
+    if token is None or not token.user.is_active:
         return None
+    if token.expires_at <= utcnow():
+        raise Unauthorized(_l('登录已过期，请重新获取令牌'), code='token_expired')
     return token.user
 
 

@@ -192,10 +192,28 @@ def _float(value, errors) -> float | None:
     return float(number)
 
 
+# text fields a JSON client may reasonably send as a whole number (13800138000): read as its decimal text
+_DIGIT_FORMATS = ('cn-mobile', 'cn-phone')
+
+
+def _as_text(prop, value) -> str | None:
+    """A text field's value as text, None when its JSON type is wrong: no dict, list, true/false or null is turned into
+    its Python spelling ("{'a': 1}", "None"); a tag field takes a list of texts, a phone field a whole number."""
+    if isinstance(value, str):
+        return value
+    if 'x-tags' in prop and isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return ','.join(value)
+    if prop.get('format') in _DIGIT_FORMATS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
 def _check_string(prop, value, errors):
-    if not isinstance(value, str):
-        value = str(value)
-    value = clean_text(value, multiline=True)
+    text = _as_text(prop, value)
+    if text is None:
+        errors.append(_l('应为文字列表') if 'x-tags' in prop else _l('应为文字'))
+        return value
+    value = clean_text(text, multiline=True)
     fmt = prop.get('format')
     if fmt == 'cn-id-card':
         value = normalize_id(value)
@@ -271,6 +289,8 @@ def _check_value(prop, value, errors):
             errors.append(_l('不能大于 %(hi)s', hi=prop['maximum']))
         return value
     value = _check_string(prop, value, errors)
+    if not isinstance(value, str):  # refused for its JSON type
+        return value
     options = option_list(prop) if ('enum' in prop or 'x-options' in prop) else None
     if options is not None and value not in {v for v, _ in options}:
         by_label = {lbl: v for v, lbl in options}

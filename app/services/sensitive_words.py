@@ -200,14 +200,16 @@ def _listed(keys) -> set[str]:
 
 
 def remove_word(user, word) -> None:
-    """Remove a word (matched after normalization, or exactly as listed); audited."""
+    """Remove a word (matched after normalization, or exactly as listed); audited. None given is asked for (422), as
+    adding does; a word not listed is a 404."""
     _require_association(user)
     word = word.strip() if isinstance(word, str) else ''
+    if not word:
+        raise ValidationFailed({'word': [_l('请输入敏感词')]})
     key = normalize(word)
     with transaction():
         row = db.session.scalar(select(SensitiveWord).where(
-            (SensitiveWord.normalized == key) | (SensitiveWord.word == word)).order_by(SensitiveWord.id).limit(1)) \
-            if word else None
+            (SensitiveWord.normalized == key) | (SensitiveWord.word == word)).order_by(SensitiveWord.id).limit(1))
         if row is None:
             raise NotFound(_l('敏感词不在列表中'))
         _audit(user, 'sensitive_word.remove', row.word)

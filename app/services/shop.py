@@ -32,7 +32,7 @@ from app.models.base import utcnow
 from app.models.shop import ShopFulfilment
 from app.services import ledger, messages, paged, row_id, transaction
 from app.services.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.validators import age_on, is_valid_id, is_valid_mobile, normalize_mobile, reason_too_long
+from app.services.validators import age_on, clean_text, is_valid_id, is_valid_mobile, normalize_mobile, reason_too_long
 
 BEIJING = ZoneInfo('Asia/Shanghai')
 MIN_AGE = 60
@@ -46,6 +46,8 @@ REGISTRARS = ('district_admin',)
 POOL_HISTORY_PAGE = 20
 ALLOCATION_REASON = '公益池分配：'  # the Chinese ledger reason of an allocation starts so, then what 广志协 typed
 _TOKEN = re.compile(r'^[A-Za-z0-9_\-]{8,64}$')
+ALLOCATION_REASON_MAX = 200  # the pool page's maxlength
+ITEM_TEXT_MAX = {'description': 1000, 'provider_name': 120}  # the register form's maxlength; provider_name's column
 RECENT_MINUTES = 10  # a confirmation page says so when the same item was redeemed this recently
 
 
@@ -67,11 +69,25 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
+class TokenRefused(ValidationFailed):
+    """A missing or malformed request token. A page's token is its own hidden field, so the page asks for a refresh
+    (which brings a fresh one); `for_client` gives an API caller's words: 必填 when none was sent, else the rule."""
+
+    def __init__(self, field: str, missing: bool):
+        super().__init__({field: [_l('提交编号无效，请刷新页面后重试')]})
+        self.field, self.missing = field, missing
+
+    def for_client(self) -> 'TokenRefused':
+        rule = _l('提交编号应为 8–64 个字符，只能包含字母、数字、_ 和 -')
+        self.errors = {**self.errors, self.field: [str(_l('此项为必填项') if self.missing else rule)]}
+        return self
+
+
 def check_token(token, field='request_token') -> str:
     """A client-made request id (a UUID or similar): it makes a repeated submission harmless."""
     token = (token or '').strip()
     if not _TOKEN.match(token):
-        raise ValidationFailed({field: [_l('提交编号无效，请刷新页面后重试')]})
+        raise TokenRefused(field, missing=not token)
     return token
 
 
@@ -379,16 +395,16 @@ def allocate(actor, username, amount, reason, token):
     """广志协 allocates 公益池 points to a volunteer (audited, the volunteer is told; once per token)."""
     require_role(actor, 'association_admin')
     token, amount = check_token(token), _amount(amount)
-    reason = (reason or '').strip()
-    if not reason:
-        raise ValidationFailed({'reason': [_l('请填写分配原因')]})
+    if (problem := _reason_problem(reason)) is not None:
+        raise ValidationFailed({'reason': [problem]})
+    reason = clean_text(reason, multiline=True)
     try:
         with transaction():
             user = db.session.scalar(select(User).where(User.username == (username or '').strip()))
             if user is None or not any(m.role == 'volunteer' for m in user.memberships):
                 raise ValidationFailed({'username': [_l('找不到该志愿者')]})
             key = f'allocate:{token}'
-            entry = ledger.allocate(user, amount, key=key, reason=_l('公益池分配：%(reason)s', reason=reason[:200]),
+            entry = ledger.allocate(user, amount, key=key, reason=_l('公益池分配：%(reason)s', reason=reason),
                                     business_ref=POOL, actor=actor)
             # the ledger locked the pool account: a repeated token finds the first call's audit row here
             if not db.session.scalar(select(AuditLog.id).where(AuditLog.action == 'pool.allocate',
@@ -399,7 +415,7 @@ def allocate(actor, username, amount, reason, token):
                                                                ensure_ascii=False)))
                 messages.send([user.id], kind='info', link='/m/points',
                               title=_l('广志协从公益池分配给您 %(n)s 养老时间积分', n=amount),
-                              body=_l('分配原因：%(reason)s', reason=reason[:200]))
+                              body=_l('分配原因：%(reason)s', reason=reason))
     except ledger.InsufficientPoints as exc:  # the pool's shortfall, not the reviewer's own points
         # keyed 'points' as the ledger's own refusal was (API clients); the page shows it at the amount
         raise ValidationFailed({'points': [_l('公益池余额不足：余额 %(a)s 分，本次要分配 %(n)s 分，请减少分配的积分',
@@ -641,12 +657,17 @@ def create_item(user, values: dict) -> ShopItem:
         errors['district'] = [_l('请选择所属区')]
     elif not any(district.path.startswith(m.org_unit.path) for m in user.memberships if m.role in REGISTRARS):
         errors['district'] = [_l('只能登记本区的兑换资源')]
+    texts = {'description': clean_text(values.get('description') or '', multiline=True),
+             'provider_name': clean_text(values.get('provider_name') or '')}
+    for field, label in (('description', _l('说明')), ('provider_name', _l('提供单位'))):
+        if (too_long := reason_too_long(texts[field], ITEM_TEXT_MAX[field], label=label)) is not None:
+            errors[field] = [too_long]  # refused, never cut
     if errors:
         raise ValidationFailed(errors)
     with transaction():
-        item = ShopItem(name=name, section=section, description=(values.get('description') or '').strip()[:1000],
+        item = ShopItem(name=name, section=section, description=texts['description'],
                         price=numbers['price'], point_type=point_type, stock=numbers['stock'], reserved=0,
-                        district_id=district.id, provider_name=(values.get('provider_name') or '').strip()[:120],
+                        district_id=district.id, provider_name=texts['provider_name'],
                         status='pending', created_by_id=user.id, created_at=utcnow())
         db.session.add(item)
         db.session.flush()
@@ -720,9 +741,18 @@ def allocation_problems(amount, reason) -> dict:
         _amount(amount)
     except ValidationFailed as exc:
         errors.update(exc.errors)
-    if not (reason or '').strip():
-        errors['reason'] = [_l('请填写分配原因')]
+    if (problem := _reason_problem(reason)) is not None:
+        errors['reason'] = [problem]
     return errors
+
+
+def _reason_problem(reason):
+    """Why an allocation's reason is refused, else None: none typed, or longer than the page's box (refused, never
+    cut: the volunteer reads all of it)."""
+    text = clean_text(reason or '', multiline=True)
+    if not text:
+        return _l('请填写分配原因')
+    return reason_too_long(text, ALLOCATION_REASON_MAX, label=_l('分配原因'))
 
 
 def districts() -> list[OrgUnit]:

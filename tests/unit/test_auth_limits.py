@@ -62,7 +62,7 @@ def test_expired_token_is_refused(api):
         token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     resp = gzva.get('/me')
-    assert resp.status_code == 401 and resp.get_json()['error'] == 'unauthorized'
+    assert resp.status_code == 401 and resp.get_json()['error'] == 'token_expired'  # get a new token, not a garbage one
 
 
 def test_pages_need_login_and_csrf_protects_forms(other_app, client):

@@ -1,8 +1,10 @@
 """JSON API v1: bearer-token auth, same services and jurisdiction as the pages."""
-from flask import Blueprint, g, request
+from flask import Blueprint, g, jsonify, request
 
+from app.blueprints.errors import error_payload
 from app.services.auth import user_for_token
 from app.services.errors import Unauthorized
+from app.services.shop import TokenRefused
 
 bp = Blueprint('api', __name__)
 PUBLIC = {'api.token'}
@@ -18,6 +20,13 @@ def authenticate():
     if user is None:
         raise Unauthorized()
     g.api_user = user
+
+
+@bp.errorhandler(TokenRefused)
+def token_refused(exc: TokenRefused):
+    """A missing or malformed request_token in the words of a client that has no page to refresh: 必填, or the rule."""
+    exc = exc.for_client()
+    return jsonify(error_payload(exc)), exc.status
 
 
 from app.blueprints.api import admin_users, audit, routes, signups, stats, teams  # noqa: E402,F401

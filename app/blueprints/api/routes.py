@@ -8,7 +8,8 @@ from flask_limiter.errors import RateLimitExceeded
 
 from app.blueprints.api import bp
 from app.blueprints.api import schemas as s
-from app.blueprints.api.serializers import history_item, instance_view, iso, service_object_item, task_item
+from app.blueprints.api.serializers import history_item, instance_view, iso, service_object_item, shown, task_item
+from app.blueprints.exports import send_xlsx
 from app.blueprints.web import page_arg
 from app.extensions import login_throttle, retry_after_seconds
 from app.jobs.exports import schedule_export
@@ -29,6 +30,13 @@ from app.services.errors import PasswordChangeRequired, ServiceError, Unauthoriz
 from app.services.jurisdiction import can_act
 from app.services.order_list import search_orders
 from app.services.status import status_label
+from app.services.step_names import stored_text
+
+
+def _renamed(exc: ValidationFailed, service_key: str, field: str) -> ValidationFailed:
+    """The refusal with the service's key for a field renamed to the field the request sent."""
+    exc.errors = {field if k == service_key else k: v for k, v in exc.errors.items()}
+    return exc
 
 
 def _case_view(instance, open_tasks) -> dict:
@@ -124,9 +132,10 @@ def start(key):
 
 def _instance_item(inst) -> dict:
     open_rows = tasks.open_tasks(inst.id)
-    return {'id': inst.id, 'process_key': inst.process_key, 'process_name': inst.version.name,
+    return {'id': inst.id, 'process_key': inst.process_key, 'process_name': shown(inst.version.name),
             'version': inst.version.version, 'status': inst.status, 'outcome': inst.outcome,
-            'status_label': status_label(inst, open_rows), 'title': inst.title, 'stage': inst.stage,
+            'status_label': status_label(inst, open_rows), 'title': shown(inst.title, stored_text),
+            'stage': shown(inst.stage),
             'business_key': inst.business_key, 'created_at': iso(inst.created_at),
             'open_tasks': [task_item(t) for t in open_rows]}
 
@@ -217,8 +226,10 @@ def complete(task_id):
 @bp.post('/tasks/batch')
 def batch():
     body = s.body(s.BatchRequest)
-    return jsonify({'results': tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'],
-                                                  body['data'])})
+    results = tasks.batch_decide(g.api_user, body['task_ids'], body['decision'], body['reason'], body['data'])
+    # the step and the case title in the reader's language, as the inbox's batch result page shows them
+    return jsonify({'results': [{**r, 'step': shown(r['step']), 'title': shown(r['title'], stored_text)}
+                                for r in results]})
 
 
 @bp.post('/exports')
@@ -242,7 +253,7 @@ def export_item(job_id):
 @bp.get('/exports/<int:job_id>/file')
 def export_download(job_id):
     content, name = exports.export_file(g.api_user, job_id)
-    return send_file(BytesIO(content), mimetype=exports.XLSX, as_attachment=True, download_name=name)
+    return send_xlsx(content, name, fallback='export')
 
 
 @bp.get('/service-objects')
@@ -326,8 +337,12 @@ def word_list():
 @bp.post('/sensitive-words')
 def word_add():
     body = s.body(s.WordsRequest)
-    words = body['words'] if body['words'] is not None else [body['word']]
-    added = sensitive_words.add_words(g.api_user, words)
+    if body['words'] is None:
+        return jsonify({'items': sensitive_words.add_words(g.api_user, [body['word']])}), 201
+    try:
+        added = sensitive_words.add_words(g.api_user, body['words'])
+    except ValidationFailed as exc:  # the service names its field `word`; a list was sent as `words`
+        raise _renamed(exc, 'word', 'words') from None
     return jsonify({'items': added}), 201
 
 
@@ -492,13 +507,14 @@ def _entry_item(e) -> dict:
 
 def _points_as_amount(exc: ValidationFailed):
     """The services name a shortfall `points`; the request's field is `amount`."""
-    exc.errors = {'amount' if k == 'points' else k: v for k, v in exc.errors.items()}
-    return exc
+    return _renamed(exc, 'points', 'amount')
 
 
 @bp.post('/shop/donations')
 def shop_donate():
     b = s.body(s.DonationRequest)
+    if not (b['target'] or '').strip():  # the page always names its card; a client may send none
+        raise ValidationFailed({'target': [_l('请选择积分公益项目或公益池')]})
     try:
         done = shop.donate(g.api_user, b['target'], b['amount'], b['point_type'], b['request_token'])
     except ValidationFailed as exc:
