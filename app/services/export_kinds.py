@@ -109,7 +109,7 @@ def _task_rows(ids) -> list[list]:
 
 register(ExportKind(
     key='tasks', title=_l('审核列表'), allowed=_reviewer, ids=_task_ids, rows=_task_rows,
-    filters=('state', 'q', 'process'), date_label=_l('到达日期（已处理的按处理日期）'), defaults={'state': 'open'},
+    filters=('state', 'q', 'process'), date_label=_l('到达或处理日期'), defaults={'state': 'open'},
     choices={'state': tuple(STATE_NAMES)},
     columns=[_l('任务编号'), _l('事项'), _l('步骤'), _l('角色'), _l('范围'), _l('状态'), _l('审核结果'),
              _l('审核意见'), _l('处理人'), _l('到达时间'), _l('处理时间'), _l('截止时间')]))

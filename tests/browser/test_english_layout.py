@@ -60,7 +60,7 @@ def test_the_orders_list_wraps_a_long_status_and_breaks_headers_between_words(ne
     page = _page(new_page, 'street_xicun', 'en', 768)
     page.goto('/orders')
     badge = page.locator('table.orders tbody .badge').first
-    expect(badge).to_contain_text('certif')
+    expect(badge).to_contain_text("association's review")
     shot(page, 'orders-768')
     assert _page_width(page) <= 768
     header = page.locator('table.orders th.wrap')
@@ -171,3 +171,65 @@ def test_switching_the_language_keeps_what_was_typed(new_page, tmp_path):
     assert asked == [page.locator('header a[lang=zh-CN]').get_attribute('data-confirm')], asked
     expect(page.locator('html')).to_have_attribute('lang', 'en')
     expect(page.locator('#f-name')).to_have_value('李阿婆')
+
+
+def _png_pixels(data: bytes) -> list[list[tuple]]:
+    """Rows of (r, g, b) of a screenshot (8-bit RGB or RGBA, not interlaced, as Chromium writes them)."""
+    import struct
+    import zlib
+    pos, idat, width = 8, b'', 0
+    while pos < len(data):
+        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b'IHDR':
+            width, height, depth, colour = struct.unpack('>IIBB', body[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+            size = 3 if colour == 2 else 4
+        elif kind == b'IDAT':
+            idat += body
+        pos += 12 + length
+    raw, stride, rows, prev = zlib.decompress(idat), width * size, [], bytearray(width * size)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            left, up = line[i - size] if i >= size else 0, prev[i]
+            corner = prev[i - size] if i >= size else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
+        rows.append([tuple(line[x * size:x * size + 3]) for x in range(width)])
+        prev = line
+    return rows
+
+
+def _edge_darkness(page, box, side: str) -> int:
+    """How far from white a 3-px strip at one inner edge of the box is over its body rows: the median pixel's distance
+    (a row's border line or a letter crossing the strip does not count; a shadow darkens the whole strip)."""
+    body = page.locator('main .table-scroll table.list tbody')
+    body.evaluate('el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 60)')
+    rect, rows = box.bounding_box(), body.bounding_box()
+    x = rect['x'] + 1 if side == 'left' else rect['x'] + rect['width'] - 4
+    shot = page.screenshot(clip={'x': x, 'y': rows['y'] + 2, 'width': 3,
+                                 'height': min(rows['height'], page.viewport_size['height'] - rows['y']) - 4})
+    darkness = sorted(255 - min(px) for row in _png_pixels(shot) for px in row)
+    return darkness[len(darkness) // 2]
+
+
+def test_a_list_wider_than_its_box_shows_a_shadow_where_more_columns_are(new_page, app):
+    """At 768 px the English case list scrolls inside its box: a shadow at the right edge says more columns lie
+    beyond; scrolled to the end, the shadow is at the left edge and the right edge is plain."""
+    assert app.test_cli_runner().invoke(args=['demo-cases']).exit_code == 0
+    page = _page(new_page, 'admin', 'en', 768)
+    page.goto('/admin/cases')
+    box = page.locator('main .table-scroll').first
+    assert box.evaluate('el => el.scrollWidth > el.clientWidth'), 'the list is wider than its box'
+    assert _edge_darkness(page, box, 'right') > 12 and _edge_darkness(page, box, 'left') < 5
+    box.evaluate('el => { el.scrollLeft = el.scrollWidth; }')
+    assert _edge_darkness(page, box, 'left') > 12 and _edge_darkness(page, box, 'right') < 5
