@@ -25,7 +25,7 @@ def test_a_rejected_order_is_corrected_on_its_own_form_with_what_was_sent(api, l
     web = login('vol_zhang')
     task = open_task(api('vol_zhang'), inst['id'])
     r = web.get(f'/inbox/tasks/{task["id"]}')
-    assert r.status_code == 302 and r.headers['Location'].endswith(f'/m/cases/{inst["id"]}/resubmit')
+    assert r.status_code == 302 and r.headers['Location'].endswith(f'/m/cases/{inst["id"]}/resubmit?back=inbox')
     page = web.get(f'/m/cases/{inst["id"]}/resubmit').get_data(as_text=True)
     assert 'name="title"' in page and 'value="陪陈伯复诊"' in page and 'id_number' not in page
     sent = db.session.scalar(db.select(VOrder).where(VOrder.instance_id == inst['id']))
